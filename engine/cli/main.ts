@@ -1,0 +1,20 @@
+// The `esnac` command line: a thin layer over the engine library. Each command lives in its own
+// module exporting `register(program)`.
+import { Command } from 'commander';
+import { UserError } from '../util/errors';
+
+const program = new Command('esnac')
+  .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
+  .showHelpAfterError();
+
+const commands: Array<(program: Command) => void> = [];
+for (const register of commands) register(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof UserError) {
+    process.stderr.write(`esnac: ${err.message}\n`);
+  } else {
+    process.stderr.write(`esnac: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  }
+  process.exitCode = process.exitCode || 1;
+});

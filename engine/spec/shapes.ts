@@ -1,0 +1,164 @@
+// Shape inference, parameter and MAC counts, following PyTorch's conventions: conv and linear
+// count weights (+ bias when present), batchnorm 2 per channel (running statistics are buffers,
+// not parameters). MACs count conv and linear multiply-accumulates only.
+import { resolveGraph, ResolvedGraph } from './graph';
+import { ArchitectureSpec, INPUT_ID, Layer, Shape, SpecIssue } from './types';
+
+export interface LayerStats {
+  id: string;
+  type: Layer['type'];
+  /** Index in spec.layers. */
+  index: number;
+  /** Channels this layer reads (after summing or concatenating its inputs). */
+  inShape: Shape;
+  shape: Shape;
+  params: number;
+  macs: number;
+}
+
+export interface ShapeReport {
+  /** In topological order; layers whose shape cannot be known (an issue upstream) are absent. */
+  layers: LayerStats[];
+  byId: Map<string, LayerStats>;
+  params: number;
+  macs: number;
+  issues: SpecIssue[];
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+export function formatShape(s: Shape): string {
+  return `${s[0]}x${s[1]}x${s[2]}`;
+}
+
+/** Spatial output size of a window op, PyTorch floor mode. */
+export function windowOutput(size: number, kernel: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+/** Infers every layer's shape. The spec must reference only existing ids and be acyclic. */
+export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resolveGraph(spec)): ShapeReport {
+  const issues: SpecIssue[] = [];
+  const byId = new Map<string, LayerStats>();
+  const layers: LayerStats[] = [];
+  const known = new Map<string, Shape>([[INPUT_ID, [spec.input.channels, spec.input.height, spec.input.width]]]);
+
+  for (const { index, layer, inputs } of graph.order) {
+    const at = (...rest: (string | number)[]) => ['layers', index, ...rest];
+    const sources = inputs.map((id) => known.get(id));
+    if (sources.some((s) => s === undefined)) continue; // an upstream layer already has an issue
+    const inShape = combineInputs(layer, inputs, sources as Shape[], at, issues);
+    if (!inShape) continue;
+    const result = layerOutput(layer, inShape, at, issues);
+    if (!result) continue;
+    const stats: LayerStats = { id: layer.id, type: layer.type, index, inShape, ...result };
+    known.set(layer.id, stats.shape);
+    byId.set(layer.id, stats);
+    layers.push(stats);
+  }
+
+  const out = byId.get(graph.output);
+  if (out && !sameShape(out.shape, [spec.classes, 1, 1])) {
+    const where = spec.output !== undefined ? ['output'] : ['layers', out.index];
+    issues.push({
+      path: where,
+      message: `the output layer '${out.id}' gives ${formatShape(out.shape)} but the network has ${spec.classes} classes (expected ${spec.classes}x1x1)`,
+    });
+  }
+
+  const params = layers.reduce((s, l) => s + l.params, 0);
+  const macs = layers.reduce((s, l) => s + l.macs, 0);
+  return { layers, byId, params, macs, issues };
+}
+
+function combineInputs(
+  layer: Layer,
+  ids: string[],
+  shapes: Shape[],
+  at: (...rest: (string | number)[]) => (string | number)[],
+  issues: SpecIssue[],
+): Shape | undefined {
+  if (layer.type === 'concat') {
+    const [, h, w] = shapes[0];
+    for (let i = 1; i < shapes.length; i++) {
+      if (shapes[i][1] !== h || shapes[i][2] !== w) {
+        issues.push({
+          path: at('inputs', i),
+          message: `concat inputs must have the same spatial size: '${ids[0]}' is ${h}x${w}, '${ids[i]}' is ${shapes[i][1]}x${shapes[i][2]}`,
+        });
+        return undefined;
+      }
+    }
+    return [shapes.reduce((c, s) => c + s[0], 0), h, w];
+  }
+  for (let i = 1; i < shapes.length; i++) {
+    if (!sameShape(shapes[i], shapes[0])) {
+      issues.push({
+        path: at('inputs', i),
+        message: `summed inputs must have equal shapes: '${ids[0]}' is ${formatShape(shapes[0])}, '${ids[i]}' is ${formatShape(shapes[i])}`,
+      });
+      return undefined;
+    }
+  }
+  return shapes[0];
+}
+
+function layerOutput(
+  layer: Layer,
+  [c, h, w]: Shape,
+  at: (...rest: (string | number)[]) => (string | number)[],
+  issues: SpecIssue[],
+): { shape: Shape; params: number; macs: number } | undefined {
+  const fail = (message: string, ...path: (string | number)[]) => {
+    issues.push({ path: at(...path), message });
+    return undefined;
+  };
+  switch (layer.type) {
+    case 'conv': {
+      const { out, kernel } = layer;
+      const stride = layer.stride ?? 1;
+      const padding = layer.padding ?? 0;
+      const groups = layer.groups ?? 1;
+      if (layer.in !== undefined && layer.in !== c) return fail(`conv '${layer.id}' declares in: ${layer.in} but receives ${c} channels`, 'in');
+      if (c % groups !== 0) return fail(`groups (${groups}) must divide the input channels (${c})`, 'groups');
+      if (out % groups !== 0) return fail(`groups (${groups}) must divide the output channels (${out})`, 'groups');
+      const oh = windowOutput(h, kernel, stride, padding);
+      const ow = windowOutput(w, kernel, stride, padding);
+      if (oh < 1 || ow < 1) return fail(`kernel ${kernel} with padding ${padding} does not fit the ${h}x${w} input (output would be ${oh}x${ow})`, 'kernel');
+      const perOutput = (c / groups) * kernel * kernel;
+      return { shape: [out, oh, ow], params: out * perOutput + (layer.bias === false ? 0 : out), macs: out * oh * ow * perOutput };
+    }
+    case 'linear': {
+      if (h !== 1 || w !== 1) return fail(`linear '${layer.id}' needs flat features but receives ${formatShape([c, h, w])}: add a flatten or globalavgpool layer before it`, 'inputs');
+      if (layer.in !== undefined && layer.in !== c) return fail(`linear '${layer.id}' declares in: ${layer.in} but receives ${c} features`, 'in');
+      return { shape: [layer.out, 1, 1], params: layer.out * c + (layer.bias === false ? 0 : layer.out), macs: layer.out * c };
+    }
+    case 'batchnorm':
+      if (layer.in !== undefined && layer.in !== c) return fail(`batchnorm '${layer.id}' declares in: ${layer.in} but receives ${c} channels`, 'in');
+      return { shape: [c, h, w], params: 2 * c, macs: 0 };
+    case 'maxpool':
+    case 'avgpool': {
+      const stride = layer.stride ?? layer.kernel;
+      const padding = layer.padding ?? 0;
+      if (2 * padding > layer.kernel) return fail(`padding (${padding}) must be at most half the kernel (${layer.kernel})`, 'padding');
+      const oh = windowOutput(h, layer.kernel, stride, padding);
+      const ow = windowOutput(w, layer.kernel, stride, padding);
+      if (oh < 1 || ow < 1) return fail(`${layer.type} kernel ${layer.kernel} does not fit the ${h}x${w} input (output would be ${oh}x${ow})`, 'kernel');
+      return { shape: [c, oh, ow], params: 0, macs: 0 };
+    }
+    case 'globalavgpool':
+      return { shape: [c, 1, 1], params: 0, macs: 0 };
+    case 'flatten':
+      return { shape: [c * h * w, 1, 1], params: 0, macs: 0 };
+    case 'shuffle':
+      if (c % layer.groups !== 0) return fail(`shuffle groups (${layer.groups}) must divide the channels (${c})`, 'groups');
+      return { shape: [c, h, w], params: 0, macs: 0 };
+    case 'relu':
+    case 'identity':
+    case 'dropout':
+    case 'concat':
+      return { shape: [c, h, w], params: 0, macs: 0 };
+  }
+}
