@@ -1,0 +1,91 @@
+// A run directory is the record of a search: run.json (what was asked), journal.jsonl (what
+// happened), candidates/, kernels/, and at the end best.arch.yaml and report.md. Files are
+// created exclusively: nothing that exists is ever overwritten.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../util/errors';
+import { Journal } from './journal';
+import { SearchSettings } from './settings';
+
+export const RUN_FORMAT = 'esnac.run/v1';
+
+export interface RunManifest {
+  format: typeof RUN_FORMAT;
+  createdAt: string;
+  teacher: {
+    name: string;
+    /** The teacher spec as the run saw it, copied into the run directory. */
+    spec: string;
+    /** Where it came from. */
+    source: string;
+    /** Weights given by the user (absolute path), if any. */
+    weights?: string;
+  };
+  dataset: string;
+  settings: SearchSettings;
+  backend: string;
+  versions: Record<string, string>;
+}
+
+export class RunDirectory {
+  readonly journal: Journal;
+
+  private constructor(
+    readonly dir: string,
+    readonly manifest: RunManifest,
+  ) {
+    this.journal = new Journal(join(dir, 'journal.jsonl'));
+  }
+
+  /** Creates a new run directory; refuses one that exists and is not empty. */
+  static create(dir: string, manifest: RunManifest, teacherText: string): RunDirectory {
+    const abs = resolve(dir);
+    if (existsSync(abs) && readdirSync(abs).length > 0) {
+      throw new UserError(`${abs} already exists and is not empty: choose another run directory, or resume it with --resume`);
+    }
+    mkdirSync(join(abs, 'candidates'), { recursive: true });
+    mkdirSync(join(abs, 'kernels'), { recursive: true });
+    writeNew(join(abs, manifest.teacher.spec), teacherText);
+    writeNew(join(abs, 'run.json'), JSON.stringify(manifest, null, 2) + '\n');
+    return new RunDirectory(abs, manifest);
+  }
+
+  /** Opens an existing run to resume it or to read its state. */
+  static open(dir: string): RunDirectory {
+    const abs = resolve(dir);
+    const manifestPath = join(abs, 'run.json');
+    if (!existsSync(manifestPath)) throw new UserError(`${abs} is not an esnac run directory (no run.json)`);
+    let manifest: RunManifest;
+    try {
+      manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
+    } catch (err) {
+      throw new UserError(`${manifestPath}: not valid JSON (${(err as Error).message})`);
+    }
+    if (manifest.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest.format)}' (expected ${RUN_FORMAT})`);
+    return new RunDirectory(abs, manifest);
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  /** Writes a file of the run that must not exist yet. */
+  writeNew(relative: string, text: string): void {
+    writeNew(this.path(relative), text);
+  }
+}
+
+export function writeNew(path: string, text: string): void {
+  try {
+    writeFileSync(path, text, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; esnac never overwrites a file`);
+    throw err;
+  }
+}
+
+/** esnac-runs/<teacher>-<yyyymmdd-hhmmss> under the given folder. */
+export function defaultRunDirectory(root: string, teacherName: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join(root, 'esnac-runs', `${teacherName}-${stamp}`);
+}
