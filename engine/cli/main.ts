@@ -2,12 +2,13 @@
 // module exporting `register(program)`.
 import { Command } from 'commander';
 import { UserError } from '../util/errors';
+import { register as registerZoo } from './zoo';
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
   .showHelpAfterError();
 
-const commands: Array<(program: Command) => void> = [];
+const commands: Array<(program: Command) => void> = [registerZoo];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,72 @@
+// `esnac zoo`: write a teacher from the zoo as a spec file, or list the zoo.
+import { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { inferShapes } from '../spec/shapes';
+import { formatForPath, specToText } from '../spec/write';
+import { UserError } from '../util/errors';
+import { ZOO_DATASETS, ZOO_NAMES, ZooDataset, zooDatasets, zooDescription, ZooName, zooTeacher } from '../zoo/index';
+
+interface ZooOptions {
+  list?: boolean;
+  dataset?: string;
+  output?: string;
+  force?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('zoo')
+    .description('write a teacher network from the zoo as an architecture spec (or --list the zoo)')
+    .argument('[name]', `teacher: ${ZOO_NAMES.join(', ')}`)
+    .option('-d, --dataset <dataset>', `dataset that sets the input shape and classes: ${ZOO_DATASETS.join(', ')}`)
+    .option('-o, --output <file>', 'spec file to write: .json for JSON, .yaml/.yml for YAML (default: YAML to stdout)')
+    .option('-f, --force', 'overwrite an existing file')
+    .option('-l, --list', 'list the teachers with their parameter counts per dataset')
+    .action((name: string | undefined, options: ZooOptions) => {
+      if (options.list) {
+        process.stdout.write(zooListing());
+        return;
+      }
+      const written = writeZooTeacher(name, options);
+      if (written) process.stderr.write(`${written}\n`);
+    });
+}
+
+/** Writes the teacher; returns a one-line summary when it went to a file. */
+function writeZooTeacher(name: string | undefined, options: ZooOptions): string | undefined {
+  if (name === undefined) throw new UserError(`name a teacher (${ZOO_NAMES.join(', ')}) or give --list`);
+  if (options.dataset === undefined) throw new UserError(`give --dataset: one of ${ZOO_DATASETS.join(', ')}`);
+  const spec = zooTeacher(name as ZooName, options.dataset as ZooDataset);
+  if (options.output === undefined) {
+    process.stdout.write(specToText(spec, 'yaml'));
+    return undefined;
+  }
+  const path = options.output;
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    writeFileSync(path, specToText(spec, formatForPath(path)), { flag: options.force ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; give --force to overwrite it`);
+    throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
+  }
+  const params = inferShapes(spec).params;
+  return `wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${path}`;
+}
+
+/** One line per teacher: name, parameter count per dataset ('-' where it cannot fit), description. */
+export function zooListing(): string {
+  const header = ['teacher', ...ZOO_DATASETS, 'description'];
+  const rows = ZOO_NAMES.map((name) => {
+    const fits = zooDatasets(name);
+    const counts = ZOO_DATASETS.map((d) => (fits.includes(d) ? formatParams(inferShapes(zooTeacher(name, d)).params) : '-'));
+    return [name, ...counts, zooDescription(name)];
+  });
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [header, ...rows].map(line).join('\n') + '\n';
+}
+
+function formatParams(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
+}
