@@ -16,8 +16,12 @@ function given<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+const CONV_DEFAULTS: ConvOptions = { stride: 1, padding: 0, groups: 1, bias: true };
+
+/** Options at the spec's default value are left out, so files say only what differs. */
 export function conv(id: string, inChannels: number, out: number, kernel: number, options: ConvOptions = {}): ConvLayer {
-  return { id, type: 'conv', in: inChannels, out, kernel, ...given(options) };
+  const differing = Object.entries(given(options)).filter(([k, v]) => CONV_DEFAULTS[k as keyof ConvOptions] !== v);
+  return { id, type: 'conv', in: inChannels, out, kernel, ...Object.fromEntries(differing) };
 }
 
 export function batchnorm(id: string, channels: number): BatchNormLayer {
@@ -47,7 +51,7 @@ export function after3x3(size: number, stride: number): number {
 
 /** conv1 - bn1 - relu, the stem of the paper's ResNet and ShuffleNet (no conv bias before BN). */
 export function stem(inChannels: number, out: number, kernel: number): Layer[] {
-  return [conv('conv1', inChannels, out, kernel, { padding: (kernel - 1) / 2 || undefined, bias: false }), batchnorm('bn1', out), relu('relu')];
+  return [conv('conv1', inChannels, out, kernel, { padding: (kernel - 1) / 2, bias: false }), batchnorm('bn1', out), relu('relu')];
 }
 
 /**

@@ -22,7 +22,7 @@ export const RESNET_MINI: ResNetConfig = { stem: 16, planes: [16, 32, 64], block
 function basicBlock(id: string, from: string, inChannels: number, planes: number, stride: number): Layer[] {
   const noBias = { bias: false } as const;
   const layers: Layer[] = [
-    conv(`${id}.conv1`, inChannels, planes, 3, { stride: stride === 1 ? undefined : stride, padding: 1, ...noBias }),
+    conv(`${id}.conv1`, inChannels, planes, 3, { stride, padding: 1, ...noBias }),
     batchnorm(`${id}.bn1`, planes),
     relu(`${id}.relu1`),
     conv(`${id}.conv2`, planes, planes, 3, { padding: 1, ...noBias }),
@@ -30,7 +30,7 @@ function basicBlock(id: string, from: string, inChannels: number, planes: number
   ];
   let shortcut = from;
   if (stride !== 1 || inChannels !== planes) {
-    layers.push(conv(`${id}.shortcut.conv`, inChannels, planes, 1, { stride: stride === 1 ? undefined : stride, ...noBias, inputs: [from] }));
+    layers.push(conv(`${id}.shortcut.conv`, inChannels, planes, 1, { stride, ...noBias, inputs: [from] }));
     layers.push(batchnorm(`${id}.shortcut.bn`, planes));
     shortcut = `${id}.shortcut.bn`;
   }

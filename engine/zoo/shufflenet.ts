@@ -40,7 +40,7 @@ function unitLayers(id: string, from: string, u: UnitShape): Layer[] {
     batchnorm(`${id}.bn1`, mid),
     relu(`${id}.relu1`),
     { id: `${id}.shuffle`, type: 'shuffle', groups: u.firstGroups },
-    conv(`${id}.conv2`, mid, mid, 3, { stride: u.stride === 1 ? undefined : u.stride, padding: 1, groups: mid, ...noBias }),
+    conv(`${id}.conv2`, mid, mid, 3, { stride: u.stride, padding: 1, groups: mid, ...noBias }),
     batchnorm(`${id}.bn2`, mid),
     conv(`${id}.conv3`, mid, u.out, 1, { groups: u.groups, ...noBias }),
     batchnorm(`${id}.bn3`, u.out),

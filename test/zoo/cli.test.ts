@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { register, zooListing } from '../../engine/cli/zoo';
+import { UserError } from '../../engine/util/errors';
+import { ZOO_NAMES, zooTeacher } from '../../engine/zoo/index';
+
+const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples', 'teachers');
+
+/** Runs `esnac zoo ...` in this process on a fresh program, as main.ts wires it. */
+async function zoo(...args: string[]): Promise<void> {
+  const program = new Command('esnac').exitOverride();
+  register(program);
+  await program.parseAsync(['zoo', ...args], { from: 'user' });
+}
+
+function scratch(): string {
+  return mkdtempSync(join(tmpdir(), 'esnac-zoo-'));
+}
+
+test('writes JSON for .json and YAML for .yaml / .yml, each the teacher itself', async () => {
+  const dir = scratch();
+  try {
+    const expected = zooTeacher('resnet-mini', 'fashion-mnist');
+    for (const file of ['t.json', 't.yaml', 'sub/t.yml']) {
+      const path = join(dir, file);
+      await zoo('resnet-mini', '--dataset', 'fashion-mnist', '-o', path);
+      const text = readFileSync(path, 'utf8');
+      if (file.endsWith('.json')) {
+        assert.ok(text.startsWith('{'), 'JSON text');
+        assert.deepEqual(JSON.parse(text), expected);
+      } else {
+        assert.ok(text.startsWith('format: esnac.architecture/v1'), 'YAML text');
+        assert.deepEqual(parseYaml(text), expected);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('refuses to overwrite an existing file unless --force', async () => {
+  const dir = scratch();
+  try {
+    const path = join(dir, 'teacher.arch.yaml');
+    writeFileSync(path, 'mine\n');
+    await assert.rejects(zoo('vgg-mini', '--dataset', 'mnist', '-o', path), (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, /already exists.*--force/);
+      return true;
+    });
+    assert.equal(readFileSync(path, 'utf8'), 'mine\n');
+    await zoo('vgg-mini', '--dataset', 'mnist', '-o', path, '--force');
+    assert.deepEqual(parseYaml(readFileSync(path, 'utf8')), zooTeacher('vgg-mini', 'mnist'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing name or dataset is a UserError', async () => {
+  await assert.rejects(zoo('--dataset', 'mnist'), (err: unknown) => err instanceof UserError && /--list/.test(err.message));
+  await assert.rejects(zoo('resnet18'), (err: unknown) => err instanceof UserError && /--dataset/.test(err.message));
+  await assert.rejects(zoo('vgg19', '--dataset', 'mnist', '-o', join(tmpdir(), 'never-written.json')), UserError);
+});
+
+test('the listing has a line per teacher with its parameters per dataset', () => {
+  const lines = zooListing().trimEnd().split('\n');
+  assert.equal(lines.length, 1 + ZOO_NAMES.length);
+  assert.match(lines[0], /^teacher\s+cifar10\s+cifar100\s+mnist\s+fashion-mnist\s+description$/);
+  for (const name of ZOO_NAMES) assert.ok(lines.some((l) => l.startsWith(`${name} `)), name);
+  assert.match(lines.find((l) => l.startsWith('vgg19 '))!, /^vgg19\s+20\.04M\s+20\.09M\s+-\s+-\s+VGG-19/);
+  assert.match(lines.find((l) => l.startsWith('shufflenet-1x-g2 '))!, /988\.2k\s+1\.06M\s+988\.1k\s+988\.1k/);
+});
+
+// The examples are the CLI's output; after changing the zoo, rewrite them with
+// `node bin/esnac.js zoo NAME --dataset DATASET -o examples/teachers/FILE --force`.
+const EXAMPLE_FILES = [
+  ...['vgg19', 'resnet18', 'resnet34', 'shufflenet-1x-g2'].flatMap((n) => ['cifar10', 'cifar100'].map((d) => [n, d, 'arch.yaml'])),
+  ...['resnet-mini', 'vgg-mini'].flatMap((n) => ['mnist', 'fashion-mnist'].map((d) => [n, d, 'arch.yaml'])),
+  ['vgg-mini', 'mnist', 'arch.json'],
+].map(([name, dataset, ext]) => ({ name, dataset, file: `${name}-${dataset}.${ext}` }));
+
+test('examples/teachers holds exactly the shipped examples', () => {
+  assert.deepEqual(readdirSync(EXAMPLES).sort(), EXAMPLE_FILES.map((e) => e.file).sort());
+});
+
+test('the shipped examples are what the CLI writes today', async () => {
+  const dir = scratch();
+  try {
+    for (const { name, dataset, file } of EXAMPLE_FILES) {
+      await zoo(name, '--dataset', dataset, '-o', join(dir, file));
+      assert.equal(readFileSync(join(EXAMPLES, file), 'utf8'), readFileSync(join(dir, file), 'utf8'), `examples/teachers/${file} is stale`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
