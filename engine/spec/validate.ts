@@ -1,0 +1,252 @@
+// Checking architecture specs in three stages, each run only when the one before passed (later
+// stages need its guarantees): the schema (schemas/architecture.schema.json), the graph (unique
+// ids, known references, no cycles), then shapes (engine/spec/shapes). From text every problem
+// gets a position; from an in-memory spec (a generated candidate) a path.
+import Ajv, { ErrorObject } from 'ajv';
+import { open } from 'node:fs/promises';
+import schema from '../../schemas/architecture.schema.json';
+import { UserError } from '../util/errors';
+import { layerInputs } from './graph';
+import { inferShapes } from './shapes';
+import { MAX_SPEC_BYTES, parseSource, Problem, SourceDocument } from './source';
+import { ArchitectureSpec, INPUT_ID, SpecIssue, SpecPath } from './types';
+
+export type { Position, Problem, Range } from './source';
+
+/** An issue that is best shown on a property's name rather than its value. */
+interface LocatedIssue extends SpecIssue {
+  at?: 'key';
+}
+
+interface Checked {
+  spec?: ArchitectureSpec;
+  issues: LocatedIssue[];
+}
+
+const validateSchema = new Ajv({ allErrors: true, verbose: true }).compile<ArchitectureSpec>(schema);
+
+/**
+ * Checks a spec's text (a file, or an unsaved editor buffer): JSON when `fileName` ends in .json,
+ * YAML otherwise. Problem ranges are 0-based. `spec` is returned once the schema and the graph
+ * are sound (so resolveGraph and inferShapes can run on it), even if shape problems remain.
+ */
+export function checkSpecText(text: string | Uint8Array, fileName: string): { spec?: ArchitectureSpec; problems: Problem[] } {
+  const { document, problems } = parseSource(text, fileName);
+  if (!document) return { problems };
+  const { spec, issues } = check(document.value);
+  return { spec, problems: issues.map((issue) => locateIssue(document, issue)).sort(byPosition) };
+}
+
+/** Checks an in-memory spec (e.g. a generated candidate): schema, graph and shapes. */
+export function checkSpec(spec: ArchitectureSpec): SpecIssue[] {
+  return check(spec).issues.map(({ path, message }) => ({ path, message }));
+}
+
+/** Reads and checks a spec file; unreadable files are a UserError, problems are returned. */
+export async function checkSpecFile(path: string): Promise<{ spec?: ArchitectureSpec; problems: Problem[] }> {
+  return checkSpecText(await readSpecBytes(path), path);
+}
+
+/** A valid spec from a file, or a UserError listing every problem as FILE:LINE:COL: message. */
+export async function loadSpecFile(path: string): Promise<ArchitectureSpec> {
+  const { spec, problems } = await checkSpecFile(path);
+  if (!spec || problems.length > 0) throw new UserError(formatProblems(path, problems));
+  return spec;
+}
+
+/** One `FILE:LINE:COL: message` line per problem, 1-based as editors and compilers print them. */
+export function formatProblems(fileName: string, problems: Problem[]): string {
+  return problems.map((p) => `${fileName}:${p.range.start.line + 1}:${p.range.start.column + 1}: ${p.message}`).join('\n');
+}
+
+function check(value: unknown): Checked {
+  if (!validateSchema(value)) return { issues: schemaIssues(validateSchema.errors ?? [], value) };
+  const graph = graphIssues(value);
+  if (graph.length > 0) return { issues: graph };
+  return { spec: value, issues: inferShapes(value).issues };
+}
+
+function locateIssue(document: SourceDocument, issue: LocatedIssue): Problem {
+  return { message: issue.message, range: document.locate(issue.path, issue.at) };
+}
+
+function byPosition(a: Problem, b: Problem): number {
+  return a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column;
+}
+
+// Reads at most one byte past the limit, so a huge file is refused without loading it.
+async function readSpecBytes(path: string): Promise<Uint8Array> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const buffer = new Uint8Array(MAX_SPEC_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UserError(`${path}: cannot read the file: ${reason}`);
+  } finally {
+    await handle?.close();
+  }
+}
+
+// ---- schema ----
+
+function schemaIssues(errors: ErrorObject[], value: unknown): LocatedIssue[] {
+  const issues: LocatedIssue[] = [];
+  const seen = new Set<string>();
+  for (const err of errors) {
+    // An `if` failing only says which type-specific branch applied; that branch reports the detail.
+    if (err.keyword === 'if') continue;
+    const issue = describeSchemaError(err, pointerToPath(err.instancePath), value);
+    const key = JSON.stringify([issue.path, issue.message]);
+    if (!seen.has(key)) issues.push(issue);
+    seen.add(key);
+  }
+  return issues;
+}
+
+function pointerToPath(pointer: string): SpecPath {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object (a mapping of keys to values)',
+  array: 'a list',
+};
+
+function describeSchemaError(err: ErrorObject, path: SpecPath, value: unknown): LocatedIssue {
+  const subject = describePath(path, value);
+  const params = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'required':
+      return { path, message: `${subject} is missing the required property '${params.missingProperty}'` };
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty);
+      const allowed = Object.keys((err.parentSchema?.properties as object | undefined) ?? {});
+      return { path: [...path, name], at: 'key', message: `${subject} has an unknown property '${name}' (allowed: ${allowed.join(', ')})` };
+    }
+    case 'type':
+      return { path, message: `${subject} must be ${TYPE_NAMES[String(params.type)] ?? params.type}` };
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).join(', ');
+      if (path.at(-1) === 'type') return { path, message: `unknown layer type '${String(err.data)}' (one of: ${allowed})` };
+      return { path, message: `${subject} must be one of: ${allowed}` };
+    }
+    case 'const':
+      return { path, message: `${subject} must be '${String(params.allowedValue)}'` };
+    case 'minimum':
+      return { path, message: `${subject} must be at least ${params.limit}` };
+    case 'maximum':
+      return { path, message: `${subject} must be at most ${params.limit}` };
+    case 'exclusiveMaximum':
+      return { path, message: `${subject} must be less than ${params.limit}` };
+    case 'minItems':
+    case 'minLength':
+      return { path, message: `${subject} must not be empty` };
+    case 'maxLength':
+      return { path, message: `${subject} must be at most ${params.limit} characters long` };
+    case 'pattern':
+      return { path, message: `'${String(err.data)}' is not a valid layer id: use letters, digits, '_', '.' and '-', starting with a letter or '_'` };
+    case 'not':
+      return { path, message: `'${INPUT_ID}' is reserved for the network input; choose another layer id` };
+    default:
+      return { path, message: `${subject} ${err.message ?? 'is invalid'}` };
+  }
+}
+
+/** A path in words: `the spec`, `input.height`, `layer 'c1'`, `inputs[0] of layer 'c1'`. */
+function describePath(path: SpecPath, value: unknown): string {
+  if (path.length === 0) return 'the spec';
+  const dotted = (segments: SpecPath) => segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  if (path[0] === 'layers' && typeof path[1] === 'number') {
+    const id = (value as { layers?: { id?: unknown }[] }).layers?.[path[1]]?.id;
+    const layer = typeof id === 'string' ? `layer '${id}'` : `layers[${path[1]}]`;
+    return path.length === 2 ? layer : `${dotted(path.slice(2))} of ${layer}`;
+  }
+  return dotted(path);
+}
+
+// ---- graph ----
+
+function graphIssues(spec: ArchitectureSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const firstIndex = new Map<string, number>();
+  spec.layers.forEach((layer, i) => {
+    const first = firstIndex.get(layer.id);
+    if (first === undefined) firstIndex.set(layer.id, i);
+    else issues.push({ path: ['layers', i, 'id'], message: `duplicate layer id '${layer.id}' (layers[${first}] has it already)` });
+  });
+  spec.layers.forEach((layer, i) =>
+    layer.inputs?.forEach((source, k) => {
+      if (source !== INPUT_ID && !firstIndex.has(source)) {
+        issues.push({ path: ['layers', i, 'inputs', k], message: `layer '${layer.id}' reads '${source}', which is not a layer id` });
+      }
+    }),
+  );
+  if (spec.output !== undefined && !firstIndex.has(spec.output)) {
+    issues.push({ path: ['output'], message: `output '${spec.output}' is not a layer id` });
+  }
+  if (issues.length > 0) return issues;
+  const cycle = findCycle(spec, firstIndex);
+  return cycle ? [cycle] : [];
+}
+
+/**
+ * A cycle in the graph, reported at an explicit input that closes it (default inputs read an
+ * earlier layer, so every cycle has an explicit one). Depth-first search with an explicit stack:
+ * a spec may have thousands of layers.
+ */
+function findCycle(spec: ArchitectureSpec, indexOf: Map<string, number>): SpecIssue | undefined {
+  const reads = spec.layers.map((_, i) => layerInputs(spec, i).map((id) => indexOf.get(id) ?? -1));
+  const state = new Uint8Array(spec.layers.length); // 0 unvisited, 1 on the stack, 2 done
+  for (let start = 0; start < spec.layers.length; start++) {
+    if (state[start] !== 0) continue;
+    const stack: [layer: number, nextInput: number][] = [[start, 0]];
+    state[start] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const [layer, k] = top;
+      if (k === reads[layer].length) {
+        state[layer] = 2;
+        stack.pop();
+        continue;
+      }
+      top[1]++;
+      const source = reads[layer][k];
+      if (source === -1 || state[source] === 2) continue;
+      if (state[source] === 0) {
+        state[source] = 1;
+        stack.push([source, 0]);
+        continue;
+      }
+      const loop = stack.slice(stack.findIndex(([l]) => l === source)).map(([l]) => l);
+      return cycleIssue(spec, loop, indexOf);
+    }
+  }
+  return undefined;
+}
+
+/** `loop` lists layers each reading the next (the last reads the first). */
+function cycleIssue(spec: ArchitectureSpec, loop: number[], indexOf: Map<string, number>): SpecIssue {
+  const ids = loop.map((i) => spec.layers[i].id);
+  const flow = [...ids].reverse();
+  const message = `the layers form a cycle: ${[...flow, flow[0]].join(' -> ')}`;
+  for (let n = 0; n < loop.length; n++) {
+    const inputs = spec.layers[loop[n]].inputs;
+    const reads = loop[(n + 1) % loop.length];
+    const k = inputs?.findIndex((id) => indexOf.get(id) === reads) ?? -1;
+    if (k !== -1) return { path: ['layers', loop[n], 'inputs', k], message };
+  }
+  return { path: ['layers', loop[0]], message };
+}
