@@ -67,8 +67,10 @@ export function shiftAndFlip(src: Float32Array, out: Float32Array, input: ImageS
  * One epoch of batches of `batchSize` (the last one smaller when the split does not divide).
  * Draws from `rng`, as the batches are taken: the order (Fisher-Yates, before the first batch),
  * then per example dy, dx in [-4, 4] and the flip. The yielded arrays are reused by the next
- * batch: turn them into tensors (or copy them) before asking for it. For evaluation pass
- * { augment: false, shuffle: false }.
+ * batch: turn them into tensors (or copy them) before asking for it; `[...batches(...)]` would
+ * hold the last batch's data many times over. (tfjs's 'cpu' backend keeps a reference to the
+ * array a tensor is made from, so dispose that tensor before the next batch, or copy.) For
+ * evaluation pass { augment: false, shuffle: false }.
  */
 export function* batches(
   split: Split,

@@ -77,11 +77,11 @@ function readSource(name: DatasetName): Promise<Source> {
     case 'mnist':
       return name.dir === undefined ? readEmbedded() : readIdxDir(name.dir);
     case 'fashion-mnist':
-      return readIdxDir(name.dir!);
+      return readIdxDir(name.dir);
     case 'cifar10':
-      return readCifarDir(name.dir!, CIFAR10, [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin', 'cifar-10-batches-bin');
+      return readCifarDir(name.dir, CIFAR10, [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin', 'cifar-10-batches-bin');
     case 'cifar100':
-      return readCifarDir(name.dir!, CIFAR100, ['train.bin'], 'test.bin', 'cifar-100-binary');
+      return readCifarDir(name.dir, CIFAR100, ['train.bin'], 'test.bin', 'cifar-100-binary');
   }
 }
 

@@ -3,11 +3,8 @@ import { UserError } from '../util/errors';
 
 export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
 
-export interface DatasetName {
-  kind: DatasetKind;
-  /** Directory holding the files; absent for the embedded MNIST digits. */
-  dir?: string;
-}
+/** The kind, and the directory holding its files (absent for the embedded MNIST digits). */
+export type DatasetName = { kind: 'mnist'; dir?: string } | { kind: Exclude<DatasetKind, 'mnist'>; dir: string };
 
 /** Where Debian's `dataset-fashion-mnist` package puts the files. */
 export const DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
