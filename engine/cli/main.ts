@@ -3,12 +3,15 @@
 import { Command } from 'commander';
 import { UserError } from '../util/errors';
 import { register as registerZoo } from './zoo';
+import { register as registerDiff } from './diff';
+import { register as registerStats } from './stats';
+import { register as registerValidate } from './validate';
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
   .showHelpAfterError();
 
-const commands: Array<(program: Command) => void> = [registerZoo];
+const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,22 @@
+// `esnac diff TEACHER STUDENT [--json]`: what a compressed student changed in its teacher.
+import { Command } from 'commander';
+import { diffSpecs, formatDiff } from '../spec/diff';
+import { loadSpecFile } from '../spec/validate';
+
+export function register(program: Command): void {
+  program
+    .command('diff')
+    .description('compare a student architecture with its teacher: removed layers, channels, edges, size ratio')
+    .argument('<teacher>', 'the teacher spec file')
+    .argument('<student>', 'the student spec file')
+    .option('--json', 'print the structured diff as JSON')
+    .action(async (teacher: string, student: string, options: { json?: boolean }) => {
+      process.stdout.write(await diffReport(teacher, student, options.json === true));
+    });
+}
+
+export async function diffReport(teacherFile: string, studentFile: string, json: boolean): Promise<string> {
+  const [teacher, student] = await Promise.all([loadSpecFile(teacherFile), loadSpecFile(studentFile)]);
+  const diff = diffSpecs(teacher, student);
+  return (json ? JSON.stringify(diff, null, 2) : formatDiff(diff)) + '\n';
+}
