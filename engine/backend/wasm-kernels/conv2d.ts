@@ -1,0 +1,48 @@
+// Conv2D gradients on wasm as XNNPACK forward convolutions (see geometry.ts for the padding).
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { callWasmKernel, type KernelParams, release, transpose } from './calls';
+import {
+  cropNegativePads,
+  explicitPadding,
+  filterGradientPads,
+  gradientConvInfo,
+  stuffedOutputGradient,
+} from './geometry';
+
+/** dW: conv of the input (batch and channels swapped) with dy as a filter dilated by the stride. */
+export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelParams): tf.TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const info = gradientConvInfo('Conv2DBackpropFilter', x.shape, attrs!.filterShape as number[], attrs!, false);
+  const channelsAsBatch = transpose(wasm, x, [3, 1, 2, 0]);
+  const source = cropNegativePads(wasm, channelsAsBatch, filterGradientPads(info));
+  const dyAsFilter = transpose(wasm, dy, [1, 2, 0, 3]);
+  const grad = callWasmKernel(tf.Conv2D, wasm, { x: source.x, filter: dyAsFilter }, {
+    strides: [1, 1],
+    dilations: [info.strideHeight, info.strideWidth],
+    pad: explicitPadding(source.pads),
+    dataFormat: 'NHWC',
+  });
+  const dW = transpose(wasm, grad, [1, 2, 0, 3]);
+  release(wasm, channelsAsBatch, source.x, dyAsFilter, grad);
+  return dW;
+}
+
+/** dx: stride-1 conv of the zero-stuffed dy with the spatially flipped, transposed filter. */
+export function conv2DBackpropInput({ inputs, backend, attrs }: KernelParams): tf.TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const info = gradientConvInfo('Conv2DBackpropInput', attrs!.inputShape as number[], filter.shape, attrs!, false);
+  const flipped = callWasmKernel(tf.Reverse, wasm, { x: filter }, { dims: [0, 1] });
+  const flippedFilter = transpose(wasm, flipped, [0, 1, 3, 2]);
+  const source = stuffedOutputGradient(wasm, dy, info);
+  const dx = callWasmKernel(tf.Conv2D, wasm, { x: source.x, filter: flippedFilter }, {
+    strides: [1, 1],
+    dilations: [1, 1],
+    pad: source.pad,
+    dataFormat: 'NHWC',
+  });
+  release(wasm, flipped, flippedFilter, source.x);
+  return dx;
+}

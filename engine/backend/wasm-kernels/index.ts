@@ -1,0 +1,49 @@
+// Makes the wasm backend train: registers the gradient kernels it lacks and replaces the stock
+// kernels that are slow enough to dominate a training step (measurements: notes/compute.md).
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d';
+import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise';
+import { batchMatMulTransposingFirst } from './matmul';
+import { tileByBlocks } from './tile';
+
+/** Kernels this module adds to wasm or puts in place of wasm's own. */
+export const WASM_TRAINING_KERNELS = [
+  tf.Conv2DBackpropFilter,
+  tf.Conv2DBackpropInput,
+  tf.DepthwiseConv2dNativeBackpropFilter,
+  tf.DepthwiseConv2dNativeBackpropInput,
+  tf.BatchMatMul,
+  tf.Tile,
+] as const;
+
+let registered = false;
+
+/**
+ * Registers the kernels for 'wasm'; call before `tf.setBackend('wasm')` so that their setup
+ * runs. Safe to call again.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  register(tf.Conv2DBackpropFilter, conv2DBackpropFilter);
+  register(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter);
+  register(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput);
+  replace(tf.Conv2DBackpropInput, () => conv2DBackpropInput);
+  replace(tf.BatchMatMul, batchMatMulTransposingFirst);
+  replace(tf.Tile, tileByBlocks);
+  registered = true;
+}
+
+function register(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}
+
+/**
+ * Puts our kernel in place of the stock one. The stock setup (which binds its wasm function)
+ * is kept so that our kernel can still delegate to the stock kernel function.
+ */
+function replace(kernelName: string, make: (stock: tf.KernelFunc) => tf.KernelFunc): void {
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (stock === undefined) throw new Error(`wasm has no stock '${kernelName}' kernel to replace`);
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc) });
+}
