@@ -1,6 +1,9 @@
 // The teacher zoo: the paper's four CIFAR teachers and two small ones for 28x28x1 data, built
 // as specs for any of the supported datasets. Layer ids follow PyTorch's module names
 // (`layer1.0.conv1`) so diffs and weight inheritance by id stay stable.
+import { CIFAR10, CIFAR100, CIFAR_INPUT } from '../data/cifar';
+import { MNIST_INPUT } from '../data/embedded-mnist';
+import { DatasetKind } from '../data/names';
 import { ARCH_FORMAT, ArchitectureSpec, InputShape, Layer } from '../spec/types';
 import { UserError } from '../util/errors';
 import { RESNET18, RESNET34, RESNET_MINI, resnetLayers } from './resnet';
@@ -10,7 +13,8 @@ import { VGG19, VGG_MINI, vggInputProblem, vggLayers } from './vgg';
 export type ZooName = 'vgg19' | 'resnet18' | 'resnet34' | 'shufflenet-1x-g2' | 'resnet-mini' | 'vgg-mini';
 export const ZOO_NAMES: readonly ZooName[] = ['vgg19', 'resnet18', 'resnet34', 'shufflenet-1x-g2', 'resnet-mini', 'vgg-mini'];
 
-export type ZooDataset = 'cifar10' | 'cifar100' | 'mnist' | 'fashion-mnist';
+/** 'cifar10' | 'cifar100' | 'mnist' | 'fashion-mnist': the datasets engine/data reads. */
+export type ZooDataset = DatasetKind;
 export const ZOO_DATASETS: readonly ZooDataset[] = ['cifar10', 'cifar100', 'mnist', 'fashion-mnist'];
 
 export interface DatasetShape {
@@ -20,10 +24,10 @@ export interface DatasetShape {
 }
 
 export const DATASET_SHAPES: Record<ZooDataset, DatasetShape> = {
-  cifar10: { title: 'CIFAR-10', input: { channels: 3, height: 32, width: 32 }, classes: 10 },
-  cifar100: { title: 'CIFAR-100', input: { channels: 3, height: 32, width: 32 }, classes: 100 },
-  mnist: { title: 'MNIST', input: { channels: 1, height: 28, width: 28 }, classes: 10 },
-  'fashion-mnist': { title: 'Fashion-MNIST', input: { channels: 1, height: 28, width: 28 }, classes: 10 },
+  cifar10: { title: 'CIFAR-10', input: CIFAR_INPUT, classes: CIFAR10.classes },
+  cifar100: { title: 'CIFAR-100', input: CIFAR_INPUT, classes: CIFAR100.classes },
+  mnist: { title: 'MNIST', input: MNIST_INPUT, classes: 10 },
+  'fashion-mnist': { title: 'Fashion-MNIST', input: MNIST_INPUT, classes: 10 },
 };
 
 interface ZooEntry {

@@ -29,7 +29,7 @@ export function batchnorm(id: string, channels: number): BatchNormLayer {
 }
 
 export function relu(id: string, inputs?: string[]): PlainLayer {
-  return { id, type: 'relu', ...given({ inputs }) };
+  return plain(id, 'relu', inputs);
 }
 
 export function pool(id: string, type: PoolLayer['type'], kernel: number, options: Omit<ConvOptions, 'groups' | 'bias'> = {}): PoolLayer {
@@ -56,7 +56,7 @@ export function stem(inChannels: number, out: number, kernel: number): Layer[] {
 
 /**
  * avgpool with one window over the whole (size x size) final map, flatten, linear: the paper's
- * CIFAR head (avgpool(4) after 32 -> 16 -> 8 -> 4; 28x28 inputs also end at 4x4).
+ * CIFAR head, avgpool(4) on the final 4x4 map (28x28 inputs end at 4x4 too: 28 -> 14 -> 7 -> 4).
  */
 export function averagedHead(size: number, channels: number, classes: number): Layer[] {
   return [pool('avgpool', 'avgpool', size), plain('flatten', 'flatten'), linear('fc', channels, classes)];

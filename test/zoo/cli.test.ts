@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { register, zooListing } from '../../engine/cli/zoo';
+import { loadSpecFile } from '../../engine/spec/validate';
 import { UserError } from '../../engine/util/errors';
-import { ZOO_NAMES, zooTeacher } from '../../engine/zoo/index';
+import { ZOO_NAMES, ZooDataset, ZooName, zooTeacher } from '../../engine/zoo/index';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples', 'teachers');
 
@@ -78,11 +79,12 @@ test('the listing has a line per teacher with its parameters per dataset', () =>
 
 // The examples are the CLI's output; after changing the zoo, rewrite them with
 // `node bin/esnac.js zoo NAME --dataset DATASET -o examples/teachers/FILE --force`.
+const example = (name: ZooName, dataset: ZooDataset, ext: 'yaml' | 'json') => ({ name, dataset, file: `${name}-${dataset}.arch.${ext}` });
 const EXAMPLE_FILES = [
-  ...['vgg19', 'resnet18', 'resnet34', 'shufflenet-1x-g2'].flatMap((n) => ['cifar10', 'cifar100'].map((d) => [n, d, 'arch.yaml'])),
-  ...['resnet-mini', 'vgg-mini'].flatMap((n) => ['mnist', 'fashion-mnist'].map((d) => [n, d, 'arch.yaml'])),
-  ['vgg-mini', 'mnist', 'arch.json'],
-].map(([name, dataset, ext]) => ({ name, dataset, file: `${name}-${dataset}.${ext}` }));
+  ...(['vgg19', 'resnet18', 'resnet34', 'shufflenet-1x-g2'] as const).flatMap((n) => (['cifar10', 'cifar100'] as const).map((d) => example(n, d, 'yaml'))),
+  ...(['resnet-mini', 'vgg-mini'] as const).flatMap((n) => (['mnist', 'fashion-mnist'] as const).map((d) => example(n, d, 'yaml'))),
+  example('vgg-mini', 'mnist', 'json'),
+];
 
 test('examples/teachers holds exactly the shipped examples', () => {
   assert.deepEqual(readdirSync(EXAMPLES).sort(), EXAMPLE_FILES.map((e) => e.file).sort());
@@ -94,6 +96,7 @@ test('the shipped examples are what the CLI writes today', async () => {
     for (const { name, dataset, file } of EXAMPLE_FILES) {
       await zoo(name, '--dataset', dataset, '-o', join(dir, file));
       assert.equal(readFileSync(join(EXAMPLES, file), 'utf8'), readFileSync(join(dir, file), 'utf8'), `examples/teachers/${file} is stale`);
+      assert.deepEqual(await loadSpecFile(join(EXAMPLES, file)), zooTeacher(name, dataset), file);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveGraph } from '../../engine/spec/graph';
 import { inferShapes } from '../../engine/spec/shapes';
+import { checkSpec } from '../../engine/spec/validate';
 import { ArchitectureSpec, INPUT_ID } from '../../engine/spec/types';
 import { UserError } from '../../engine/util/errors';
 import { ZOO_DATASETS, ZOO_NAMES, ZooName, zooDatasets, zooTeacher } from '../../engine/zoo/index';
@@ -78,10 +79,11 @@ test('unknown teachers and datasets are UserErrors', () => {
   assert.throws(() => zooTeacher('resnet18', 'imagenet' as 'cifar10'), (err: unknown) => err instanceof UserError && /imagenet/.test(err.message));
 });
 
-test('every teacher is free of shape issues on every dataset it takes, with the dataset input and classes', () => {
+test('every teacher is a valid spec free of shape issues on every dataset it takes, with its input and classes', () => {
   for (const name of ZOO_NAMES) {
     for (const dataset of zooDatasets(name)) {
       const spec = zooTeacher(name, dataset);
+      assert.deepEqual(checkSpec(spec), [], `${name} on ${dataset}`);
       assert.deepEqual(inferShapes(spec).issues, [], `${name} on ${dataset}`);
       const cifar = dataset.startsWith('cifar');
       assert.deepEqual(spec.input, cifar ? { channels: 3, height: 32, width: 32 } : { channels: 1, height: 28, width: 28 });
