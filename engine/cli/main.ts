@@ -6,12 +6,14 @@ import { register as registerZoo } from './zoo';
 import { register as registerDiff } from './diff';
 import { register as registerStats } from './stats';
 import { register as registerValidate } from './validate';
+import { register as registerSample } from './sample';
+import { register as registerEncode } from './encode';
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
   .showHelpAfterError();
 
-const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo];
+const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
