@@ -1,0 +1,87 @@
+// After the search steps: the top candidates are trained further with cross-entropy (from their
+// search weights), then the best student is written next to its weights, with the report.
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { EvaluationResult } from '../evaluation/types';
+import { DoneEvent, FinetuneEvent } from '../run/journal';
+import { rankCandidates, renderReport } from '../run/report';
+import { RunDirectory } from '../run/run-directory';
+import { reward } from '../space/reward';
+import { ArchitectureSpec } from '../spec/types';
+import { SearchHooks } from './search';
+
+export interface FinetuneRequest {
+  name: string;
+  spec: ArchitectureSpec;
+  /** The candidate's search weights (absolute folder), when it kept them. */
+  weights?: string;
+  outDir: string;
+  epochs: number;
+}
+
+export type Finetuner = (request: FinetuneRequest, signal?: AbortSignal) => Promise<EvaluationResult>;
+
+export interface FinishContext {
+  run: RunDirectory;
+  teacher: { accuracy: number; params: number };
+  /** Absent: no fine-tuning, whatever the settings say (e.g. an external evaluator). */
+  finetune?: Finetuner;
+  loadSpec: (path: string) => Promise<ArchitectureSpec>;
+  hooks?: SearchHooks;
+  signal?: AbortSignal;
+}
+
+export const BEST_SPEC = 'best.arch.yaml';
+export const BEST_WEIGHTS = 'best.weights';
+export const REPORT = 'report.md';
+
+export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefined> {
+  const { run } = ctx;
+  const settings = run.manifest.settings;
+  const ranked = rankCandidates(run.journal.read());
+  if (ranked.length === 0) {
+    ctx.hooks?.log?.('no candidate was evaluated successfully: nothing to write');
+    return undefined;
+  }
+  if (ctx.finetune && settings.finetuneTop > 0 && settings.finetuneEpochs > 0) {
+    for (const { event, finetune } of ranked.slice(0, settings.finetuneTop)) {
+      if (finetune) continue;
+      ctx.signal?.throwIfAborted();
+      ctx.hooks?.log?.(`fine-tuning ${event.name} for ${settings.finetuneEpochs} epochs`);
+      const outDir = `candidates/${event.name}.finetuned`;
+      const result = await ctx.finetune(
+        {
+          name: event.name,
+          spec: await ctx.loadSpec(run.path(event.spec)),
+          weights: event.weights && run.path(event.weights),
+          outDir: run.path(outDir),
+          epochs: settings.finetuneEpochs,
+        },
+        ctx.signal,
+      );
+      ctx.signal?.throwIfAborted();
+      const tuned: FinetuneEvent =
+        result.status === 'ok'
+          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ params: event.params, accuracy: result.accuracy }, ctx.teacher), weights: outDir, seconds: result.seconds }
+          : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.reason, seconds: result.seconds };
+      run.journal.append(tuned);
+    }
+  }
+  const events = run.journal.read();
+  const [best] = rankCandidates(events);
+  copyOnce(run, best.event.spec, BEST_SPEC);
+  const weights = best.finetune?.status === 'ok' ? best.finetune.weights : best.event.weights;
+  if (weights && existsSync(run.path(weights)) && !existsSync(run.path(BEST_WEIGHTS))) {
+    cpSync(run.path(weights), run.path(BEST_WEIGHTS), { recursive: true, errorOnExist: true, force: false });
+  }
+  if (!existsSync(run.path(REPORT))) run.writeNew(REPORT, renderReport(run.manifest, events));
+  const done: DoneEvent = { type: 'done', best: best.event.name, bestSpec: BEST_SPEC, f: best.event.f! };
+  if (!events.some((e) => e.type === 'done')) run.journal.append(done);
+  return done;
+}
+
+/** Copies a run file to a new name; a copy left by an interrupted attempt is kept if identical. */
+function copyOnce(run: RunDirectory, from: string, to: string): void {
+  const text = readFileSync(run.path(from), 'utf8');
+  if (existsSync(run.path(to)) && readFileSync(run.path(to), 'utf8') === text) return;
+  run.writeNew(to, text);
+}

@@ -1,0 +1,179 @@
+// The search loop (paper Algorithm 1) over a run directory. The journal is the state: every
+// decision is recomputed from the seed and the journal, so `--resume` after a crash continues
+// exactly where the run stopped and ends as an uninterrupted run would.
+import { existsSync, readFileSync } from 'node:fs';
+import { BiLstmEmbedding, EncodedArchitecture } from '../embedding/bilstm';
+import { Evaluator } from '../evaluation/types';
+import { CandidateEvent, JournalEvent } from '../run/journal';
+import { RunDirectory } from '../run/run-directory';
+import { derivedSeed } from '../run/settings';
+import { reward } from '../space/reward';
+import { encodeArchitecture } from '../space/encoding';
+import { Action, applyAction, SearchSpace } from '../space/space';
+import { inferShapes } from '../spec/shapes';
+import { specToText } from '../spec/write';
+import { UserError } from '../util/errors';
+import { Rng } from '../util/rng';
+import { kernelProposals, Proposal, randomProposals } from './proposals';
+
+export interface SearchProgress {
+  phase: 'proposing' | 'evaluating' | 'finetuning' | 'done';
+  step: number;
+  steps: number;
+  evaluated: number;
+  total: number;
+  bestF?: number;
+  best?: string;
+  /** Seconds left, from the mean evaluation time so far. */
+  etaSeconds?: number;
+}
+
+export interface SearchHooks {
+  progress?(progress: SearchProgress): void;
+  candidate?(event: CandidateEvent): void;
+  log?(message: string): void;
+}
+
+export interface SearchContext {
+  run: RunDirectory;
+  space: SearchSpace;
+  teacher: { accuracy: number; params: number };
+  evaluator: Evaluator;
+  /** Embeddings of another run's kernels: propose with them instead of fitting kernels. */
+  transferred?: BiLstmEmbedding[];
+  hooks?: SearchHooks;
+  signal?: AbortSignal;
+}
+
+/** The teacher spec file, relative to a candidate file (for `esnac diff` and the diff view). */
+const TEACHER_FROM_CANDIDATE = '../teacher.arch.yaml';
+
+export async function runSearchSteps(ctx: SearchContext): Promise<void> {
+  const { run, hooks } = ctx;
+  const settings = run.manifest.settings;
+  const started = Date.now();
+  const encodings = new Map<string, EncodedArchitecture>();
+  for (let step = 1; step <= settings.steps; step++) {
+    ctx.signal?.throwIfAborted();
+    const events = run.journal.read();
+    if (stepComplete(events, step, settings.kernels)) continue;
+    if (settings.budgetMinutes > 0 && Date.now() - started > settings.budgetMinutes * 60_000) {
+      hooks?.log?.(`budget of ${settings.budgetMinutes} minutes spent: stopping before step ${step}`);
+      break;
+    }
+    const candidates = events.filter((e): e is CandidateEvent => e.type === 'candidate');
+    const earlier = candidates.filter((e) => e.step < step);
+    report(ctx, 'proposing', step, candidates);
+    const proposals = await propose(ctx, step, earlier, encodings);
+    const done = new Set(candidates.filter((e) => e.step === step).map((e) => e.key));
+    const pending = proposals.filter((p) => !done.has(p.key));
+    hooks?.log?.(`step ${step}/${settings.steps}: evaluating ${pending.length} candidates`);
+    report(ctx, 'evaluating', step, candidates);
+    await Promise.all(pending.map((p) => evaluate(ctx, step, p)));
+  }
+}
+
+/** A step is complete once its candidates are all in the journal. */
+function stepComplete(events: JournalEvent[], step: number, perStep: number): boolean {
+  const later = events.some((e) => e.type === 'candidate' && e.step > step);
+  const count = events.filter((e) => e.type === 'candidate' && e.step === step).length;
+  return later || count >= perStep;
+}
+
+async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent[], encodings: Map<string, EncodedArchitecture>): Promise<Proposal[]> {
+  const settings = ctx.run.manifest.settings;
+  const seen = new Set(earlier.map((e) => e.key));
+  if (step === 1 || settings.method === 'random') {
+    return randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'random', step)), settings.kernels, seen);
+  }
+  const evaluated = earlier
+    .filter((e) => e.status === 'ok')
+    .sort((a, b) => a.step - b.step || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of evaluated) if (!encodings.has(e.key)) encodings.set(e.key, encodingFromRun(ctx, e));
+  const started = Date.now();
+  const files: string[] = [];
+  const proposals = await kernelProposals({
+    space: ctx.space,
+    settings,
+    step,
+    evaluated,
+    seen,
+    encodings,
+    transferred: ctx.transferred,
+    signal: ctx.signal,
+    onKernel: (k, kernel) => {
+      const file = `kernels/step-${step}-kernel-${k + 1}.json`;
+      // A resumed step refits the same kernels; the first run's file stands.
+      if (!existsSync(ctx.run.path(file))) ctx.run.writeNew(file, JSON.stringify(kernel.toJSON()) + '\n');
+      files.push(file);
+    },
+  });
+  if (!ctx.run.journal.read().some((e) => e.type === 'kernels' && e.step === step)) {
+    ctx.run.journal.append({ type: 'kernels', step, files, seconds: (Date.now() - started) / 1000 });
+  }
+  const fresh = new Set([...seen, ...proposals.map((p) => p.key)]);
+  // Kernels whose every sample was already evaluated propose nothing: fill up at random.
+  const missing = settings.kernels - proposals.length;
+  return missing > 0 ? [...proposals, ...randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'fill', step)), missing, fresh)] : proposals;
+}
+
+function encodingFromRun(ctx: SearchContext, event: CandidateEvent): EncodedArchitecture {
+  return encodeArchitecture(applyAction(ctx.space, event.action as Action));
+}
+
+async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): Promise<void> {
+  const { run } = ctx;
+  const spec = { ...proposal.spec, candidate: { ...proposal.spec.candidate!, teacherPath: TEACHER_FROM_CANDIDATE } };
+  const name = spec.name;
+  const specFile = `candidates/${name}.arch.yaml`;
+  writeCandidateSpec(run, specFile, specToText(spec, 'yaml'));
+  const weights = `candidates/${name}.weights`;
+  const result = await ctx.evaluator.evaluate({ name, spec, outDir: run.path(weights) }, ctx.signal);
+  ctx.signal?.throwIfAborted();
+  const params = inferShapes(spec).params;
+  const base = { type: 'candidate' as const, step, name, key: proposal.key, spec: specFile, action: proposal.action, proposedBy: proposal.proposedBy, params };
+  const event: CandidateEvent =
+    result.status === 'ok'
+      ? {
+          ...base,
+          status: 'ok',
+          accuracy: result.accuracy,
+          f: reward({ params, accuracy: result.accuracy }, ctx.teacher),
+          seconds: result.seconds,
+          backend: result.backend,
+          ...(existsSync(run.path(weights)) ? { weights } : {}),
+        }
+      : { ...base, status: 'failed', reason: result.reason, seconds: result.seconds };
+  run.journal.append(event);
+  ctx.hooks?.candidate?.(event);
+  if (event.status === 'failed') ctx.hooks?.log?.(`${name} failed: ${event.reason}`);
+  report(ctx, 'evaluating', step, run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate'));
+}
+
+/** A spec file of a candidate; one left by an interrupted attempt must say the same. */
+function writeCandidateSpec(run: RunDirectory, file: string, text: string): void {
+  if (existsSync(run.path(file))) {
+    if (readFileSync(run.path(file), 'utf8') !== text) throw new UserError(`${run.path(file)} differs from the candidate the run regenerates: was it edited?`);
+    return;
+  }
+  run.writeNew(file, text);
+}
+
+function report(ctx: SearchContext, phase: SearchProgress['phase'], step: number, candidates: CandidateEvent[]): void {
+  const settings = ctx.run.manifest.settings;
+  const total = settings.steps * settings.kernels;
+  const ok = candidates.filter((e) => e.status === 'ok');
+  const best = ok.reduce<CandidateEvent | undefined>((b, e) => (b === undefined || e.f! > b.f! ? e : b), undefined);
+  const mean = candidates.length > 0 ? candidates.reduce((s, e) => s + e.seconds, 0) / candidates.length : undefined;
+  const concurrency = Math.max(1, ctx.evaluator.concurrency);
+  ctx.hooks?.progress?.({
+    phase,
+    step,
+    steps: settings.steps,
+    evaluated: candidates.length,
+    total,
+    bestF: best?.f,
+    best: best?.name,
+    etaSeconds: mean === undefined ? undefined : ((total - candidates.length) * mean) / concurrency,
+  });
+}
