@@ -229,7 +229,7 @@ function parseYaml(text: string, lines: LineIndex): ParsedSource {
   const errors = [...doc.errors, ...doc.warnings];
   if (errors.length > 0) {
     return {
-      problems: errors.map((e) => ({ message: yamlMessage(e.code, e.message, text.slice(e.pos[0], e.pos[1])), range: lines.range(e.pos) })),
+      problems: errors.map((e) => ({ message: yamlMessage(e.code, e.message, text.slice(e.pos[0])), range: lines.range(e.pos) })),
     };
   }
   let value: unknown;
@@ -251,8 +251,9 @@ function parseYaml(text: string, lines: LineIndex): ParsedSource {
   return { document: { value, locate: (path, part) => locate(rootStep, path, part, yamlChild, lines) }, problems: [] };
 }
 
-function yamlMessage(code: string, message: string, source: string): string {
-  if (code === 'DUPLICATE_KEY') return `duplicate key '${source}'`;
+/** `rest` is the text from the error's position on. */
+function yamlMessage(code: string, message: string, rest: string): string {
+  if (code === 'DUPLICATE_KEY') return `duplicate key '${/^[^:\n]*/.exec(rest)![0].trim()}'`;
   if (code === 'MULTIPLE_DOCS') return 'a spec file holds one YAML document; remove the second ---';
   return message.charAt(0).toLowerCase() + message.slice(1);
 }

@@ -1,0 +1,156 @@
+// Schema, graph and shape rules, each located at the offending value; the in-memory check; loading.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { ArchitectureSpec } from '../../engine/spec/types';
+import { checkSpec, checkSpecText, formatProblems, loadSpecFile } from '../../engine/spec/validate';
+import { UserError } from '../../engine/util/errors';
+
+const TINY = join(__dirname, 'fixtures', 'tiny-resnet.arch.yaml');
+
+/** A 3x8x8 input and 4 classes; the layers start on line 6, one flow mapping per line. */
+function yamlSpec(layers: string[], extra = ''): string {
+  const head = ['format: esnac.architecture/v1', 'name: t', 'input: {channels: 3, height: 8, width: 8}', `classes: 4${extra}`, 'layers:'];
+  return [...head, ...layers.map((l) => `  - ${l}`)].join('\n') + '\n';
+}
+
+const HEAD = ['{id: gap, type: globalavgpool}', '{id: fc, type: linear, out: 4}'];
+
+function problems(text: string, fileName = 't.arch.yaml'): string[] {
+  return checkSpecText(text, fileName).problems.map((p) => `${p.range.start.line + 1}:${p.range.start.column + 1} ${p.message}`);
+}
+
+describe('rules, located', () => {
+  // [rule, layers (line 6 on) with ^ marking where the problem must be reported, message]
+  const cases: [string, string[], RegExp][] = [
+    ['unique ids', ['{id: a, type: conv, out: 4, kernel: 1}', '{id: ^a, type: relu}', ...HEAD], /duplicate layer id 'a'/],
+    ['known references', ['{id: a, type: conv, out: 4, kernel: 1, inputs: [^ghost]}', ...HEAD], /reads 'ghost', which is not a layer id/],
+    ['no cycles', ['{id: a, type: conv, out: 3, kernel: 1, inputs: [^b]}', '{id: b, type: relu}', ...HEAD], /cycle: b -> a -> b/],
+    ['reserved id', ['{id: ^input, type: relu}', ...HEAD], /'input' is reserved/],
+    ['id pattern', ['{id: ^1st, type: relu}', ...HEAD], /'1st' is not a valid layer id/],
+    ['known layer type', ['{id: a, type: ^lstm}', ...HEAD], /unknown layer type 'lstm'/],
+    ['required attribute', ['^{id: a, type: conv, kernel: 3}', ...HEAD], /layer 'a' is missing the required property 'out'/],
+    ['unknown attribute', ['{id: a, type: relu, ^out: 3}', ...HEAD], /layer 'a' has an unknown property 'out' \(allowed: id, type, inputs\)/],
+    ['positive sizes', ['{id: a, type: conv, out: ^0, kernel: 1}', ...HEAD], /out of layer 'a' must be at least 1/],
+    ['dropout rate below 1', ['{id: a, type: dropout, rate: ^1.5}', ...HEAD], /rate of layer 'a' must be less than 1/],
+    ['conv in matches', ['{id: a, type: conv, in: ^4, out: 4, kernel: 1}', ...HEAD], /declares in: 4 but receives 3 channels/],
+    ['batchnorm in matches', ['{id: a, type: batchnorm, in: ^4}', ...HEAD], /declares in: 4 but receives 3 channels/],
+    ['linear in matches', ['{id: gap, type: globalavgpool}', '{id: fc, type: linear, in: ^5, out: 4}'], /declares in: 5 but receives 3 features/],
+    ['groups divide channels', ['{id: a, type: conv, out: 4, kernel: 1, groups: ^2}', ...HEAD], /groups \(2\) must divide the input channels \(3\)/],
+    ['shuffle groups divide channels', ['{id: a, type: shuffle, groups: ^2}', ...HEAD], /shuffle groups \(2\) must divide the channels \(3\)/],
+    ['spatial size at least 1', ['{id: a, type: conv, out: 4, kernel: ^9}', ...HEAD], /kernel 9 with padding 0 does not fit the 8x8 input/],
+    ['pool padding at most half the kernel', ['{id: a, type: maxpool, kernel: 2, padding: ^2}', ...HEAD], /padding \(2\) must be at most half the kernel/],
+    ['linear needs flat features', ['^{id: fc, type: linear, out: 4}'], /needs flat features but receives 3x8x8/],
+    ['summed inputs of equal shape', ['{id: a, type: conv, out: 4, kernel: 1}', '{id: b, type: identity, inputs: [a, ^input]}', ...HEAD], /summed inputs must have equal shapes: 'a' is 4x8x8, 'input' is 3x8x8/],
+    ['concat spatial sizes agree', ['{id: p, type: maxpool, kernel: 2}', '{id: c, type: concat, inputs: [p, ^input]}', ...HEAD], /concat inputs must have the same spatial size/],
+    ['output gives classes', ['{id: gap, type: globalavgpool}', '^{id: fc, type: linear, out: 5}'], /gives 5x1x1 but the network has 4 classes/],
+  ];
+  for (const [rule, marked, pattern] of cases) {
+    test(rule, () => {
+      const index = marked.findIndex((l) => l.includes('^'));
+      // Line 6 holds the first layer; `  - ` precedes each layer's text.
+      const position = `${6 + index}:${5 + marked[index].indexOf('^')}`;
+      const found = problems(yamlSpec(marked.map((l) => l.replace('^', ''))));
+      assert.ok(found.some((p) => p.startsWith(`${position} `) && pattern.test(p)), `expected ${position} ${pattern}; got:\n${found.join('\n')}`);
+    });
+  }
+
+  test('output names an existing layer, and the output check uses it', () => {
+    assert.deepEqual(problems(yamlSpec(HEAD, '\noutput: nope')), ["5:9 output 'nope' is not a layer id"]);
+    assert.deepEqual(problems(yamlSpec(HEAD, '\noutput: gap')), ["5:9 the output layer 'gap' gives 3x1x1 but the network has 4 classes (expected 4x1x1)"]);
+  });
+
+  test('every problem at once, in file order', () => {
+    const found = problems(yamlSpec(['{id: a, type: relu, inputs: [x]}', '{id: a, type: relu}', '{id: b, type: relu, inputs: [y]}', ...HEAD]));
+    assert.deepEqual(
+      found.map((p) => p.split(' ')[0]),
+      ['6:34', '7:10', '8:34'],
+    );
+  });
+
+  test('JSON positions', () => {
+    const spec = parse(yamlSpec(['{id: a, type: conv, out: 4, kernel: 1}', '{id: a, type: relu}', ...HEAD]));
+    const text = JSON.stringify(spec, null, 2);
+    const line = text.split('\n').findIndex((l) => l.includes('"relu"')) - 1;
+    assert.deepEqual(problems(text, 't.arch.json'), [`${line + 1}:13 duplicate layer id 'a' (layers[0] has it already)`]);
+  });
+
+  test('a valid file has no problems and gives its spec', () => {
+    const result = checkSpecText(readFileSync(TINY), TINY);
+    assert.deepEqual(result.problems, []);
+    assert.equal(result.spec?.name, 'tiny-resnet');
+  });
+
+  test('shape problems still give the spec (the graph is sound)', () => {
+    const result = checkSpecText(yamlSpec(['{id: fc, type: linear, out: 4}']), 't.arch.yaml');
+    assert.equal(result.problems.length, 1);
+    assert.equal(result.spec?.layers.length, 1);
+  });
+
+  test('the example teachers are valid', () => {
+    const dir = join(__dirname, '..', '..', 'examples', 'teachers');
+    const files = readdirSync(dir, { withFileTypes: true }).filter((f) => f.isFile() && /\.arch\.(json|ya?ml)$/.test(f.name));
+    for (const f of files) assert.deepEqual(checkSpecText(readFileSync(join(dir, f.name)), f.name).problems, [], f.name);
+  });
+});
+
+describe('checkSpec (in memory)', () => {
+  const tiny = (): ArchitectureSpec => parse(readFileSync(TINY, 'utf8'));
+
+  test('a valid spec has no issues', () => {
+    assert.deepEqual(checkSpec(tiny()), []);
+  });
+
+  test('schema, graph and shape issues come with paths', () => {
+    const badKernel = tiny();
+    Object.assign(badKernel.layers[0], { kernel: 0 });
+    assert.deepEqual(checkSpec(badKernel), [{ path: ['layers', 0, 'kernel'], message: "kernel of layer 'stem' must be at least 1" }]);
+
+    const duplicate = tiny();
+    duplicate.layers[4].id = 'stem';
+    assert.deepEqual(checkSpec(duplicate), [{ path: ['layers', 4, 'id'], message: "duplicate layer id 'stem' (layers[0] has it already)" }]);
+
+    const narrow = tiny();
+    Object.assign(narrow.layers[5], { out: 8 });
+    assert.deepEqual(
+      checkSpec(narrow).map((i) => i.path),
+      [['layers', 7, 'inputs', 1]],
+    );
+  });
+});
+
+describe('loadSpecFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'esnac-spec-'));
+
+  test('returns a valid spec', async () => {
+    assert.equal((await loadSpecFile(TINY)).layers.length, 15);
+  });
+
+  test('lists every problem as FILE:LINE:COL: message', async () => {
+    const file = join(dir, 'bad.arch.yaml');
+    writeFileSync(file, yamlSpec(['{id: a, type: relu, inputs: [x]}', '{id: a, type: relu}', ...HEAD]));
+    await assert.rejects(loadSpecFile(file), (err: Error) => {
+      assert.ok(err instanceof UserError);
+      assert.equal(err.message, `${file}:6:34: layer 'a' reads 'x', which is not a layer id\n${file}:7:10: duplicate layer id 'a' (layers[0] has it already)`);
+      return true;
+    });
+  });
+
+  test('a file too large is refused without reading it all', async () => {
+    const file = join(dir, 'big.arch.json');
+    writeFileSync(file, Buffer.alloc(10 * 1024 * 1024, 0x20));
+    await assert.rejects(loadSpecFile(file), new UserError(`${file}:1:1: the file is larger than 5 MB, the limit for spec files`));
+  });
+
+  test('a missing file is a UserError', async () => {
+    await assert.rejects(loadSpecFile(join(dir, 'none.arch.yaml')), /none\.arch\.yaml: cannot read the file: no such file/);
+  });
+
+  test('formatProblems is 1-based', () => {
+    const range = { start: { line: 0, column: 4 }, end: { line: 0, column: 5 } };
+    assert.equal(formatProblems('f.yaml', [{ message: 'm', range }]), 'f.yaml:1:5: m');
+  });
+});
