@@ -17,6 +17,12 @@ export const WASM_TRAINING_KERNELS = [
 ] as const;
 
 let registered = false;
+const replacedStock = new Map<string, tf.KernelConfig>();
+
+/** The stock wasm kernel we put ours in place of (still set up), to compare the two. */
+export function stockWasmKernel(kernelName: string): tf.KernelConfig | undefined {
+  return replacedStock.get(kernelName);
+}
 
 /**
  * Registers the kernels for 'wasm'; call before `tf.setBackend('wasm')` so that their setup
@@ -39,11 +45,12 @@ function register(kernelName: string, kernelFunc: tf.KernelFunc): void {
 
 /**
  * Puts our kernel in place of the stock one. The stock setup (which binds its wasm function)
- * is kept so that our kernel can still delegate to the stock kernel function.
+ * is kept so that the stock kernel function still works: ours may delegate to it.
  */
 function replace(kernelName: string, make: (stock: tf.KernelFunc) => tf.KernelFunc): void {
   const stock = tf.getKernel(kernelName, 'wasm');
   if (stock === undefined) throw new Error(`wasm has no stock '${kernelName}' kernel to replace`);
   tf.unregisterKernel(kernelName, 'wasm');
+  replacedStock.set(kernelName, stock);
   tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc) });
 }
