@@ -7,6 +7,7 @@ const watch = process.argv.includes('--watch');
 
 const nodeBundles = [
   { in: 'engine/cli/main.ts', out: 'cli' },
+  { in: 'engine/train/worker.ts', out: 'train-worker' },
 ];
 
 const contexts = [

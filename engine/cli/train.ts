@@ -1,0 +1,100 @@
+// `esnac train SPEC --dataset D -o DIR`: trains a network from scratch (a teacher) and writes its
+// best-epoch weights with the spec. Ctrl-C stops after the current batch and keeps the best so far.
+import { Command } from 'commander';
+import { existsSync, readdirSync } from 'node:fs';
+import { BackendName, initBackend } from '../backend';
+import { describeDataset, loadDataset } from '../data';
+import { writeModel } from '../model/io';
+import { loadSpecFile } from '../spec/validate';
+import { TRAINING_DEFAULTS } from '../train/loop';
+import { fitFromScratch } from '../train/teacher';
+import { UserError } from '../util/errors';
+
+interface TrainOptions {
+  dataset: string;
+  epochs: string;
+  batch: string;
+  lr: string;
+  weightDecay: string;
+  seed: string;
+  backend: BackendName | 'auto';
+  limitTrain?: string;
+  limitValidation?: string;
+  output: string;
+  force?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a network from scratch with cross-entropy and write its best-epoch weights (model.json + weights.bin)')
+    .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
+    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
+    .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
+    .option('-e, --epochs <n>', 'epochs', String(TRAINING_DEFAULTS.epochs))
+    .option('--batch <n>', 'batch size', String(TRAINING_DEFAULTS.batchSize))
+    .option('--lr <rate>', 'Adam learning rate', String(TRAINING_DEFAULTS.learningRate))
+    .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(TRAINING_DEFAULTS.weightDecay))
+    .option('--seed <n>', 'seed for initialisation, batch order and augmentation', '0')
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--limit-train <n>', 'train on the first N training examples only')
+    .option('--limit-validation <n>', 'validate on the first N validation examples only')
+    .option('-f, --force', 'overwrite a non-empty output folder')
+    .action((file: string, options: TrainOptions) => runTrain(file, options));
+}
+
+function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive whole number, got '${value}'`);
+  return n;
+}
+
+function nonNegative(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} must be a number >= 0, got '${value}'`);
+  return n;
+}
+
+async function runTrain(file: string, options: TrainOptions): Promise<void> {
+  const epochs = positiveInteger('--epochs', options.epochs);
+  const batchSize = positiveInteger('--batch', options.batch);
+  const learningRate = nonNegative('--lr', options.lr);
+  const weightDecay = nonNegative('--weight-decay', options.weightDecay);
+  const seed = Number(options.seed);
+  if (!Number.isInteger(seed)) throw new UserError(`--seed must be a whole number, got '${options.seed}'`);
+  // Checked before hours of training, and again when writing.
+  if (!options.force && existsSync(options.output) && readdirSync(options.output).length > 0) {
+    throw new UserError(`${options.output} exists and is not empty; choose another folder or pass --force to overwrite it`);
+  }
+  const spec = await loadSpecFile(file);
+  const backend = await initBackend(options.backend);
+  const data = await loadDataset(options.dataset, {
+    ...(options.limitTrain !== undefined ? { limitTrain: positiveInteger('--limit-train', options.limitTrain) } : {}),
+    ...(options.limitValidation !== undefined ? { limitValidation: positiveInteger('--limit-validation', options.limitValidation) } : {}),
+  });
+  if (data.input.channels !== spec.input.channels || data.input.height !== spec.input.height || data.input.width !== spec.input.width || data.classes !== spec.classes) {
+    const { channels, height, width } = spec.input;
+    throw new UserError(`${file} takes ${height}x${width}x${channels} images and ${spec.classes} classes, but ${options.dataset} has ${data.input.height}x${data.input.width}x${data.input.channels} images and ${data.classes} classes`);
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`backend: ${backend.detail}`);
+  log(describeDataset(data));
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    log('stopping after this batch (Ctrl-C again to quit without saving)');
+    controller.abort();
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    const result = await fitFromScratch(spec, data, {
+      epochs, batchSize, learningRate, weightDecay, seed, signal: controller.signal,
+      onEpoch: (r) => log(`epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)}, validation accuracy ${(100 * r.accuracy).toFixed(2)}%, ${r.imagesPerSecond.toFixed(0)} img/s, ${r.seconds.toFixed(1)} s${r.best ? ' (best)' : ''}`),
+    });
+    writeModel(options.output, result.model, options.force);
+    const { outcome } = result;
+    const which = outcome.epochs.length > 0 ? `epoch ${outcome.bestEpoch}` : 'the interrupted first epoch';
+    process.stdout.write(`${options.output}: ${spec.name}, ${result.params} parameters, validation accuracy ${(100 * result.accuracy).toFixed(2)}% (${which}${outcome.stopped ? ', stopped early' : ''})\n`);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}

@@ -1,0 +1,241 @@
+// A spec as a trainable tfjs network: one tf.Variable per weight (engine/model/weights), a
+// forward pass over the resolved graph in NHWC, PyTorch semantics where tfjs differs (pooling
+// padding, flatten order, batchnorm running statistics, grouped convolutions).
+import * as tf from '@tensorflow/tfjs-core';
+import { resolveGraph, ResolvedGraph } from '../spec/graph';
+import { inferShapes, ShapeReport } from '../spec/shapes';
+import { ArchitectureSpec, ConvLayer, INPUT_ID, Layer, PoolLayer } from '../spec/types';
+import { UserError } from '../util/errors';
+import { Rng } from '../util/rng';
+import { weightName, WeightKind, WeightMap, weightSpecs, WeightSpec } from './weights';
+
+export const BN_EPSILON = 1e-5;
+/** PyTorch's convention: running = (1 - momentum) * running + momentum * batch statistic. */
+export const BN_MOMENTUM = 0.1;
+
+/** One batchnorm's statistics of a training batch, for updateRunningStats after the step. */
+export interface BatchStats {
+  layer: string;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  /** Values per channel the statistics were taken over (PyTorch's unbiased correction). */
+  count: number;
+}
+
+export type ForwardMode =
+  | { training: false }
+  /** Batch statistics in batchnorm, dropout masks drawn from rng; `stats` collects the batch statistics. */
+  | { training: true; rng: Rng; stats?: BatchStats[] };
+
+export class Network {
+  readonly graph: ResolvedGraph;
+  readonly shapes: ShapeReport;
+  readonly weightSpecs: WeightSpec[];
+  private readonly variables = new Map<string, tf.Variable>();
+
+  /** Copies `weights` (which must match the spec, else a UserError); the caller keeps them. */
+  constructor(
+    readonly spec: ArchitectureSpec,
+    weights: WeightMap,
+  ) {
+    this.graph = resolveGraph(spec);
+    this.shapes = checkedShapes(spec, this.graph);
+    this.weightSpecs = weightSpecs(spec, this.shapes);
+    checkWeights(spec.name, this.weightSpecs, weights);
+    for (const w of this.weightSpecs) this.variables.set(w.name, tf.variable(weights.get(w.name)!, w.trainable));
+  }
+
+  get params(): number {
+    return this.shapes.params;
+  }
+
+  /** Forward MACs per image (conv and linear). */
+  get macs(): number {
+    return this.shapes.macs;
+  }
+
+  /** The variables the optimiser updates. */
+  trainable(): tf.Variable[] {
+    return this.weightSpecs.filter((w) => w.trainable).map((w) => this.variables.get(w.name)!);
+  }
+
+  /** The live weights by name (not copies: read them, don't dispose them). */
+  weights(): WeightMap {
+    return new Map(this.variables);
+  }
+
+  /** Copies of all weights (e.g. the best epoch's); the caller disposes them. */
+  snapshot(): WeightMap {
+    return new Map([...this.variables].map(([name, v]) => [name, tf.clone(v)]));
+  }
+
+  /** Overwrites the weights with `weights` (same names and shapes). */
+  assign(weights: WeightMap): void {
+    checkWeights(this.spec.name, this.weightSpecs, weights);
+    for (const [name, v] of this.variables) v.assign(weights.get(name)!);
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+  }
+
+  /** Logits [N, classes] for images [N, H, W, C]. Call inside tf.tidy (intermediates are not disposed). */
+  forward(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
+    return tf.reshape(this.activations(x, mode).get(this.graph.output)!, [x.shape[0], this.spec.classes]);
+  }
+
+  /** Every layer's output [N, H, W, C] by id (flat features are [N, 1, 1, F]), and `input`. Call inside tf.tidy. */
+  activations(x: tf.Tensor4D, mode: ForwardMode): Map<string, tf.Tensor4D> {
+    const values = new Map<string, tf.Tensor4D>([[INPUT_ID, x]]);
+    for (const { layer, inputs } of this.graph.order) {
+      values.set(layer.id, this.layer(layer, inputs.map((id) => values.get(id)!), mode));
+    }
+    return values;
+  }
+
+  /** Moves the running statistics towards a training batch's, as PyTorch's batchnorm does in train mode. */
+  updateRunningStats(stats: BatchStats[]): void {
+    tf.tidy(() => {
+      for (const s of stats) {
+        const mean = this.weight(s.layer, 'running_mean');
+        const variance = this.weight(s.layer, 'running_var');
+        const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
+        mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
+        variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+      }
+    });
+  }
+
+  private weight(layer: string, kind: WeightKind): tf.Variable {
+    return this.variables.get(weightName(layer, kind))!;
+  }
+
+  private optionalWeight(layer: string, kind: WeightKind): tf.Variable | undefined {
+    return this.variables.get(weightName(layer, kind));
+  }
+
+  private layer(layer: Layer, inputs: tf.Tensor4D[], mode: ForwardMode): tf.Tensor4D {
+    if (layer.type === 'concat') return inputs.length === 1 ? inputs[0] : tf.concat(inputs, 3);
+    const x = inputs.length === 1 ? inputs[0] : (tf.addN(inputs) as tf.Tensor4D);
+    switch (layer.type) {
+      case 'conv':
+        return this.conv(layer, x);
+      case 'linear': {
+        const [n, , , c] = x.shape;
+        const bias = this.optionalWeight(layer.id, 'bias');
+        const y = tf.fused.matMul({ a: tf.reshape(x, [n, c]), b: this.weight(layer.id, 'weight'), ...(bias ? { bias } : {}) });
+        return tf.reshape(y, [n, 1, 1, layer.out]);
+      }
+      case 'batchnorm':
+        return this.batchnorm(layer.id, x, mode);
+      case 'relu':
+        return tf.relu(x);
+      case 'maxpool':
+      case 'avgpool':
+        return pool(layer, x);
+      case 'globalavgpool':
+        return tf.mean(x, [1, 2], true);
+      case 'flatten':
+        return flattenChw(x);
+      case 'shuffle':
+        return channelShuffle(x, layer.groups);
+      case 'dropout':
+        if (!mode.training || layer.rate === 0) return x;
+        return tf.dropout(x, layer.rate, undefined, mode.rng.int(0, 0x7fffffff)) as tf.Tensor4D;
+      case 'identity':
+        return x;
+    }
+  }
+
+  private conv(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+    const strides = layer.stride ?? 1;
+    const pad = layer.padding ?? 0;
+    const groups = layer.groups ?? 1;
+    const filter = this.weight(layer.id, 'weight') as tf.Tensor4D;
+    const bias = this.optionalWeight(layer.id, 'bias');
+    const withBias = bias ? { bias } : {};
+    const inChannels = x.shape[3];
+    if (groups === 1) return tf.fused.conv2d({ x, filter, strides, pad, ...withBias });
+    if (groups === inChannels) {
+      // Output channel o of a depthwise conv reads input o / multiplier, in both PyTorch and tfjs.
+      const depthwise = tf.reshape(filter, [layer.kernel, layer.kernel, inChannels, layer.out / inChannels]) as tf.Tensor4D;
+      return tf.fused.depthwiseConv2d({ x, filter: depthwise, strides, pad, ...withBias });
+    }
+    // tfjs has no grouped conv2d: one conv per group, outputs concatenated in group order.
+    const xs = tf.split(x, groups, 3) as tf.Tensor4D[];
+    const filters = tf.split(filter, groups, 3) as tf.Tensor4D[];
+    const y = tf.concat(xs.map((xi, g) => tf.conv2d(xi, filters[g], strides, pad)), 3);
+    return bias ? tf.add(y, bias) : y;
+  }
+
+  private batchnorm(id: string, x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+    const scale = this.weight(id, 'weight');
+    const offset = this.weight(id, 'bias');
+    if (!mode.training) {
+      return tf.batchNorm(x, this.weight(id, 'running_mean'), this.weight(id, 'running_var'), offset, scale, BN_EPSILON) as tf.Tensor4D;
+    }
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    if (mode.stats) {
+      const [n, h, w] = x.shape;
+      // Kept past the gradient's tidy so the running statistics can follow after the step.
+      mode.stats.push({ layer: id, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count: n * h * w });
+    }
+    return tf.batchNorm(x, mean, variance, offset, scale, BN_EPSILON) as tf.Tensor4D;
+  }
+}
+
+/** Frees the statistics a training forward pass kept. */
+export function disposeStats(stats: BatchStats[]): void {
+  for (const s of stats) tf.dispose([s.mean, s.variance]);
+  stats.length = 0;
+}
+
+// PyTorch pads then pools: max pooling pads with -inf, average pooling with zeros and divides by
+// the whole window (count_include_pad=True); tfjs's own padding would exclude the padding.
+function pool(layer: PoolLayer, x: tf.Tensor4D): tf.Tensor4D {
+  const stride = layer.stride ?? layer.kernel;
+  const p = layer.padding ?? 0;
+  const max = layer.type === 'maxpool';
+  const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], max ? -Infinity : 0) : x;
+  return max ? tf.maxPool(padded, layer.kernel, stride, 'valid') : tf.avgPool(padded, layer.kernel, stride, 'valid');
+}
+
+// PyTorch flattens NCHW: channel-major order, so linear weights mean the same in both.
+function flattenChw(x: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const chw = h === 1 && w === 1 ? x : tf.transpose(x, [0, 3, 1, 2]);
+  return tf.reshape(chw, [n, 1, 1, c * h * w]);
+}
+
+// PyTorch's view(N, g, C/g, H, W).transpose(1, 2), in NHWC.
+function channelShuffle(x: tf.Tensor4D, groups: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  return tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, groups, c / groups]), [0, 1, 2, 4, 3]), [n, h, w, c]);
+}
+
+function checkedShapes(spec: ArchitectureSpec, graph: ResolvedGraph): ShapeReport {
+  const shapes = inferShapes(spec, graph);
+  if (shapes.issues.length > 0) {
+    const list = shapes.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new UserError(`architecture '${spec.name}' cannot be built:\n${list}`);
+  }
+  return shapes;
+}
+
+/** Throws a UserError naming every missing, extra or wrongly shaped weight. */
+export function checkWeights(what: string, specs: WeightSpec[], weights: WeightMap): void {
+  const problems: string[] = [];
+  const expected = new Set(specs.map((w) => w.name));
+  for (const w of specs) {
+    const t = weights.get(w.name);
+    if (!t) problems.push(`missing ${w.name} [${w.shape.join(', ')}]`);
+    else if (!tf.util.arraysEqual(t.shape, w.shape)) problems.push(`${w.name} is [${t.shape.join(', ')}], the spec needs [${w.shape.join(', ')}]`);
+  }
+  for (const name of weights.keys()) if (!expected.has(name)) problems.push(`unexpected weight ${name}`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 10).map((p) => `  ${p}`).join('\n');
+    const more = problems.length > 10 ? `\n  ... and ${problems.length - 10} more` : '';
+    throw new UserError(`the weights do not match architecture '${what}':\n${shown}${more}`);
+  }
+}

@@ -1,0 +1,92 @@
+// A(x) for one candidate: short training with knowledge distillation from the teacher, starting
+// from the teacher's weights (or from scratch), A(x) = the best validation accuracy.
+import { Dataset } from '../data';
+import { EvaluationRequest, EvaluationResult } from '../evaluation/types';
+import { inheritWeights } from '../model/inherit';
+import { encodeModel, writeModel } from '../model/io';
+import { Network } from '../model/network';
+import { disposeWeights, initialWeights } from '../model/weights';
+import { Rng } from '../util/rng';
+import { DistillLoss, train, TRAINING_DEFAULTS } from './loop';
+
+export interface CandidateTraining {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  distillation: DistillLoss;
+  /** Start from the teacher's weights (the authors' choice) or from a fresh initialisation. */
+  inherit: boolean;
+  /** With the candidate's name, seeds its initialisation, batch order and augmentation. */
+  seed: number;
+}
+
+export const CANDIDATE_DEFAULTS: CandidateTraining = { ...TRAINING_DEFAULTS, distillation: { kind: 'mse' }, inherit: true, seed: 0 };
+
+/** What an evaluation needs besides the candidate; loaded once and reused across candidates. */
+export interface EvaluationContext {
+  data: Dataset;
+  teacher: Network;
+  backend: string;
+  training: CandidateTraining;
+}
+
+/** Resolves 'failed' for anything that goes wrong with the candidate; rethrows only an abort. */
+export async function evaluateCandidate(request: EvaluationRequest, context: EvaluationContext, signal?: AbortSignal): Promise<EvaluationResult> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  const { training, teacher } = context;
+  const rng = new Rng(candidateSeed(training.seed, request.name));
+  let net: Network | undefined;
+  try {
+    const initial = training.inherit ? inheritWeights({ spec: teacher.spec, weights: teacher.weights() }, request.spec, rng) : initialWeights(request.spec, rng);
+    try {
+      net = new Network(request.spec, initial);
+    } finally {
+      disposeWeights(initial);
+    }
+    const outcome = await train(net, context.data, {
+      ...training,
+      objective: { kind: 'distill', teacher, loss: training.distillation },
+      rng,
+      ...(signal ? { signal } : {}),
+    });
+    if (outcome.stopped) throw abortError(signal);
+    try {
+      if (request.outDir && outcome.best) {
+        const training = { dataset: context.data.name, epochs: outcome.epochs.length, bestEpoch: outcome.bestEpoch, accuracy: outcome.bestAccuracy };
+        writeModel(request.outDir, await encodeModel(request.spec, outcome.best, training), true);
+      }
+    } finally {
+      if (outcome.best) disposeWeights(outcome.best);
+    }
+    return { status: 'ok', accuracy: outcome.bestAccuracy, params: net.params, seconds: seconds(), backend: context.backend };
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
+    return { status: 'failed', reason: failureReason(err), seconds: seconds() };
+  } finally {
+    net?.dispose();
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  return signal?.reason instanceof Error ? signal.reason : new DOMException('The evaluation was aborted', 'AbortError');
+}
+
+/** One line for the journal and the user. */
+export function failureReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/out of memory|Array buffer allocation failed|Cannot enlarge memory|memory access out of bounds/i.test(message)) {
+    return `out of memory: ${message.split('\n')[0]}`;
+  }
+  return message;
+}
+
+// FNV-1a over the name, mixed with the run's seed: a candidate trains the same whichever worker
+// gets it and in whatever order.
+function candidateSeed(seed: number, name: string): number {
+  let hash = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+

@@ -1,0 +1,40 @@
+// What an evaluator loads once and then reuses for every candidate: backend, dataset, teacher.
+import { BackendInfo, BackendName, initBackend, isGpuBackend } from '../backend';
+import { loadDataset } from '../data';
+import { decodeModel, EncodedModel } from '../model/io';
+import { Network } from '../model/network';
+import { disposeWeights } from '../model/weights';
+import { CandidateTraining, EvaluationContext } from './candidate';
+
+/** Plain data (it is posted to workers): everything an evaluator needs to load its context. */
+export interface EvaluatorSetup {
+  backend: BackendName | 'auto';
+  /** A dataset name as loadDataset takes it (`mnist`, `cifar10:DIR`...). */
+  dataset: string;
+  limitTrain?: number;
+  limitValidation?: number;
+  /** The teacher with its trained weights (readModel of a folder `esnac train` wrote). */
+  teacher: EncodedModel;
+  training: CandidateTraining;
+}
+
+export interface LoadedContext extends EvaluationContext {
+  backendInfo: BackendInfo;
+  gpu: boolean;
+}
+
+export async function loadContext(setup: EvaluatorSetup): Promise<LoadedContext> {
+  const backendInfo = await initBackend(setup.backend);
+  const limits = {
+    ...(setup.limitTrain !== undefined ? { limitTrain: setup.limitTrain } : {}),
+    ...(setup.limitValidation !== undefined ? { limitValidation: setup.limitValidation } : {}),
+  };
+  const data = await loadDataset(setup.dataset, limits);
+  const weights = decodeModel(setup.teacher);
+  try {
+    const teacher = new Network(setup.teacher.spec, weights);
+    return { data, teacher, backend: backendInfo.name, training: setup.training, backendInfo, gpu: isGpuBackend(backendInfo.name) };
+  } finally {
+    disposeWeights(weights);
+  }
+}

@@ -1,0 +1,62 @@
+// Training a network from scratch on labels (a teacher, before a search): cross-entropy, Adam,
+// the best validation epoch's weights kept.
+import { Dataset } from '../data';
+import { encodeModel, EncodedModel } from '../model/io';
+import { Network } from '../model/network';
+import { disposeWeights, initialWeights } from '../model/weights';
+import { ArchitectureSpec } from '../spec/types';
+import { Rng } from '../util/rng';
+import { EpochReport, evaluateAccuracy, train, TrainOutcome } from './loop';
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  seed: number;
+  /** Stops after the current batch; the best weights so far are kept. */
+  signal?: AbortSignal;
+  onEpoch?: (report: EpochReport) => void;
+}
+
+export interface FitResult {
+  outcome: TrainOutcome;
+  /** The kept weights with the spec; a stop before the first epoch ended keeps the weights it had. */
+  model: EncodedModel;
+  accuracy: number;
+  params: number;
+}
+
+export async function fitFromScratch(spec: ArchitectureSpec, data: Dataset, options: FitOptions): Promise<FitResult> {
+  const rng = new Rng(options.seed);
+  const initial = initialWeights(spec, rng);
+  let net: Network;
+  try {
+    net = new Network(spec, initial);
+  } finally {
+    disposeWeights(initial);
+  }
+  try {
+    const outcome = await train(net, data, { ...options, objective: { kind: 'cross-entropy' }, rng });
+    if (outcome.best) {
+      net.assign(outcome.best);
+      disposeWeights(outcome.best);
+      delete outcome.best;
+    }
+    const accuracy = outcome.epochs.length > 0 ? outcome.bestAccuracy : evaluateAccuracy(net, data.validation, data);
+    const training = {
+      dataset: data.name,
+      examples: data.train.count,
+      epochs: outcome.epochs.length,
+      bestEpoch: outcome.bestEpoch,
+      validationAccuracy: accuracy,
+      batchSize: options.batchSize,
+      learningRate: options.learningRate,
+      weightDecay: options.weightDecay,
+      seed: options.seed,
+    };
+    return { outcome, model: await encodeModel(spec, net.weights(), training), accuracy, params: net.params };
+  } finally {
+    net.dispose();
+  }
+}
