@@ -39,7 +39,11 @@ const BACKEND_NAMES: readonly BackendName[] = [...new Set(RANKING.map((c) => c.n
 
 export const BACKEND_ENV_VAR = 'ESNAC_BACKEND';
 
-let active: { request: string; candidate: Candidate; info: BackendInfo } | undefined;
+type Loaded = { candidate: Candidate; info: BackendInfo };
+
+/** The latest request and its loading, shared by concurrent callers. */
+let pending: { request: BackendName | 'auto'; loading: Promise<Loaded> } | undefined;
+let current: Loaded | undefined;
 
 /**
  * Loads the best available backend, or `preferred` (else the ESNAC_BACKEND environment variable)
@@ -48,18 +52,22 @@ let active: { request: string; candidate: Candidate; info: BackendInfo } | undef
  */
 export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Promise<BackendInfo> {
   const request = preferred === 'auto' ? backendFromEnv() : preferred;
-  if (active?.request === request) {
-    if (tf.getBackend() !== active.info.name) await tf.setBackend(active.info.name);
-    return active.info;
+  if (pending?.request !== request) {
+    const loading = request === 'auto' ? loadBest() : loadForced(request);
+    pending = { request, loading };
+    // A failed request is tried afresh next time.
+    loading.catch(() => {
+      if (pending?.loading === loading) pending = undefined;
+    });
   }
-  const chosen = request === 'auto' ? await loadBest() : await loadForced(request);
-  active = { request, ...chosen };
-  return chosen.info;
+  current = await pending.loading;
+  if (tf.getBackend() !== current.info.name) await tf.setBackend(current.info.name);
+  return current.info;
 }
 
 /** True when the backend runs on a GPU (tensorflow only when it came from tfjs-node-gpu). */
 export function isGpuBackend(name: BackendName): boolean {
-  if (active?.info.name === name) return active.candidate.gpu;
+  if (current?.info.name === name) return current.candidate.gpu;
   return RANKING.every((c) => c.name !== name || c.gpu);
 }
 
@@ -69,8 +77,6 @@ function backendFromEnv(): BackendName | 'auto' {
   if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
   throw new UserError(`${BACKEND_ENV_VAR}=${value} is not a backend; use one of: auto, ${BACKEND_NAMES.join(', ')}`);
 }
-
-type Loaded = { candidate: Candidate; info: BackendInfo };
 
 async function loadBest(): Promise<Loaded> {
   const skipped: BackendInfo['skipped'] = [];
@@ -159,7 +165,7 @@ async function setBackendOrThrow(name: string): Promise<void> {
 
 /** One line a log reader can act on (module loaders put the require stack on later lines). */
 function reasonOf(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
   if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
     return `not installed (${firstLine(err)})`;
   }

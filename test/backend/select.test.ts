@@ -29,7 +29,10 @@ afterEach(() => {
 });
 
 test('auto picks wasm and says why native TensorFlow was skipped', { skip: skipUnlessNativeMissing }, async () => {
+  const listeners = process.listeners('unhandledRejection').length + process.listeners('uncaughtException').length;
   const info = await initBackend();
+  // Starting wasm must not leave Emscripten's rethrowing process listeners behind.
+  assert.equal(process.listeners('unhandledRejection').length + process.listeners('uncaughtException').length, listeners);
   assert.equal(info.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(info.tfjsVersion, tf.version_core);
@@ -43,8 +46,9 @@ test('auto picks wasm and says why native TensorFlow was skipped', { skip: skipU
 test('asking again gives the same answer and restores the backend', { skip: skipUnlessNativeMissing }, async () => {
   const first = await initBackend('auto');
   await tf.setBackend('cpu');
-  const second = await initBackend('auto');
+  const [second, third] = await Promise.all([initBackend('auto'), initBackend()]);
   assert.equal(second, first);
+  assert.equal(third, first);
   assert.equal(tf.getBackend(), 'wasm');
 });
 
