@@ -43,15 +43,24 @@ function writeZooTeacher(name: string | undefined, options: ZooOptions): string 
     return undefined;
   }
   const path = options.output;
-  mkdirSync(dirname(path), { recursive: true });
+  if (!/\.(json|ya?ml)$/i.test(path)) throw new UserError(`${path}: name the file .json, .yaml or .yml so its format is clear`);
+  writeSpecFile(path, specToText(spec, formatForPath(path)), options.force === true);
+  const params = inferShapes(spec).params;
+  return `wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${path}`;
+}
+
+function writeSpecFile(path: string, text: string, force: boolean): void {
   try {
-    writeFileSync(path, specToText(spec, formatForPath(path)), { flag: options.force ? 'w' : 'wx' });
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new UserError(`cannot create the folder for ${path}: ${(err as Error).message}`);
+  }
+  try {
+    writeFileSync(path, text, { flag: force ? 'w' : 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; give --force to overwrite it`);
     throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
   }
-  const params = inferShapes(spec).params;
-  return `wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${path}`;
 }
 
 /** One line per teacher: name, parameter count per dataset ('-' where it cannot fit), description. */

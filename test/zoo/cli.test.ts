@@ -55,6 +55,11 @@ test('refuses to overwrite an existing file unless --force', async () => {
       return true;
     });
     assert.equal(readFileSync(path, 'utf8'), 'mine\n');
+    await assert.rejects(zoo('vgg-mini', '--dataset', 'mnist', '-o', join(path, 'inside.yaml')), (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, /cannot create the folder/);
+      return true;
+    });
     await zoo('vgg-mini', '--dataset', 'mnist', '-o', path, '--force');
     assert.deepEqual(parseYaml(readFileSync(path, 'utf8')), zooTeacher('vgg-mini', 'mnist'));
   } finally {
@@ -62,10 +67,11 @@ test('refuses to overwrite an existing file unless --force', async () => {
   }
 });
 
-test('a missing name or dataset is a UserError', async () => {
+test('a missing name or dataset, a teacher that cannot fit or an unknown extension is a UserError', async () => {
   await assert.rejects(zoo('--dataset', 'mnist'), (err: unknown) => err instanceof UserError && /--list/.test(err.message));
   await assert.rejects(zoo('resnet18'), (err: unknown) => err instanceof UserError && /--dataset/.test(err.message));
   await assert.rejects(zoo('vgg19', '--dataset', 'mnist', '-o', join(tmpdir(), 'never-written.json')), UserError);
+  await assert.rejects(zoo('vgg-mini', '--dataset', 'mnist', '-o', join(tmpdir(), 'never-written.txt')), (err: unknown) => err instanceof UserError && /\.json, \.yaml or \.yml/.test(err.message));
 });
 
 test('the listing has a line per teacher with its parameters per dataset', () => {
