@@ -9,9 +9,9 @@
 //             unit input; the main branch makes only (stage width - input width) channels.
 // These choices are what reproduce the authors' counts: 159 layers, 174 edges and 0.99M params
 // on CIFAR-10 (kept ReLUs after the depthwise convs would give 175 layers; an ungrouped inserted
-// conv would give 1.09M params). The table's other ShuffleNet counts are 114 removable layers
-// (matched) and 2,028 skip candidates (these units give 2,020; the authors' exact layer order
-// is not published).
+// conv would give 1.09M params). The table's 114 removable layers come out too, and its 2,028
+// skip candidates when a concat counts as a target with its first input's shape (2,020 when
+// concats are never targets); the main branch before the shortcut in the file is what gives 2,028.
 import { InputShape, Layer } from '../spec/types';
 import { after3x3, averagedHead, batchnorm, conv, plain, pool, relu, stem } from './layers';
 
