@@ -2,6 +2,7 @@
 // engine run next to an installed package; the extension package (vsix) carries its own.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const watch = process.argv.includes('--watch');
 
@@ -9,6 +10,18 @@ const nodeBundles = [
   { in: 'engine/cli/main.ts', out: 'cli' },
   { in: 'engine/train/worker.ts', out: 'train-worker' },
 ];
+
+// tfjs-core ships its gradient registrations only as ES modules with extensionless imports,
+// which Node cannot require from a CommonJS bundle: bundle that one entry (tfjs keeps its engine
+// and registries in globals, so this copy registers into the same tfjs as the external package).
+const bundleGradients = {
+  name: 'bundle-tfjs-gradients',
+  setup(build) {
+    build.onResolve({ filter: /^@tensorflow\/tfjs-core\/dist\/register_all_gradients$/ }, (args) => ({
+      path: createRequire(import.meta.url).resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js'),
+    }));
+  },
+};
 
 const contexts = [
   await esbuild.context({
@@ -20,6 +33,7 @@ const contexts = [
     target: 'node20',
     sourcemap: true,
     packages: 'external',
+    plugins: [bundleGradients],
     logLevel: 'warning',
   }),
 ];

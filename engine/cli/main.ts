@@ -9,12 +9,13 @@ import { register as registerValidate } from './validate';
 import { register as registerSample } from './sample';
 import { register as registerEncode } from './encode';
 import { register as registerTrain } from './train';
+import { register as registerCompress } from './compress';
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
   .showHelpAfterError();
 
-const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain];
+const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain, registerCompress];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -8,7 +8,8 @@ import { fitKernel, KernelFitOptions, LearnedKernel } from '../kernel/learned-ke
 import { CandidateEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { candidateKey } from '../space/key';
-import { Action, sampleCandidate, SearchSpace } from '../space/space';
+import { drawCandidates } from '../space/random-search';
+import { Action, SearchSpace } from '../space/space';
 import { encodeArchitecture } from '../space/encoding';
 import { ArchitectureSpec } from '../spec/types';
 import { Rng } from '../util/rng';
@@ -22,22 +23,9 @@ export interface Proposal {
   expectedImprovement?: number;
 }
 
-/** Draws from the search space until `count` architectures new to `seen` are found. */
+/** `count` random architectures new to `seen` (fewer when the space runs out). */
 export function randomProposals(space: SearchSpace, rng: Rng, count: number, seen: ReadonlySet<string>, proposedBy = 'random'): Proposal[] {
-  const proposals: Proposal[] = [];
-  const taken = new Set(seen);
-  // A space too small for `count` new architectures would loop forever; give up after many misses.
-  for (let misses = 0; proposals.length < count && misses < 1000 * count; ) {
-    const { action, spec } = sampleCandidate(space, rng);
-    const key = candidateKey(spec);
-    if (taken.has(key)) {
-      misses++;
-      continue;
-    }
-    taken.add(key);
-    proposals.push({ action, spec, key, proposedBy });
-  }
-  return proposals;
+  return drawCandidates(space, rng, count, seen).map(({ action, spec, key }) => ({ action, spec, key, proposedBy }));
 }
 
 export interface KernelStepInput {
