@@ -1,7 +1,10 @@
 // The architecture embedding h(x; theta) of paper section 3.1: a multi-layer bidirectional LSTM
 // over the layer rows, the mean of the last layer's outputs over time, L2-normalised.
-// Written by hand rather than with tf.layers: one input-projection matMul per layer and direction
-// covers every time step, which halves the time of a training step (notes/compute.md).
+// Written by hand rather than with tf.layers (half the time per training step, notes/compute.md),
+// feature-major: states are [hidden, batch], so every split of the gates and every concat of the
+// two directions is a contiguous block of rows. Column slices are ~100x slower on the 'cpu'
+// backend, and slicing per time step out of one projected sequence costs a copy of the whole
+// sequence per step on 'wasm' (its Slice reads its whole input), so each step projects its own input.
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/rng';
 import { UserError } from '../util/errors';
@@ -27,9 +30,9 @@ export const DEFAULT_BILSTM_OPTIONS: Readonly<BiLstmOptions> = { layers: 4, hidd
 export const BILSTM_FORMAT = 'esnac-bilstm/1';
 
 /**
- * Saved parameters. Gate columns are ordered input, forget, output, cell (one sigmoid covers the
- * first three); `weights` lists, per layer, forward then backward: input kernel
- * (in x 4 hidden), recurrent kernel (hidden x 4 hidden), bias (4 hidden), each as base64 float32.
+ * Saved parameters, laid out as PyTorch's nn.LSTM: per layer, forward then backward, the input
+ * weights (4 hidden x in), recurrent weights (4 hidden x hidden) and bias (4 hidden, PyTorch's
+ * bias_ih + bias_hh), gate rows ordered input, forget, cell, output; each base64 float32.
  */
 export interface BiLstmJSON {
   format: typeof BILSTM_FORMAT;
@@ -84,12 +87,11 @@ export class BiLstmEmbedding {
       const pooled: tf.Tensor2D[] = [];
       const order: number[] = [];
       for (const indices of groupByLength(batch).values()) {
-        pooled.push(this.embedGroup(timeMajorInput(batch, indices, this.options.inputWidth)));
+        pooled.push(this.embedGroup(stepInputs(batch, indices, this.options.inputWidth)));
         order.push(...indices);
       }
-      const stacked = pooled.length === 1 ? pooled[0] : tf.concat(pooled, 0);
-      const inBatchOrder = order.every((b, i) => b === i) ? stacked : tf.gather(stacked, inversePermutation(order));
-      return l2Normalise(inBatchOrder);
+      const grouped = tf.transpose(pooled.length === 1 ? pooled[0] : tf.concat(pooled, 1));
+      return l2Normalise(order.every((b, i) => b === i) ? grouped : permuteRows(grouped, order));
     });
   }
 
@@ -119,50 +121,56 @@ export class BiLstmEmbedding {
     for (const v of this.variables) v.dispose();
   }
 
-  /** x is [time, batch, inputWidth]; returns the pooled, unnormalised [batch, 2 * hidden]. */
-  private embedGroup(x: tf.Tensor3D): tf.Tensor2D {
-    let sequence = x;
+  /** Per-step inputs [inputWidth, batch] in time order; returns the pooled [2 hidden, batch]. */
+  private embedGroup(inputs: tf.Tensor2D[]): tf.Tensor2D {
+    let sequence = inputs;
     for (let l = 0; l < this.stack.length - 1; l++) {
       const { forward, backward } = this.stack[l];
-      sequence = tf.concat([tf.stack(runDirection(forward, sequence, false)), tf.stack(runDirection(backward, sequence, true))], 2) as tf.Tensor3D;
+      const forwardStates = runDirection(forward, sequence, false);
+      const backwardStates = runDirection(backward, sequence, true);
+      sequence = forwardStates.map((f, t) => tf.concat([f, backwardStates[t]], 0));
     }
     const { forward, backward } = this.stack[this.stack.length - 1];
-    return tf.concat([meanOverTime(runDirection(forward, sequence, false)), meanOverTime(runDirection(backward, sequence, true))], 1);
+    return tf.concat([meanOverTime(runDirection(forward, sequence, false)), meanOverTime(runDirection(backward, sequence, true))], 0);
   }
 }
 
-/** Hidden states of one direction over [time, batch, in], returned in time order. */
-function runDirection(w: DirectionWeights, x: tf.Tensor3D, reverse: boolean): tf.Tensor2D[] {
-  const [steps, batch, width] = x.shape;
-  const hidden = w.recurrent.shape[0];
-  const projected = tf.add(tf.matMul(tf.reshape(x, [steps * batch, width]), w.input), w.bias);
-  const inputs = tf.unstack(tf.reshape(projected, [steps, batch, 4 * hidden])) as tf.Tensor2D[];
-  const outputs = new Array<tf.Tensor2D>(steps);
+/** Hidden states [hidden, batch] of one direction, returned in time order. */
+function runDirection(w: DirectionWeights, inputs: tf.Tensor2D[], reverse: boolean): tf.Tensor2D[] {
+  const bias = tf.reshape(w.bias, [-1, 1]) as tf.Tensor2D;
+  const outputs = new Array<tf.Tensor2D>(inputs.length);
   let h: tf.Tensor2D | undefined;
   let c: tf.Tensor2D | undefined;
-  for (let s = 0; s < steps; s++) {
-    const t = reverse ? steps - 1 - s : s;
+  for (let s = 0; s < inputs.length; s++) {
+    const t = reverse ? inputs.length - 1 - s : s;
     // A tidy per step frees the gate intermediates during inference; under a gradient tape,
     // tfjs keeps what the backward pass needs.
-    [h, c] = tf.tidy(() => lstmCell(w, inputs[t], h, c));
+    [h, c] = tf.tidy(() => lstmCell(w, bias, inputs[t], h, c));
     outputs[t] = h;
   }
   return outputs;
 }
 
-/** One step from the projected input; a missing state is zero, so the first step skips the recurrent matMul. */
-function lstmCell(w: DirectionWeights, projected: tf.Tensor2D, h?: tf.Tensor2D, c?: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  const hidden = w.recurrent.shape[0];
-  const gates = h ? tf.add(projected, tf.matMul(h, w.recurrent)) : projected;
-  const [sigmoidPart, cellPart] = tf.split(gates, [3 * hidden, hidden], 1);
-  const [i, f, o] = tf.split(tf.sigmoid(sigmoidPart), 3, 1);
-  const candidate: tf.Tensor2D = tf.mul(i, tf.tanh(cellPart));
-  const cell: tf.Tensor2D = c ? tf.add(tf.mul(f, c), candidate) : candidate;
-  return [tf.mul(o, tf.tanh(cell)), cell];
+/** One step; a missing state is zero, so the first step skips the recurrent matMul and the forget term. */
+function lstmCell(w: DirectionWeights, bias: tf.Tensor2D, x: tf.Tensor2D, h?: tf.Tensor2D, c?: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  const projected = tf.add(tf.matMul(w.input, x), bias);
+  const gates = h ? tf.add(projected, tf.matMul(w.recurrent, h)) : projected;
+  const [i, f, g, o] = tf.split(gates, 4, 0);
+  const candidate: tf.Tensor2D = tf.mul(tf.sigmoid(i), tf.tanh(g));
+  const cell: tf.Tensor2D = c ? tf.add(tf.mul(tf.sigmoid(f), c), candidate) : candidate;
+  return [tf.mul(tf.sigmoid(o), tf.tanh(cell)), cell];
 }
 
 function meanOverTime(outputs: tf.Tensor2D[]): tf.Tensor2D {
   return tf.div(tf.addN(outputs), outputs.length);
+}
+
+/** Row `order[k]` of the result is row k of `rows`: a permutation matMul, differentiable on every backend (wasm has no gather gradient). */
+function permuteRows(rows: tf.Tensor2D, order: number[]): tf.Tensor2D {
+  const n = order.length;
+  const permutation = new Float32Array(n * n);
+  order.forEach((b, k) => (permutation[b * n + k] = 1));
+  return tf.matMul(tf.tensor2d(permutation, [n, n]), rows);
 }
 
 function l2Normalise(e: tf.Tensor2D): tf.Tensor2D {
@@ -180,30 +188,29 @@ function groupByLength(batch: readonly EncodedArchitecture[]): Map<number, numbe
   return groups;
 }
 
-function timeMajorInput(batch: readonly EncodedArchitecture[], indices: number[], width: number): tf.Tensor3D {
+/** One [width, batch] tensor per time step for the architectures at `indices` (all of one length). */
+function stepInputs(batch: readonly EncodedArchitecture[], indices: number[], width: number): tf.Tensor2D[] {
   const rows = batch[indices[0]].rows;
-  const data = new Float32Array(rows * indices.length * width);
-  indices.forEach((b, slot) => {
+  const columns = indices.length;
+  const steps = Array.from({ length: rows }, () => new Float32Array(width * columns));
+  indices.forEach((b, column) => {
     const arch = batch[b];
     if (arch.width !== width || arch.rows < 1 || arch.data.length !== arch.rows * width) {
       throw new Error(`BiLstmEmbedding: architecture ${b} is ${arch.rows} x ${arch.width} with ${arch.data.length} values; expected width ${width}`);
     }
-    for (let t = 0; t < rows; t++) data.set(arch.data.subarray(t * width, (t + 1) * width), (t * indices.length + slot) * width);
+    for (let t = 0; t < rows; t++) {
+      const step = steps[t];
+      for (let k = 0; k < width; k++) step[k * columns + column] = arch.data[t * width + k];
+    }
   });
-  return tf.tensor3d(data, [rows, indices.length, width]);
-}
-
-function inversePermutation(order: number[]): number[] {
-  const inverse = new Array<number>(order.length);
-  order.forEach((b, position) => (inverse[b] = position));
-  return inverse;
+  return steps.map((step) => tf.tensor2d(step, [width, columns]));
 }
 
 function parameterShapes({ layers, hidden, inputWidth }: BiLstmOptions): number[][] {
   const shapes: number[][] = [];
   for (let l = 0; l < layers; l++) {
     const width = l === 0 ? inputWidth : 2 * hidden;
-    for (let direction = 0; direction < 2; direction++) shapes.push([width, 4 * hidden], [hidden, 4 * hidden], [4 * hidden]);
+    for (let direction = 0; direction < 2; direction++) shapes.push([4 * hidden, width], [4 * hidden, hidden], [4 * hidden]);
   }
   return shapes;
 }

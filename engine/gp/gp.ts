@@ -96,14 +96,14 @@ export function looObjective(e: Float64Array, n: number, d: number, y: ArrayLike
 function gramGradient(inv: Float64Array, n: number, gDiag: Float64Array, gAlpha: Float64Array, alpha: Float64Array): Float64Array {
   const u = matVec(inv, n, gAlpha);
   const g = new Float64Array(n * n);
-  const scaledRow = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    for (let k = 0; k < n; k++) scaledRow[k] = inv[i * n + k] * gDiag[k];
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += scaledRow[k] * inv[k * n + j];
-      g[i * n + j] = -s - u[i] * alpha[j];
+    const rowI = i * n;
+    for (let k = 0; k < n; k++) {
+      const a = inv[rowI + k] * gDiag[k];
+      const rowK = k * n;
+      for (let j = 0; j < n; j++) g[rowI + j] -= a * inv[rowK + j];
     }
+    for (let j = 0; j < n; j++) g[rowI + j] -= u[i] * alpha[j];
   }
   return g;
 }

@@ -47,29 +47,34 @@ export function solveUpperTransposed(l: Float64Array, n: number, b: ArrayLike<nu
 
 /** A^-1 from A's Cholesky factor: (L L^T)^-1 = L^-T L^-1, symmetric. */
 export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
-  const lInv = lowerInverse(l, n);
+  const m = lowerInverse(l, n);
   const inv = new Float64Array(n * n);
-  // [L^-T L^-1]_ij = sum_k lInv[k][i] lInv[k][j], with lInv[k][*] zero beyond column k.
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < n; k++) s += lInv[k * n + i] * lInv[k * n + j];
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
+  // inv_ij = sum_k m_ki m_kj, accumulated row by row of m (contiguous reads), lower half first.
+  for (let k = 0; k < n; k++) {
+    const rowK = k * n;
+    for (let i = 0; i <= k; i++) {
+      const a = m[rowK + i];
+      const rowI = i * n;
+      for (let j = 0; j <= i; j++) inv[rowI + j] += a * m[rowK + j];
     }
   }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inv[j * n + i] = inv[i * n + j];
   return inv;
 }
 
+/** L^-1, row by row: row i = (e_i - sum_{k<i} l_ik row k) / l_ii. */
 function lowerInverse(l: Float64Array, n: number): Float64Array {
   const inv = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    inv[j * n + j] = 1 / l[j * n + j];
-    for (let i = j + 1; i < n; i++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s -= l[i * n + k] * inv[k * n + j];
-      inv[i * n + j] = s / l[i * n + i];
+  for (let i = 0; i < n; i++) {
+    const rowI = i * n;
+    for (let k = 0; k < i; k++) {
+      const a = l[rowI + k];
+      const rowK = k * n;
+      for (let j = 0; j <= k; j++) inv[rowI + j] -= a * inv[rowK + j];
     }
+    const lii = l[rowI + i];
+    inv[rowI + i] = 1;
+    for (let j = 0; j <= i; j++) inv[rowI + j] /= lii;
   }
   return inv;
 }

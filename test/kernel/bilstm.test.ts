@@ -21,7 +21,7 @@ function embedRows(model: BiLstmEmbedding, batch: EncodedArchitecture[]): number
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** A scalar-loop Bi-LSTM on one sequence, from the saved weights (gate columns i, f, o, g). */
+/** A scalar-loop Bi-LSTM on one sequence, from the saved weights (PyTorch layout, gate rows i, f, g, o). */
 function referenceEmbedding(model: BiLstmEmbedding, arch: EncodedArchitecture): number[] {
   const { layers, hidden: h } = model.options;
   const weights = model.toJSON().weights.map((w) => base64ToFloat32(w)!);
@@ -35,9 +35,9 @@ function referenceEmbedding(model: BiLstmEmbedding, arch: EncodedArchitecture): 
       const order = sequence.map((_, t) => (reverse ? sequence.length - 1 - t : t));
       for (const t of order) {
         const x = sequence[t];
-        const gate = (col: number) => b[col] + x.reduce((s, xi, i) => s + xi * w[i * 4 * h + col], 0) + hPrev.reduce((s, hi, i) => s + hi * u[i * 4 * h + col], 0);
-        const c = hPrev.map((_, k) => sigmoid(gate(h + k)) * cPrev[k] + sigmoid(gate(k)) * Math.tanh(gate(3 * h + k)));
-        hPrev = c.map((ck, k) => sigmoid(gate(2 * h + k)) * Math.tanh(ck));
+        const gate = (row: number) => b[row] + x.reduce((s, xi, i) => s + xi * w[row * x.length + i], 0) + hPrev.reduce((s, hi, i) => s + hi * u[row * h + i], 0);
+        const c = hPrev.map((_, k) => sigmoid(gate(h + k)) * cPrev[k] + sigmoid(gate(k)) * Math.tanh(gate(2 * h + k)));
+        hPrev = c.map((ck, k) => sigmoid(gate(3 * h + k)) * Math.tanh(ck));
         cPrev = c;
         out[t] = hPrev;
       }
@@ -95,7 +95,7 @@ test('same seed, same embedding; another seed, another', () => {
 test('a batch of mixed lengths keeps batch order and equals embedding one by one', () => {
   const rng = new Rng(5);
   const model = new BiLstmEmbedding({ layers: 2, hidden: 6, inputWidth: 10 }, rng);
-  const batch = [randomEncoding(3, 10, rng), randomEncoding(6, 10, rng), randomEncoding(3, 10, rng), randomEncoding(1, 10, rng)];
+  const batch = [randomEncoding(3, 10, rng), randomEncoding(6, 10, rng), randomEncoding(3, 10, rng), randomEncoding(1, 10, rng), randomEncoding(6, 10, rng)];
   const together = embedRows(model, batch);
   batch.forEach((arch, b) => {
     const [alone] = embedRows(model, [arch]);
