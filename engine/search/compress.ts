@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend } from '../backend';
+import { parseDatasetName } from '../data';
 import { BiLstmEmbedding } from '../embedding/bilstm';
 import { LearnedKernel } from '../kernel/learned-kernel';
 import { TeacherEvent } from '../run/journal';
@@ -113,6 +114,7 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
 async function createRun(options: CompressOptions): Promise<RunDirectory> {
   if (!options.teacherPath) throw new UserError('compress needs a teacher spec file (or --resume RUN_DIR)');
   if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
+  parseDatasetName(options.dataset);
   const teacher = await loadSpecFile(options.teacherPath);
   const settings: SearchSettings = { ...DEFAULT_SETTINGS, ...options.settings };
   if (options.teacherWeights && !existsSync(join(options.teacherWeights, 'model.json'))) {

@@ -15,7 +15,7 @@ import { inferShapes } from '../../engine/spec/shapes';
 import { loadSpecFile } from '../../engine/spec/validate';
 import { specToText } from '../../engine/spec/write';
 import { zooTeacher } from '../../engine/zoo';
-import { AnalyticStandInEvaluator } from './stand-in';
+import { analyticStandInEvaluator } from '../space/fixtures/stand-in-evaluator';
 
 const teacher = zooTeacher('vgg-mini', 'mnist');
 const teacherParams = inferShapes(teacher).params;
@@ -47,7 +47,7 @@ function newRun(overrides: Partial<SearchSettings> = {}): RunDirectory {
 
 async function search(run: RunDirectory, signal?: AbortSignal, onCandidate?: (e: CandidateEvent) => void): Promise<void> {
   const space = buildSearchSpace(teacher, run.manifest.settings.operators);
-  const evaluator = new AnalyticStandInEvaluator(teacherParams);
+  const evaluator = analyticStandInEvaluator({ teacherParams, teacherAccuracy: TEACHER.accuracy, concurrency: 2 });
   await runSearchSteps({ run, space, teacher: TEACHER, evaluator, signal, hooks: { candidate: onCandidate } });
 }
 

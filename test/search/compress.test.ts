@@ -1,0 +1,70 @@
+// The whole search with real training on the embedded MNIST, at a tiny budget.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CandidateEvent, TeacherEvent } from '../../engine/run/journal';
+import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
+import { compress } from '../../engine/search/compress';
+import { SearchProgress } from '../../engine/search/search';
+import { inferShapes } from '../../engine/spec/shapes';
+import { checkSpec, loadSpecFile } from '../../engine/spec/validate';
+
+const TEACHER = 'examples/teachers/vgg-mini-mnist.arch.yaml';
+
+const tiny: Partial<SearchSettings> = {
+  steps: 2,
+  kernels: 2,
+  epochs: 1,
+  teacherEpochs: 1,
+  limitTrain: 256,
+  limitValidation: 128,
+  acquisitionSamples: 20,
+  finetuneTop: 1,
+  finetuneEpochs: 1,
+  workers: 2,
+  kernelFit: { ...DEFAULT_SETTINGS.kernelFit, maxSteps: 3, lstmLayers: 1, hidden: 8 },
+};
+
+test('compress trains the teacher, searches, fine-tunes and writes the best student', async () => {
+  const runDir = join(mkdtempSync(join(tmpdir(), 'esnac-compress-')), 'run');
+  const teacherBefore = statSync(TEACHER).mtimeMs;
+  const progress: SearchProgress[] = [];
+  const candidates: CandidateEvent[] = [];
+  const result = await compress(
+    { teacherPath: TEACHER, dataset: 'mnist', runDir, settings: tiny },
+    { progress: (p) => progress.push(p), candidate: (e) => candidates.push(e) },
+  );
+  assert.equal(result.cancelled, false);
+  assert.equal(result.runDir, runDir);
+  assert.equal(candidates.length, 4);
+  assert.ok(candidates.every((c) => c.status === 'ok' && c.accuracy! >= 0 && c.accuracy! <= 1));
+  assert.ok(progress.some((p) => p.phase === 'evaluating' && p.evaluated === 4));
+
+  const journal = readFileSync(join(runDir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const teacher = journal.find((e) => e.type === 'teacher') as TeacherEvent;
+  assert.equal(teacher.trained, true);
+  assert.ok(journal.some((e) => e.type === 'finetune' && e.status === 'ok'));
+  assert.equal(journal.at(-1).type, 'done');
+
+  const best = await loadSpecFile(join(runDir, 'best.arch.yaml'));
+  assert.deepEqual(checkSpec(best), []);
+  assert.ok(inferShapes(best).params < teacher.params, 'the student is smaller than the teacher');
+  assert.equal(result.best?.name, best.name);
+  assert.ok(readdirSync(join(runDir, 'best.weights')).includes('model.json'));
+  assert.match(readFileSync(join(runDir, 'report.md'), 'utf8'), new RegExp(best.name));
+  assert.equal(statSync(TEACHER).mtimeMs, teacherBefore, 'the teacher file is untouched');
+
+  // Resuming a finished run changes nothing.
+  const before = readFileSync(join(runDir, 'journal.jsonl'), 'utf8');
+  const again = await compress({ resume: runDir });
+  assert.equal(again.best?.name, best.name);
+  assert.equal(readFileSync(join(runDir, 'journal.jsonl'), 'utf8'), before);
+});
+
+test('compress refuses a run directory that is not empty, and a dataset it cannot load', async () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'esnac-compress-'));
+  await assert.rejects(compress({ teacherPath: TEACHER, dataset: 'mnist', runDir: join(runDir, '..'), settings: tiny }), /not empty/);
+  await assert.rejects(compress({ teacherPath: TEACHER, dataset: 'cifar10', runDir: join(runDir, 'x'), settings: tiny }), /cifar10/);
+});
