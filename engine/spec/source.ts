@@ -8,8 +8,11 @@ import { isAlias, isMap, isScalar, isSeq, Lexer, Node as YamlNode, parseDocument
 import { SpecPath } from './types';
 import { formatForPath } from './write';
 
-/** Larger files are refused before parsing: a spec of a few thousand layers is well under this. */
-export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
+/**
+ * Larger files are refused before parsing. A spec of thousands of layers is well under this, and
+ * the yaml package parses about 0.3 MB/s of spec-like YAML, so a file at the limit takes seconds.
+ */
+export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Specs nest a handful of levels; deeper input only serves to exhaust the parsers' stacks. */
 export const MAX_NESTING = 100;
 /** The yaml package's limit on alias expansion, which stops "billion laughs" documents. */

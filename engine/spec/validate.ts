@@ -23,7 +23,14 @@ interface Checked {
   issues: LocatedIssue[];
 }
 
-const validateSchema = new Ajv({ allErrors: true, verbose: true }).compile<ArchitectureSpec>(schema);
+// The discriminator picks a layer's branch by its type, so valid layers cost no failed branches.
+const validateSchema = new Ajv({ allErrors: true, verbose: true, discriminator: true }).compile<ArchitectureSpec>(schema);
+
+/**
+ * ajv gathers errors by concatenating arrays, quadratic in their number, and checks every item
+ * even past maxItems: too many layers are refused before it runs.
+ */
+const MAX_LAYERS: number = schema.properties.layers.maxItems;
 
 /**
  * Checks a spec's text (a file, or an unsaved editor buffer): JSON when `fileName` ends in .json,
@@ -32,7 +39,11 @@ const validateSchema = new Ajv({ allErrors: true, verbose: true }).compile<Archi
  */
 export function checkSpecText(text: string | Uint8Array, fileName: string): { spec?: ArchitectureSpec; problems: Problem[] } {
   const { document, problems } = parseSource(text, fileName);
-  if (!document) return { problems };
+  return document ? checkSourceDocument(document) : { problems };
+}
+
+/** Checks an already parsed spec text (so a caller that needs its positions parses it once). */
+export function checkSourceDocument(document: SourceDocument): { spec?: ArchitectureSpec; problems: Problem[] } {
   const { spec, issues } = check(document.value);
   return { spec, problems: issues.map((issue) => locateIssue(document, issue)).sort(byPosition) };
 }
@@ -60,6 +71,10 @@ export function formatProblems(fileName: string, problems: Problem[]): string {
 }
 
 function check(value: unknown): Checked {
+  const layers = (value as { layers?: unknown } | null)?.layers;
+  if (Array.isArray(layers) && layers.length > MAX_LAYERS) {
+    return { issues: [{ path: ['layers'], message: `the spec has ${layers.length} layers; the limit is ${MAX_LAYERS}` }] };
+  }
   if (!validateSchema(value)) return { issues: schemaIssues(validateSchema.errors ?? [], value) };
   const graph = graphIssues(value);
   if (graph.length > 0) return { issues: graph };
@@ -97,8 +112,9 @@ function schemaIssues(errors: ErrorObject[], value: unknown): LocatedIssue[] {
   const issues: LocatedIssue[] = [];
   const seen = new Set<string>();
   for (const err of errors) {
-    // An `if` failing only says which type-specific branch applied; that branch reports the detail.
-    if (err.keyword === 'if') continue;
+    // A layer without a known type fails the discriminator too; the enum and required errors
+    // on `type` say so better.
+    if (err.keyword === 'discriminator') continue;
     const issue = describeSchemaError(err, pointerToPath(err.instancePath), value);
     const key = JSON.stringify([issue.path, issue.message]);
     if (!seen.has(key)) issues.push(issue);
@@ -154,6 +170,8 @@ function describeSchemaError(err: ErrorObject, path: SpecPath, value: unknown): 
     case 'minItems':
     case 'minLength':
       return { path, message: `${subject} must not be empty` };
+    case 'maxItems':
+      return { path, message: `${subject} must have at most ${params.limit} items` };
     case 'maxLength':
       return { path, message: `${subject} must be at most ${params.limit} characters long` };
     case 'pattern':

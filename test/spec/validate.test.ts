@@ -113,6 +113,10 @@ describe('checkSpec (in memory)', () => {
     duplicate.layers[4].id = 'stem';
     assert.deepEqual(checkSpec(duplicate), [{ path: ['layers', 4, 'id'], message: "duplicate layer id 'stem' (layers[0] has it already)" }]);
 
+    const huge = tiny();
+    huge.layers = Array.from({ length: 10_001 }, (_, i) => ({ id: `r${i}`, type: 'relu' as const }));
+    assert.deepEqual(checkSpec(huge), [{ path: ['layers'], message: 'the spec has 10001 layers; the limit is 10000' }]);
+
     const narrow = tiny();
     Object.assign(narrow.layers[5], { out: 8 });
     assert.deepEqual(
@@ -142,7 +146,7 @@ describe('loadSpecFile', () => {
   test('a file too large is refused without reading it all', async () => {
     const file = join(dir, 'big.arch.json');
     writeFileSync(file, Buffer.alloc(10 * 1024 * 1024, 0x20));
-    await assert.rejects(loadSpecFile(file), new UserError(`${file}:1:1: the file is larger than 5 MB, the limit for spec files`));
+    await assert.rejects(loadSpecFile(file), new UserError(`${file}:1:1: the file is larger than 1 MB, the limit for spec files`));
   });
 
   test('a missing file is a UserError', async () => {
