@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { Network, BN_MOMENTUM, disposeStats, BatchStats } from '../../engine/model/network';
+import { disposeWeights, initialWeights, WeightMap } from '../../engine/model/weights';
+import { inferShapes } from '../../engine/spec/shapes';
+import { ArchitectureSpec, ARCH_FORMAT, INPUT_ID, Layer } from '../../engine/spec/types';
+import { Rng } from '../../engine/util/rng';
+import { ZOO_NAMES, zooDatasets, zooTeacher } from '../../engine/zoo';
+
+before(async () => {
+  await tf.setBackend('cpu');
+});
+
+function spec(input: [number, number, number], layers: Layer[], classes?: number): ArchitectureSpec {
+  const [channels, height, width] = input;
+  const draft: ArchitectureSpec = { format: ARCH_FORMAT, name: 'test', input: { channels, height, width }, classes: 1, layers };
+  if (classes !== undefined) return { ...draft, classes };
+  const out = inferShapes(draft).byId.get(layers[layers.length - 1].id)!.shape;
+  return { ...draft, classes: out[0] * out[1] * out[2] };
+}
+
+function build(s: ArchitectureSpec, seed = 1): Network {
+  const weights = initialWeights(s, new Rng(seed));
+  const net = new Network(s, weights);
+  disposeWeights(weights);
+  return net;
+}
+
+/** Output of the network as an NCHW nested array, for comparison with PyTorch-style expectations. */
+function run(net: Network, nchw: number[][][][], training = false): number[] {
+  return tf.tidy(() => {
+    const x = tf.transpose(tf.tensor4d(nchw), [0, 2, 3, 1]) as tf.Tensor4D;
+    return Array.from(net.forward(x, training ? { training: true, rng: new Rng(0) } : { training: false }).dataSync());
+  });
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `[${i}] ${actual[i]} != ${expected[i]}`);
+}
+
+test('every zoo teacher builds and each layer output has the shape shape inference gives', () => {
+  const before = tf.memory().numTensors;
+  for (const name of ZOO_NAMES) {
+    const mini = name.endsWith('-mini');
+    for (const dataset of mini ? zooDatasets(name) : zooDatasets(name).slice(0, 1)) {
+      const teacher = zooTeacher(name, dataset);
+      const net = build(teacher);
+      const expected = inferShapes(teacher);
+      assert.equal(net.params, expected.params);
+      const shapes = tf.tidy(() => {
+        const { channels, height, width } = teacher.input;
+        const acts = net.activations(tf.zeros([1, height, width, channels]), { training: false });
+        return new Map([...acts].map(([id, t]) => [id, t.shape]));
+      });
+      for (const layer of expected.layers) {
+        const [n, h, w, c] = shapes.get(layer.id)!;
+        assert.deepEqual([n, c, h, w], [1, ...layer.shape], `${teacher.name} ${layer.id}`);
+      }
+      assert.ok(shapes.has(INPUT_ID));
+      net.dispose();
+    }
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('flatten uses PyTorch CHW order', () => {
+  const net = build(spec([2, 1, 2], [{ id: 'f', type: 'flatten' }]));
+  assert.deepEqual(run(net, [[[[1, 2]], [[3, 4]]]]), [1, 2, 3, 4]);
+  net.dispose();
+});
+
+test('channel shuffle matches view(N, g, C/g, H, W).transpose(1, 2)', () => {
+  const net = build(spec([6, 1, 1], [{ id: 's', type: 'shuffle', groups: 2 }, { id: 'f', type: 'flatten' }]));
+  assert.deepEqual(run(net, [[[[0]], [[1]], [[2]], [[3]], [[4]], [[5]]]]), [0, 3, 1, 4, 2, 5]);
+  net.dispose();
+});
+
+test('padded pooling follows PyTorch: max pads with -inf, avg divides by the whole window', () => {
+  const avg = build(spec([1, 2, 2], [{ id: 'p', type: 'avgpool', kernel: 3, stride: 1, padding: 1 }, { id: 'f', type: 'flatten' }]));
+  assertClose(run(avg, [[[[1, 1], [1, 1]]]]), [4 / 9, 4 / 9, 4 / 9, 4 / 9]);
+  const max = build(spec([1, 2, 2], [{ id: 'p', type: 'maxpool', kernel: 2, stride: 2, padding: 1 }, { id: 'f', type: 'flatten' }]));
+  assert.deepEqual(run(max, [[[[-1, -2], [-3, -4]]]]), [-1, -2, -3, -4]);
+  avg.dispose();
+  max.dispose();
+});
+
+test('several inputs are summed; concat keeps the listed order', () => {
+  const layers: Layer[] = [
+    { id: 'a', type: 'identity' },
+    { id: 'b', type: 'relu', inputs: [INPUT_ID] },
+    { id: 'sum', type: 'identity', inputs: ['a', 'b'] },
+    { id: 'cat', type: 'concat', inputs: ['b', 'sum'] },
+    { id: 'f', type: 'flatten' },
+  ];
+  const net = build(spec([1, 1, 2], layers));
+  assert.deepEqual(run(net, [[[[-1, 2]]]]), [0, 2, -1, 4]);
+  net.dispose();
+});
+
+/** A dense conv with a block-diagonal filter computes the grouped conv. */
+function blockDiagonal(filter: tf.Tensor4D, groups: number): tf.Tensor4D {
+  const perGroup = filter.shape[2];
+  return tf.tidy(() => {
+    const parts = tf.split(filter, groups, 3).map((f, g) => tf.pad(f, [[0, 0], [0, 0], [g * perGroup, (groups - 1 - g) * perGroup], [0, 0]]));
+    return tf.concat(parts, 3);
+  });
+}
+
+for (const [label, groups, inChannels, out] of [['grouped', 2, 4, 6], ['depthwise', 4, 4, 8]] as const) {
+  test(`${label} conv equals a dense conv with a block-diagonal filter`, () => {
+    const flatten: Layer = { id: 'f', type: 'flatten' };
+    const grouped = spec([inChannels, 5, 5], [{ id: 'c', type: 'conv', out, kernel: 3, padding: 1, stride: 2, groups }, flatten]);
+    const dense = spec([inChannels, 5, 5], [{ id: 'c', type: 'conv', out, kernel: 3, padding: 1, stride: 2 }, flatten]);
+    const g = build(grouped);
+    const weights: WeightMap = new Map([
+      ['c/weight', blockDiagonal(g.weights().get('c/weight') as tf.Tensor4D, groups)],
+      ['c/bias', tf.clone(g.weights().get('c/bias')!)],
+    ]);
+    const d = new Network(dense, weights);
+    disposeWeights(weights);
+    const x = tf.randomNormal([2, 5, 5, inChannels], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const [a, b] = tf.tidy(() => [g.forward(x, { training: false }).dataSync(), d.forward(x, { training: false }).dataSync()]);
+    assertClose(a, b, 1e-4);
+    tf.dispose([x]);
+    g.dispose();
+    d.dispose();
+  });
+}
+
+test('batchnorm: batch statistics in training, running statistics (momentum 0.1, unbiased variance) in inference', () => {
+  const net = build(spec([1, 1, 2], [{ id: 'bn', type: 'batchnorm' }, { id: 'f', type: 'flatten' }]));
+  const batch = [[[[1, 3]]], [[[5, 7]]]];
+  const trained = run(net, batch, true);
+  const std = Math.sqrt(5 + 1e-5); // biased variance of 1, 3, 5, 7 is 5
+  assertClose(trained, [-3 / std, -1 / std, 1 / std, 3 / std]);
+  const stats: BatchStats[] = [];
+  tf.tidy(() => {
+    net.forward(tf.transpose(tf.tensor4d(batch), [0, 2, 3, 1]) as tf.Tensor4D, { training: true, rng: new Rng(0), stats });
+  });
+  net.updateRunningStats(stats);
+  disposeStats(stats);
+  const w = net.weights();
+  assertClose(w.get('bn/running_mean')!.dataSync(), [4 * BN_MOMENTUM]);
+  assertClose(w.get('bn/running_var')!.dataSync(), [1 - BN_MOMENTUM + (20 / 3) * BN_MOMENTUM]);
+  const m = 0.4;
+  const v = 0.9 + 2 / 3;
+  assertClose(run(net, [[[[1, 3]]]]), [(1 - m) / Math.sqrt(v + 1e-5), (3 - m) / Math.sqrt(v + 1e-5)]);
+  net.dispose();
+});
+
+test('dropout is seeded and only active in training', () => {
+  const net = build(spec([1, 4, 4], [{ id: 'd', type: 'dropout', rate: 0.5 }, { id: 'f', type: 'flatten' }]));
+  const ones = [[[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]]];
+  assert.deepEqual(run(net, [ones]), new Array(16).fill(1));
+  const dropped = run(net, [ones], true);
+  assert.deepEqual(dropped, run(net, [ones], true));
+  assert.ok(dropped.some((v) => v === 0) && dropped.some((v) => v === 2));
+  net.dispose();
+});
+
+test('initialisation is seeded and follows PyTorch bounds', () => {
+  const s = spec([3, 4, 4], [{ id: 'c', type: 'conv', out: 8, kernel: 3 }, { id: 'bn', type: 'batchnorm' }]);
+  const a = initialWeights(s, new Rng(7));
+  const b = initialWeights(s, new Rng(7));
+  const values = a.get('c/weight')!.dataSync();
+  assert.deepEqual(values, b.get('c/weight')!.dataSync());
+  const bound = 1 / Math.sqrt(3 * 9);
+  assert.ok(values.every((v) => Math.abs(v) <= bound));
+  assert.ok(Math.max(...values) > 0.8 * bound);
+  assert.deepEqual(Array.from(a.get('bn/running_var')!.dataSync()), new Array(8).fill(1));
+  disposeWeights(a);
+  disposeWeights(b);
+});
+
+test('a spec with shape problems is refused with the problems listed', () => {
+  const bad = spec([1, 4, 4], [{ id: 'c', type: 'conv', out: 2, kernel: 3, in: 2 } as Layer], 2);
+  assert.throws(() => new Network(bad, new Map()), { name: 'UserError', message: /declares in: 2 but receives 1/ });
+});
