@@ -4,7 +4,7 @@
 // UTF-8, too deeply nested, alias bombs, duplicate keys, syntax errors) becomes a Problem with a
 // position, never an exception.
 import { Node as JsonNode, ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
-import { isAlias, isMap, isScalar, isSeq, Lexer, Node as YamlNode, parseDocument, visit } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, Lexer, Node as YamlNode, parseDocument, visit } from 'yaml';
 import { SpecPath } from './types';
 import { formatForPath } from './write';
 
@@ -159,7 +159,9 @@ const JSON_SYNTAX_MESSAGES: Record<string, string> = {
   InvalidCharacter: 'invalid character in a string (control characters must be escaped)',
 };
 
-function parseJson(text: string, lines: LineIndex): ParsedSource {
+function parseJson(source: string, lines: LineIndex): ParsedSource {
+  // A byte-order mark (left in by a caller that decoded the text itself) as a space keeps offsets.
+  const text = source.replace(/^\uFEFF/, ' ');
   const deep = nestingOffset(text, false);
   if (deep !== undefined) return { problems: [nestingProblem(deep, lines)] };
 
@@ -235,23 +237,47 @@ function parseYaml(text: string, lines: LineIndex): ParsedSource {
       problems: errors.map((e) => ({ message: yamlMessage(e.code, e.message, text.slice(e.pos[0])), range: lines.range(e.pos) })),
     };
   }
+  const aliases = aliasProblem(doc, lines);
+  if (aliases) return { problems: [aliases] };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch {
-    let firstAlias: Span = [0, 0];
-    visit(doc, {
-      Alias(_, alias) {
-        if (alias.range) firstAlias = [alias.range[0], alias.range[1]];
-        return visit.BREAK;
-      },
-    });
-    return { problems: [{ message: 'YAML aliases here would expand to too much data (an alias bomb?): write the values out instead', range: lines.range(firstAlias) }] };
+    const first = firstAlias(doc);
+    return { problems: [{ message: 'YAML aliases here would expand to too much data (an alias bomb?): write the values out instead', range: lines.range(first) }] };
   }
   const root = doc.contents;
   if (!root) return { document: { value, locate: () => lines.range([0, 0]) }, problems: [] };
   const rootStep = { node: root, value: yamlSpan(root) };
   return { document: { value, locate: (path, part) => locate(rootStep, path, part, yamlChild, lines) }, problems: [] };
+}
+
+/** An alias whose anchor is not defined before it (toJS would throw on it). */
+function aliasProblem(doc: Document, lines: LineIndex): Problem | undefined {
+  const anchors = new Set<string>();
+  let problem: Problem | undefined;
+  visit(doc, {
+    Node(_, node) {
+      if (isAlias(node) && !anchors.has(node.source)) {
+        problem = { message: `unknown YAML alias *${node.source}: no &${node.source} anchor before it`, range: lines.range(yamlSpan(node)) };
+        return visit.BREAK;
+      }
+      if (!isAlias(node) && node.anchor) anchors.add(node.anchor);
+      return undefined;
+    },
+  });
+  return problem;
+}
+
+function firstAlias(doc: Document): Span {
+  let span: Span = [0, 0];
+  visit(doc, {
+    Alias(_, alias) {
+      span = yamlSpan(alias);
+      return visit.BREAK;
+    },
+  });
+  return span;
 }
 
 /** `rest` is the text from the error's position on. */

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { MAX_NESTING, MAX_SPEC_BYTES, parseSource } from '../../engine/spec/source';
 import { checkSpecText } from '../../engine/spec/validate';
+import { Rng } from '../../engine/util/rng';
 
-const MALFORMED = join(__dirname, 'fixtures', 'malformed');
+const FIXTURES = join(__dirname, 'fixtures');
+const MALFORMED = join(FIXTURES, 'malformed');
 
 /** The problems of a fixture as `LINE:COL message` (1-based), as the CLI prints them. */
 function problemsOf(text: string | Uint8Array, fileName: string): string[] {
@@ -42,6 +44,7 @@ describe('malformed fixtures', () => {
     ['not-an-object.arch.yaml', '1:1', /the spec must be an object/],
     ['two-documents.arch.yaml', '3:1', /one YAML document/],
     ['alias-bomb.arch.yaml', '4:8', /alias bomb/],
+    ['unknown-alias.arch.yaml', '3:14', /unknown YAML alias \*m: no &m anchor before it/],
     ['unknown-property.arch.json', '4:3', /unknown property 'extra'/],
     ['unknown-property.arch.yaml', '3:43', /input has an unknown property 'depth' \(allowed: channels, height, width\)/],
   ];
@@ -87,10 +90,33 @@ describe('generated malformed input', () => {
     assert.match(problemsOf(indented, 'x.arch.yaml')[0], /^\d+:\d+ the document nests more than/);
   });
 
-  test('a UTF-8 byte-order mark is accepted', () => {
-    const spec = readFileSync(join(__dirname, 'fixtures', 'tiny-resnet.arch.yaml'));
-    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), spec]);
-    assert.deepEqual(checkSpecText(withBom, 'x.arch.yaml').problems, []);
+  test('a UTF-8 byte-order mark is accepted, in bytes or left in a string', () => {
+    for (const file of ['tiny-resnet.arch.yaml', 'tiny-resnet-student.arch.json']) {
+      const spec = readFileSync(join(FIXTURES, file));
+      const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), spec]);
+      assert.deepEqual(checkSpecText(withBom, file).problems, [], file);
+      assert.deepEqual(checkSpecText(`\uFEFF${spec.toString('utf8')}`, file).problems, [], file);
+    }
+  });
+
+  test('randomly damaged files give problems, never an exception', () => {
+    const rng = new Rng(7);
+    const junk = ['{', '}', '[', ']', ':', ',', '"', "'", '-', '&a', '*a', '!!', '#', '\n', '  ', '\t', '0', 'null', '\u0000', '\uFFFD'];
+    for (const file of ['tiny-resnet.arch.yaml', 'tiny-resnet-student.arch.json']) {
+      const original = readFileSync(join(FIXTURES, file), 'utf8');
+      let damagedOnes = 0;
+      for (let trial = 0; trial < 150; trial++) {
+        let text = original;
+        for (let edit = rng.int(1, 4); edit > 0; edit--) {
+          const at = rng.int(0, text.length);
+          text = text.slice(0, at) + (rng.bernoulli(0.5) ? rng.pick(junk) : '') + text.slice(at + rng.int(0, 3));
+        }
+        const { problems } = checkSpecText(text, file);
+        if (problems.length > 0) damagedOnes++;
+        for (const p of problems) assert.ok(p.range.start.line >= 0 && p.range.start.column >= 0 && p.message.length > 0);
+      }
+      assert.ok(damagedOnes > 30, `${file}: only ${damagedOnes} damaged files had problems`);
+    }
   });
 });
 
