@@ -8,6 +8,8 @@ const watch = process.argv.includes('--watch');
 
 const nodeBundles = [
   { in: 'engine/cli/main.ts', out: 'cli' },
+  { in: 'engine/server/main.ts', out: 'server' },
+  { in: 'engine/server/search-worker.ts', out: 'search-worker' },
   { in: 'engine/train/worker.ts', out: 'train-worker' },
 ];
 

@@ -8,6 +8,7 @@ import { register as registerStats } from './stats';
 import { register as registerValidate } from './validate';
 import { register as registerSample } from './sample';
 import { register as registerEncode } from './encode';
+import { register as registerServe } from './serve';
 import { register as registerTrain } from './train';
 import { register as registerCompress } from './compress';
 
@@ -15,7 +16,7 @@ const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
   .showHelpAfterError();
 
-const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain, registerCompress];
+const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain, registerCompress, registerServe];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

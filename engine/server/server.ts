@@ -1,0 +1,217 @@
+// The engine as a language server: language features for spec files (*.arch.json/yaml/yml) and
+// the esnac/ requests that run and inspect searches (protocol/index.ts). Analysis is cached per
+// document version; searches run in worker threads (./searches).
+import { resolve } from 'node:path';
+import {
+  CancellationToken,
+  Connection,
+  createConnection,
+  ErrorCodes,
+  InitializeResult,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { version as esnacVersion } from '../../package.json';
+import * as protocol from '../../protocol';
+import { UserError } from '../util/errors';
+import { analyzeSpec, SpecAnalysis } from './analysis';
+import { completions, completionSite } from './completion';
+import { codeLenses, definition, diagnostics, documentSymbols, hover, references } from './features';
+import { prepareRename, renameEdits } from './rename';
+import { listRuns, runState } from './runs';
+import { SearchWorkers } from './searches';
+
+/** Diagnostics wait this long after a keystroke, so typing is not slowed by re-checking. */
+export const DIAGNOSTICS_DELAY_MS = 200;
+
+/** Serves LSP over this process's stdin and stdout until the client disconnects. */
+export function serveStdio(): void {
+  const connection = createConnection(process.stdin, process.stdout);
+  startServer(connection);
+  connection.listen();
+}
+
+export function startServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  const analyses = new AnalysisCache();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const log = (level: protocol.LogParams['level'], message: string, runDir?: string) =>
+    void connection.sendNotification(protocol.Log, { level, message, ...(runDir ? { runDir } : {}) } satisfies protocol.LogParams);
+  const searches = new SearchWorkers({
+    started: (runDir) => void connection.sendNotification(protocol.SearchStarted, { runDir } satisfies protocol.SearchStartedParams),
+    progress: (runDir, progress) => void connection.sendNotification(protocol.SearchProgress, { runDir, ...progress } satisfies protocol.SearchProgressParams),
+    candidate: (runDir, event) => {
+      const { step, name, params, status, accuracy, f, reason, seconds } = event;
+      const evaluated: protocol.CandidateEvaluatedParams = { runDir, step, name, spec: resolve(runDir, event.spec), params, status, accuracy, f, reason, seconds };
+      void connection.sendNotification(protocol.CandidateEvaluated, evaluated);
+    },
+    log,
+  });
+  let engineInfo: Promise<protocol.EngineInfoParams> | undefined;
+
+  /** The spec document a request is about, with its analysis; undefined for other files. */
+  const specAt = (uri: string): { document: TextDocument; analysis: SpecAnalysis } | undefined => {
+    const document = documents.get(uri);
+    return document && protocol.isSpecFileName(uri) ? { document, analysis: analyses.get(document) } : undefined;
+  };
+
+  const publish = (uri: string) => {
+    timers.delete(uri);
+    try {
+      const spec = specAt(uri);
+      if (spec) void connection.sendDiagnostics({ uri, version: spec.document.version, diagnostics: diagnostics(spec.analysis) });
+    } catch (err) {
+      // A timer's exception would end the server; one document's bug must not.
+      log('error', `checking ${uri} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+  };
+
+  connection.onInitialize(
+    (): InitializeResult => ({
+      serverInfo: { name: 'esnac', version: esnacVersion },
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        documentSymbolProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        completionProvider: { triggerCharacters: [' ', '"', '[', ','] },
+        renameProvider: { prepareProvider: true },
+      },
+    }),
+  );
+  connection.onInitialized(() => {
+    engineInfo = describeEngine(searches);
+    void engineInfo.then((info) => connection.sendNotification(protocol.EngineInfo, info));
+  });
+
+  // The first check of a document is immediate; later ones wait for a pause in typing.
+  documents.onDidChangeContent(({ document: { uri } }) => {
+    if (!protocol.isSpecFileName(uri)) return;
+    const first = !analyses.has(uri) && !timers.has(uri);
+    clearTimeout(timers.get(uri));
+    timers.set(uri, setTimeout(() => publish(uri), first ? 0 : DIAGNOSTICS_DELAY_MS));
+  });
+  documents.onDidClose(({ document: { uri } }) => {
+    clearTimeout(timers.get(uri));
+    timers.delete(uri);
+    analyses.forget(uri);
+    if (protocol.isSpecFileName(uri)) void connection.sendDiagnostics({ uri, diagnostics: [] });
+  });
+
+  connection.onHover(({ textDocument, position }) => {
+    const spec = specAt(textDocument.uri);
+    return spec ? hover(spec.analysis, position) : null;
+  });
+  connection.onCodeLens(({ textDocument }) => {
+    const spec = specAt(textDocument.uri);
+    return spec ? codeLenses(spec.analysis, textDocument.uri) : [];
+  });
+  connection.onDocumentSymbol(({ textDocument }) => {
+    const spec = specAt(textDocument.uri);
+    return spec ? documentSymbols(spec.analysis) : [];
+  });
+  connection.onDefinition(({ textDocument, position }) => {
+    const spec = specAt(textDocument.uri);
+    return spec ? definition(spec.analysis, textDocument.uri, position) : null;
+  });
+  connection.onReferences(({ textDocument, position, context }) => {
+    const spec = specAt(textDocument.uri);
+    return spec ? references(spec.analysis, textDocument.uri, position, context.includeDeclaration) : [];
+  });
+  connection.onCompletion(({ textDocument, position }) => {
+    const spec = specAt(textDocument.uri);
+    if (!spec) return [];
+    const site = completionSite(spec.document.getText(), spec.document.offsetAt(position), textDocument.uri);
+    return site ? completions(site, position, analyses.lastParsed(textDocument.uri), textDocument.uri) : [];
+  });
+  connection.onPrepareRename(({ textDocument, position }) => {
+    const spec = specAt(textDocument.uri);
+    return spec ? prepareRename(spec.analysis, position) : null;
+  });
+  connection.onRenameRequest(({ textDocument, position, newName }) => {
+    const spec = specAt(textDocument.uri);
+    if (!spec) return null;
+    const edits = renameEdits(spec.analysis, position, newName, textDocument.uri);
+    return { documentChanges: [{ textDocument: { uri: textDocument.uri, version: spec.document.version }, edits }] };
+  });
+
+  connection.onRequest(protocol.StartSearch, (params: protocol.StartSearchParams, token: CancellationToken) =>
+    asResponse(() =>
+      searches.compress(
+        {
+          teacherPath: params.teacher,
+          dataset: params.dataset,
+          ...(params.teacherWeights ? { teacherWeights: params.teacherWeights } : {}),
+          ...(params.runDir ? { runDir: params.runDir } : {}),
+          ...(params.workspaceRoot ? { workspaceRoot: params.workspaceRoot } : {}),
+          ...(params.settings ? { settings: params.settings } : {}),
+          ...(params.backend ? { backend: params.backend } : {}),
+          ...(params.kernelsFrom ? { kernelsFrom: params.kernelsFrom } : {}),
+        },
+        token,
+      ),
+    ),
+  );
+  connection.onRequest(protocol.ResumeRun, (params: protocol.ResumeRunParams, token: CancellationToken) =>
+    asResponse(() => searches.compress({ resume: params.runDir, ...(params.backend ? { backend: params.backend } : {}) }, token)),
+  );
+  connection.onRequest(protocol.ListRuns, (params: protocol.ListRunsParams) => asResponse(async () => listRuns(params.folders, (dir) => searches.isRunning(dir))));
+  connection.onRequest(protocol.RunState, (params: protocol.RunStateParams) => asResponse(async () => runState(params.runDir, (dir) => searches.isRunning(dir))));
+  connection.onRequest(protocol.GetEngineInfo, () => (engineInfo ??= describeEngine(searches)));
+
+  connection.onShutdown(() => searches.dispose());
+  documents.listen(connection);
+}
+
+/** Per-document analyses, recomputed when the version changes. */
+class AnalysisCache {
+  private readonly current = new Map<string, { version: number; analysis: SpecAnalysis }>();
+  /** The latest analysis that parsed: completion offers its ids while the text is broken. */
+  private readonly parsed = new Map<string, SpecAnalysis>();
+
+  get(document: TextDocument): SpecAnalysis {
+    const cached = this.current.get(document.uri);
+    if (cached?.version === document.version) return cached.analysis;
+    const analysis = analyzeSpec(document.getText(), document.uri);
+    this.current.set(document.uri, { version: document.version, analysis });
+    if (analysis.parsed) this.parsed.set(document.uri, analysis);
+    return analysis;
+  }
+
+  has(uri: string): boolean {
+    return this.current.has(uri);
+  }
+
+  lastParsed(uri: string): SpecAnalysis | undefined {
+    return this.parsed.get(uri);
+  }
+
+  forget(uri: string): void {
+    this.current.delete(uri);
+    this.parsed.delete(uri);
+  }
+}
+
+/** A user's mistake becomes an error response with its message; anything else keeps its stack for the log. */
+async function asResponse<T>(work: () => Promise<T>): Promise<T | ResponseError<void>> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof UserError) return new ResponseError(ErrorCodes.InvalidParams, err.message);
+    return new ResponseError(ErrorCodes.InternalError, err instanceof Error ? (err.stack ?? err.message) : String(err));
+  }
+}
+
+async function describeEngine(searches: SearchWorkers): Promise<protocol.EngineInfoParams> {
+  const base = { esnacVersion, nodeVersion: process.version };
+  try {
+    const { name, detail, tfjsVersion, skipped } = await searches.probe('auto');
+    return { ...base, backend: { name, detail, tfjsVersion, skipped } };
+  } catch (err) {
+    return { ...base, error: err instanceof Error ? err.message : String(err) };
+  }
+}
