@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { ArchitectureSpec } from '../../engine/spec/types';
+import schema from '../../schemas/architecture.schema.json';
+import { ArchitectureSpec, LAYER_TYPES } from '../../engine/spec/types';
 import { checkSpec, checkSpecText, formatProblems, loadSpecFile } from '../../engine/spec/validate';
 import { UserError } from '../../engine/util/errors';
 
@@ -95,6 +96,16 @@ describe('rules, located', () => {
     const files = readdirSync(dir, { withFileTypes: true }).filter((f) => f.isFile() && /\.arch\.(json|ya?ml)$/.test(f.name));
     for (const f of files) assert.deepEqual(checkSpecText(readFileSync(join(dir, f.name)), f.name).problems, [], f.name);
   });
+});
+
+test('the schema and engine/spec/types name the same layer types, each with its own definition', () => {
+  const layer = schema.definitions.layer;
+  assert.deepEqual(layer.properties.type.enum, [...LAYER_TYPES]);
+  assert.deepEqual(
+    layer.oneOf.map((branch) => branch.$ref),
+    LAYER_TYPES.map((type) => `#/definitions/${type}`),
+  );
+  for (const type of LAYER_TYPES) assert.equal(schema.definitions[type].properties.type.const, type);
 });
 
 describe('checkSpec (in memory)', () => {
