@@ -9,7 +9,7 @@ import { CandidateEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { candidateKey } from '../space/key';
 import { drawCandidates } from '../space/random-search';
-import { Action, SearchSpace } from '../space/space';
+import { Action, applyAction, SearchSpace } from '../space/space';
 import { encodeArchitecture } from '../space/encoding';
 import { ArchitectureSpec } from '../spec/types';
 import { Rng } from '../util/rng';
@@ -74,7 +74,7 @@ function baggedSubset(input: KernelStepInput, rng: Rng): { encodings: EncodedArc
   const ys = [0];
   for (const event of input.evaluated) {
     if (!rng.bernoulli(input.settings.subsetProbability)) continue;
-    encodings.push(input.encodings.get(event.key)!);
+    encodings.push(encodingOf(input.encodings, applyAction(input.space, event.action as Action), event.key));
     ys.push(event.f!);
   }
   return { encodings, ys };

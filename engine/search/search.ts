@@ -8,8 +8,7 @@ import { CandidateEvent, JournalEvent } from '../run/journal';
 import { RunDirectory } from '../run/run-directory';
 import { derivedSeed } from '../run/settings';
 import { reward } from '../space/reward';
-import { encodeArchitecture } from '../space/encoding';
-import { Action, applyAction, SearchSpace } from '../space/space';
+import { SearchSpace } from '../space/space';
 import { inferShapes } from '../spec/shapes';
 import { specToText } from '../spec/write';
 import { UserError } from '../util/errors';
@@ -89,7 +88,6 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
   const evaluated = earlier
     .filter((e) => e.status === 'ok')
     .sort((a, b) => a.step - b.step || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of evaluated) if (!encodings.has(e.key)) encodings.set(e.key, encodingFromRun(ctx, e));
   const started = Date.now();
   const files: string[] = [];
   const proposals = await kernelProposals({
@@ -115,10 +113,6 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
   // Kernels whose every sample was already evaluated propose nothing: fill up at random.
   const missing = settings.kernels - proposals.length;
   return missing > 0 ? [...proposals, ...randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'fill', step)), missing, fresh)] : proposals;
-}
-
-function encodingFromRun(ctx: SearchContext, event: CandidateEvent): EncodedArchitecture {
-  return encodeArchitecture(applyAction(ctx.space, event.action as Action));
 }
 
 async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): Promise<void> {
