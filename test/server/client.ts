@@ -1,8 +1,9 @@
-// A minimal LSP client for the server tests: starts the real engine process from source and
-// talks to it over stdio with vscode-jsonrpc, as the extension's language client would.
+// A minimal LSP client for the server tests and bench/lsp-diagnostics: starts the real engine
+// process from source and talks to it over stdio with vscode-jsonrpc, as the extension would.
 import { ChildProcess, spawn } from 'node:child_process';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { Diagnostic } from 'vscode-languageserver';
+import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/spec/types';
 
 export interface Notification {
   method: string;
@@ -80,4 +81,15 @@ export class Engine {
     await exited;
     this.connection.dispose();
   }
+}
+
+/**
+ * A valid chain of `count` layers (conv/relu pairs with explicit inputs, then a head) on an 8x8
+ * input; with `missingInput`, the last layer reads that id, which does not exist.
+ */
+export function generatedSpec(count: number, missingInput?: string): ArchitectureSpec {
+  const layers: Layer[] = [{ id: 'l0', type: 'conv', out: 8, kernel: 3, padding: 1 }];
+  for (let i = 1; i < count - 2; i++) layers.push(i % 2 ? { id: `l${i}`, type: 'relu' } : { id: `l${i}`, type: 'conv', out: 8, kernel: 3, padding: 1, inputs: [`l${i - 1}`] });
+  layers.push({ id: 'gap', type: 'globalavgpool' }, { id: 'fc', type: 'linear', out: 10, ...(missingInput ? { inputs: [missingInput] } : {}) });
+  return { format: ARCH_FORMAT, name: `generated-${count}`, input: { channels: 1, height: 8, width: 8 }, classes: 10, layers };
 }

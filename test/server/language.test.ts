@@ -6,10 +6,9 @@ import { after, before, test } from 'node:test';
 import { CodeLens, CompletionItem, DocumentSymbol, Hover, Location, MarkupContent, Position, TextDocumentEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { Commands } from '../../protocol';
 import { Problem } from '../../engine/spec/source';
-import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/spec/types';
 import { checkSpecText } from '../../engine/spec/validate';
 import { specToText } from '../../engine/spec/write';
-import { Engine } from './client';
+import { Engine, generatedSpec } from './client';
 
 const SMALL = `format: esnac.architecture/v1
 name: small
@@ -114,10 +113,7 @@ test('files that are not spec files get no diagnostics and no features', async (
 });
 
 test('a 2,000-layer spec: its one problem is found, and hover and outline answer', async () => {
-  const layers: Layer[] = [{ id: 'l0', type: 'conv', out: 8, kernel: 3, padding: 1 }];
-  for (let i = 1; i < 1998; i++) layers.push(i % 2 ? { id: `l${i}`, type: 'relu' } : { id: `l${i}`, type: 'conv', out: 8, kernel: 3, padding: 1, inputs: [`l${i - 1}`] });
-  layers.push({ id: 'gap', type: 'globalavgpool' }, { id: 'fc', type: 'linear', out: 10, inputs: ['missing'] });
-  const spec: ArchitectureSpec = { format: ARCH_FORMAT, name: 'big', input: { channels: 1, height: 8, width: 8 }, classes: 10, layers };
+  const spec = generatedSpec(2000, 'missing');
   const text = specToText(spec, 'yaml');
   const doc = uri('yaml');
   const diagnostics = await engine.open(doc, text);
