@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CodeLens, CompletionItem, DocumentSymbol, Hover, Location, MarkupContent, Position, TextDocumentEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { Commands } from '../../protocol';
-import { Problem } from '../../engine/spec/source';
+import { MAX_SPEC_BYTES, Problem } from '../../engine/spec/source';
 import { checkSpecText } from '../../engine/spec/validate';
 import { specToText } from '../../engine/spec/write';
 import { Engine, generatedSpec } from './client';
@@ -79,7 +79,7 @@ test('diagnostics: a problem at its exact range while it lasts, cleared once fix
   await engine.close(doc);
 });
 
-test('diagnostics for JSON and for every malformed fixture match the spec checker', async () => {
+test('diagnostics for JSON, every malformed fixture and a huge file match the spec checker', async () => {
   const json = specToText(checkSpecText(SMALL, 'small.arch.yaml').spec!, 'json').replace('"classes": 10,', '"classes": 10,,');
   const doc = uri('json');
   const [comma] = await engine.open(doc, json);
@@ -97,6 +97,8 @@ test('diagnostics for JSON and for every malformed fixture match the spec checke
       file,
     );
   }
+  const [huge] = await engine.open(uri('yaml'), `name: x\ndescription: ${'x'.repeat(MAX_SPEC_BYTES)}\n`);
+  assert.match(huge.message, /the file is larger than/);
   // Still serving after all of them.
   assert.deepEqual(await engine.change(doc, json.replace(',,', ',')), []);
   const symbols = await request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: doc } });
