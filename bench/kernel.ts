@@ -4,7 +4,7 @@
 // (--full: also whole fits, 100-step cap)
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend/index';
-import { EncodedArchitecture } from '../engine/embedding/bilstm';
+import { EncodedArchitecture } from '../engine/space/encoding';
 import { looObjective } from '../engine/gp/gp';
 import { fitKernel } from '../engine/kernel/learned-kernel';
 import { Rng } from '../engine/util/rng';

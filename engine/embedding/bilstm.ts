@@ -8,14 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/rng';
 import { UserError } from '../util/errors';
+import type { EncodedArchitecture } from '../space/encoding';
 import { base64ToFloat32, float32ToBase64 } from './float32-base64';
 
-/** One architecture as its layer-encoding matrix: `rows` layers in topological order, row-major. */
-export interface EncodedArchitecture {
-  rows: number;
-  width: number;
-  data: Float32Array;
-}
 
 export interface BiLstmOptions {
   layers: number;

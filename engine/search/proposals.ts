@@ -2,7 +2,7 @@
 // random-search baseline), or one proposal per learned kernel (the paper's Algorithm 1). Every
 // proposal is a pure function of the run's seed, the step and the evaluations of earlier steps,
 // so a resumed run proposes exactly what the interrupted one would have.
-import { BiLstmEmbedding, EncodedArchitecture } from '../embedding/bilstm';
+import { BiLstmEmbedding } from '../embedding/bilstm';
 import { DEFAULT_GP_OPTIONS } from '../gp/gp';
 import { fitKernel, KernelFitOptions, LearnedKernel } from '../kernel/learned-kernel';
 import { CandidateEvent } from '../run/journal';
@@ -10,7 +10,7 @@ import { derivedSeed, SearchSettings } from '../run/settings';
 import { candidateKey } from '../space/key';
 import { drawCandidates } from '../space/random-search';
 import { Action, applyAction, SearchSpace } from '../space/space';
-import { encodeArchitecture } from '../space/encoding';
+import { EncodedArchitecture, encodeArchitecture } from '../space/encoding';
 import { ArchitectureSpec } from '../spec/types';
 import { Rng } from '../util/rng';
 

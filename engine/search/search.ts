@@ -2,7 +2,8 @@
 // decision is recomputed from the seed and the journal, so `--resume` after a crash continues
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
-import { BiLstmEmbedding, EncodedArchitecture } from '../embedding/bilstm';
+import { BiLstmEmbedding } from '../embedding/bilstm';
+import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
 import { CandidateEvent, JournalEvent } from '../run/journal';
 import { RunDirectory } from '../run/run-directory';

@@ -1,5 +1,5 @@
 // Small synthetic encodings for the kernel tests.
-import { EncodedArchitecture } from '../../engine/embedding/bilstm';
+import { EncodedArchitecture } from '../../engine/space/encoding';
 import { Rng } from '../../engine/util/rng';
 
 /** A random architecture-like matrix: one-hot type in the first `types` columns, sparse extras. */

@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { EncodedArchitecture } from '../../engine/embedding/bilstm';
+import { EncodedArchitecture } from '../../engine/space/encoding';
 import { expectedImprovement } from '../../engine/gp/acquisition';
 import { fitKernel, KernelFitOptions, LearnedKernel } from '../../engine/kernel/learned-kernel';
 import { UserError } from '../../engine/util/errors';
