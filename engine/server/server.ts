@@ -33,23 +33,34 @@ export function serveStdio(): void {
   connection.listen();
 }
 
+type Log = (level: protocol.LogParams['level'], message: string, runDir?: string) => void;
+
 export function startServer(connection: Connection): void {
+  const log: Log = (level, message, runDir) =>
+    void connection.sendNotification(protocol.Log, { level, message, ...(runDir ? { runDir } : {}) } satisfies protocol.LogParams);
+  connection.onInitialize(
+    (): InitializeResult => ({
+      serverInfo: { name: 'esnac', version: esnacVersion },
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        documentSymbolProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        completionProvider: { triggerCharacters: [' ', '"', '[', ','] },
+        renameProvider: { prepareProvider: true },
+      },
+    }),
+  );
+  serveSpecFiles(connection, log);
+  serveSearches(connection, log);
+}
+
+function serveSpecFiles(connection: Connection, log: Log): void {
   const documents = new TextDocuments(TextDocument);
   const analyses = new AnalysisCache();
   const timers = new Map<string, NodeJS.Timeout>();
-  const log = (level: protocol.LogParams['level'], message: string, runDir?: string) =>
-    void connection.sendNotification(protocol.Log, { level, message, ...(runDir ? { runDir } : {}) } satisfies protocol.LogParams);
-  const searches = new SearchWorkers({
-    started: (runDir) => void connection.sendNotification(protocol.SearchStarted, { runDir } satisfies protocol.SearchStartedParams),
-    progress: (runDir, progress) => void connection.sendNotification(protocol.SearchProgress, { runDir, ...progress } satisfies protocol.SearchProgressParams),
-    candidate: (runDir, event) => {
-      const { step, name, params, status, accuracy, f, reason, seconds } = event;
-      const evaluated: protocol.CandidateEvaluatedParams = { runDir, step, name, spec: resolve(runDir, event.spec), params, status, accuracy, f, reason, seconds };
-      void connection.sendNotification(protocol.CandidateEvaluated, evaluated);
-    },
-    log,
-  });
-  let engineInfo: Promise<protocol.EngineInfoParams> | undefined;
 
   /** The spec document a request is about, with its analysis; undefined for other files. */
   const specAt = (uri: string): { document: TextDocument; analysis: SpecAnalysis } | undefined => {
@@ -67,26 +78,6 @@ export function startServer(connection: Connection): void {
       log('error', `checking ${uri} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
   };
-
-  connection.onInitialize(
-    (): InitializeResult => ({
-      serverInfo: { name: 'esnac', version: esnacVersion },
-      capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
-        hoverProvider: true,
-        codeLensProvider: { resolveProvider: false },
-        documentSymbolProvider: true,
-        definitionProvider: true,
-        referencesProvider: true,
-        completionProvider: { triggerCharacters: [' ', '"', '[', ','] },
-        renameProvider: { prepareProvider: true },
-      },
-    }),
-  );
-  connection.onInitialized(() => {
-    engineInfo = describeEngine(searches);
-    void engineInfo.then((info) => connection.sendNotification(protocol.EngineInfo, info));
-  });
 
   // The first check of a document is immediate; later ones wait for a pause in typing.
   documents.onDidChangeContent(({ document: { uri } }) => {
@@ -138,33 +129,37 @@ export function startServer(connection: Connection): void {
     const edits = renameEdits(spec.analysis, position, newName, textDocument.uri);
     return { documentChanges: [{ textDocument: { uri: textDocument.uri, version: spec.document.version }, edits }] };
   });
-
-  connection.onRequest(protocol.StartSearch, (params: protocol.StartSearchParams, token: CancellationToken) =>
-    asResponse(() =>
-      searches.compress(
-        {
-          teacherPath: params.teacher,
-          dataset: params.dataset,
-          ...(params.teacherWeights ? { teacherWeights: params.teacherWeights } : {}),
-          ...(params.runDir ? { runDir: params.runDir } : {}),
-          ...(params.workspaceRoot ? { workspaceRoot: params.workspaceRoot } : {}),
-          ...(params.settings ? { settings: params.settings } : {}),
-          ...(params.backend ? { backend: params.backend } : {}),
-          ...(params.kernelsFrom ? { kernelsFrom: params.kernelsFrom } : {}),
-        },
-        token,
-      ),
-    ),
-  );
-  connection.onRequest(protocol.ResumeRun, (params: protocol.ResumeRunParams, token: CancellationToken) =>
-    asResponse(() => searches.compress({ resume: params.runDir, ...(params.backend ? { backend: params.backend } : {}) }, token)),
-  );
-  connection.onRequest(protocol.ListRuns, (params: protocol.ListRunsParams) => asResponse(async () => listRuns(params.folders, (dir) => searches.isRunning(dir))));
-  connection.onRequest(protocol.RunState, (params: protocol.RunStateParams) => asResponse(async () => runState(params.runDir, (dir) => searches.isRunning(dir))));
-  connection.onRequest(protocol.GetEngineInfo, () => (engineInfo ??= describeEngine(searches)));
-
-  connection.onShutdown(() => searches.dispose());
   documents.listen(connection);
+}
+
+function serveSearches(connection: Connection, log: Log): void {
+  const searches = new SearchWorkers({
+    started: (runDir) => void connection.sendNotification(protocol.SearchStarted, { runDir } satisfies protocol.SearchStartedParams),
+    progress: (runDir, progress) => void connection.sendNotification(protocol.SearchProgress, { runDir, ...progress } satisfies protocol.SearchProgressParams),
+    candidate: (runDir, event) => {
+      const { step, name, params, status, accuracy, f, reason, seconds } = event;
+      const evaluated: protocol.CandidateEvaluatedParams = { runDir, step, name, spec: resolve(runDir, event.spec), params, status, accuracy, f, reason, seconds };
+      void connection.sendNotification(protocol.CandidateEvaluated, evaluated);
+    },
+    log,
+  });
+  const isRunning = (dir: string) => searches.isRunning(dir);
+  let engineInfo: Promise<protocol.EngineInfoParams> | undefined;
+
+  connection.onInitialized(() => {
+    engineInfo = describeEngine(searches);
+    void engineInfo.then((info) => connection.sendNotification(protocol.EngineInfo, info));
+  });
+  connection.onRequest(protocol.GetEngineInfo, () => (engineInfo ??= describeEngine(searches)));
+  connection.onRequest(protocol.StartSearch, ({ teacher, ...rest }: protocol.StartSearchParams, token: CancellationToken) =>
+    asResponse(() => searches.compress({ teacherPath: teacher, ...rest }, token)),
+  );
+  connection.onRequest(protocol.ResumeRun, ({ runDir, backend }: protocol.ResumeRunParams, token: CancellationToken) =>
+    asResponse(() => searches.compress({ resume: runDir, backend }, token)),
+  );
+  connection.onRequest(protocol.ListRuns, ({ folders }: protocol.ListRunsParams) => asResponse(async () => listRuns(folders, isRunning)));
+  connection.onRequest(protocol.RunState, ({ runDir }: protocol.RunStateParams) => asResponse(async () => runState(runDir, isRunning)));
+  connection.onShutdown(() => searches.dispose());
 }
 
 /** Per-document analyses, recomputed when the version changes. */
