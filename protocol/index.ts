@@ -94,9 +94,9 @@ export interface BestCandidate {
   params: number;
 }
 
-// ---- requests (client -> server) ----
+// ---- requests ----
 
-/** esnac/startSearch: compress a teacher; resolves when the search ends or is cancelled. */
+/** Request, client -> server: compress a teacher; resolves when the search ends or is cancelled. */
 export const StartSearch = 'esnac/startSearch';
 
 export interface StartSearchParams {
@@ -106,7 +106,7 @@ export interface StartSearchParams {
   dataset: string;
   /** A folder written by `esnac train`; absent: the teacher is trained first. */
   teacherWeights?: string;
-  /** A new run directory; default <runsRoot or workspace root>/esnac-runs/<teacher>-<stamp>. */
+  /** A new run directory; default <workspaceRoot>/esnac-runs/<teacher>-<stamp>. */
   runDir?: string;
   /** The workspace folder default run directories go under. */
   workspaceRoot?: string;
@@ -117,9 +117,11 @@ export interface StartSearchParams {
 }
 
 /**
- * The result of esnac/startSearch and esnac/resumeRun. A cancelled search (LSP
- * $/cancelRequest) still answers, with `cancelled: true`, once the run directory is consistent
- * again: it can then be resumed.
+ * The result of esnac/startSearch and esnac/resumeRun; meanwhile the search reports through
+ * the notifications below. A cancelled search (LSP $/cancelRequest) still answers, with
+ * `cancelled: true`, once its run directory is consistent again: it can then be resumed. A
+ * problem the user can fix (no such dataset, a run directory in use) is an InvalidParams error
+ * whose message says what to do; other failures are InternalError with the engine's stack.
  */
 export interface SearchResult {
   runDir: string;
@@ -127,7 +129,7 @@ export interface SearchResult {
   cancelled: boolean;
 }
 
-/** esnac/resumeRun: continue a stopped run to its end; cancellable like esnac/startSearch. */
+/** Request, client -> server: continue a stopped run to its end; cancellable like esnac/startSearch. */
 export const ResumeRun = 'esnac/resumeRun';
 
 export interface ResumeRunParams {
@@ -136,7 +138,7 @@ export interface ResumeRunParams {
   backend?: BackendChoice;
 }
 
-/** esnac/listRuns: the run directories (folders holding run.json) directly under each folder. */
+/** Request, client -> server: the run directories (folders holding run.json) directly under each folder. */
 export const ListRuns = 'esnac/listRuns';
 
 export interface ListRunsParams {
@@ -165,7 +167,7 @@ export interface ListRunsResult {
   unreadable: { runDir: string; reason: string }[];
 }
 
-/** esnac/runState: everything recorded about one run. */
+/** Request, client -> server: everything recorded about one run. */
 export const RunState = 'esnac/runState';
 
 export interface RunStateParams {
@@ -181,12 +183,12 @@ export interface RunStateResult extends RunSummary {
   journal: JournalEntry[];
 }
 
-/** esnac/getEngineInfo: the EngineInfoParams that esnac/engineInfo announces, waiting for it if needed. */
+/** Request, client -> server: the EngineInfoParams that esnac/engineInfo announces, waiting for it if needed. */
 export const GetEngineInfo = 'esnac/getEngineInfo';
 
-// ---- notifications (server -> client) ----
+// ---- notifications ----
 
-/** esnac/engineInfo: sent once after `initialized`, when the engine knows its backend. */
+/** Notification, server -> client: sent once after `initialized`, when the engine knows its backend. */
 export const EngineInfo = 'esnac/engineInfo';
 
 export interface EngineInfoParams {
@@ -204,14 +206,14 @@ export interface EngineInfoParams {
   error?: string;
 }
 
-/** esnac/searchStarted: a search (or resume) has its run directory; sent before any progress. */
+/** Notification, server -> client: a search (or resume) has its run directory; sent before any progress. */
 export const SearchStarted = 'esnac/searchStarted';
 
 export interface SearchStartedParams {
   runDir: string;
 }
 
-/** esnac/searchProgress: where a running search is, after each phase change and evaluation. */
+/** Notification, server -> client: where a running search is, after each phase change and evaluation. */
 export const SearchProgress = 'esnac/searchProgress';
 
 export interface SearchProgressParams {
@@ -228,7 +230,7 @@ export interface SearchProgressParams {
   etaSeconds?: number;
 }
 
-/** esnac/candidateEvaluated: one candidate was trained and measured (or failed). */
+/** Notification, server -> client: one candidate was trained and measured (or failed). */
 export const CandidateEvaluated = 'esnac/candidateEvaluated';
 
 export interface CandidateEvaluatedParams {
@@ -246,7 +248,7 @@ export interface CandidateEvaluatedParams {
   seconds: number;
 }
 
-/** esnac/log: a line for the esnac output channel (search steps, backend, failures). */
+/** Notification, server -> client: a line for the esnac output channel (search steps, backend, failures). */
 export const Log = 'esnac/log';
 
 export interface LogParams {
