@@ -2,13 +2,11 @@
 // teacher has weights and a measured accuracy, runs the search steps with the local training
 // pool, then fine-tunes the best candidates and writes the best student. The CLI, the language
 // server and tests call this.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend } from '../backend';
 import { parseDatasetName } from '../data';
-import { BiLstmEmbedding } from '../embedding/bilstm';
-import { LearnedKernel } from '../kernel/learned-kernel';
 import { TeacherEvent } from '../run/journal';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest } from '../run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
@@ -19,6 +17,7 @@ import { readModel } from '../model/io';
 import { WorkerPool } from '../train/pool';
 import { UserError } from '../util/errors';
 import { finishRun } from './finish';
+import { loadTransferredKernels } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { finetuneCandidate, measureTeacher, trainTeacher } from './teacher';
 
@@ -159,22 +158,6 @@ function limits(settings: SearchSettings): { limitTrain?: number; limitValidatio
     ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
     ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
   };
-}
-
-/** The embeddings of the kernels saved at the last step of another run. */
-function loadTransferredKernels(runDir: string): BiLstmEmbedding[] {
-  const dir = join(resolve(runDir), 'kernels');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
-  if (files.length === 0) throw new UserError(`${dir}: no saved kernels to transfer (was that run a BO search with at least two steps?)`);
-  const step = (f: string) => Number(/^step-(\d+)-/.exec(f)?.[1] ?? 0);
-  const last = Math.max(...files.map(step));
-  return files
-    .filter((f) => step(f) === last)
-    .sort()
-    .map((f) => {
-      const kernel = LearnedKernel.fromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')), join(dir, f));
-      return kernel.embedding;
-    });
 }
 
 function bestOf(run: RunDirectory, name: string): CompressResult['best'] {

@@ -10,6 +10,7 @@ import { RunDirectory, RUN_FORMAT, RunManifest } from '../../engine/run/run-dire
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { finishRun } from '../../engine/search/finish';
 import { runSearchSteps } from '../../engine/search/search';
+import { loadTransferredKernels } from '../../engine/search/transfer';
 import { buildSearchSpace } from '../../engine/space/space';
 import { inferShapes } from '../../engine/spec/shapes';
 import { loadSpecFile } from '../../engine/spec/validate';
@@ -108,4 +109,23 @@ test('finishing writes the best student, the report, and a done event; a second 
   const again = await finishRun({ run, teacher: TEACHER, loadSpec: loadSpecFile });
   assert.deepEqual(again, done);
   assert.equal(run.journal.read().filter((e) => e.type === 'done').length, 1);
+});
+
+test('a search can propose with the kernels another run learned, fitting none (kernel transfer)', async () => {
+  await initBackend('auto');
+  const source = newRun();
+  await search(source);
+  const transferred = loadTransferredKernels(source.dir);
+  assert.equal(transferred.length, settings.kernels);
+  const run = newRun({ seed: 11 });
+  const space = buildSearchSpace(teacher);
+  const evaluator = analyticStandInEvaluator({ teacherParams, teacherAccuracy: TEACHER.accuracy, concurrency: 2 });
+  await runSearchSteps({ run, space, teacher: TEACHER, evaluator, transferred });
+  transferred.forEach((e) => e.dispose());
+  const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
+  assert.equal(events.length, settings.steps * settings.kernels);
+  assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
+  const saved = run.journal.read().flatMap((e) => (e.type === 'kernels' ? e.files : []));
+  for (const file of saved) assert.equal(JSON.parse(readFileSync(run.path(file), 'utf8')).fit, undefined, `${file} was not fitted`);
+  assert.throws(() => loadTransferredKernels(run.path('candidates')), /no saved kernels/);
 });

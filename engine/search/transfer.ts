@@ -1,0 +1,20 @@
+// Kernel transfer (paper section 4.3): a run saves the kernels it fits; another search (other
+// teacher or dataset) can propose with their embeddings instead of fitting kernels of its own.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BiLstmEmbedding } from '../embedding/bilstm';
+import { LearnedKernel } from '../kernel/learned-kernel';
+import { UserError } from '../util/errors';
+
+/** The embeddings of the kernels saved at the last step of another run (the caller disposes them). */
+export function loadTransferredKernels(runDir: string): BiLstmEmbedding[] {
+  const dir = join(resolve(runDir), 'kernels');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+  if (files.length === 0) throw new UserError(`${dir}: no saved kernels to transfer (was that run a BO search with at least two steps?)`);
+  const step = (f: string) => Number(/^step-(\d+)-/.exec(f)?.[1] ?? 0);
+  const last = Math.max(...files.map(step));
+  return files
+    .filter((f) => step(f) === last)
+    .sort()
+    .map((f) => LearnedKernel.fromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')), join(dir, f)).embedding);
+}
