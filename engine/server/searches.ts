@@ -48,8 +48,10 @@ export class SearchWorkers {
 
   /** Runs `compress` in a new worker; a UserError when the run cannot start or the input is wrong. */
   async compress(options: CompressOptions, token: CancellationToken): Promise<CompressResult> {
-    if (options.resume && this.isRunning(options.resume)) throw new UserError(`${resolve(options.resume)} is running already`);
-    let runDir: string | undefined;
+    // A resumed run is claimed at once, so a second resume cannot slip in before the worker starts.
+    let runDir = options.resume && resolve(options.resume);
+    if (runDir && this.running.has(runDir)) throw new UserError(`${runDir} is running already`);
+    if (runDir) this.running.add(runDir);
     try {
       const worker = this.spawn({ kind: 'compress', options }, () => runDir);
       const cancel = token.onCancellationRequested(() => worker.postMessage({ type: 'cancel' } satisfies ToSearchWorker));

@@ -78,7 +78,10 @@ test('a search streams progress and candidates, stops when cancelled, and resume
   assert.equal(summary.teacher, 'vgg-mini-mnist');
   assert.ok(summary.evaluated >= 1 && summary.evaluated < 4);
 
-  const resumed = (await engine.connection.sendRequest(protocol.ResumeRun, { runDir })) as protocol.SearchResult;
+  const resuming = engine.connection.sendRequest(protocol.ResumeRun, { runDir }) as Promise<protocol.SearchResult>;
+  await assert.rejects(engine.connection.sendRequest(protocol.ResumeRun, { runDir }), /is running already/);
+  assert.equal(((await engine.connection.sendRequest(protocol.RunState, { runDir })) as protocol.RunStateResult).status, 'running');
+  const resumed = await resuming;
   assert.equal(resumed.cancelled, false);
   assert.equal(resumed.best?.spec, join(runDir, 'best.arch.yaml'));
   assert.ok(existsSync(join(runDir, 'best.arch.yaml')));
