@@ -1,0 +1,160 @@
+// The messages between the extension host's panels (extension/panels) and their webviews
+// (webview/), and the data they carry. Like protocol/index.ts it imports nothing, so the host,
+// the browser bundle and the unit tests all load it.
+//
+// The host parses and measures specs where the files are and sends only finished graphs and run
+// records: the webview never reads a file. Handshake: the webview posts `ready` once its script
+// runs; the host queues everything it sends before that (sprotty-vscode's pattern).
+
+/** The webview panel types; package.json activates the extension on `onWebviewPanel:<type>`. */
+export const ViewTypes = {
+  graph: 'esnac.graph',
+  graphDiff: 'esnac.graphDiff',
+  dashboard: 'esnac.dashboard',
+} as const;
+
+// ---- graphs ----
+
+/** The colour family of a layer type; the webview maps each to a `--vscode-charts-*` colour. */
+export type ColourClass = 'input' | 'conv' | 'linear' | 'norm' | 'activation' | 'pool' | 'reshape' | 'merge' | 'identity' | 'dropout';
+
+/** What a graph diff says about a layer of the teacher/student union. */
+export type NodeStatus = 'unchanged' | 'removed' | 'shrunk' | 'added' | 'retyped' | 'changed';
+
+/** What a graph diff says about an edge: `added` is a new skip connection. */
+export type EdgeStatus = 'unchanged' | 'added' | 'removed';
+
+export interface GraphNode {
+  /** The layer id; unique in the graph and stable across edits, so it keys the layout. */
+  id: string;
+  type: string;
+  colour: ColourClass;
+  /** The attributes worth a glance: '3x3 /2' for a strided conv, 'g2' for a shuffle. */
+  detail: string;
+  /** Output shape as CxHxW, or '?' when inference stopped upstream. */
+  shape: string;
+  params: number;
+  /** In a diff only. */
+  status?: NodeStatus;
+  /** In a diff: the change in a few words ('64 -> 32 ch', 'now identity'). */
+  change?: string;
+}
+
+export interface GraphEdge {
+  /** A layer id, or `input` for the network input. */
+  from: string;
+  to: string;
+  /** Position of `from` among `to`'s inputs: the order of concat operands matters. */
+  port: number;
+  /** In a diff only. */
+  status?: EdgeStatus;
+}
+
+export interface GraphModel {
+  name: string;
+  /** The network input as CxHxW; drawn as the node `input`. */
+  inputShape: string;
+  /** Layers in topological order. */
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  /** The output layer's id. */
+  output: string;
+  params: number;
+  macs: number;
+}
+
+/** Counts for the legend of a graph diff. */
+export interface GraphDiffSummary {
+  teacher: { name: string; params: number; layers: number };
+  student: { name: string; params: number; layers: number };
+  removed: number;
+  shrunk: number;
+  addedEdges: number;
+  timesSmaller: number;
+}
+
+// ---- runs ----
+
+export interface DashboardCandidate {
+  /** 1-based search step; step 1 is the random initial batch. */
+  step: number;
+  name: string;
+  /** 'random', or 'kernel-<k>' for the BO kernel that proposed it. */
+  proposedBy: string;
+  status: 'ok' | 'failed';
+  params: number;
+  accuracy?: number;
+  /** The reward f = C(2 - C) * accuracy / teacher accuracy. */
+  f?: number;
+  /** Accuracy after fine-tuning, for the top candidates of a finished run. */
+  finetunedAccuracy?: number;
+  reason?: string;
+  seconds: number;
+}
+
+export type DashboardRunStatus = 'running' | 'finished' | 'stopped';
+
+export interface DashboardRun {
+  /** The run directory, for the title. */
+  runDir: string;
+  teacher: { name: string; params: number; accuracy?: number };
+  dataset: string;
+  method: string;
+  /** Candidates the search will evaluate in all (steps x kernels). */
+  total: number;
+  status: DashboardRunStatus;
+  /** The best student's name once the run is done. */
+  best?: string;
+  /** In evaluation order. */
+  candidates: DashboardCandidate[];
+}
+
+// ---- what a panel shows, kept in the webview's state so the serializer can restore it ----
+
+export type PanelSubject =
+  | { kind: 'graph'; spec: string }
+  | { kind: 'graphDiff'; teacher: string; student: string }
+  | { kind: 'dashboard'; runDir: string };
+
+export interface Viewport {
+  x: number;
+  y: number;
+  scale: number;
+}
+
+export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
+
+/** The webview's vscode.setState; the host's serializer reads `subject` back after a reload. */
+export interface WebviewState {
+  subject?: PanelSubject;
+  viewport?: Viewport;
+  sort?: { column: CandidateColumn; descending: boolean };
+}
+
+// ---- host -> webview ----
+
+export type HostMessage =
+  /** The spec's graph (again after each edit). `problems`: the spec in the editor does not check, so this is its last good graph. */
+  | { type: 'graph'; subject: PanelSubject; graph: GraphModel; problems: string[] }
+  /** The spec cannot be drawn at all yet: no good version was seen. */
+  | { type: 'failure'; subject: PanelSubject; message: string }
+  /** The teacher/student union with node and edge statuses. */
+  | { type: 'graphDiff'; subject: PanelSubject; graph: GraphModel; summary: GraphDiffSummary }
+  /** The whole run record, again whenever its journal grows. */
+  | { type: 'run'; subject: PanelSubject; run: DashboardRun };
+
+// ---- webview -> host ----
+
+export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff';
+
+export type WebviewMessage =
+  /** The script runs: the host may send (and flushes what it queued). */
+  | { type: 'ready' }
+  /** Show the layer in its spec file; `side` picks the file in a graph diff. */
+  | { type: 'revealLayer'; layerId: string; side?: 'teacher' | 'student' }
+  /** Save the drawn graph; the host asks where. */
+  | { type: 'exportSvg'; svg: string; fileName: string }
+  /** Act on a candidate of the dashboard's run, by name. */
+  | { type: 'candidate'; name: string; action: CandidateAction }
+  /** A failure inside the webview (a layout that threw), for the log. */
+  | { type: 'error'; message: string };

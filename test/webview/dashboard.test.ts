@@ -1,0 +1,105 @@
+// The dashboard's numbers: Pareto front, best-so-far reward, table rows and sorting, journal reading.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DashboardCandidate } from '../../protocol/webview';
+import type { JournalEvent } from '../../engine/run/journal';
+import type { RunManifest } from '../../engine/run/run-directory';
+import { candidateRows, paretoFront, rewardSeries, sortRows } from '../../webview/model/dashboard';
+import { dashboardRun } from '../../webview/model/run';
+
+test('the Pareto front keeps the points nothing beats on both accuracy and size', () => {
+  const points = [
+    { name: 'a', params: 100, accuracy: 0.5 },
+    { name: 'b', params: 200, accuracy: 0.7 },
+    { name: 'c', params: 150, accuracy: 0.4 }, // beaten by a
+    { name: 'd', params: 300, accuracy: 0.7 }, // ties b on accuracy with more params
+    { name: 'e', params: 400, accuracy: 0.9 },
+    { name: 'f', params: 100, accuracy: 0.5 }, // equal to a: a comes first
+    { name: 'g', params: 50, accuracy: 0.1 },
+  ];
+  assert.deepEqual(
+    paretoFront(points).map((p) => p.name),
+    ['g', 'a', 'b', 'e'],
+  );
+  assert.deepEqual(paretoFront([]), []);
+});
+
+const candidate = (name: string, params: number, accuracy?: number, f?: number): DashboardCandidate => ({
+  step: 1,
+  name,
+  proposedBy: 'random',
+  status: f === undefined ? 'failed' : 'ok',
+  params,
+  accuracy,
+  f,
+  seconds: 1,
+});
+
+test('the best-so-far reward only rises and skips failed candidates', () => {
+  const series = rewardSeries([candidate('x', 1), candidate('a', 10, 0.5, 0.3), candidate('b', 10, 0.4, 0.2), candidate('c', 10, 0.9, 0.8)]);
+  assert.deepEqual(
+    series.map((p) => [p.order, p.f, p.best]),
+    [
+      [1, undefined, undefined],
+      [2, 0.3, 0.3],
+      [3, 0.2, 0.3],
+      [4, 0.8, 0.8],
+    ],
+  );
+});
+
+const run = {
+  runDir: '/runs/r',
+  teacher: { name: 't', params: 1000, accuracy: 0.9 },
+  dataset: 'mnist',
+  method: 'bo',
+  total: 4,
+  status: 'running' as const,
+  candidates: [candidate('a', 500, 0.8, 0.6), candidate('failed', 100), candidate('b', 250, 0.7, 0.7), candidate('c', 500, 0.85, 0.65)],
+};
+
+test('rows carry the compression ratio and times smaller against the teacher', () => {
+  const rows = candidateRows(run);
+  assert.equal(rows[0].ratio, 0.5);
+  assert.equal(rows[2].timesSmaller, 4);
+});
+
+test('sorting is stable, by either direction, with failed candidates last', () => {
+  const rows = candidateRows(run);
+  const names = (column: Parameters<typeof sortRows>[1], descending: boolean) => sortRows(rows, column, descending).map((r) => r.name);
+  assert.deepEqual(names('f', true), ['b', 'c', 'a', 'failed']);
+  assert.deepEqual(names('f', false), ['a', 'c', 'b', 'failed']);
+  assert.deepEqual(names('params', false), ['failed', 'b', 'a', 'c']);
+  assert.deepEqual(names('params', true), ['a', 'c', 'b', 'failed']);
+  assert.deepEqual(names('name', false), ['a', 'b', 'c', 'failed']);
+});
+
+test('a journal becomes the dashboard record, with fine-tuned accuracy and the best at the end', () => {
+  const manifest = {
+    teacher: { name: 'vgg-mini-mnist', spec: 'teacher.arch.yaml', source: '/x.arch.yaml' },
+    dataset: 'mnist',
+    settings: { method: 'bo', steps: 2, kernels: 3 },
+  } as unknown as RunManifest;
+  const base = { key: 'k', spec: 'candidates/x.arch.yaml', action: {}, proposedBy: 'random', seconds: 2 };
+  const events: JournalEvent[] = [
+    { type: 'teacher', accuracy: 0.95, params: 2000, weights: 'teacher', trained: true, seconds: 9 },
+    { type: 'candidate', step: 1, name: 'a', status: 'ok', params: 500, accuracy: 0.9, f: 1.2, ...base },
+    { type: 'candidate', step: 1, name: 'b', status: 'failed', params: 700, reason: 'diverged', ...base },
+    { type: 'finetune', name: 'a', status: 'ok', accuracy: 0.93, f: 1.3, epochs: 2, seconds: 3 },
+    { type: 'done', best: 'a', bestSpec: 'best.arch.yaml', f: 1.3 },
+  ];
+  const record = dashboardRun('/runs/r', manifest, events, false);
+  assert.deepEqual(record.teacher, { name: 'vgg-mini-mnist', params: 2000, accuracy: 0.95 });
+  assert.equal(record.total, 6);
+  assert.equal(record.status, 'finished');
+  assert.equal(record.best, 'a');
+  assert.deepEqual(
+    record.candidates.map((c) => [c.name, c.status, c.finetunedAccuracy, c.reason]),
+    [
+      ['a', 'ok', 0.93, undefined],
+      ['b', 'failed', undefined, 'diverged'],
+    ],
+  );
+  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 2), false).status, 'stopped');
+  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 2), true).status, 'running');
+});

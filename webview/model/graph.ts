@@ -1,0 +1,72 @@
+// A spec as the graph the webview draws: one node per layer with its output shape, one edge per
+// input reference with its operand position. Runs in the extension host (where the file is), so
+// only this small model crosses to the webview.
+import type { ColourClass, GraphEdge, GraphModel, GraphNode } from '../../protocol/webview';
+import { resolveGraph } from '../../engine/spec/graph';
+import { formatShape, inferShapes } from '../../engine/spec/shapes';
+import type { ArchitectureSpec, Layer, LayerType } from '../../engine/spec/types';
+
+const COLOURS: Record<LayerType, ColourClass> = {
+  conv: 'conv',
+  linear: 'linear',
+  batchnorm: 'norm',
+  relu: 'activation',
+  maxpool: 'pool',
+  avgpool: 'pool',
+  globalavgpool: 'pool',
+  flatten: 'reshape',
+  shuffle: 'reshape',
+  concat: 'merge',
+  identity: 'identity',
+  dropout: 'dropout',
+};
+
+export function colourOf(type: LayerType): ColourClass {
+  return COLOURS[type];
+}
+
+/** The graph of a spec that passed the schema and graph checks; shape issues leave shapes '?'. */
+export function buildGraphModel(spec: ArchitectureSpec): GraphModel {
+  const graph = resolveGraph(spec);
+  const shapes = inferShapes(spec, graph);
+  const nodes: GraphNode[] = graph.order.map(({ layer }) => {
+    const stats = shapes.byId.get(layer.id);
+    return {
+      id: layer.id,
+      type: layer.type,
+      colour: colourOf(layer.type),
+      detail: layerDetail(layer),
+      shape: stats ? formatShape(stats.shape) : '?',
+      params: stats?.params ?? 0,
+    };
+  });
+  const edges: GraphEdge[] = graph.order.flatMap(({ layer, inputs }) => inputs.map((from, port) => ({ from, to: layer.id, port })));
+  const { channels, height, width } = spec.input;
+  return {
+    name: spec.name,
+    inputShape: formatShape([channels, height, width]),
+    nodes,
+    edges,
+    output: graph.output,
+    params: shapes.params,
+    macs: shapes.macs,
+  };
+}
+
+/** The attributes that tell layers of one type apart at a glance; defaults are left out. */
+export function layerDetail(layer: Layer): string {
+  const window = (kernel: number, stride: number | undefined) => [`${kernel}x${kernel}`, ...(stride !== undefined && stride !== 1 ? [`/${stride}`] : [])];
+  switch (layer.type) {
+    case 'conv':
+      return [...window(layer.kernel, layer.stride), ...(layer.groups !== undefined && layer.groups > 1 ? [`g${layer.groups}`] : [])].join(' ');
+    case 'maxpool':
+    case 'avgpool':
+      return window(layer.kernel, layer.stride ?? layer.kernel).join(' ');
+    case 'shuffle':
+      return `g${layer.groups}`;
+    case 'dropout':
+      return `p=${layer.rate}`;
+    default:
+      return '';
+  }
+}
