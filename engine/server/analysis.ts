@@ -89,7 +89,7 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-export function contains(range: Range, p: Position): boolean {
+function contains(range: Range, p: Position): boolean {
   const afterStart = p.line > range.start.line || (p.line === range.start.line && p.column >= range.start.column);
   const beforeEnd = p.line < range.end.line || (p.line === range.end.line && p.column <= range.end.column);
   return afterStart && beforeEnd;
