@@ -44,7 +44,7 @@ export function gradientConvInfo(
  * columns `stride` apart) with the flipped filter; these pads make its output exactly the
  * input's size.
  */
-export function inputGradientPads(info: Conv2DInfo): SpatialPads {
+function inputGradientPads(info: Conv2DInfo): SpatialPads {
   const stuffedHeight = (info.outHeight - 1) * info.strideHeight + 1;
   const stuffedWidth = (info.outWidth - 1) * info.strideWidth + 1;
   return {
@@ -71,7 +71,7 @@ export function filterGradientPads(info: Conv2DInfo): SpatialPads {
   };
 }
 
-export function isNonNegative(pads: SpatialPads): boolean {
+function isNonNegative(pads: SpatialPads): boolean {
   return pads.top >= 0 && pads.bottom >= 0 && pads.left >= 0 && pads.right >= 0;
 }
 
