@@ -39,6 +39,7 @@ export interface SearchSettings {
   steps: number;
   kernels: number;
   acquisitionSamples: number;
+  acquisitionOptimizer: 'random' | 'evolution';
   subsetProbability: number;
   epochs: number;
   batchSize: number;

@@ -22,6 +22,7 @@ interface CliOptions {
   method?: SearchSettings['method'];
   budgetMinutes?: number;
   acquisitionSamples?: number;
+  acquisitionOptimizer?: SearchSettings['acquisitionOptimizer'];
   teacherEpochs?: number;
   finetuneTop?: number;
   finetuneEpochs?: number;
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('--method <method>', 'bo (default) or random (same budget)', choiceArg(['bo', 'random'] as const))
     .option('--budget-minutes <n>', 'start no new step after this many minutes', numberArg(0))
     .option('--acquisition-samples <n>', 'random candidates each kernel scores (default 1000)', integerArg(1))
+    .option('--acquisition-optimizer <how>', 'random (default) or evolution: how each kernel picks the candidates it scores', choiceArg(['random', 'evolution'] as const))
     .option('--kernel-steps <n>', 'at most this many optimiser steps per kernel fit (default 100)', integerArg(1))
     .option('--teacher-epochs <n>', 'epochs when the teacher is trained first (default 10)', integerArg(1))
     .option('--finetune-top <n>', 'fine-tune this many of the best candidates at the end (default 4)', integerArg(0))
@@ -84,6 +86,7 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
     ...(o.method !== undefined && { method: o.method }),
     ...(o.budgetMinutes !== undefined && { budgetMinutes: o.budgetMinutes }),
     ...(o.acquisitionSamples !== undefined && { acquisitionSamples: o.acquisitionSamples }),
+    ...(o.acquisitionOptimizer !== undefined && { acquisitionOptimizer: o.acquisitionOptimizer }),
     ...(o.teacherEpochs !== undefined && { teacherEpochs: o.teacherEpochs }),
     ...(o.finetuneTop !== undefined && { finetuneTop: o.finetuneTop }),
     ...(o.finetuneEpochs !== undefined && { finetuneEpochs: o.finetuneEpochs }),

@@ -3,6 +3,7 @@
 
 export type SearchMethod = 'bo' | 'random';
 export type DistillationLoss = 'mse' | 'kl';
+export type AcquisitionOptimizer = 'random' | 'evolution';
 
 export interface SearchSettings {
   method: SearchMethod;
@@ -11,8 +12,10 @@ export interface SearchSettings {
   steps: number;
   /** Kernels per BO step, and candidates evaluated per step. */
   kernels: number;
-  /** Random candidates each kernel scores to maximise its acquisition. */
+  /** Candidates each kernel scores to maximise its acquisition. */
   acquisitionSamples: number;
+  /** How they are chosen: at random (the authors' default) or by an evolutionary search. */
+  acquisitionOptimizer: AcquisitionOptimizer;
   /** Probability a point is kept in a kernel's bagged subset. */
   subsetProbability: number;
   /** Search-time training epochs per candidate, with distillation. */
@@ -48,6 +51,7 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   steps: 20,
   kernels: 8,
   acquisitionSamples: 1000,
+  acquisitionOptimizer: 'random',
   subsetProbability: 0.5,
   epochs: 10,
   batchSize: 128,

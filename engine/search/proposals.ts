@@ -9,7 +9,7 @@ import { CandidateEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { candidateKey } from '../space/key';
 import { drawCandidates } from '../space/random-search';
-import { Action, applyAction, SearchSpace } from '../space/space';
+import { Action, applyAction, mutateAction, SearchSpace } from '../space/space';
 import { EncodedArchitecture, encodeArchitecture } from '../space/encoding';
 import { ArchitectureSpec } from '../spec/types';
 import { Rng } from '../util/rng';
@@ -106,7 +106,7 @@ async function conditionKernel(embedding: BiLstmEmbedding, encodings: EncodedArc
   }
 }
 
-/** Scores M random candidates by EI and returns the best one not seen or taken yet. */
+/** The candidate with the highest EI among M scored, none of them seen or taken yet. */
 async function maximiseExpectedImprovement(
   kernel: LearnedKernel,
   input: KernelStepInput,
@@ -114,16 +114,54 @@ async function maximiseExpectedImprovement(
   taken: ReadonlySet<string>,
   proposedBy: string,
 ): Promise<Proposal | undefined> {
-  const pool = randomProposals(input.space, rng, input.settings.acquisitionSamples, taken, proposedBy);
-  if (pool.length === 0) return undefined;
+  const scored =
+    input.settings.acquisitionOptimizer === 'evolution'
+      ? await evolve(kernel, input, rng, taken, proposedBy)
+      : await score(kernel, input, randomProposals(input.space, rng, input.settings.acquisitionSamples, taken, proposedBy));
+  let best: Proposal | undefined;
+  for (const p of scored) if (best === undefined || p.expectedImprovement! > best.expectedImprovement!) best = p;
+  return best;
+}
+
+async function score(kernel: LearnedKernel, input: KernelStepInput, batch: Proposal[]): Promise<Proposal[]> {
+  if (batch.length === 0) return [];
   // Not cached: a step scores K x M candidates, most never seen again.
-  const scores = await kernel.expectedImprovement(
-    pool.map((p) => encodeArchitecture(p.spec)),
+  const ei = await kernel.expectedImprovement(
+    batch.map((p) => encodeArchitecture(p.spec)),
     { signal: input.signal },
   );
-  let best = 0;
-  for (let i = 1; i < pool.length; i++) if (scores[i] > scores[best]) best = i;
-  return { ...pool[best], expectedImprovement: scores[best] };
+  return batch.map((p, i) => ({ ...p, expectedImprovement: ei[i] }));
+}
+
+const GENERATIONS = 5;
+const PARENTS = 10;
+
+/**
+ * The evolutionary maximiser (the paper's alternative, with similar results): the same budget of
+ * M scored candidates spent over generations, each generation mutating the best so far.
+ */
+async function evolve(kernel: LearnedKernel, input: KernelStepInput, rng: Rng, taken: ReadonlySet<string>, proposedBy: string): Promise<Proposal[]> {
+  const { space } = input;
+  const perGeneration = Math.ceil(input.settings.acquisitionSamples / GENERATIONS);
+  const seen = new Set(taken);
+  const scored: Proposal[] = [];
+  let batch = randomProposals(space, rng, perGeneration, seen, proposedBy);
+  for (let generation = 1; batch.length > 0; generation++) {
+    scored.push(...(await score(kernel, input, batch)));
+    for (const p of batch) seen.add(p.key);
+    if (generation === GENERATIONS) break;
+    const parents = [...scored].sort((a, b) => b.expectedImprovement! - a.expectedImprovement!).slice(0, PARENTS);
+    batch = [];
+    for (let tries = 0; batch.length < perGeneration && tries < 10 * perGeneration; tries++) {
+      const action = mutateAction(space, rng.pick(parents).action, rng);
+      const spec = applyAction(space, action);
+      const key = candidateKey(spec);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      batch.push({ action, spec, key, proposedBy });
+    }
+  }
+  return scored;
 }
 
 function encodingOf(cache: Map<string, EncodedArchitecture>, spec: ArchitectureSpec, key: string): EncodedArchitecture {

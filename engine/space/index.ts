@@ -1,5 +1,5 @@
 // The search space around a teacher: operators, candidates, encoding, reward, random search.
-export { buildSearchSpace, sampleAction, applyAction, sampleCandidate, DEFAULT_P1_CHOICES, DEFAULT_P3_CHOICES } from './space';
+export { buildSearchSpace, sampleAction, mutateAction, applyAction, sampleCandidate, DEFAULT_P1_CHOICES, DEFAULT_P3_CHOICES } from './space';
 export type { Action, SearchSpace, SearchSpaceOptions } from './space';
 export type { ShrinkGroup } from './groups';
 export { candidateKey } from './key';

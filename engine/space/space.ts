@@ -122,6 +122,51 @@ export function sampleAction(space: SearchSpace, rng: Rng): Action {
   return action;
 }
 
+/**
+ * A neighbour of an action for evolutionary search: on average one removal toggled, one group
+ * width redrawn and one skip toggled (each only where its operator is on). Redrawn until it
+ * differs from the parent, except in a space with (almost) nothing to change.
+ */
+export function mutateAction(space: SearchSpace, parent: Action, rng: Rng): Action {
+  const same = JSON.stringify(canonicalAction(parent));
+  let child = mutateOnce(space, parent, rng);
+  for (let tries = 1; tries < 100 && JSON.stringify(canonicalAction(child)) === same; tries++) child = mutateOnce(space, parent, rng);
+  return child;
+}
+
+function mutateOnce(space: SearchSpace, parent: Action, rng: Rng): Action {
+  const { options } = space;
+  const remove = new Set(parent.remove);
+  const shrink = { ...parent.shrink };
+  const skip = new Map(parent.skip.map(([from, to]) => [pairKey(from, to), [from, to] as [string, string]]));
+  const rate = (n: number) => 1 / Math.max(1, n);
+  if (options.removal) {
+    for (const id of space.removable) if (rng.bernoulli(rate(space.removable.length))) remove.has(id) ? remove.delete(id) : remove.add(id);
+  }
+  for (const group of space.groups) {
+    if (!rng.bernoulli(rate(space.groups.length))) continue;
+    const width = roundToDivisor(Math.max(1, Math.floor((1 - rng.next()) * group.width)), group.divisor);
+    if (width === group.width) delete shrink[group.id];
+    else shrink[group.id] = width;
+  }
+  if (options.skip) {
+    for (const [from, to] of space.skipCandidates) {
+      if (!rng.bernoulli(rate(space.skipCandidates.length))) continue;
+      const key = pairKey(from, to);
+      if (skip.has(key)) skip.delete(key);
+      else skip.set(key, [from, to]);
+    }
+  }
+  const child: Action = {
+    ...(parent.p1 !== undefined && { p1: parent.p1 }),
+    remove: space.removable.filter((id) => remove.has(id)),
+    shrink,
+    ...(parent.p3 !== undefined && { p3: parent.p3 }),
+    skip: [...skip.values()].filter(([, to]) => !remove.has(to)),
+  };
+  return child;
+}
+
 interface Lookups {
   removable: Set<string>;
   groups: Map<string, ShrinkGroup>;

@@ -129,3 +129,13 @@ test('a search can propose with the kernels another run learned, fitting none (k
   for (const file of saved) assert.equal(JSON.parse(readFileSync(run.path(file), 'utf8')).fit, undefined, `${file} was not fitted`);
   assert.throws(() => loadTransferredKernels(run.path('candidates')), /no saved kernels/);
 });
+
+test('the evolutionary acquisition maximiser proposes K new candidates per step', async () => {
+  await initBackend('auto');
+  const run = newRun({ acquisitionOptimizer: 'evolution' });
+  await search(run);
+  const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
+  assert.equal(events.length, settings.steps * settings.kernels);
+  assert.equal(new Set(events.map((e) => e.key)).size, events.length);
+  assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
+});
