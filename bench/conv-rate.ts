@@ -26,8 +26,11 @@ function convFlops(s: ConvShape): number {
   return 2 * s.batch * outSize * outSize * s.outChannels * s.kernel * s.kernel * s.inChannels;
 }
 
-/** Median seconds of `run` after one warm-up, over at least MIN_RUNS runs and MIN_SECONDS. */
-function medianSeconds(run: () => void): number {
+/**
+ * Fastest seconds of `run` after one warm-up, over at least MIN_RUNS runs and MIN_SECONDS: the
+ * fastest run is the one least disturbed by other processes on a shared machine.
+ */
+function fastestSeconds(run: () => void): number {
   run();
   const times: number[] = [];
   const start = performance.now();
@@ -36,8 +39,7 @@ function medianSeconds(run: () => void): number {
     run();
     times.push((performance.now() - t0) / 1000);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return Math.min(...times);
 }
 
 function randomTensor(rng: Rng, shape: number[]): tf.Tensor {
@@ -62,7 +64,7 @@ function makeConvTensors(s: ConvShape): ConvTensors {
 
 /** Times `op`, reading one value back so that asynchronous backends finish the work. */
 function gflopsOf(flops: number, op: () => tf.Tensor): number {
-  const seconds = medianSeconds(() => {
+  const seconds = fastestSeconds(() => {
     const out = op();
     out.dataSync();
     out.dispose();
@@ -87,7 +89,7 @@ export async function convForwardGflops(backend: BackendName, shape: ConvShape =
 /** GFLOP/s of one kernel function called directly (to time a stock kernel we replaced). */
 function kernelGflops(flops: number, kernel: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): number {
   const backend = tf.backend();
-  const seconds = medianSeconds(() => {
+  const seconds = fastestSeconds(() => {
     const out = kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
     backend.disposeData(out.dataId);
   });
