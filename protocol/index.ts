@@ -57,6 +57,16 @@ export interface SearchSettings {
   limitTrain: number;
   limitValidation: number;
   workers: number;
+  /** engine/evaluation/settings.ts EvaluatorSettings: who trains the candidates. */
+  evaluator: {
+    kind: 'local' | 'command' | 'slurm';
+    command: string;
+    shell: boolean;
+    jobTemplate: string;
+    timeoutMinutes: number;
+    retries: number;
+    pollSeconds: number;
+  };
 }
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';

@@ -5,10 +5,11 @@ import { relative } from 'node:path';
 import { CandidateEvent } from '../run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { compress, CompressOptions } from '../search/compress';
+import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from '../evaluation/cli-options';
 import { SearchProgress } from '../search/search';
 import { integerArg, numberArg, choiceArg } from './args';
 
-interface CliOptions {
+interface CliOptions extends EvaluatorOptions {
   dataset?: string;
   teacherWeights?: string;
   output?: string;
@@ -40,7 +41,7 @@ interface CliOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('compress')
     .description('search for compressed students of a teacher (learned-kernel Bayesian optimisation, ICLR 2019)')
     .argument('[teacher]', 'teacher spec file (*.arch.yaml / *.arch.json)')
@@ -71,8 +72,8 @@ export function register(program: Command): void {
     .option('--no-removal', 'do not remove layers')
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
-    .option('--no-inherit', "start candidates from scratch instead of the teacher's weights")
-    .action(async (teacher: string | undefined, options: CliOptions) => {
+    .option('--no-inherit', "start candidates from scratch instead of the teacher's weights");
+  addEvaluatorOptions(command).action(async (teacher: string | undefined, options: CliOptions) => {
       await runCompress(teacher, options);
     });
 }
@@ -99,6 +100,8 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
     operators: { removal: o.removal, shrink: o.shrink, skip: o.skip },
     inheritWeights: o.inherit,
   };
+  const evaluator = evaluatorFromOptions(o);
+  if (evaluator) pick.evaluator = evaluator;
   return pick;
 }
 

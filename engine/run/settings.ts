@@ -1,5 +1,6 @@
 // Search settings. Defaults are the authors' (shared/notes/reference-implementation.md); every
 // one can be changed per run and is recorded in run.json.
+import { DEFAULT_EVALUATOR, EvaluatorSettings } from '../evaluation/settings';
 
 export type SearchMethod = 'bo' | 'random';
 export type DistillationLoss = 'mse' | 'kl';
@@ -43,6 +44,8 @@ export interface SearchSettings {
   limitValidation: number;
   /** Parallel evaluations (0 = the evaluator's default). */
   workers: number;
+  /** Who trains the candidates: the local tfjs workers, a command, or Slurm jobs. */
+  evaluator: EvaluatorSettings;
 }
 
 export const DEFAULT_SETTINGS: SearchSettings = {
@@ -69,6 +72,7 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   limitTrain: 0,
   limitValidation: 0,
   workers: 0,
+  evaluator: DEFAULT_EVALUATOR,
 };
 
 /** A seed for one purpose within a run, so each step's randomness can be recreated on resume. */

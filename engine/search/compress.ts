@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend } from '../backend';
 import { parseDatasetName } from '../data';
+import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest } from '../run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
@@ -66,7 +67,10 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   try {
     const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
     const space = buildSearchSpace(teacherSpec, settings.operators);
-    const pool = await WorkerPool.start({
+    const external = isExternal(settings);
+    const pool = external
+      ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
+      : await WorkerPool.start({
       setup: {
         backend: backend.name,
         dataset: manifest.dataset,
@@ -95,7 +99,7 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       run,
       teacher,
       loadSpec: loadSpecFile,
-      finetune: (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
+      finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
       hooks,
       signal,
     });
@@ -115,7 +119,7 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
   if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
   parseDatasetName(options.dataset);
   const teacher = await loadSpecFile(options.teacherPath);
-  const settings: SearchSettings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const settings: SearchSettings = { ...DEFAULT_SETTINGS, ...options.settings, evaluator: checkedEvaluatorSettings(options.settings?.evaluator) };
   if (options.teacherWeights && !existsSync(join(options.teacherWeights, 'model.json'))) {
     throw new UserError(`${options.teacherWeights}: no model.json (expected a folder written by 'esnac train')`);
   }

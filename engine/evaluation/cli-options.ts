@@ -1,0 +1,42 @@
+// The evaluator's command line options, shared by `esnac compress` (engine/cli/compress.ts).
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { choiceArg, integerArg, numberArg } from '../cli/args';
+import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } from './settings';
+
+export interface EvaluatorOptions {
+  evaluator?: EvaluatorKind;
+  evaluatorCommand?: string;
+  evaluatorShell?: boolean;
+  jobTemplate?: string;
+  evaluationTimeout?: number;
+  retries?: number;
+  pollSeconds?: number;
+}
+
+export function addEvaluatorOptions(command: Command): Command {
+  return command
+    .option('--evaluator <kind>', 'who trains candidates: local (tfjs workers, default), command (your trainer) or slurm (a job each)', choiceArg(EVALUATOR_KINDS))
+    .option('--evaluator-command <template>', 'command and slurm: the trainer to run per candidate, e.g. "python train.py --arch {spec} --out {out}" (see docs/slurm.md)')
+    .option('--evaluator-shell', 'run the evaluator command with /bin/sh (pipes, &&, $VARS); placeholders are still quoted')
+    .option('--job-template <file>', 'slurm: the sbatch script template (default evaluators/slurm/job.sbatch.template)')
+    .option('--evaluation-timeout <minutes>', 'fail a candidate still running after this many minutes (default: no limit)', numberArg(0))
+    .option('--retries <n>', `try a failed command or job again this many times (default ${DEFAULT_EVALUATOR.retries})`, integerArg(0))
+    .option('--poll-seconds <s>', `slurm: seconds between looks at the queue (default ${DEFAULT_EVALUATOR.pollSeconds})`, numberArg(0.1));
+}
+
+/** The evaluator block of the run's settings, or undefined when no evaluator option was given. */
+export function evaluatorFromOptions(o: EvaluatorOptions): EvaluatorSettings | undefined {
+  const given = [o.evaluator, o.evaluatorCommand, o.evaluatorShell, o.jobTemplate, o.evaluationTimeout, o.retries, o.pollSeconds].some((v) => v !== undefined);
+  if (!given) return undefined;
+  return {
+    kind: o.evaluator ?? (o.jobTemplate !== undefined ? 'slurm' : o.evaluatorCommand !== undefined ? 'command' : DEFAULT_EVALUATOR.kind),
+    command: o.evaluatorCommand ?? DEFAULT_EVALUATOR.command,
+    shell: o.evaluatorShell ?? DEFAULT_EVALUATOR.shell,
+    // Recorded in run.json: a resumed run must find it from any directory.
+    jobTemplate: o.jobTemplate !== undefined ? resolve(o.jobTemplate) : DEFAULT_EVALUATOR.jobTemplate,
+    timeoutMinutes: o.evaluationTimeout ?? DEFAULT_EVALUATOR.timeoutMinutes,
+    retries: o.retries ?? DEFAULT_EVALUATOR.retries,
+    pollSeconds: o.pollSeconds ?? DEFAULT_EVALUATOR.pollSeconds,
+  };
+}

@@ -1,0 +1,92 @@
+// What an external trainer reads besides its command line: the run's dataset split as plain
+// float32 files (written once per run, so trainers in any language need no dataset loaders and
+// see exactly the examples, limits and normalisation the engine uses), and each candidate's
+// initial weights (inherited from the teacher as the local evaluator does).
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDataset, Split } from '../data';
+import { inheritWeights } from '../model/inherit';
+import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
+import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
+import { derivedSeed } from '../run/settings';
+import { ArchitectureSpec } from '../spec/types';
+import { Rng } from '../util/rng';
+
+export const DATASET_FORMAT = 'esnac.dataset/v1';
+export const DATASET_FILE = 'dataset.json';
+
+export interface DatasetLimits {
+  limitTrain?: number;
+  limitValidation?: number;
+}
+
+/**
+ * Writes `dir`/dataset.json and the split files (unless a complete export is there already, as
+ * on resume) and returns `dir`. The folder appears whole or not at all.
+ */
+export async function exportDataset(name: string, limits: DatasetLimits, dir: string): Promise<string> {
+  if (existsSync(join(dir, DATASET_FILE))) return dir;
+  const data = await loadDataset(name, limits);
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  const split = (prefix: string, s: Split) => {
+    writeFileSync(join(partial, `${prefix}-images.f32`), bytes(s.images));
+    writeFileSync(join(partial, `${prefix}-labels.i32`), bytes(s.labels));
+    return { count: s.count, images: `${prefix}-images.f32`, labels: `${prefix}-labels.i32` };
+  };
+  const manifest = {
+    format: DATASET_FORMAT,
+    name: data.name,
+    layout: 'NHWC float32 images and int32 labels, little-endian, one example after another',
+    input: data.input,
+    classes: data.classes,
+    normalisation: data.normalisation,
+    augment: data.augment,
+    splitRule: data.splitRule,
+    train: split('train', data.train),
+    validation: split('validation', data.validation),
+  };
+  writeFileSync(join(partial, DATASET_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  renameSync(partial, dir);
+  return dir;
+}
+
+function bytes(array: Float32Array | Int32Array): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/** The teacher's weights, decoded once, from which each candidate's initial weights are cut. */
+export class InitialWeights {
+  private teacher: { spec: ArchitectureSpec; weights: WeightMap } | undefined;
+
+  constructor(
+    private readonly teacherWeightsDir: string,
+    private readonly inherit: boolean,
+    private readonly seed: number,
+  ) {}
+
+  /** Writes the candidate's initial weights (esnac format) into `dir`, replacing what was there. */
+  async write(spec: ArchitectureSpec, dir: string): Promise<void> {
+    const rng = new Rng(derivedSeed(this.seed, 'initial-weights', spec.name));
+    const weights = this.inherit ? inheritWeights(this.source(), spec, rng) : initialWeights(spec, rng);
+    try {
+      writeModel(dir, await encodeModel(spec, weights, { initial: this.inherit ? 'inherited from the teacher' : 'fresh' }), true);
+    } finally {
+      disposeWeights(weights);
+    }
+  }
+
+  dispose(): void {
+    if (this.teacher) disposeWeights(this.teacher.weights);
+    this.teacher = undefined;
+  }
+
+  private source(): { spec: ArchitectureSpec; weights: WeightMap } {
+    if (!this.teacher) {
+      const model = readModel(this.teacherWeightsDir);
+      this.teacher = { spec: model.spec, weights: decodeModel(model, this.teacherWeightsDir) };
+    }
+    return this.teacher;
+  }
+}
