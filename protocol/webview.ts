@@ -134,8 +134,11 @@ export interface WebviewState {
 // ---- host -> webview ----
 
 export type HostMessage =
-  /** The spec's graph (again after each edit). `problems`: the spec in the editor does not check, so this is its last good graph. */
-  | { type: 'graph'; subject: PanelSubject; graph: GraphModel; problems: string[] }
+  /**
+   * The spec's graph, again after each edit, with the spec's problems. `stale`: the spec as it is
+   * now cannot be drawn, so this is the last version that could.
+   */
+  | { type: 'graph'; subject: PanelSubject; graph: GraphModel; problems: string[]; stale: boolean }
   /** The spec cannot be drawn at all yet: no good version was seen. */
   | { type: 'failure'; subject: PanelSubject; message: string }
   /** The teacher/student union with node and edge statuses. */

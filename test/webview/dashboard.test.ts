@@ -6,6 +6,7 @@ import type { JournalEvent } from '../../engine/run/journal';
 import type { RunManifest } from '../../engine/run/run-directory';
 import { candidateRows, paretoFront, rewardSeries, sortRows } from '../../webview/model/dashboard';
 import { dashboardRun } from '../../webview/model/run';
+import { linearTicks, logTicks } from '../../webview/model/scale';
 
 test('the Pareto front keeps the points nothing beats on both accuracy and size', () => {
   const points = [
@@ -102,4 +103,12 @@ test('a journal becomes the dashboard record, with fine-tuned accuracy and the b
   );
   assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 2), false).status, 'stopped');
   assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 2), true).status, 'running');
+});
+
+test('axis ticks are round numbers covering the range', () => {
+  assert.deepEqual(linearTicks(0, 1.8, 5), [0, 0.5, 1, 1.5]);
+  assert.deepEqual(linearTicks(1, 24, 6), [5, 10, 15, 20]);
+  assert.deepEqual(linearTicks(3, 3, 5), [3]);
+  assert.deepEqual(logTicks(500, 90_000), [1000, 10_000]);
+  assert.deepEqual(logTicks(500, 9000), [500, 1000, 2000, 5000]);
 });

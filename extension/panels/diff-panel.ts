@@ -1,0 +1,60 @@
+// The graph diff of a student against its teacher, redrawn when either file changes.
+import * as vscode from 'vscode';
+import type { WebviewMessage } from '../../protocol/webview';
+import { buildDiffModel } from '../../webview/model/diff';
+import { saveSvg } from './export-svg';
+import type { PanelContext } from './index';
+import { basename, loadSpec, unusable } from './specs';
+import { PanelConnection } from './webview-panel';
+
+export class DiffPanel implements vscode.Disposable {
+  private readonly connection: PanelConnection;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly teacher: vscode.Uri,
+    readonly student: vscode.Uri,
+    private readonly context: PanelContext,
+  ) {
+    panel.title = `Diff: ${basename(student)} ↔ ${basename(teacher)}`;
+    this.connection = new PanelConnection(panel, context.extensionUri, (m) => void this.onMessage(m));
+    const ours = new Set([teacher.toString(), student.toString()]);
+    this.disposables.push(
+      this.connection,
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        if (ours.has(d.uri.toString())) void this.update();
+      }),
+    );
+  }
+
+  async update(): Promise<void> {
+    const subject = { kind: 'graphDiff' as const, teacher: this.teacher.toString(), student: this.student.toString() };
+    try {
+      const [teacher, student] = await Promise.all([loadSpec(this.teacher), loadSpec(this.student)]);
+      const problem = unusable(basename(this.teacher), teacher) ?? unusable(basename(this.student), student);
+      if (problem) return this.connection.send({ type: 'failure', subject, message: problem });
+      const { graph, summary } = buildDiffModel(teacher.spec!, student.spec!);
+      this.connection.send({ type: 'graphDiff', subject, graph, summary });
+    } catch (err) {
+      const message = `cannot diff ${this.student.fsPath} with ${this.teacher.fsPath}: ${err instanceof Error ? err.message : String(err)}`;
+      this.context.host.log.error(message);
+      this.connection.send({ type: 'failure', subject, message });
+    }
+  }
+
+  private async onMessage(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'revealLayer':
+        return this.context.host.revealLayer(message.side === 'teacher' ? this.teacher : this.student, message.layerId);
+      case 'exportSvg':
+        return saveSvg(message.svg, message.fileName, vscode.Uri.joinPath(this.student, '..'), this.context.host.log);
+      case 'error':
+        this.context.host.log.error(`graph diff of ${this.student.fsPath}: ${message.message}`);
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,74 @@
+// The architecture graph of one spec file beside its editor, redrawn as the document changes
+// (debounced). While the text does not check, the last graph that could be drawn stays, with
+// the problems above it.
+import * as vscode from 'vscode';
+import type { GraphModel, WebviewMessage } from '../../protocol/webview';
+import { buildGraphModel } from '../../webview/model/graph';
+import { saveSvg } from './export-svg';
+import type { PanelContext } from './index';
+import { basename, loadSpec } from './specs';
+import { PanelConnection } from './webview-panel';
+
+const EDIT_DEBOUNCE_MS = 300;
+
+export class GraphPanel implements vscode.Disposable {
+  private readonly connection: PanelConnection;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastGood: GraphModel | undefined;
+  private pending: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly spec: vscode.Uri,
+    private readonly context: PanelContext,
+  ) {
+    panel.title = `Graph: ${basename(spec)}`;
+    this.connection = new PanelConnection(panel, context.extensionUri, (m) => void this.onMessage(m));
+    const isOurs = (uri: vscode.Uri) => uri.toString() === spec.toString();
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(spec, '..'), basename(spec)));
+    this.disposables.push(
+      this.connection,
+      watcher,
+      watcher.onDidChange(() => this.scheduleUpdate()),
+      watcher.onDidCreate(() => this.scheduleUpdate()),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (isOurs(e.document.uri) && e.contentChanges.length > 0) this.scheduleUpdate();
+      }),
+    );
+  }
+
+  scheduleUpdate(): void {
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => void this.update(), EDIT_DEBOUNCE_MS);
+  }
+
+  async update(): Promise<void> {
+    const subject = { kind: 'graph' as const, spec: this.spec.toString() };
+    try {
+      const { spec, problems } = await loadSpec(this.spec);
+      if (spec) this.lastGood = buildGraphModel(spec);
+      if (this.lastGood) this.connection.send({ type: 'graph', subject, graph: this.lastGood, problems, stale: !spec });
+      else this.connection.send({ type: 'failure', subject, message: problems.join('\n') });
+    } catch (err) {
+      const message = `cannot read ${this.spec.fsPath}: ${err instanceof Error ? err.message : String(err)}`;
+      this.context.host.log.error(message);
+      this.connection.send({ type: 'failure', subject, message });
+    }
+  }
+
+  private async onMessage(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'revealLayer':
+        return this.context.host.revealLayer(this.spec, message.layerId);
+      case 'exportSvg':
+        return saveSvg(message.svg, message.fileName, vscode.Uri.joinPath(this.spec, '..'), this.context.host.log);
+      case 'error':
+        this.context.host.log.error(`graph of ${this.spec.fsPath}: ${message.message}`);
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.pending);
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,215 @@
+// The run dashboard: the reward of every evaluated candidate with the best so far (the paper's
+// Figure 2), accuracy against size with the Pareto front and the teacher, and a sortable table
+// whose rows open, preview or diff a candidate. Redrawn whole on each update: runs are small.
+import type { CandidateAction, CandidateColumn, DashboardRun } from '../protocol/webview';
+import { formatCount } from '../engine/spec/stats';
+import { button, html, svg } from './dom';
+import { CandidateRow, candidateRows, paretoFront, rewardSeries, sortRows } from './model/dashboard';
+import { linearTicks, logTicks } from './model/scale';
+import type { Host } from './state';
+
+const CHART = { width: 560, height: 300, left: 52, right: 16, top: 28, bottom: 40 };
+
+const COLUMNS: { column: CandidateColumn; title: string; format: (row: CandidateRow) => string; numeric: boolean }[] = [
+  { column: 'step', title: 'step', format: (r) => String(r.step), numeric: true },
+  { column: 'name', title: 'candidate', format: (r) => r.name, numeric: false },
+  { column: 'accuracy', title: 'accuracy', format: (r) => (r.accuracy === undefined ? `failed${r.reason ? `: ${r.reason}` : ''}` : percent(r.accuracy)), numeric: true },
+  { column: 'params', title: 'params', format: (r) => formatCount(r.params), numeric: true },
+  { column: 'ratio', title: 'ratio C', format: (r) => r.ratio.toFixed(4), numeric: true },
+  { column: 'timesSmaller', title: 'times smaller', format: (r) => `${r.timesSmaller.toFixed(2)}×`, numeric: true },
+  { column: 'f', title: 'f', format: (r) => (r.f === undefined ? '' : r.f.toFixed(4)), numeric: true },
+  { column: 'proposedBy', title: 'proposed by', format: (r) => r.proposedBy, numeric: false },
+];
+
+const ACTIONS: { action: CandidateAction; label: string; title: string }[] = [
+  { action: 'preview', label: 'Graph', title: 'Preview the architecture graph' },
+  { action: 'graphDiff', label: 'Diff', title: 'Graph diff against the teacher' },
+  { action: 'textDiff', label: 'Text diff', title: 'Text diff against the teacher' },
+  { action: 'open', label: 'Open', title: 'Open the spec file' },
+];
+
+const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export class DashboardView {
+  private run: DashboardRun | undefined;
+  private selected: string | undefined;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: Host,
+  ) {}
+
+  show(run: DashboardRun): void {
+    this.run = run;
+    this.render();
+  }
+
+  private render(): void {
+    const run = this.run!;
+    const rows = candidateRows(run);
+    this.root.replaceChildren(
+      html('div', { class: 'dashboard' }, header(run), html('div', { class: 'charts' }, this.rewardChart(rows), this.sizeChart(rows)), this.table(rows)),
+    );
+  }
+
+  private select(name: string): void {
+    this.selected = name;
+    this.render();
+    this.root.querySelector('tr.selected')?.scrollIntoView({ block: 'nearest' });
+  }
+
+  private point(name: string, cx: number, cy: number, classes: string, label: string): SVGCircleElement {
+    const dot = svg('circle', { cx, cy, r: 4.5, class: `point ${classes} ${name === this.selected ? 'selected' : ''}` }, svg('title', {}, label));
+    dot.addEventListener('click', () => this.select(name));
+    return dot;
+  }
+
+  private rewardChart(rows: CandidateRow[]): SVGSVGElement {
+    const run = this.run!;
+    const series = rewardSeries(run.candidates);
+    const fs = series.flatMap((p) => (p.f === undefined ? [] : [p.f]));
+    const n = Math.max(run.total, series.length, 1);
+    const yMax = Math.max(0.1, ...fs) * 1.08;
+    const yMin = Math.min(0, ...fs);
+    const { x, y, frame } = axes(
+      'Reward f by evaluation (line: best so far)',
+      { min: 0.5, max: n + 0.5, ticks: linearTicks(1, n, 8).filter((t) => Number.isInteger(t)), label: 'candidates evaluated', format: String },
+      { min: yMin, max: yMax, ticks: linearTicks(yMin, yMax, 5), label: 'f', format: (t) => String(t) },
+    );
+    const stepStarts = series.filter((_, i) => i > 0 && run.candidates[i].step !== run.candidates[i - 1].step);
+    const separators = stepStarts.map((p) => svg('line', { class: 'step-separator', x1: x(p.order - 0.5), x2: x(p.order - 0.5), y1: CHART.top, y2: CHART.height - CHART.bottom }));
+    const withBest = series.filter((p) => p.best !== undefined);
+    const bestLine = withBest.map((p, i) => `${i === 0 ? `M${x(p.order - 0.5)} ${y(p.best!)}` : `V${y(p.best!)}`} H${x(p.order + 0.5)}`).join(' ');
+    const dots = series.map((p, i) => {
+      const row = rows[i];
+      if (p.f === undefined) return svg('text', { x: x(p.order), y: y(yMin) - 4, class: 'failed-mark', 'text-anchor': 'middle' }, '×', svg('title', {}, `${p.name}: failed`));
+      const source = row.proposedBy === 'random' ? 'random' : 'kernel';
+      return this.point(p.name, x(p.order), y(p.f), `${source} ${p.name === run.best ? 'best' : ''}`, `${p.name}\nf ${p.f.toFixed(4)}, ${row.proposedBy}, step ${row.step}`);
+    });
+    frame.append(...separators, svg('path', { class: 'best-line', d: bestLine }), ...dots, legendRow([['random', 'random'], ['kernel', 'proposed by a BO kernel']]));
+    return frame;
+  }
+
+  private sizeChart(rows: CandidateRow[]): SVGSVGElement {
+    const run = this.run!;
+    const measured = rows.filter((r): r is CandidateRow & { accuracy: number } => r.accuracy !== undefined);
+    const teacher = run.teacher.accuracy !== undefined && run.teacher.params > 0 ? { params: run.teacher.params, accuracy: run.teacher.accuracy } : undefined;
+    const all = [...measured, ...(teacher ? [teacher] : [])];
+    const params = all.map((p) => p.params);
+    const accuracies = all.map((p) => 100 * p.accuracy);
+    const xMin = Math.min(...params, 1000) / 1.4;
+    const xMax = Math.max(...params, 10_000) * 1.4;
+    const margin = Math.max(2, (Math.max(...accuracies, 0) - Math.min(...accuracies, 100)) * 0.1);
+    const yMin = Math.max(0, Math.min(...accuracies, 100) - margin);
+    const yMax = Math.min(100, Math.max(...accuracies, 0) + margin);
+    const { x, y, frame } = axes(
+      'Accuracy vs size (line: Pareto front)',
+      { min: xMin, max: xMax, ticks: logTicks(xMin, xMax), label: 'params (log scale)', format: formatCount, log: true },
+      { min: yMin, max: yMax, ticks: linearTicks(yMin, yMax, 5), label: 'accuracy %', format: (t) => String(t) },
+    );
+    const front = paretoFront(measured);
+    const staircase = front.map((p, i) => `${i === 0 ? 'M' : 'H'}${x(p.params)} ${i === 0 ? y(100 * p.accuracy) : `V${y(100 * p.accuracy)}`}`).join(' ');
+    const onFront = new Set(front.map((p) => p.name));
+    const dots = measured.map((r) =>
+      this.point(r.name, x(r.params), y(100 * r.accuracy), `${onFront.has(r.name) ? 'front' : ''} ${r.name === run.best ? 'best' : ''}`, `${r.name}\n${percent(r.accuracy)}, ${formatCount(r.params)} params (${r.timesSmaller.toFixed(2)}× smaller)`),
+    );
+    frame.append(svg('path', { class: 'front-line', d: staircase }), ...dots);
+    if (teacher) {
+      const tx = x(teacher.params);
+      const ty = y(100 * teacher.accuracy);
+      frame.append(
+        svg('path', { class: 'teacher-mark', d: `M${tx} ${ty - 7} L${tx + 7} ${ty} L${tx} ${ty + 7} L${tx - 7} ${ty} z` }, svg('title', {}, `teacher ${run.teacher.name}: ${percent(teacher.accuracy)}, ${formatCount(teacher.params)} params`)),
+        svg('text', { x: tx - 10, y: ty + 4, class: 'teacher-label', 'text-anchor': 'end' }, 'teacher'),
+      );
+    }
+    frame.append(legendRow([['front', 'on the Pareto front'], ['other', 'dominated']]));
+    return frame;
+  }
+
+  private table(rows: CandidateRow[]): HTMLElement {
+    const sort = this.host.state.sort ?? { column: 'f', descending: true };
+    const head = COLUMNS.map(({ column, title, numeric }) => {
+      const arrow = sort.column === column ? (sort.descending ? ' ▼' : ' ▲') : '';
+      const th = html('th', { class: numeric ? 'numeric sortable' : 'sortable', title: `Sort by ${title}` }, title + arrow);
+      th.addEventListener('click', () => {
+        this.host.updateState({ sort: { column, descending: sort.column === column ? !sort.descending : column !== 'name' && column !== 'proposedBy' && column !== 'params' } });
+        this.render();
+      });
+      return th;
+    });
+    const body = sortRows(rows, sort.column, sort.descending).map((row) => {
+      const cells = COLUMNS.map(({ format, numeric }) => html('td', { class: numeric ? 'numeric' : '' }, format(row)));
+      const actions = html('td', { class: 'actions' }, ...ACTIONS.map(({ action, label, title }) => button(label, title, () => this.host.post({ type: 'candidate', name: row.name, action }))));
+      const classes = [row.status, row.name === this.selected ? 'selected' : '', row.name === this.run!.best ? 'best' : ''];
+      const tr = html('tr', { class: classes.join(' ') }, ...cells, actions);
+      tr.addEventListener('click', (e) => {
+        if (!(e.target instanceof HTMLButtonElement)) this.select(row.name);
+      });
+      return tr;
+    });
+    const empty = rows.length === 0 ? [html('tr', {}, html('td', { colspan: COLUMNS.length + 1, class: 'empty' }, 'No candidate evaluated yet.'))] : [];
+    return html('table', { class: 'candidates' }, html('thead', {}, html('tr', {}, ...head, html('th', {}, ''))), html('tbody', {}, ...body, ...empty));
+  }
+}
+
+function header(run: DashboardRun): HTMLElement {
+  const teacher = run.teacher.accuracy === undefined ? 'not measured yet' : percent(run.teacher.accuracy);
+  const facts = [
+    `${run.dataset}, ${run.method === 'bo' ? 'Bayesian optimisation' : 'random search'}`,
+    `${run.candidates.length} of ${run.total} candidates evaluated`,
+    `teacher accuracy ${teacher}, ${formatCount(run.teacher.params)} params`,
+    ...(run.best ? [`best: ${run.best}`] : []),
+  ];
+  return html(
+    'div',
+    { class: 'run-header' },
+    html('h1', {}, `Compression of ${run.teacher.name}`, html('span', { class: `status ${run.status}` }, run.status)),
+    html('div', { class: 'facts' }, facts.join(' · ')),
+    html('div', { class: 'run-dir' }, run.runDir),
+  );
+}
+
+interface Axis {
+  min: number;
+  max: number;
+  ticks: number[];
+  label: string;
+  format: (t: number) => string;
+  log?: boolean;
+}
+
+function axes(title: string, xAxis: Axis, yAxis: Axis): { x: (v: number) => number; y: (v: number) => number; frame: SVGSVGElement } {
+  const { width, height, left, right, top, bottom } = CHART;
+  const scale = (axis: Axis, from: number, to: number) => {
+    const t = axis.log ? Math.log10 : (v: number) => v;
+    return (v: number) => from + ((t(v) - t(axis.min)) / (t(axis.max) - t(axis.min))) * (to - from);
+  };
+  const x = scale(xAxis, left, width - right);
+  const y = scale(yAxis, height - bottom, top);
+  const frame = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title });
+  frame.append(
+    svg('text', { x: left, y: 16, class: 'chart-title' }, title),
+    ...xAxis.ticks.flatMap((t) => [
+      svg('line', { class: 'grid', x1: x(t), x2: x(t), y1: top, y2: height - bottom }),
+      svg('text', { x: x(t), y: height - bottom + 14, class: 'tick', 'text-anchor': 'middle' }, xAxis.format(t)),
+    ]),
+    ...yAxis.ticks.flatMap((t) => [
+      svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(t), y2: y(t) }),
+      svg('text', { x: left - 6, y: y(t) + 4, class: 'tick', 'text-anchor': 'end' }, yAxis.format(t)),
+    ]),
+    svg('rect', { class: 'plot-frame', x: left, y: top, width: width - left - right, height: height - top - bottom }),
+    svg('text', { x: (left + width - right) / 2, y: height - 6, class: 'axis-label', 'text-anchor': 'middle' }, xAxis.label),
+    svg('text', { x: 12, y: (top + height - bottom) / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 12 ${(top + height - bottom) / 2})` }, yAxis.label),
+  );
+  return { x, y, frame };
+}
+
+function legendRow(entries: [string, string][]): SVGGElement {
+  let offset = CHART.width - CHART.right;
+  const items = [...entries].reverse().map(([cls, text]) => {
+    const width = text.length * 6 + 18;
+    offset -= width;
+    return svg('g', { transform: `translate(${offset} ${CHART.top - 10})` }, svg('circle', { cx: 4, cy: -4, r: 4, class: `point ${cls}` }), svg('text', { x: 12, y: 0, class: 'tick' }, text));
+  });
+  return svg('g', { class: 'chart-legend' }, ...items);
+}
