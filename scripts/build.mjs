@@ -1,13 +1,18 @@
-// One esbuild context per bundle. Node bundles keep node_modules external: the CLI and the
-// engine run next to an installed package; the extension package (vsix) carries its own.
+// One esbuild context per kind of bundle. The CLI keeps node_modules external: it runs next to
+// an installed package. The bundles the extension package (vsix) runs carry their dependencies,
+// since a vsix installs without node_modules: all but vscode (the host's) and the optional native
+// tfjs-node(-gpu), which the engine requires at run time where a user installed it.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
+const require = createRequire(import.meta.url);
 
-const nodeBundles = [
-  { in: 'engine/cli/main.ts', out: 'cli' },
+const cliBundles = [{ in: 'engine/cli/main.ts', out: 'cli' }];
+const packagedBundles = [
+  // { in: 'extension/extension.ts', out: 'extension' },
   { in: 'engine/server/main.ts', out: 'server' },
   { in: 'engine/server/search-worker.ts', out: 'search-worker' },
   { in: 'engine/train/worker.ts', out: 'train-worker' },
@@ -20,26 +25,56 @@ const bundleGradients = {
   name: 'bundle-tfjs-gradients',
   setup(build) {
     build.onResolve({ filter: /^@tensorflow\/tfjs-core\/dist\/register_all_gradients$/ }, (args) => ({
-      path: createRequire(import.meta.url).resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js'),
+      path: require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js'),
     }));
   },
 };
 
+const nodeOptions = {
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  plugins: [bundleGradients],
+  logLevel: 'warning',
+};
+
+/** Files the packaged bundles read at run time, copied next to them (engine/backend, engine/data/embedded-mnist). */
+function copyRuntimeFiles() {
+  mkdirSync('dist', { recursive: true });
+  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, file), join('dist', file));
+  cpSync(join(dirname(require.resolve('mnist/package.json')), 'src', 'digits'), join('dist', 'mnist-digits'), { recursive: true });
+}
+
 const contexts = [
+  await esbuild.context({ ...nodeOptions, entryPoints: cliBundles, packages: 'external' }),
   await esbuild.context({
-    entryPoints: nodeBundles.filter((b) => existsSync(b.in)),
+    ...nodeOptions,
+    entryPoints: packagedBundles.filter((b) => existsSync(b.in)),
+    external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+    // tfjs's ES module builds: their side-effect entries register the kernels, and the gradient
+    // registrations share their one copy of tfjs-core (the CommonJS builds would add a second).
+    mainFields: ['module', 'main'],
+    // require.resolve of tfjs-backend-wasm and tsx is a fallback for runs from source.
+    logOverride: { 'require-resolve-not-external': 'silent' },
+  }),
+  // The webviews' script (+ webview.css); elk's worker script is inlined as text for a blob: worker.
+  await esbuild.context({
+    entryPoints: { webview: 'webview/main.ts' },
     outdir: 'dist',
     bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
     sourcemap: true,
-    packages: 'external',
-    plugins: [bundleGradients],
     logLevel: 'warning',
   }),
 ];
 
+copyRuntimeFiles();
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
 } else {
