@@ -1,0 +1,26 @@
+// PyTorch and ONNX hold features after flatten and linear as [N, F] but feature maps as
+// [N, C, H, W]; the spec writes both as [C, H, W] (F x 1 x 1). An exporter converts where a
+// layer needs the other rank: linear after globalavgpool, a conv or pool reading flat features.
+import { ResolvedGraph } from '../spec/graph';
+import { INPUT_ID, Layer } from '../spec/types';
+
+/** Whether PyTorch holds the layer's input (after summing or concatenating) as [N, F]. */
+export function flatInput(flat: Map<string, boolean>, inputs: string[]): boolean {
+  return inputs.some((id) => flat.get(id));
+}
+
+/** Layers that need and give [N, F] (true) or [N, C, H, W] (false); undefined when they follow their input. */
+export function fixedFlatness(layer: Layer): boolean | undefined {
+  if (layer.type === 'linear' || layer.type === 'flatten') return true;
+  if (layer.type === 'conv' || layer.type === 'maxpool' || layer.type === 'avgpool' || layer.type === 'globalavgpool' || layer.type === 'shuffle') return false;
+  return undefined;
+}
+
+/** Which layer outputs (and `input`) PyTorch holds as [N, F]. */
+export function flatValues(graph: ResolvedGraph): Map<string, boolean> {
+  const flat = new Map<string, boolean>([[INPUT_ID, false]]);
+  for (const { layer, inputs } of graph.order) {
+    flat.set(layer.id, fixedFlatness(layer) ?? flatInput(flat, inputs));
+  }
+  return flat;
+}

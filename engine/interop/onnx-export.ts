@@ -1,0 +1,128 @@
+// A spec and its weights as an ONNX graph (opset 13) that computes what Network.forward computes
+// in inference mode: tensors are named after the layer ids, weights `<id>.<kind>` in PyTorch's
+// layout, the batch axis is symbolic.
+import { resolveGraph } from '../spec/graph';
+import { inferShapes } from '../spec/shapes';
+import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
+import { BN_EPSILON, BN_MOMENTUM } from '../model/network';
+import { WeightMap } from '../model/weights';
+import { fixedFlatness, flatInput, flatValues } from './flat-values';
+import { torchTensors } from './layout';
+import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from './onnx-model';
+
+export const EXPORT_OPSET = 13;
+/** The IR version that goes with opset 13. */
+const IR_VERSION = 7;
+
+class GraphBuilder {
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxTensor[] = [];
+
+  node(opType: string, inputs: string[], output: string, attributes: Record<string, OnnxAttribute> = {}): string {
+    this.nodes.push({ name: output, opType, domain: '', inputs, outputs: [output], attributes });
+    return output;
+  }
+
+  ints(name: string, values: number[]): string {
+    this.initializers.push({ name, dims: [values.length], dataType: ONNX_INT64, values });
+    return name;
+  }
+
+  floats(name: string, dims: number[], values: Float32Array): string {
+    this.initializers.push({ name, dims, dataType: ONNX_FLOAT, values });
+    return name;
+  }
+}
+
+export function exportOnnx(spec: ArchitectureSpec, weights: WeightMap, producerVersion = ''): OnnxModel {
+  const graph = resolveGraph(spec);
+  const shapes = inferShapes(spec, graph);
+  const flat = flatValues(graph);
+  const g = new GraphBuilder();
+  for (const t of torchTensors(spec, weights)) g.floats(`${t.layer}.${t.kind}`, t.shape, t.data);
+  for (const { layer, inputs } of graph.order) {
+    const wantsFlat = fixedFlatness(layer) ?? flatInput(flat, inputs);
+    const operands = inputs.map((id, k) => converted(g, id, flat.get(id)!, wantsFlat, `${layer.id}/input${k}`));
+    const [c, h, w] = shapes.byId.get(layer.id)!.inShape;
+    if (layer.type === 'concat') {
+      g.node('Concat', operands, layer.id, { axis: 1 });
+      continue;
+    }
+    const x = operands.length === 1 ? operands[0] : g.node('Sum', operands, layer.type === 'identity' ? layer.id : `${layer.id}/sum`);
+    layerNodes(g, layer, x, [c, h, w]);
+  }
+  const logits = flat.get(graph.output) ? graph.output : g.node('Flatten', [graph.output], `${graph.output}/flat`, { axis: 1 });
+  const { channels, height, width } = spec.input;
+  return {
+    irVersion: IR_VERSION,
+    opsetVersion: EXPORT_OPSET,
+    producerName: `esnac${producerVersion ? ` ${producerVersion}` : ''}`,
+    graph: {
+      name: spec.name,
+      nodes: g.nodes,
+      initializers: g.initializers,
+      inputs: [{ name: INPUT_ID, elemType: ONNX_FLOAT, dims: ['batch', channels, height, width] }],
+      outputs: [{ name: logits, elemType: ONNX_FLOAT, dims: ['batch', spec.classes] }],
+    },
+  };
+}
+
+/** The value `id` in the rank the reading layer needs. */
+function converted(g: GraphBuilder, id: string, isFlat: boolean, wantFlat: boolean, name: string): string {
+  if (isFlat === wantFlat) return id;
+  if (wantFlat) return g.node('Flatten', [id], name, { axis: 1 });
+  return g.node('Reshape', [id, g.ints(`${name}.shape`, [0, -1, 1, 1])], name);
+}
+
+function layerNodes(g: GraphBuilder, layer: Layer, x: string, [c, h, w]: number[]): void {
+  const id = layer.id;
+  switch (layer.type) {
+    case 'conv': {
+      const { kernel } = layer;
+      const stride = layer.stride ?? 1;
+      const p = layer.padding ?? 0;
+      const inputs = [x, `${id}.weight`, ...(layer.bias === false ? [] : [`${id}.bias`])];
+      g.node('Conv', inputs, id, { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [p, p, p, p], dilations: [1, 1], group: layer.groups ?? 1 });
+      return;
+    }
+    case 'linear':
+      g.node('Gemm', [x, `${id}.weight`, ...(layer.bias === false ? [] : [`${id}.bias`])], id, { transB: 1 });
+      return;
+    case 'batchnorm':
+      // ONNX's momentum weighs the old running value: PyTorch's 1 - momentum.
+      g.node('BatchNormalization', [x, `${id}.weight`, `${id}.bias`, `${id}.running_mean`, `${id}.running_var`], id, { epsilon: BN_EPSILON, momentum: 1 - BN_MOMENTUM });
+      return;
+    case 'maxpool':
+    case 'avgpool': {
+      const stride = layer.stride ?? layer.kernel;
+      const p = layer.padding ?? 0;
+      const window = { kernel_shape: [layer.kernel, layer.kernel], strides: [stride, stride], pads: [p, p, p, p] };
+      if (layer.type === 'maxpool') g.node('MaxPool', [x], id, window);
+      else g.node('AveragePool', [x], id, { ...window, count_include_pad: 1 });
+      return;
+    }
+    case 'shuffle': {
+      const grouped = g.node('Reshape', [x, g.ints(`${id}.grouped_shape`, [0, layer.groups, c / layer.groups, h, w])], `${id}/grouped`);
+      const swapped = g.node('Transpose', [grouped], `${id}/transposed`, { perm: [0, 2, 1, 3, 4] });
+      g.node('Reshape', [swapped, g.ints(`${id}.shape`, [0, c, h, w])], id);
+      return;
+    }
+    case 'dropout':
+      g.node('Dropout', [x, g.floats(`${id}.ratio`, [], Float32Array.of(layer.rate))], id);
+      return;
+    case 'flatten':
+      g.node('Flatten', [x], id, { axis: 1 });
+      return;
+    case 'relu':
+      g.node('Relu', [x], id);
+      return;
+    case 'globalavgpool':
+      g.node('GlobalAveragePool', [x], id);
+      return;
+    case 'identity':
+      if (x !== id) g.node('Identity', [x], id);
+      return;
+    case 'concat':
+      throw new Error('concat is exported by the caller');
+  }
+}

@@ -1,0 +1,588 @@
+// An ONNX graph of the operators the spec format can express, as an esnac spec and its weights.
+// Nodes are taken in the graph's (topological) order; each value is either a tensor that a spec
+// layer (or the input) produces, a constant (initializers, Constant nodes and the shape arithmetic
+// of a traced `x.view(x.size(0), -1)`, folded here), or the middle of a channel shuffle
+// (Reshape to [N, g, C/g, H, W] - Transpose [0, 2, 1, 3, 4] - Reshape back). Anything else is
+// refused with a UserError naming the node.
+import * as tf from '@tensorflow/tfjs-core';
+import { checkSpec } from '../spec/validate';
+import { formatShape } from '../spec/shapes';
+import { ArchitectureSpec, ARCH_FORMAT, INPUT_ID, Layer, Shape } from '../spec/types';
+import { BN_EPSILON } from '../model/network';
+import { disposeWeights, weightName, WeightKind, WeightMap } from '../model/weights';
+import { UserError } from '../util/errors';
+import { fromTorchLayout } from './layout';
+import { ONNX_FLOAT, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor, tensorSize } from './onnx-model';
+
+export interface ImportedModel {
+  spec: ArchitectureSpec;
+  /** In the esnac layouts; the caller disposes them. */
+  weights: WeightMap;
+}
+
+/** A tensor a layer computes: shape [C, H, W]; `flat` when ONNX holds it as [N, C] (after Flatten or Gemm). */
+interface TensorValue {
+  kind: 'tensor';
+  id: string;
+  shape: Shape;
+  flat: boolean;
+}
+
+interface ConstValue {
+  kind: 'const';
+  dims: number[];
+  values: Float32Array | number[];
+}
+
+/** [N, C, H, W] reshaped to [N, groups, C / groups, H, W], transposed or not yet. */
+interface GroupedValue {
+  kind: 'grouped';
+  source: TensorValue;
+  groups: number;
+  transposed: boolean;
+}
+
+type Value = TensorValue | ConstValue | GroupedValue;
+
+/** A layer before it gets its id and inputs. */
+type LayerBody<L = Layer> = L extends Layer ? Omit<L, 'id' | 'inputs'> : never;
+
+const ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** Operators that are a layer of their own: the module's name is the layer's id. */
+const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'BatchNormalization', 'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Dropout']);
+
+class Importer {
+  private readonly values = new Map<string, Value>();
+  private readonly layers: Layer[] = [];
+  private readonly weights: WeightMap = new Map();
+  private readonly ids = new Set<string>([INPUT_ID]);
+  /** Layers whose output feeds more than the node that made them (a bias is folded only into a private linear). */
+  private readonly uses = new Map<string, number>();
+  /** The input's batch size, -1 when symbolic. */
+  batch = 1;
+
+  constructor(
+    private readonly model: OnnxModel,
+    private readonly source: string,
+  ) {}
+
+  run(name: string): ImportedModel {
+    try {
+      const input = this.readInput();
+      for (const n of this.model.graph.nodes) for (const i of n.inputs) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
+      this.model.graph.nodes.forEach((node, index) => this.node(node, index));
+      return { spec: this.spec(name, input), weights: this.weights };
+    } catch (err) {
+      disposeWeights(this.weights);
+      throw err;
+    }
+  }
+
+  private readInput(): Shape {
+    const { graph } = this.model;
+    for (const t of graph.initializers) this.values.set(t.name, constant(t));
+    const inputs = graph.inputs.filter((i) => !this.values.has(i.name));
+    if (inputs.length !== 1) {
+      throw new UserError(`${this.source}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); esnac imports networks with one image input`);
+    }
+    const [input] = inputs;
+    const [n, ...chw] = input.dims;
+    if (input.dims.length !== 4 || chw.some((d) => typeof d !== 'number' || d < 1)) {
+      throw new UserError(`${this.source}: input '${input.name}' has shape [${input.dims.join(', ')}]; esnac needs images [N, C, H, W] with fixed C, H and W (export with a fixed input size)`);
+    }
+    if (input.elemType !== ONNX_FLOAT) throw new UserError(`${this.source}: input '${input.name}' is not float32`);
+    this.batch = typeof n === 'number' ? n : -1;
+    const shape = chw as Shape;
+    this.values.set(input.name, { kind: 'tensor', id: INPUT_ID, shape, flat: false });
+    return shape;
+  }
+
+  private spec(name: string, input: Shape): ArchitectureSpec {
+    const { outputs } = this.model.graph;
+    if (outputs.length !== 1) throw new UserError(`${this.source}: the graph has ${outputs.length} outputs; esnac imports networks with one output (the logits)`);
+    const out = this.values.get(outputs[0].name);
+    if (out?.kind !== 'tensor' || out.id === INPUT_ID || out.shape[1] !== 1 || out.shape[2] !== 1) {
+      throw new UserError(`${this.source}: the graph output '${outputs[0].name}' is not a vector of class scores`);
+    }
+    const layers = withDefaultInputs(this.layers);
+    const last = layers[layers.length - 1].id;
+    const spec: ArchitectureSpec = {
+      format: ARCH_FORMAT,
+      name,
+      description: `imported from ${this.source}`,
+      input: { channels: input[0], height: input[1], width: input[2] },
+      classes: out.shape[0],
+      layers,
+      ...(out.id !== last ? { output: out.id } : {}),
+    };
+    const issues = checkSpec(spec);
+    if (issues.length > 0) {
+      throw new UserError(`${this.source}: the imported architecture is not valid:\n${issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    }
+    return spec;
+  }
+
+  private node(node: OnnxNode, index: number): void {
+    const at = new NodeContext(this.source, node, index);
+    if (node.domain !== '' && node.domain !== 'ai.onnx') at.refuse(`operators of domain '${node.domain}' are not supported`);
+    const handler = HANDLERS[node.opType];
+    if (!handler) at.refuse(UNSUPPORTED[node.opType] ?? 'the spec format has no layer for this operator');
+    handler(this, at);
+  }
+
+  value(at: NodeContext, i: number): Value {
+    const name = at.node.inputs[i];
+    const v = name === undefined || name === '' ? undefined : this.values.get(name);
+    if (!v) at.refuse(`input ${i} ('${name ?? ''}') is missing or not computed before this node`);
+    return v;
+  }
+
+  optionalValue(at: NodeContext, i: number): Value | undefined {
+    const name = at.node.inputs[i];
+    return name === undefined || name === '' ? undefined : this.value(at, i);
+  }
+
+  tensor(at: NodeContext, i: number): TensorValue {
+    const v = this.value(at, i);
+    if (v.kind !== 'tensor') at.refuse(`input ${i} ('${at.node.inputs[i]}') must be a computed tensor, not a ${v.kind === 'const' ? 'constant' : 'half-done channel shuffle'}`);
+    return v;
+  }
+
+  constant(at: NodeContext, i: number): ConstValue {
+    const v = this.value(at, i);
+    if (v.kind !== 'const') at.refuse(`input ${i} ('${at.node.inputs[i]}') must be a constant (an initializer)`);
+    return v;
+  }
+
+  set(at: NodeContext, value: Value, output = 0): void {
+    this.values.set(at.node.outputs[output], value);
+  }
+
+  /** Adds a layer reading `inputs` and records its output as the node's first output. */
+  addLayer(at: NodeContext, layer: LayerBody, inputs: TensorValue[], shape: Shape, flat: boolean, weights: [WeightKind, tf.Tensor][] = [], op?: string): TensorValue {
+    const id = this.uniqueId(layerId(at.node, op));
+    this.layers.push({ id, ...layer, inputs: inputs.map((v) => v.id) } as Layer);
+    for (const [kind, t] of weights) this.weights.set(weightName(id, kind), t);
+    const value: TensorValue = { kind: 'tensor', id, shape, flat };
+    this.set(at, value);
+    return value;
+  }
+
+  layer(id: string): Layer | undefined {
+    return this.layers.find((l) => l.id === id);
+  }
+
+  weight(id: string, kind: WeightKind): tf.Tensor | undefined {
+    return this.weights.get(weightName(id, kind));
+  }
+
+  setWeight(id: string, kind: WeightKind, t: tf.Tensor): void {
+    this.weights.set(weightName(id, kind), t);
+  }
+
+  usedOnce(name: string): boolean {
+    return this.uses.get(name) === 1 && !this.model.graph.outputs.some((o) => o.name === name);
+  }
+
+  /** [N, C, H, W] (or [N, C] when flat) of a tensor, N as the input's batch size. */
+  fullDims(v: TensorValue): number[] {
+    return v.flat ? [this.batch, v.shape[0]] : [this.batch, ...v.shape];
+  }
+
+  private uniqueId(base: string): string {
+    let id = base;
+    for (let k = 1; this.ids.has(id); k++) id = `${base}_${k}`;
+    this.ids.add(id);
+    return id;
+  }
+}
+
+/** Where a node is in the graph, for messages. */
+class NodeContext {
+  constructor(
+    readonly source: string,
+    readonly node: OnnxNode,
+    readonly index: number,
+  ) {}
+
+  refuse(problem: string): never {
+    const { node } = this;
+    const name = node.name ? `'${node.name}' ` : '';
+    throw new UserError(`${this.source}: node ${this.index} ${name}(${node.opType}, inputs: ${node.inputs.join(', ') || 'none'}; outputs: ${node.outputs.join(', ')}): ${problem}`);
+  }
+
+  attribute(name: string): OnnxAttribute | undefined {
+    return this.node.attributes[name];
+  }
+
+  int(name: string, fallback: number): number {
+    const a = this.attribute(name) ?? fallback;
+    if (typeof a !== 'number') this.refuse(`attribute ${name} must be a number`);
+    return a;
+  }
+
+  ints(name: string): number[] | undefined {
+    const a = this.attribute(name);
+    if (a === undefined) return undefined;
+    if (!Array.isArray(a)) this.refuse(`attribute ${name} must be a list of numbers`);
+    return a;
+  }
+
+  string(name: string, fallback: string): string {
+    const a = this.attribute(name) ?? fallback;
+    if (typeof a !== 'string') this.refuse(`attribute ${name} must be a string`);
+    return a;
+  }
+}
+
+type Handler = (im: Importer, at: NodeContext) => void;
+
+/** Why an operator the spec cannot express is refused, where there is more to say. */
+const UNSUPPORTED: Record<string, string> = {
+  Clip: 'clipped activations (ReLU6 is Clip(0, 6)) cannot be expressed: the spec format has relu only',
+  Split: 'channel split cannot be expressed: the spec format has no layer that takes part of the channels',
+  Slice: 'slicing (e.g. the channel split of torch.chunk) cannot be expressed: the spec format has no layer that takes part of the channels',
+  Sigmoid: 'the spec format has relu as its only activation',
+  HardSigmoid: 'the spec format has relu as its only activation',
+  HardSwish: 'the spec format has relu as its only activation',
+  LeakyRelu: 'the spec format has relu as its only activation',
+  ConvTranspose: 'the spec format has no transposed convolution',
+};
+
+const HANDLERS: Record<string, Handler> = {
+  Constant: (im: Importer, at: NodeContext) => {
+    const t = at.attribute('value');
+    if (typeof t !== 'object' || Array.isArray(t)) at.refuse('only Constant nodes with a tensor `value` are supported');
+    im.set(at, constant(t));
+  },
+  Identity: (im: Importer, at: NodeContext) => im.set(at, im.value(at, 0)),
+  Shape: (im: Importer, at: NodeContext) => {
+    const v = im.tensor(at, 0);
+    const dims = im.fullDims(v);
+    if (dims[0] < 0) at.refuse('the shape depends on the symbolic batch size; export with a fixed batch size');
+    im.set(at, { kind: 'const', dims: [dims.length], values: dims });
+  },
+  Gather: (im: Importer, at: NodeContext) => {
+    const data = im.constant(at, 0);
+    const indices = im.constant(at, 1);
+    if (at.int('axis', 0) !== 0 || data.dims.length !== 1) at.refuse('only gathering from a constant vector is supported');
+    const n = data.values.length;
+    im.set(at, { kind: 'const', dims: indices.dims, values: Array.from(indices.values, (i) => data.values[i < 0 ? i + n : i]) });
+  },
+  Unsqueeze: (im: Importer, at: NodeContext) => {
+    const v = im.value(at, 0);
+    if (v.kind !== 'const' || v.values.length !== 1) at.refuse('only unsqueezing a constant scalar (shape arithmetic) is supported');
+    im.set(at, { kind: 'const', dims: [1], values: Array.from(v.values) });
+  },
+  Cast: (im: Importer, at: NodeContext) => im.set(at, im.constant(at, 0)),
+  Add: (im: Importer, at: NodeContext) => sumOrArithmetic(im, at),
+  Sum: (im: Importer, at: NodeContext) => sumOrArithmetic(im, at),
+  Sub: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => a - b),
+  Mul: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => a * b),
+  Div: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => Math.trunc(a / b)),
+  Concat: (im: Importer, at: NodeContext) => {
+    const inputs = at.node.inputs.map((_, i) => im.value(at, i));
+    if (inputs.every((v) => v.kind === 'const')) {
+      const values = inputs.flatMap((v) => Array.from((v as ConstValue).values));
+      im.set(at, { kind: 'const', dims: [values.length], values });
+      return;
+    }
+    const tensors = at.node.inputs.map((_, i) => im.tensor(at, i));
+    const rank = tensors[0].flat ? 2 : 4;
+    const axis = at.int('axis', 1);
+    if (axis !== 1 && axis !== 1 - rank) at.refuse(`concatenation along axis ${axis}: the spec concatenates channels (axis 1) only`);
+    if (tensors.some((t) => t.flat !== tensors[0].flat)) at.refuse('concatenating flat features with feature maps');
+    const [, h, w] = tensors[0].shape;
+    if (tensors.some((t) => t.shape[1] !== h || t.shape[2] !== w)) at.refuse(`inputs differ in spatial size: ${tensors.map((t) => formatShape(t.shape)).join(', ')}`);
+    const channels = tensors.reduce((c, t) => c + t.shape[0], 0);
+    im.addLayer(at, { type: 'concat' }, tensors, [channels, h, w], tensors[0].flat);
+  },
+  Relu: (im: Importer, at: NodeContext) => {
+    const x = im.tensor(at, 0);
+    im.addLayer(at, { type: 'relu' }, [x], x.shape, x.flat);
+  },
+  Dropout: (im: Importer, at: NodeContext) => {
+    const x = im.tensor(at, 0);
+    const ratio = im.optionalValue(at, 1);
+    if (ratio !== undefined && ratio.kind !== 'const') at.refuse('the dropout ratio must be a constant');
+    const rate = ratio ? ratio.values[0] : at.node.attributes.ratio ?? 0.5;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) at.refuse(`dropout ratio ${String(rate)} is not in [0, 1)`);
+    im.addLayer(at, { type: 'dropout', rate: Number(Math.fround(rate).toPrecision(6)) }, [x], x.shape, x.flat);
+  },
+  GlobalAveragePool: (im: Importer, at: NodeContext) => {
+    const x = featureMap(im, at);
+    im.addLayer(at, { type: 'globalavgpool' }, [x], [x.shape[0], 1, 1], false);
+  },
+  ReduceMean: (im: Importer, at: NodeContext) => {
+    const x = featureMap(im, at);
+    const axes = at.ints('axes') ?? (at.node.inputs[1] ? Array.from(im.constant(at, 1).values) : undefined);
+    const spatial = axes?.map((a) => (a < 0 ? a + 4 : a)).sort().join(',') === '2,3';
+    if (!spatial) at.refuse(`a mean over axes [${axes?.join(', ') ?? 'all'}]: only the mean over H and W (a global average pool) is supported`);
+    im.addLayer(at, { type: 'globalavgpool' }, [x], [x.shape[0], 1, 1], at.int('keepdims', 1) === 0);
+  },
+  Flatten: (im: Importer, at: NodeContext) => {
+    const x = im.tensor(at, 0);
+    const axis = at.int('axis', 1);
+    if (axis !== 1 && axis !== (x.flat ? -1 : -3)) at.refuse(`Flatten with axis ${axis}: the spec flattens all but the batch axis (axis 1)`);
+    if (x.flat) im.set(at, x);
+    else im.addLayer(at, { type: 'flatten' }, [x], [x.shape[0] * x.shape[1] * x.shape[2], 1, 1], true);
+  },
+  Reshape: (im: Importer, at: NodeContext) => reshape(im, at),
+  Transpose: (im: Importer, at: NodeContext) => {
+    const v = im.value(at, 0);
+    const perm = at.ints('perm')?.join(',');
+    if (v.kind !== 'grouped' || v.transposed || perm !== '0,2,1,3,4') {
+      at.refuse('only the transpose of a channel shuffle (Reshape to [N, g, C/g, H, W], Transpose [0, 2, 1, 3, 4], Reshape back) is supported');
+    }
+    im.set(at, { ...v, transposed: true });
+  },
+  Conv: (im: Importer, at: NodeContext) => conv(im, at),
+  BatchNormalization: (im: Importer, at: NodeContext) => batchnorm(im, at),
+  MaxPool: (im: Importer, at: NodeContext) => pool(im, at, 'maxpool'),
+  AveragePool: (im: Importer, at: NodeContext) => pool(im, at, 'avgpool'),
+  Gemm: (im: Importer, at: NodeContext) => gemm(im, at),
+  MatMul: (im: Importer, at: NodeContext) => {
+    const x = flatInput(im, at);
+    const w = im.constant(at, 1);
+    if (w.dims.length !== 2 || w.dims[0] !== x.shape[0]) at.refuse(`weight [${w.dims.join(', ')}] does not multiply ${x.shape[0]} features`);
+    im.addLayer(at, { type: 'linear', out: w.dims[1], bias: false }, [x], [w.dims[1], 1, 1], true, [['weight', tf.tensor(floats(at, w), w.dims)]]);
+  },
+};
+
+function constant(t: OnnxTensor): ConstValue {
+  return { kind: 'const', dims: t.dims, values: t.values };
+}
+
+function floats(at: NodeContext, v: ConstValue): Float32Array {
+  if (!(v.values instanceof Float32Array)) at.refuse('weights must be float32');
+  return v.values;
+}
+
+function featureMap(im: Importer, at: NodeContext): TensorValue {
+  const x = im.tensor(at, 0);
+  if (x.flat) at.refuse('needs a feature map [N, C, H, W] but receives flat features');
+  return x;
+}
+
+function flatInput(im: Importer, at: NodeContext): TensorValue {
+  const x = im.tensor(at, 0);
+  if (!x.flat) at.refuse(`needs flat features [N, F] but receives a feature map ${formatShape(x.shape)}: flatten it first`);
+  return x;
+}
+
+function arithmetic(im: Importer, at: NodeContext, op: (a: number, b: number) => number): void {
+  const a = im.value(at, 0);
+  const b = im.value(at, 1);
+  if (a.kind !== 'const' || b.kind !== 'const') at.refuse(`${at.node.opType} of computed tensors: the spec format sums layer outputs but has no other element-wise arithmetic`);
+  const n = Math.max(a.values.length, b.values.length);
+  const pick = (v: ConstValue, i: number) => v.values[v.values.length === 1 ? 0 : i];
+  im.set(at, { kind: 'const', dims: a.values.length >= b.values.length ? a.dims : b.dims, values: Array.from({ length: n }, (_, i) => op(pick(a, i), pick(b, i))) });
+}
+
+// Add of computed tensors is the spec's sum of inputs; Add of a constant to a bias-free linear
+// (MatMul + Add) is that linear's bias; Add of constants is shape arithmetic.
+function sumOrArithmetic(im: Importer, at: NodeContext): void {
+  const inputs = at.node.inputs.map((_, i) => im.value(at, i));
+  if (inputs.every((v) => v.kind === 'const')) {
+    if (at.node.opType === 'Add') arithmetic(im, at, (a, b) => a + b);
+    else at.refuse('Sum of constants is not supported');
+    return;
+  }
+  const bias = inputs.findIndex((v) => v.kind === 'const');
+  if (bias >= 0 && inputs.length === 2) {
+    foldBias(im, at, 1 - bias, inputs[bias] as ConstValue);
+    return;
+  }
+  const tensors = at.node.inputs.map((_, i) => im.tensor(at, i));
+  const first = tensors[0];
+  for (const t of tensors) {
+    if (t.flat !== first.flat || formatShape(t.shape) !== formatShape(first.shape)) {
+      at.refuse(`summed inputs must have equal shapes (no broadcasting): ${tensors.map((v) => formatShape(v.shape)).join(', ')}`);
+    }
+  }
+  im.addLayer(at, { type: 'identity' }, tensors, first.shape, first.flat, [], 'add');
+}
+
+function foldBias(im: Importer, at: NodeContext, input: number, bias: ConstValue): void {
+  const x = im.tensor(at, input);
+  const layer = im.layer(x.id);
+  if (layer?.type !== 'linear' || layer.bias !== false || !im.usedOnce(at.node.inputs[input])) {
+    at.refuse('adding a constant is supported only as the bias of a MatMul (a linear layer without a bias)');
+  }
+  if (tensorSize(bias.dims) !== layer.out) at.refuse(`bias of ${tensorSize(bias.dims)} values for ${layer.out} features`);
+  delete layer.bias;
+  im.setWeight(layer.id, 'bias', tf.tensor1d(floats(at, bias)));
+  im.set(at, x);
+}
+
+/** The target shape of a Reshape per sample, once its 0s and -1 are resolved; the batch axis must stay. */
+function sampleTarget(at: NodeContext, batch: number, sample: number[], target: number[]): number[] {
+  const [first, ...rest] = target;
+  const total = sample.reduce((a, b) => a * b, 1);
+  const dims = rest.map((d, i) => (d === 0 ? sample[i] : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const inferred = dims.filter((d) => d === -1).length;
+  const keepsBatch = first === 0 || (first === batch && batch > 0) || (first === -1 && inferred === 0 && known === total);
+  if (!keepsBatch || inferred > 1 || total % known !== 0 || (inferred === 0 && known !== total)) {
+    at.refuse(`cannot reshape [N, ${sample.join(', ')}] to [${target.join(', ')}] keeping the batch axis`);
+  }
+  return dims.map((d) => (d === -1 ? total / known : d));
+}
+
+function reshape(im: Importer, at: NodeContext): void {
+  const v = im.value(at, 0);
+  const target = Array.from(im.constant(at, 1).values);
+  if (v.kind === 'const') at.refuse('reshaping a constant is not supported');
+  const x = v.kind === 'grouped' ? v.source : v;
+  const [c, h, w] = x.shape;
+  const sample = x.flat ? [c] : [c, h, w];
+  const dims = sampleTarget(at, im.batch, sample, target);
+  const same = (a: number[]) => a.join(',') === dims.join(',');
+  if (v.kind === 'grouped') {
+    if (!v.transposed || !same(sample)) at.refuse('a channel shuffle must be Reshape [N, g, C/g, H, W], Transpose [0, 2, 1, 3, 4], Reshape [N, C, H, W]');
+    im.addLayer(at, { type: 'shuffle', groups: v.groups }, [x], x.shape, false, [], 'shuffle');
+  } else if (same(sample)) {
+    im.set(at, x);
+  } else if (!x.flat && same([c * h * w])) {
+    im.addLayer(at, { type: 'flatten' }, [x], [c * h * w, 1, 1], true, [], 'flatten');
+  } else if (x.flat && same([c, 1, 1])) {
+    im.set(at, { ...x, flat: false });
+  } else if (!x.flat && dims.length === 4 && same([dims[0], c / dims[0], h, w])) {
+    im.set(at, { kind: 'grouped', source: x, groups: dims[0], transposed: false });
+  } else {
+    at.refuse(`reshaping [N, ${sample.join(', ')}] to [N, ${dims.join(', ')}]: only flattening and channel shuffles are supported`);
+  }
+}
+
+/** One size from a square / symmetric attribute pair or quadruple, else a refusal naming it. */
+function uniform(at: NodeContext, name: string, values: number[] | undefined, fallback: number, what: string): number {
+  if (values === undefined || values.length === 0) return fallback;
+  if (values.some((v) => v !== values[0])) at.refuse(`${name} [${values.join(', ')}]: the spec supports ${what} only`);
+  return values[0];
+}
+
+/** Kernel, stride and padding of a window operator, refusing what the spec cannot express. */
+function windowAttributes(at: NodeContext, kernelFallback?: number[]): { kernel: number; stride: number; padding: number } {
+  const kernelShape = at.ints('kernel_shape') ?? kernelFallback;
+  if (!kernelShape || kernelShape.length !== 2) at.refuse('needs a 2-D kernel_shape');
+  const kernel = uniform(at, 'kernel_shape', kernelShape, 1, 'square kernels');
+  const stride = uniform(at, 'strides', at.ints('strides'), 1, 'equal strides');
+  if (uniform(at, 'dilations', at.ints('dilations'), 1, 'no dilation') !== 1) at.refuse('dilated windows cannot be expressed in the spec format');
+  const autoPad = at.string('auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') at.refuse(`auto_pad ${autoPad}: export with explicit symmetric pads`);
+  const padding = autoPad === 'VALID' ? 0 : uniform(at, 'pads', at.ints('pads'), 0, 'the same padding on every side');
+  return { kernel, stride, padding };
+}
+
+function conv(im: Importer, at: NodeContext): void {
+  const x = featureMap(im, at);
+  const w = im.constant(at, 1);
+  const bias = im.optionalValue(at, 2);
+  if (bias !== undefined && bias.kind !== 'const') at.refuse('the bias must be a constant');
+  if (w.dims.length !== 4) at.refuse(`weight of shape [${w.dims.join(', ')}]: only 2-D convolutions are supported`);
+  const { kernel, stride, padding } = windowAttributes(at, w.dims.slice(2));
+  const groups = at.int('group', 1);
+  const [out, perGroup] = w.dims;
+  if (perGroup * groups !== x.shape[0]) at.refuse(`weight [${w.dims.join(', ')}] with ${groups} groups does not take ${x.shape[0]} channels`);
+  const size = (n: number) => Math.floor((n + 2 * padding - kernel) / stride) + 1;
+  const weights: [WeightKind, tf.Tensor][] = [['weight', fromTorchLayout(floats(at, w), w.dims)]];
+  if (bias) weights.push(['bias', tf.tensor1d(floats(at, bias))]);
+  const layer = { type: 'conv', out, kernel, ...(stride !== 1 ? { stride } : {}), ...(padding !== 0 ? { padding } : {}), ...(groups !== 1 ? { groups } : {}), ...(bias ? {} : { bias: false }) } as const;
+  im.addLayer(at, layer, [x], [out, size(x.shape[1]), size(x.shape[2])], false, weights);
+}
+
+function batchnorm(im: Importer, at: NodeContext): void {
+  const x = im.tensor(at, 0);
+  const epsilon = at.node.attributes.epsilon ?? 1e-5;
+  if (typeof epsilon !== 'number' || Math.abs(epsilon - BN_EPSILON) > 1e-6 * BN_EPSILON) {
+    at.refuse(`epsilon ${String(epsilon)}: esnac's batchnorm uses epsilon ${BN_EPSILON} (PyTorch's default)`);
+  }
+  if (at.int('training_mode', 0) !== 0) at.refuse('batchnorm in training mode: export the model in eval mode');
+  const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => im.constant(at, i));
+  const c = x.shape[0];
+  if ([scale, offset, mean, variance].some((t) => tensorSize(t.dims) !== c)) at.refuse(`its parameters do not have ${c} channels`);
+  const kinds: WeightKind[] = ['weight', 'bias', 'running_mean', 'running_var'];
+  const weights = [scale, offset, mean, variance].map((t, i): [WeightKind, tf.Tensor] => [kinds[i], tf.tensor1d(floats(at, t))]);
+  // momentum only matters when training; esnac fine-tunes with PyTorch's 0.1 whatever the file says.
+  im.addLayer(at, { type: 'batchnorm' }, [x], x.shape, x.flat, weights);
+}
+
+function pool(im: Importer, at: NodeContext, type: 'maxpool' | 'avgpool'): void {
+  const x = featureMap(im, at);
+  const { kernel, stride, padding } = windowAttributes(at);
+  if (at.int('ceil_mode', 0) !== 0) at.refuse('ceil_mode 1: the spec pools in floor mode (PyTorch ceil_mode=False)');
+  if (at.int('storage_order', 0) !== 0) at.refuse('storage_order 1 is not supported');
+  if (at.node.outputs.length > 1 && at.node.outputs[1] !== '') at.refuse('pooling indices are not supported');
+  if (type === 'avgpool' && padding > 0 && at.int('count_include_pad', 0) === 0) {
+    at.refuse('average pooling with padding that excludes the padding from the average: the spec counts it (PyTorch count_include_pad=True)');
+  }
+  if (2 * padding > kernel) at.refuse(`padding ${padding} is more than half the kernel ${kernel}`);
+  const size = (n: number) => Math.floor((n + 2 * padding - kernel) / stride) + 1;
+  const layer = { type, kernel, stride, ...(padding !== 0 ? { padding } : {}) };
+  im.addLayer(at, layer, [x], [x.shape[0], size(x.shape[1]), size(x.shape[2])], false);
+}
+
+function gemm(im: Importer, at: NodeContext): void {
+  const x = flatInput(im, at);
+  const w = im.constant(at, 1);
+  const bias = im.optionalValue(at, 2);
+  if (bias !== undefined && bias.kind !== 'const') at.refuse('the bias (C) must be a constant');
+  if (at.int('transA', 0) !== 0) at.refuse('transA 1 is not supported');
+  const alpha = at.node.attributes.alpha ?? 1;
+  const beta = at.node.attributes.beta ?? 1;
+  if (alpha !== 1 || (bias && beta !== 1)) at.refuse(`alpha ${String(alpha)} and beta ${String(beta)}: only 1 is supported`);
+  if (w.dims.length !== 2) at.refuse('the weight (B) must be a matrix');
+  const transB = at.int('transB', 0) !== 0;
+  const [inFeatures, out] = transB ? [w.dims[1], w.dims[0]] : w.dims;
+  if (inFeatures !== x.shape[0]) at.refuse(`weight [${w.dims.join(', ')}] does not take ${x.shape[0]} features`);
+  if (bias && tensorSize(bias.dims) !== out) at.refuse(`bias of ${tensorSize(bias.dims)} values for ${out} outputs`);
+  const weight = transB ? fromTorchLayout(floats(at, w), w.dims) : tf.tensor(floats(at, w), w.dims);
+  const weights: [WeightKind, tf.Tensor][] = [['weight', weight]];
+  if (bias) weights.push(['bias', tf.tensor1d(floats(at, bias))]);
+  im.addLayer(at, { type: 'linear', out, ...(bias ? {} : { bias: false }) }, [x], [out, 1, 1], true, weights);
+}
+
+/**
+ * A readable layer id from the node's name. PyTorch names nodes by module scope, e.g.
+ * '/layer1/layer1.0/relu_1/Relu': the module is 'layer1.0.relu_1'. Operators of a module's own
+ * forward (Add, Concat, Flatten...) get the operator's name appended: 'layer1.0.add'.
+ */
+export function layerId(node: OnnxNode, op?: string): string {
+  const segments = node.name.split('/').filter((s) => s !== '');
+  const path = modulePath(segments.slice(0, -1));
+  const suffix = (op ?? segments[segments.length - 1] ?? node.opType).toLowerCase();
+  const base = path === '' ? suffix : LAYER_OPS.has(node.opType) && op === undefined ? path : `${path}.${suffix}`;
+  const cleaned = base.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const id = ID_PATTERN.test(cleaned) ? cleaned : `_${cleaned}`;
+  return id === INPUT_ID ? `${id}_` : id;
+}
+
+/**
+ * A scope's segments name a module relative to the nearest enclosing module with its own forward:
+ * ['layer2', 'layer2.0', 'downsample', 'downsample.0'] is 'layer2.0.downsample.0' (a segment
+ * extending the one before it is relative to the same module as that one).
+ */
+function modulePath(segments: string[]): string {
+  let base = '';
+  let path = '';
+  segments.forEach((s, i) => {
+    if (i === 0 || !s.startsWith(`${segments[i - 1]}.`)) base = path;
+    path = base === '' ? s : `${base}.${s}`;
+  });
+  return path;
+}
+
+/** Leaves out `inputs` where it is the default (the previous layer; the input for the first). */
+function withDefaultInputs(layers: Layer[]): Layer[] {
+  return layers.map((layer, i) => {
+    const previous = i === 0 ? INPUT_ID : layers[i - 1].id;
+    if (layer.inputs?.length !== 1 || layer.inputs[0] !== previous) return layer;
+    const { inputs: _, ...rest } = layer;
+    return rest as Layer;
+  });
+}
+
+/** The ONNX model as an esnac spec named `name` and its weights; `source` names the file in messages. */
+export function importOnnx(model: OnnxModel, name: string, source: string): ImportedModel {
+  return new Importer(model, source).run(name);
+}
