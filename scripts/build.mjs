@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 
 const cliBundles = [{ in: 'engine/cli/main.ts', out: 'cli' }];
 const packagedBundles = [
-  // { in: 'extension/extension.ts', out: 'extension' },
+  { in: 'extension/extension.ts', out: 'extension' },
   { in: 'engine/server/main.ts', out: 'server' },
   { in: 'engine/server/search-worker.ts', out: 'search-worker' },
   { in: 'engine/train/worker.ts', out: 'train-worker' },

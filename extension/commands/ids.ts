@@ -1,0 +1,14 @@
+// The extension's own command ids (the ones the engine's CodeLenses invoke are protocol `Commands`).
+export const ExtensionCommands = {
+  /** Open the graph diff of the active text diff, or of a candidate and its teacher. */
+  showGraphDiff: 'esnac.showGraphDiff',
+  /** Pick a stopped run (esnac/listRuns) and continue it; an argument names the run directory. */
+  resumeRun: 'esnac.resumeRun',
+  /** Open a run's dashboard; an argument names the run directory. */
+  openDashboard: 'esnac.openDashboard',
+  cancelSearch: 'esnac.cancelSearch',
+  showLogs: 'esnac.showLogs',
+  restartEngine: 'esnac.restartEngine',
+  /** The status bar item's menu. */
+  statusActions: 'esnac.statusActions',
+} as const;

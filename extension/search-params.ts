@@ -1,0 +1,109 @@
+// What "Compress architecture" asks, what it remembers between runs, and the esnac/startSearch
+// request the answers make. Pure, so the mapping is tested without VS Code.
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { parse } from 'yaml';
+import type { SearchSettings, StartSearchParams } from '../protocol';
+import { defaultRunDirectory } from '../engine/run/run-directory';
+import { EsnacSettings } from './settings';
+
+export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
+
+/** The embedded MNIST digits need no folder; the others read their files from `dir`. */
+export type DatasetChoice = { kind: 'mnist' } | { kind: Exclude<DatasetKind, 'mnist'>; dir: string };
+
+export interface CompressAnswers {
+  dataset: DatasetChoice;
+  /** A folder written by `esnac train`; absent: the engine trains the teacher first. */
+  teacherWeights?: string;
+  budget: Pick<SearchSettings, 'steps' | 'kernels' | 'epochs' | 'method'>;
+}
+
+/** The answers kept in workspaceState, offered first the next time. */
+export interface RememberedAnswers {
+  dataset?: DatasetKind;
+  folders: Partial<Record<Exclude<DatasetKind, 'mnist'>, string>>;
+  /** Per teacher file: the weights folder last used, or null for "train the teacher first". */
+  teacherWeights: Record<string, string | null>;
+  budget?: CompressAnswers['budget'];
+}
+
+export const NOTHING_REMEMBERED: RememberedAnswers = { folders: {}, teacherWeights: {} };
+
+/** The dataset name the engine parses (engine/data/names.ts). */
+export function datasetArgument(choice: DatasetChoice): string {
+  return choice.kind === 'mnist' ? 'mnist' : `${choice.kind}:${choice.dir}`;
+}
+
+/** The folder the settings give for a dataset kind ('' when none). */
+export function configuredFolder(settings: EsnacSettings, kind: Exclude<DatasetKind, 'mnist'>): string {
+  return { 'fashion-mnist': settings.datasets.fashionMnist, cifar10: settings.datasets.cifar10, cifar100: settings.datasets.cifar100 }[kind];
+}
+
+/** The answers' effect on what is remembered for the next run. */
+export function remember(previous: RememberedAnswers, teacherPath: string, answers: CompressAnswers): RememberedAnswers {
+  const { dataset } = answers;
+  return {
+    dataset: dataset.kind,
+    folders: dataset.kind === 'mnist' ? previous.folders : { ...previous.folders, [dataset.kind]: dataset.dir },
+    teacherWeights: { ...previous.teacherWeights, [teacherPath]: answers.teacherWeights ?? null },
+    budget: answers.budget,
+  };
+}
+
+/** A whole number >= 1, or the reason the text is not one (for an input box's validation). */
+export function parseCount(text: string): number | string {
+  const value = Number(text.trim());
+  return /^\d+$/.test(text.trim()) && value >= 1 ? value : 'a whole number, at least 1';
+}
+
+/** The spec's name and candidate origin, read leniently (JSON is YAML); undefined parts when absent. */
+export function specIdentity(text: string): { name?: string; teacher?: string; teacherPath?: string } {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch {
+    return {};
+  }
+  const field = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined);
+  const asText = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const candidate = field(doc, 'candidate');
+  return { name: asText(field(doc, 'name')), teacher: asText(field(candidate, 'teacher')), teacherPath: asText(field(candidate, 'teacherPath')) };
+}
+
+/** A spec file's name without its `.arch.<ext>` ending. */
+export function specBaseName(path: string): string {
+  return basename(path).replace(/\.arch\.(json|ya?ml)$/i, '');
+}
+
+/** The teacher a candidate's `candidate.teacherPath` names, as an absolute path. */
+export function teacherPathOf(candidatePath: string, teacherPath: string): string {
+  return isAbsolute(teacherPath) ? teacherPath : join(dirname(candidatePath), teacherPath);
+}
+
+/**
+ * A new run directory in the runs folder, named as the engine names its defaults
+ * (<teacher>-<stamp>). The client picks it, so it knows which notifications are about this run
+ * before the engine answers; the engine refuses a directory that exists.
+ */
+export function newRunDirectory(runsFolder: string, teacherName: string, now: Date): string {
+  return join(runsFolder, basename(defaultRunDirectory(runsFolder, teacherName, now)));
+}
+
+export function startSearchParams(request: {
+  teacher: string;
+  answers: CompressAnswers;
+  settings: EsnacSettings;
+  runDir: string;
+  workspaceRoot: string;
+}): StartSearchParams & { runDir: string } {
+  const { answers, settings } = request;
+  return {
+    teacher: request.teacher,
+    dataset: datasetArgument(answers.dataset),
+    ...(answers.teacherWeights ? { teacherWeights: answers.teacherWeights } : {}),
+    runDir: request.runDir,
+    workspaceRoot: request.workspaceRoot,
+    settings: { ...answers.budget, ...(settings.workers > 0 ? { workers: settings.workers } : {}) },
+    ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),
+  };
+}

@@ -1,0 +1,103 @@
+// The esnac.* settings as typed values, and what they mean for the engine process and the runs
+// folder. Pure: the caller passes a getter over vscode's configuration, so tests need no VS Code.
+import { isAbsolute, join } from 'node:path';
+import type { BackendChoice, SearchSettings } from '../protocol';
+
+export interface EsnacSettings {
+  backend: BackendChoice;
+  /** Parallel evaluations; 0 lets the engine decide. */
+  workers: number;
+  extraEnv: Record<string, string>;
+  /** The Node executable for the engine; empty: the one VS Code runs extensions with. */
+  nodePath: string;
+  search: Pick<SearchSettings, 'steps' | 'kernels' | 'epochs' | 'method'>;
+  /** Dataset folders; empty when not set. */
+  datasets: { fashionMnist: string; cifar10: string; cifar100: string };
+  /** Where runs go: absolute, or relative to the workspace folder. */
+  runsFolder: string;
+}
+
+/** The defaults package.json declares (a test keeps the two equal). */
+export const DEFAULT_SETTINGS: EsnacSettings = {
+  backend: 'auto',
+  workers: 0,
+  extraEnv: {},
+  nodePath: '',
+  search: { steps: 20, kernels: 8, epochs: 10, method: 'bo' },
+  datasets: { fashionMnist: '', cifar10: '', cifar100: '' },
+  runsFolder: 'esnac-runs',
+};
+
+/** The setting keys under `esnac.`, as package.json names them. */
+export const SETTING_KEYS = {
+  backend: 'engine.backend',
+  workers: 'engine.workers',
+  extraEnv: 'engine.extraEnv',
+  nodePath: 'engine.nodePath',
+  steps: 'search.steps',
+  kernels: 'search.kernels',
+  epochs: 'search.epochs',
+  method: 'search.method',
+  fashionMnist: 'datasets.fashionMnist',
+  cifar10: 'datasets.cifar10',
+  cifar100: 'datasets.cifar100',
+  runsFolder: 'runs.folder',
+} as const;
+
+/** Settings that take effect only when the engine process starts again. */
+export const ENGINE_SETTINGS = ['esnac.engine.backend', 'esnac.engine.extraEnv', 'esnac.engine.nodePath'];
+
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/**
+ * Reads the settings through `get` (e.g. `(key) => workspace.getConfiguration('esnac').get(key)`).
+ * A value of the wrong type (hand-edited settings.json) falls back to its default.
+ */
+export function readSettings(get: (key: string) => unknown): EsnacSettings {
+  const d = DEFAULT_SETTINGS;
+  const text = (key: string, fallback: string) => {
+    const value = get(key);
+    return typeof value === 'string' ? value.trim() : fallback;
+  };
+  const count = (key: string, fallback: number, min: number) => {
+    const value = get(key);
+    return typeof value === 'number' && Number.isInteger(value) && value >= min ? value : fallback;
+  };
+  const backend = get(SETTING_KEYS.backend);
+  const method = get(SETTING_KEYS.method);
+  return {
+    backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : d.backend,
+    workers: count(SETTING_KEYS.workers, d.workers, 0),
+    extraEnv: stringRecord(get(SETTING_KEYS.extraEnv)),
+    nodePath: text(SETTING_KEYS.nodePath, d.nodePath),
+    search: {
+      steps: count(SETTING_KEYS.steps, d.search.steps, 1),
+      kernels: count(SETTING_KEYS.kernels, d.search.kernels, 1),
+      epochs: count(SETTING_KEYS.epochs, d.search.epochs, 1),
+      method: method === 'bo' || method === 'random' ? method : d.search.method,
+    },
+    datasets: {
+      fashionMnist: text(SETTING_KEYS.fashionMnist, ''),
+      cifar10: text(SETTING_KEYS.cifar10, ''),
+      cifar100: text(SETTING_KEYS.cifar100, ''),
+    },
+    runsFolder: text(SETTING_KEYS.runsFolder, '') || d.runsFolder,
+  };
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const entries = Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  return Object.fromEntries(entries);
+}
+
+/** The variables the engine process gets on top of the extension host's environment. */
+export function engineEnvironment(settings: EsnacSettings): Record<string, string> {
+  // The engine reads ESNAC_BACKEND for 'auto' requests, so the setting also picks the backend it reports.
+  return { ...settings.extraEnv, ...(settings.backend === 'auto' ? {} : { ESNAC_BACKEND: settings.backend }) };
+}
+
+/** The runs folder of a workspace folder (or of the teacher's folder outside a workspace). */
+export function runsFolderPath(settings: EsnacSettings, root: string): string {
+  return isAbsolute(settings.runsFolder) ? settings.runsFolder : join(root, settings.runsFolder);
+}

@@ -1,0 +1,38 @@
+// The words shown for search progress and engine state.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SearchProgressParams } from '../../protocol';
+import { bestSummary, diffTitle, engineDescription, errorHeadline, etaText, progressFraction, progressMessage, progressShort } from '../../extension/format';
+
+const progress: SearchProgressParams = { runDir: '/r', phase: 'evaluating', step: 3, steps: 20, evaluated: 17, total: 160, bestF: 0.91234, best: 'c17', etaSeconds: 725 };
+
+test('progress: step, evaluations, best reward and time left, by phase', () => {
+  assert.equal(progressMessage(progress), 'step 3/20 · 17/160 evaluated · best f 0.912 (c17) · about 12 min left');
+  assert.equal(progressMessage({ ...progress, phase: 'proposing', bestF: undefined, best: undefined, etaSeconds: undefined }), 'step 3/20, proposing · 17/160 evaluated');
+  assert.match(progressMessage({ ...progress, phase: 'finetuning' }), /^fine-tuning the best students · /);
+  assert.equal(progressShort(progress), '17/160 · f 0.912');
+  assert.equal(progressShort(undefined), 'starting');
+});
+
+test('progress fraction stays within 0..1', () => {
+  assert.equal(progressFraction(progress), 17 / 160);
+  assert.equal(progressFraction({ ...progress, evaluated: 170 }), 1);
+  assert.equal(progressFraction({ ...progress, total: 0 }), 0);
+});
+
+test('time left', () => {
+  assert.equal(etaText(undefined), undefined);
+  assert.equal(etaText(Number.NaN), undefined);
+  assert.equal(etaText(59), 'less than a minute left');
+  assert.equal(etaText(89 * 60), 'about 89 min left');
+  assert.equal(etaText(3 * 3600), 'about 3.0 h left');
+});
+
+test('best student, diff title, engine description, error headline', () => {
+  assert.equal(bestSummary({ name: 'c4', spec: '/r/best.arch.yaml', f: 0.9, accuracy: 0.9812, params: 123456 }), 'best student c4: accuracy 98.1%, 123.5k params, f 0.900');
+  assert.equal(diffTitle('resnet18', 'resnet18-c4'), 'resnet18 ↔ resnet18-c4');
+  const info = { esnacVersion: '0.1.0', nodeVersion: 'v20.1.0', backend: { name: 'wasm' as const, detail: 'wasm (SIMD)', tfjsVersion: '4.22.0', skipped: [{ name: 'tensorflow', reason: 'not installed' }] } };
+  assert.deepEqual(engineDescription(info), ['esnac 0.1.0 on Node v20.1.0', 'backend: wasm (SIMD) (tfjs 4.22.0)', 'tensorflow not used: not installed']);
+  assert.deepEqual(engineDescription({ esnacVersion: '0.1.0', nodeVersion: 'v20', error: 'no wasm' }), ['esnac 0.1.0 on Node v20', 'no backend: no wasm']);
+  assert.equal(errorHeadline(new Error('Request failed: boom\n    at x')), 'Request failed: boom');
+});

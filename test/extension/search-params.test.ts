@@ -1,0 +1,76 @@
+// "Compress architecture": answers -> esnac/startSearch params, what is remembered, run directories.
+import assert from 'node:assert/strict';
+import { basename, join } from 'node:path';
+import { test } from 'node:test';
+import { parseDatasetName } from '../../engine/data';
+import { defaultRunDirectory } from '../../engine/run/run-directory';
+import {
+  CompressAnswers,
+  datasetArgument,
+  NOTHING_REMEMBERED,
+  newRunDirectory,
+  parseCount,
+  remember,
+  specBaseName,
+  specIdentity,
+  startSearchParams,
+  teacherPathOf,
+} from '../../extension/search-params';
+import { DEFAULT_SETTINGS } from '../../extension/settings';
+
+const budget: CompressAnswers['budget'] = { steps: 3, kernels: 2, epochs: 1, method: 'random' };
+
+test('dataset arguments are names the engine parses back to the same choice', () => {
+  assert.deepEqual(parseDatasetName(datasetArgument({ kind: 'mnist' })), { kind: 'mnist' });
+  assert.deepEqual(parseDatasetName(datasetArgument({ kind: 'cifar10', dir: '/data/c:10' })), { kind: 'cifar10', dir: '/data/c:10' });
+  assert.deepEqual(parseDatasetName(datasetArgument({ kind: 'fashion-mnist', dir: 'C:\\data\\fm' })), { kind: 'fashion-mnist', dir: 'C:\\data\\fm' });
+});
+
+test('start params: the answers, the run directory, and only the settings that differ from the engine default', () => {
+  const params = startSearchParams({ teacher: '/ws/t.arch.yaml', answers: { dataset: { kind: 'mnist' }, budget }, settings: DEFAULT_SETTINGS, runDir: '/ws/esnac-runs/t-1', workspaceRoot: '/ws' });
+  assert.deepEqual(params, { teacher: '/ws/t.arch.yaml', dataset: 'mnist', runDir: '/ws/esnac-runs/t-1', workspaceRoot: '/ws', settings: budget });
+
+  const settings = { ...DEFAULT_SETTINGS, backend: 'wasm' as const, workers: 2 };
+  const answers: CompressAnswers = { dataset: { kind: 'cifar100', dir: '/d' }, teacherWeights: '/w/teacher.weights', budget };
+  const full = startSearchParams({ teacher: '/ws/t.arch.yaml', answers, settings, runDir: '/r', workspaceRoot: '/ws' });
+  assert.equal(full.dataset, 'cifar100:/d');
+  assert.equal(full.teacherWeights, '/w/teacher.weights');
+  assert.equal(full.backend, 'wasm');
+  assert.deepEqual(full.settings, { ...budget, workers: 2 });
+});
+
+test('remembered answers: dataset kind, folders per kind, weights per teacher (null: train first), budget', () => {
+  const first = remember(NOTHING_REMEMBERED, '/ws/a.arch.yaml', { dataset: { kind: 'cifar10', dir: '/c10' }, teacherWeights: '/w', budget });
+  const second = remember(first, '/ws/b.arch.yaml', { dataset: { kind: 'mnist' }, budget: { ...budget, steps: 9 } });
+  assert.deepEqual(second, {
+    dataset: 'mnist',
+    folders: { cifar10: '/c10' },
+    teacherWeights: { '/ws/a.arch.yaml': '/w', '/ws/b.arch.yaml': null },
+    budget: { ...budget, steps: 9 },
+  });
+});
+
+test('counts: whole numbers from 1', () => {
+  assert.equal(parseCount(' 12 '), 12);
+  for (const bad of ['0', '-1', '1.5', '', 'ten', '1e3']) assert.equal(typeof parseCount(bad), 'string', bad);
+});
+
+test('spec identity from YAML or JSON text; broken text yields nothing', () => {
+  assert.deepEqual(specIdentity('name: s1\ncandidate:\n  teacher: t\n  teacherPath: ../t.arch.yaml\n  action: {}\n'), { name: 's1', teacher: 't', teacherPath: '../t.arch.yaml' });
+  assert.deepEqual(specIdentity('{"name": "vgg", "layers": []}'), { name: 'vgg', teacher: undefined, teacherPath: undefined });
+  assert.deepEqual(specIdentity('name: [unclosed'), {});
+  assert.deepEqual(specIdentity('- a list'), { name: undefined, teacher: undefined, teacherPath: undefined });
+});
+
+test('file names and teacher paths', () => {
+  assert.equal(specBaseName('/x/resnet.arch.YAML'), 'resnet');
+  assert.equal(teacherPathOf('/runs/r/candidates/c1.arch.yaml', '../../teacher.arch.yaml'), join('/runs', 'teacher.arch.yaml'));
+  assert.equal(teacherPathOf('/runs/r/c1.arch.yaml', '/abs/t.arch.json'), '/abs/t.arch.json');
+});
+
+test('a new run directory sits in the runs folder, named as the engine names its own', () => {
+  const now = new Date('2025-03-04T05:06:07Z');
+  const dir = newRunDirectory('/ws/custom-runs', 'resnet-mini', now);
+  assert.equal(dir, join('/ws/custom-runs', basename(defaultRunDirectory('/ws', 'resnet-mini', now))));
+  assert.match(basename(dir), /^resnet-mini-20250304-050607$/);
+});

@@ -1,0 +1,61 @@
+// The esnac.* settings: typed reading with fallbacks, the engine's environment, the runs folder,
+// and agreement with what package.json declares.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_SETTINGS, ENGINE_SETTINGS, engineEnvironment, readSettings, runsFolderPath, SETTING_KEYS } from '../../extension/settings';
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, { default?: unknown; scope?: string }> } };
+};
+const declared = manifest.contributes.configuration.properties;
+
+const settingsFrom = (values: Record<string, unknown>) => readSettings((key) => values[key]);
+
+test('nothing set: the defaults', () => {
+  assert.deepEqual(settingsFrom({}), DEFAULT_SETTINGS);
+});
+
+test('package.json declares every setting, with a scope and the default the code falls back to', () => {
+  const declaredDefaults = Object.fromEntries(Object.entries(SETTING_KEYS).map(([, key]) => [key, declared[`esnac.${key}`]?.default]));
+  assert.deepEqual(settingsFrom(declaredDefaults), DEFAULT_SETTINGS);
+  for (const key of Object.values(SETTING_KEYS)) assert.ok(declared[`esnac.${key}`]?.scope, `esnac.${key} has no scope`);
+  for (const key of ENGINE_SETTINGS) assert.ok(declared[key], key);
+  assert.deepEqual(Object.keys(declared).sort(), Object.values(SETTING_KEYS).map((k) => `esnac.${k}`).sort());
+});
+
+test('values set are read, trimmed; values of the wrong type fall back to the default', () => {
+  const settings = settingsFrom({
+    'engine.backend': 'wasm',
+    'engine.workers': 3,
+    'engine.extraEnv': { TF_CPP_MIN_LOG_LEVEL: '2', BAD: 7 },
+    'engine.nodePath': ' /opt/node/bin/node ',
+    'search.steps': 4,
+    'search.kernels': 2.5,
+    'search.epochs': 0,
+    'search.method': 'random',
+    'datasets.cifar10': '/data/cifar-10-batches-bin',
+    'runs.folder': '',
+  });
+  assert.equal(settings.backend, 'wasm');
+  assert.equal(settings.workers, 3);
+  assert.deepEqual(settings.extraEnv, { TF_CPP_MIN_LOG_LEVEL: '2' });
+  assert.equal(settings.nodePath, '/opt/node/bin/node');
+  assert.deepEqual(settings.search, { steps: 4, kernels: DEFAULT_SETTINGS.search.kernels, epochs: DEFAULT_SETTINGS.search.epochs, method: 'random' });
+  assert.equal(settings.datasets.cifar10, '/data/cifar-10-batches-bin');
+  assert.equal(settings.runsFolder, 'esnac-runs');
+  assert.equal(settingsFrom({ 'engine.backend': 'gpu', 'engine.extraEnv': ['A=1'] }).backend, 'auto');
+  assert.deepEqual(settingsFrom({ 'engine.extraEnv': ['A=1'] }).extraEnv, {});
+});
+
+test('the engine environment: extra variables, and ESNAC_BACKEND unless the backend is auto', () => {
+  assert.deepEqual(engineEnvironment(settingsFrom({ 'engine.extraEnv': { A: '1' } })), { A: '1' });
+  assert.deepEqual(engineEnvironment(settingsFrom({ 'engine.backend': 'cpu', 'engine.extraEnv': { ESNAC_BACKEND: 'wasm' } })), { ESNAC_BACKEND: 'cpu' });
+});
+
+test('the runs folder: relative to the workspace folder, or absolute as given', () => {
+  assert.equal(runsFolderPath(DEFAULT_SETTINGS, '/ws'), join('/ws', 'esnac-runs'));
+  assert.equal(runsFolderPath(settingsFrom({ 'runs.folder': 'out/runs' }), '/ws'), join('/ws', 'out/runs'));
+  assert.equal(runsFolderPath(settingsFrom({ 'runs.folder': '/big/runs' }), '/ws'), '/big/runs');
+});
