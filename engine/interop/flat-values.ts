@@ -9,9 +9,9 @@ export function flatInput(flat: Map<string, boolean>, inputs: string[]): boolean
   return inputs.some((id) => flat.get(id));
 }
 
-/** Layers that need and give [N, F] (true) or [N, C, H, W] (false); undefined when they follow their input. */
-export function fixedFlatness(layer: Layer): boolean | undefined {
-  if (layer.type === 'linear' || layer.type === 'flatten') return true;
+/** Whether a layer needs [N, F] (true) or [N, C, H, W] (false) input; undefined when either works. */
+export function needsFlat(layer: Layer): boolean | undefined {
+  if (layer.type === 'linear') return true;
   if (layer.type === 'conv' || layer.type === 'maxpool' || layer.type === 'avgpool' || layer.type === 'globalavgpool' || layer.type === 'shuffle') return false;
   return undefined;
 }
@@ -20,7 +20,7 @@ export function fixedFlatness(layer: Layer): boolean | undefined {
 export function flatValues(graph: ResolvedGraph): Map<string, boolean> {
   const flat = new Map<string, boolean>([[INPUT_ID, false]]);
   for (const { layer, inputs } of graph.order) {
-    flat.set(layer.id, fixedFlatness(layer) ?? flatInput(flat, inputs));
+    flat.set(layer.id, layer.type === 'flatten' || (needsFlat(layer) ?? flatInput(flat, inputs)));
   }
   return flat;
 }

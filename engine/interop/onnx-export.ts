@@ -6,7 +6,7 @@ import { inferShapes } from '../spec/shapes';
 import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
 import { BN_EPSILON, BN_MOMENTUM } from '../model/network';
 import { WeightMap } from '../model/weights';
-import { fixedFlatness, flatInput, flatValues } from './flat-values';
+import { needsFlat, flatInput, flatValues } from './flat-values';
 import { torchTensors } from './layout';
 import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from './onnx-model';
 
@@ -41,7 +41,7 @@ export function exportOnnx(spec: ArchitectureSpec, weights: WeightMap, producerV
   const g = new GraphBuilder();
   for (const t of torchTensors(spec, weights)) g.floats(`${t.layer}.${t.kind}`, t.shape, t.data);
   for (const { layer, inputs } of graph.order) {
-    const wantsFlat = fixedFlatness(layer) ?? flatInput(flat, inputs);
+    const wantsFlat = needsFlat(layer) ?? flatInput(flat, inputs);
     const operands = inputs.map((id, k) => converted(g, id, flat.get(id)!, wantsFlat, `${layer.id}/input${k}`));
     const [c, h, w] = shapes.byId.get(layer.id)!.inShape;
     if (layer.type === 'concat') {

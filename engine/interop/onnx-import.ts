@@ -548,13 +548,19 @@ function gemm(im: Importer, at: NodeContext): void {
  * forward (Add, Concat, Flatten...) get the operator's name appended: 'layer1.0.add'.
  */
 export function layerId(node: OnnxNode, op?: string): string {
+  const cleaned = scopedId(node, op).replace(/[^A-Za-z0-9_.-]/g, '_');
+  const id = ID_PATTERN.test(cleaned) ? cleaned : `_${cleaned}`;
+  return id === INPUT_ID ? `${id}_` : id;
+}
+
+/** The id a node's name suggests: a PyTorch scope's module, else the name itself. */
+function scopedId(node: OnnxNode, op: string | undefined): string {
+  if (!node.name.startsWith('/')) return node.name || node.opType.toLowerCase();
   const segments = node.name.split('/').filter((s) => s !== '');
   const path = modulePath(segments.slice(0, -1));
   const suffix = (op ?? segments[segments.length - 1] ?? node.opType).toLowerCase();
-  const base = path === '' ? suffix : LAYER_OPS.has(node.opType) && op === undefined ? path : `${path}.${suffix}`;
-  const cleaned = base.replace(/[^A-Za-z0-9_.-]/g, '_');
-  const id = ID_PATTERN.test(cleaned) ? cleaned : `_${cleaned}`;
-  return id === INPUT_ID ? `${id}_` : id;
+  if (path === '') return suffix;
+  return LAYER_OPS.has(node.opType) && op === undefined ? path : `${path}.${suffix}`;
 }
 
 /**

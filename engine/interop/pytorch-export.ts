@@ -7,7 +7,7 @@ import { inferShapes } from '../spec/shapes';
 import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
 import { WeightMap } from '../model/weights';
 import { encodeSafetensors } from './safetensors';
-import { fixedFlatness, flatInput, flatValues } from './flat-values';
+import { needsFlat, flatInput, flatValues } from './flat-values';
 import { torchTensors } from './layout';
 
 export interface PytorchExport {
@@ -125,7 +125,7 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
   const forward: string[] = [];
   for (const { layer, inputs } of graph.order) {
     const name = names.get(layer.id)!;
-    const wantsFlat = fixedFlatness(layer);
+    const wantsFlat = needsFlat(layer);
     const inFlat = flatInput(flat, inputs);
     const operand = (id: string) => converted(names.get(id)!, flat.get(id)!, wantsFlat ?? inFlat);
     const module = moduleFor(layer, shapes.byId.get(layer.id)!.inShape[0], wantsFlat ?? inFlat);
