@@ -55,9 +55,11 @@ export function stem(inChannels: number, out: number, kernel: number): Layer[] {
 }
 
 /**
- * avgpool with one window over the whole (size x size) final map, flatten, linear: the paper's
- * CIFAR head, avgpool(4) on the final 4x4 map (28x28 inputs end at 4x4 too: 28 -> 14 -> 7 -> 4).
+ * avgpool, flatten, linear. By default one window covers the whole (size x size) final map: the
+ * paper's CIFAR head, avgpool(4) on the final 4x4 map (28x28 inputs end at 4x4 too: 28 -> 14 -> 7
+ * -> 4). A smaller `kernel` keeps a coarse spatial grid for the classifier.
  */
-export function averagedHead(size: number, channels: number, classes: number): Layer[] {
-  return [pool('avgpool', 'avgpool', size), plain('flatten', 'flatten'), linear('fc', channels, classes)];
+export function averagedHead(size: number, channels: number, classes: number, kernel = size): Layer[] {
+  const side = windowOutput(size, kernel, kernel, 0);
+  return [pool('avgpool', 'avgpool', kernel), plain('flatten', 'flatten'), linear('fc', channels * side * side, classes)];
 }
