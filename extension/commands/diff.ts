@@ -1,6 +1,6 @@
 // A candidate against its teacher: the text diff (built-in vscode.diff) and the graph diff
 // (the panels' showGraphDiff). A candidate names its teacher in candidate.teacherPath, relative
-// to the candidate file.
+// to the candidate file, or else sits in a run directory whose run.json names it.
 import * as vscode from 'vscode';
 import { isSpecFileName } from '../../protocol';
 import { diffTitle } from '../format';
@@ -37,15 +37,15 @@ export async function showGraphDiff(arg: unknown, show: (teacher: vscode.Uri, st
 async function teacherOf(candidate: vscode.Uri): Promise<Pair | undefined> {
   const identity = specIdentity((await vscode.workspace.openTextDocument(candidate)).getText());
   const file = vscode.workspace.asRelativePath(candidate);
-  if (!identity.teacherPath) {
-    void vscode.window.showErrorMessage(`esnac: ${file} names no teacher (candidate.teacherPath): only students written by an esnac search have one.`);
+  const teacher = identity.teacherPath ? vscode.Uri.file(teacherPathOf(candidate.fsPath, identity.teacherPath)) : await runTeacher(candidate);
+  if (!teacher) {
+    void vscode.window.showErrorMessage(`esnac: ${file} names no teacher (candidate.teacherPath) and is not in a run directory.`);
     return undefined;
   }
-  const teacher = vscode.Uri.file(teacherPathOf(candidate.fsPath, identity.teacherPath));
   try {
     await vscode.workspace.fs.stat(teacher);
   } catch {
-    void vscode.window.showErrorMessage(`esnac: the teacher of ${file}, ${teacher.fsPath} (its candidate.teacherPath), does not exist.`);
+    void vscode.window.showErrorMessage(`esnac: the teacher of ${file}, ${teacher.fsPath}, does not exist.`);
     return undefined;
   }
   return {
@@ -53,4 +53,17 @@ async function teacherOf(candidate: vscode.Uri): Promise<Pair | undefined> {
     teacherName: identity.teacher ?? specBaseName(teacher.fsPath),
     candidateName: identity.name ?? specBaseName(candidate.fsPath),
   };
+}
+
+/** A run's students (best.arch.yaml, candidates/*) may not name their teacher file; the run's run.json does. */
+async function runTeacher(candidate: vscode.Uri): Promise<vscode.Uri | undefined> {
+  for (const dir of [vscode.Uri.joinPath(candidate, '..'), vscode.Uri.joinPath(candidate, '..', '..')]) {
+    try {
+      const manifest = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'run.json')))) as { teacher?: { spec?: unknown } };
+      if (typeof manifest.teacher?.spec === 'string') return vscode.Uri.joinPath(dir, manifest.teacher.spec);
+    } catch {
+      // No run.json here: try the parent.
+    }
+  }
+  return undefined;
 }

@@ -1,0 +1,46 @@
+// package.json's contributions agree with the code: commands, menus, activation, schema paths.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ExtensionCommands } from '../../extension/commands/ids';
+import { Commands, isSpecFileName } from '../../protocol';
+import { ViewTypes } from '../../protocol/webview';
+
+const ROOT = join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  activationEvents: string[];
+  contributes: {
+    commands: { command: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+    jsonValidation: { fileMatch: string; url: string }[];
+    yamlValidation: { fileMatch: string[]; url: string }[];
+  };
+};
+
+test('the declared commands are the ones the extension registers, and menus name only those', () => {
+  const declared = manifest.contributes.commands.map((c) => c.command).sort();
+  assert.deepEqual(declared, [...Object.values(Commands), ...Object.values(ExtensionCommands)].sort());
+  for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
+    for (const item of items) assert.ok(declared.includes(item.command), `${menu}: ${item.command}`);
+  }
+});
+
+test('spec menus match spec files only, as the engine does', () => {
+  const when = manifest.contributes.menus['explorer/context'][0].when!;
+  const pattern = new RegExp(/=~ \/(.*)\/$/.exec(when)![1]);
+  for (const name of ['a.arch.json', 'b.arch.yaml', 'c.arch.yml', 'package.json', 'x.yaml', 'arch.json']) {
+    assert.equal(pattern.test(name), isSpecFileName(name), name);
+  }
+});
+
+test('every webview panel type activates the extension (restoring panels after a reload)', () => {
+  for (const viewType of Object.values(ViewTypes)) assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${viewType}`), viewType);
+});
+
+test('schema validation points at the spec schema, for spec files only', () => {
+  const { jsonValidation, yamlValidation } = manifest.contributes;
+  for (const entry of [...jsonValidation, ...yamlValidation]) assert.ok(existsSync(join(ROOT, entry.url)), entry.url);
+  assert.deepEqual(jsonValidation.map((v) => v.fileMatch), ['*.arch.json']);
+  assert.deepEqual(yamlValidation.flatMap((v) => v.fileMatch), ['*.arch.yaml', '*.arch.yml']);
+});
