@@ -11,12 +11,13 @@ import { register as registerEncode } from './encode';
 import { register as registerServe } from './serve';
 import { register as registerTrain } from './train';
 import { register as registerCompress } from './compress';
+import { register as registerExport } from './export';
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
   .showHelpAfterError();
 
-const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain, registerCompress, registerServe];
+const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain, registerCompress, registerServe, registerExport];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
