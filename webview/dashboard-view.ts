@@ -8,12 +8,12 @@ import { CandidateRow, candidateRows, paretoFront, rewardSeries, sortRows } from
 import { linearTicks, logTicks } from './model/scale';
 import type { Host } from './state';
 
-const CHART = { width: 560, height: 300, left: 52, right: 16, top: 28, bottom: 40 };
+const CHART = { width: 560, height: 310, left: 52, right: 16, top: 46, bottom: 40 };
 
 const COLUMNS: { column: CandidateColumn; title: string; format: (row: CandidateRow) => string; numeric: boolean }[] = [
   { column: 'step', title: 'step', format: (r) => String(r.step), numeric: true },
   { column: 'name', title: 'candidate', format: (r) => r.name, numeric: false },
-  { column: 'accuracy', title: 'accuracy', format: (r) => (r.accuracy === undefined ? `failed${r.reason ? `: ${r.reason}` : ''}` : percent(r.accuracy)), numeric: true },
+  { column: 'accuracy', title: 'accuracy', format: accuracyCell, numeric: true },
   { column: 'params', title: 'params', format: (r) => formatCount(r.params), numeric: true },
   { column: 'ratio', title: 'ratio C', format: (r) => r.ratio.toFixed(4), numeric: true },
   { column: 'timesSmaller', title: 'times smaller', format: (r) => `${r.timesSmaller.toFixed(2)}×`, numeric: true },
@@ -29,6 +29,19 @@ const ACTIONS: { action: CandidateAction; label: string; title: string }[] = [
 ];
 
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+function accuracyCell(row: CandidateRow): string {
+  if (row.accuracy === undefined) return `failed${row.reason ? `: ${row.reason}` : ''}`;
+  const tuned = row.finetunedAccuracy === undefined ? '' : ` (fine-tuned ${percent(row.finetunedAccuracy)})`;
+  return percent(row.accuracy) + tuned;
+}
+
+/** Axis labels for round counts: 500, 2K, 10K, 1M. */
+function roundCount(n: number): string {
+  if (n >= 1e6) return `${n / 1e6}M`;
+  if (n >= 1e3) return `${n / 1e3}K`;
+  return String(n);
+}
 
 export class DashboardView {
   private run: DashboardRun | undefined;
@@ -104,14 +117,14 @@ export class DashboardView {
     const yMax = Math.min(100, Math.max(...accuracies, 0) + margin);
     const { x, y, frame } = axes(
       'Accuracy vs size (line: Pareto front)',
-      { min: xMin, max: xMax, ticks: logTicks(xMin, xMax), label: 'params (log scale)', format: formatCount, log: true },
+      { min: xMin, max: xMax, ticks: logTicks(xMin, xMax), label: 'params (log scale)', format: roundCount, log: true },
       { min: yMin, max: yMax, ticks: linearTicks(yMin, yMax, 5), label: 'accuracy %', format: (t) => String(t) },
     );
     const front = paretoFront(measured);
     const staircase = front.map((p, i) => `${i === 0 ? 'M' : 'H'}${x(p.params)} ${i === 0 ? y(100 * p.accuracy) : `V${y(100 * p.accuracy)}`}`).join(' ');
     const onFront = new Set(front.map((p) => p.name));
     const dots = measured.map((r) =>
-      this.point(r.name, x(r.params), y(100 * r.accuracy), `${onFront.has(r.name) ? 'front' : ''} ${r.name === run.best ? 'best' : ''}`, `${r.name}\n${percent(r.accuracy)}, ${formatCount(r.params)} params (${r.timesSmaller.toFixed(2)}× smaller)`),
+      this.point(r.name, x(r.params), y(100 * r.accuracy), `${onFront.has(r.name) ? 'front' : 'other'} ${r.name === run.best ? 'best' : ''}`, `${r.name}\n${percent(r.accuracy)}, ${formatCount(r.params)} params (${r.timesSmaller.toFixed(2)}× smaller)`),
     );
     frame.append(svg('path', { class: 'front-line', d: staircase }), ...dots);
     if (teacher) {
@@ -207,9 +220,9 @@ function axes(title: string, xAxis: Axis, yAxis: Axis): { x: (v: number) => numb
 function legendRow(entries: [string, string][]): SVGGElement {
   let offset = CHART.width - CHART.right;
   const items = [...entries].reverse().map(([cls, text]) => {
-    const width = text.length * 6 + 18;
+    const width = text.length * 6.5 + 24;
     offset -= width;
-    return svg('g', { transform: `translate(${offset} ${CHART.top - 10})` }, svg('circle', { cx: 4, cy: -4, r: 4, class: `point ${cls}` }), svg('text', { x: 12, y: 0, class: 'tick' }, text));
+    return svg('g', { transform: `translate(${offset} ${CHART.top - 12})` }, svg('circle', { cx: 4, cy: -4, r: 4, class: `point ${cls}` }), svg('text', { x: 12, y: 0, class: 'tick' }, text));
   });
   return svg('g', { class: 'chart-legend' }, ...items);
 }

@@ -11,6 +11,8 @@ import type { Host } from './state';
 
 /** The smallest zoom the first view of a tall graph uses: below it the labels are unreadable. */
 const READABLE_SCALE = 0.6;
+/** The zoom a tall graph starts at: labels still easy to read, more of the graph in view. */
+const FIRST_SCALE = 0.8;
 const ZOOM_STEP = 1.25;
 
 interface Box {
@@ -156,7 +158,7 @@ export class GraphView {
     const fitted = this.fitted();
     if (fitted.scale >= READABLE_SCALE) return fitted;
     const { width } = this.size();
-    const scale = Math.max(READABLE_SCALE, Math.min(1, (width - 40) / this.drawn!.width));
+    const scale = Math.max(READABLE_SCALE, Math.min(FIRST_SCALE, (width - 40) / this.drawn!.width));
     return { scale, x: (width - this.drawn!.width * scale) / 2, y: 20 };
   }
 
@@ -312,7 +314,7 @@ function arrowMarkers(): SVGDefsElement {
   const marker = (id: string) =>
     svg(
       'marker',
-      { id, viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse', class: id },
+      { id, viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse', class: id },
       svg('path', { d: 'M0 0 L8 4 L0 8 z' }),
     );
   return svg('defs', {}, marker('arrow-plain'), marker('arrow-added'));

@@ -30,6 +30,7 @@ export type MeasureText = (text: string, bold: boolean) => number;
 
 /** The lines a node shows: its id, then type, attributes and output shape, then a diff's change. */
 export function nodeLines(node: GraphNode): string[] {
+  if (node.colour === 'input') return [node.id, node.shape];
   const second = [node.type, node.detail].filter((s) => s !== '').join(' ') + ` · ${node.shape}`;
   return node.change !== undefined ? [node.id, second, node.change] : [node.id, second];
 }

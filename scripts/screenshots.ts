@@ -1,0 +1,184 @@
+// Screenshots of the webviews for docs/screenshots: each view rendered by headless Chromium from
+// a static page that loads dist/webview.js with a stand-in acquireVsCodeApi, the --vscode-*
+// variables of a light and a dark theme, and the message the extension host would send.
+//
+//   npm run build && node --import tsx scripts/screenshots.ts RUN_DIR [OUT_DIR]
+//
+// RUN_DIR: a finished run (esnac compress ... -o RUN_DIR) for the dashboard. Needs `chromium`.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { HostMessage } from '../protocol/webview';
+import { RunDirectory } from '../engine/run/run-directory';
+import { buildSearchSpace, sampleCandidate } from '../engine/space/index';
+import { loadSpecFile } from '../engine/spec/validate';
+import { Rng } from '../engine/util/rng';
+import { buildDiffModel } from '../webview/model/diff';
+import { buildGraphModel } from '../webview/model/graph';
+import { dashboardRun } from '../webview/model/run';
+
+const THEMES: Record<'light' | 'dark', Record<string, string>> = {
+  light: {
+    'foreground': '#3b3b3b',
+    'editor-background': '#ffffff',
+    'descriptionForeground': '#717171',
+    'disabledForeground': 'rgba(97, 97, 97, 0.5)',
+    'errorForeground': '#e51400',
+    'focusBorder': '#005fb8',
+    'panel-border': '#e5e5e5',
+    'editorWidget-background': '#f8f8f8',
+    'editorWidget-foreground': '#3b3b3b',
+    'editorWidget-border': '#c8c8c8',
+    'widget-shadow': 'rgba(0, 0, 0, 0.16)',
+    'button-background': '#005fb8',
+    'button-foreground': '#ffffff',
+    'button-secondaryBackground': '#e5e5e5',
+    'button-secondaryForeground': '#3b3b3b',
+    'button-secondaryHoverBackground': '#cccccc',
+    'input-background': '#ffffff',
+    'input-foreground': '#3b3b3b',
+    'input-border': '#cecece',
+    'input-placeholderForeground': '#767676',
+    'inputValidation-errorBackground': '#f2dede',
+    'inputValidation-errorBorder': '#be1100',
+    'charts-foreground': '#616161',
+    'charts-lines': 'rgba(97, 97, 97, 0.5)',
+    'charts-red': '#e51400',
+    'charts-blue': '#1a85ff',
+    'charts-yellow': '#bf8803',
+    'charts-orange': '#d18616',
+    'charts-green': '#388a34',
+    'charts-purple': '#652d90',
+    'gitDecoration-addedResourceForeground': '#587c0c',
+    'gitDecoration-modifiedResourceForeground': '#895503',
+    'gitDecoration-deletedResourceForeground': '#ad0707',
+    'editorLineNumber-foreground': '#6e7681',
+    'editor-findMatchBackground': '#a8ac94',
+    'editor-findMatchHighlightBackground': 'rgba(234, 92, 0, 0.33)',
+    'list-activeSelectionBackground': '#e8e8e8',
+    'list-activeSelectionForeground': '#000000',
+    'list-hoverBackground': '#f2f2f2',
+    'badge-background': '#cccccc',
+    'badge-foreground': '#3b3b3b',
+  },
+  dark: {
+    'foreground': '#cccccc',
+    'editor-background': '#1f1f1f',
+    'descriptionForeground': '#9d9d9d',
+    'disabledForeground': 'rgba(204, 204, 204, 0.5)',
+    'errorForeground': '#f85149',
+    'focusBorder': '#0078d4',
+    'panel-border': '#2b2b2b',
+    'editorWidget-background': '#202020',
+    'editorWidget-foreground': '#cccccc',
+    'editorWidget-border': '#454545',
+    'widget-shadow': 'rgba(0, 0, 0, 0.36)',
+    'button-background': '#0078d4',
+    'button-foreground': '#ffffff',
+    'button-secondaryBackground': '#313131',
+    'button-secondaryForeground': '#cccccc',
+    'button-secondaryHoverBackground': '#3c3c3c',
+    'input-background': '#313131',
+    'input-foreground': '#cccccc',
+    'input-border': '#3c3c3c',
+    'input-placeholderForeground': '#989898',
+    'inputValidation-errorBackground': '#5a1d1d',
+    'inputValidation-errorBorder': '#be1100',
+    'charts-foreground': '#cccccc',
+    'charts-lines': 'rgba(204, 204, 204, 0.5)',
+    'charts-red': '#f14c4c',
+    'charts-blue': '#3794ff',
+    'charts-yellow': '#cca700',
+    'charts-orange': '#d18616',
+    'charts-green': '#89d185',
+    'charts-purple': '#b180d7',
+    'gitDecoration-addedResourceForeground': '#81b88b',
+    'gitDecoration-modifiedResourceForeground': '#e2c08d',
+    'gitDecoration-deletedResourceForeground': '#c74e39',
+    'editorLineNumber-foreground': '#6e7681',
+    'editor-findMatchBackground': '#9e6a03',
+    'editor-findMatchHighlightBackground': 'rgba(234, 92, 0, 0.33)',
+    'list-activeSelectionBackground': '#04395e',
+    'list-activeSelectionForeground': '#ffffff',
+    'list-hoverBackground': '#2a2d2e',
+    'badge-background': '#616161',
+    'badge-foreground': '#f8f8f8',
+  },
+};
+
+const FONTS = {
+  'font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+  'font-size': '13px',
+  'editor-font-family': '"Droid Sans Mono", monospace',
+};
+
+/** How long a page gets for its layout, which runs in a worker in real time. */
+const LAYOUT_WAIT_MS = 4000;
+
+// Headless Chromium takes its screenshot at the load event: an image this server answers late
+// holds the load event back while the layout worker runs.
+function startLoadDelayServer(): Promise<{ url: string; close(): void }> {
+  const server = createServer((_, response) => setTimeout(() => response.writeHead(204).end(), LAYOUT_WAIT_MS));
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() })));
+}
+
+function page(root: string, theme: 'light' | 'dark', message: HostMessage, delayUrl: string): string {
+  const variables = Object.entries({ ...FONTS, ...THEMES[theme] })
+    .map(([name, value]) => `--vscode-${name}: ${value};`)
+    .join('\n');
+  return `<!DOCTYPE html>
+<html><head><meta charset="UTF-8">
+<style>body { ${variables} }</style>
+<link rel="stylesheet" href="file://${root}/dist/webview.css">
+</head><body class="vscode-${theme}"><div id="root"></div>
+<script>
+  window.acquireVsCodeApi = () => ({ postMessage() {}, getState() { return undefined; }, setState() {} });
+</script>
+<script src="file://${root}/dist/webview.js"></script>
+<script>window.postMessage(${JSON.stringify(message)}, '*');</script>
+<img src="${delayUrl}" hidden alt="">
+</body></html>`;
+}
+
+async function messages(runDir: string): Promise<Record<'graph' | 'diff' | 'dashboard', HostMessage>> {
+  const resnet18 = await loadSpecFile('examples/teachers/resnet18-cifar10.arch.yaml');
+  // A candidate with all three kinds of change: layers removed, widths shrunk, skips added.
+  const teacher = await loadSpecFile('examples/teachers/resnet-mini-mnist.arch.yaml');
+  const space = buildSearchSpace(teacher, { p1Choices: [0.4], p3Choices: [0.05] });
+  const rng = new Rng(1);
+  let candidate = sampleCandidate(space, rng);
+  while (candidate.action.remove.length === 0 || candidate.action.skip.length === 0) candidate = sampleCandidate(space, rng);
+  const diff = buildDiffModel(teacher, candidate.spec);
+
+  const run = RunDirectory.open(runDir);
+  return {
+    graph: { type: 'graph', subject: { kind: 'graph', spec: 'file:///resnet18' }, graph: buildGraphModel(resnet18), problems: [], stale: false },
+    diff: { type: 'graphDiff', subject: { kind: 'graphDiff', teacher: 'file:///t', student: 'file:///s' }, ...diff },
+    dashboard: { type: 'run', subject: { kind: 'dashboard', runDir }, run: dashboardRun(run.dir, run.manifest, run.journal.read(), false) },
+  };
+}
+
+async function main(): Promise<void> {
+  const [runDir, out = 'docs/screenshots'] = process.argv.slice(2);
+  if (!runDir) throw new Error('usage: node --import tsx scripts/screenshots.ts RUN_DIR [OUT_DIR]');
+  const root = resolve('.');
+  const pages = mkdtempSync(join(tmpdir(), 'esnac-screenshots-'));
+  mkdirSync(out, { recursive: true });
+  const delay = await startLoadDelayServer();
+  for (const [view, message] of Object.entries(await messages(runDir))) {
+    for (const theme of ['light', 'dark'] as const) {
+      const html = join(pages, `${view}-${theme}.html`);
+      writeFileSync(html, page(root, theme, message, delay.url));
+      const png = resolve(out, `${view}-${theme}.png`);
+      await promisify(execFile)('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=1400,900', `file://${html}`]);
+      console.log(png);
+    }
+  }
+  delay.close();
+}
+
+void main();
