@@ -32,7 +32,7 @@ export class DashboardPanel implements vscode.Disposable {
     private readonly context: PanelContext,
   ) {
     panel.title = `Run: ${basename(runDir)}`;
-    this.connection = new PanelConnection(panel, context.extensionUri, (m) => void this.onMessage(m));
+    this.connection = new PanelConnection(panel, context.extensionUri, context.host.log, (m) => this.onMessage(m));
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(runDir, JOURNAL));
     const changed = () => {
       clearTimeout(this.pending);
@@ -51,7 +51,9 @@ export class DashboardPanel implements vscode.Disposable {
       const running = !finished && Date.now() - journalTime(run) < RUNNING_WITHIN_MS;
       this.connection.send({ type: 'run', subject, run: dashboardRun(run.dir, run.manifest, this.events, running) });
     } catch (err) {
-      this.context.host.log.error(`run ${this.runDir.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
+      const message = `cannot read the run ${this.runDir.fsPath}: ${err instanceof Error ? err.message : String(err)}`;
+      this.context.host.log.error(message);
+      void vscode.window.showErrorMessage(message);
     }
   }
 

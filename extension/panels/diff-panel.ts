@@ -18,7 +18,7 @@ export class DiffPanel implements vscode.Disposable {
     private readonly context: PanelContext,
   ) {
     panel.title = `Diff: ${basename(student)} ↔ ${basename(teacher)}`;
-    this.connection = new PanelConnection(panel, context.extensionUri, (m) => void this.onMessage(m));
+    this.connection = new PanelConnection(panel, context.extensionUri, context.host.log, (m) => this.onMessage(m));
     const ours = new Set([teacher.toString(), student.toString()]);
     this.disposables.push(
       this.connection,

@@ -23,7 +23,7 @@ export class GraphPanel implements vscode.Disposable {
     private readonly context: PanelContext,
   ) {
     panel.title = `Graph: ${basename(spec)}`;
-    this.connection = new PanelConnection(panel, context.extensionUri, (m) => void this.onMessage(m));
+    this.connection = new PanelConnection(panel, context.extensionUri, context.host.log, (m) => this.onMessage(m));
     const isOurs = (uri: vscode.Uri) => uri.toString() === spec.toString();
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(spec, '..'), basename(spec)));
     this.disposables.push(

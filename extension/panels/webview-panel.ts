@@ -19,7 +19,8 @@ export class PanelConnection implements vscode.Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    onMessage: (message: WebviewMessage) => void,
+    log: vscode.LogOutputChannel,
+    onMessage: (message: WebviewMessage) => Promise<void>,
   ) {
     panel.webview.options = webviewOptions(extensionUri);
     panel.webview.html = pageHtml(panel.webview, extensionUri, panel.title);
@@ -29,7 +30,7 @@ export class PanelConnection implements vscode.Disposable {
           this.ready = true;
           if (this.latest) void panel.webview.postMessage(this.latest);
         } else {
-          onMessage(message);
+          onMessage(message).catch((err: unknown) => log.error(`${panel.title}: ${message.type} failed: ${err instanceof Error ? err.message : String(err)}`));
         }
       }),
       // A hidden panel's webview is destroyed; it says `ready` again when shown.
