@@ -50,10 +50,11 @@ test('every zoo teacher builds and each layer output has the shape shape inferen
       const net = build(teacher);
       const expected = inferShapes(teacher);
       assert.equal(net.params, expected.params);
-      const shapes = tf.tidy(() => {
+      const shapes = new Map<string, number[]>();
+      tf.tidy(() => {
         const { channels, height, width } = teacher.input;
         const acts = net.activations(tf.zeros([1, height, width, channels]), { training: false });
-        return new Map([...acts].map(([id, t]) => [id, t.shape]));
+        for (const [id, t] of acts) shapes.set(id, t.shape);
       });
       for (const layer of expected.layers) {
         const [n, h, w, c] = shapes.get(layer.id)!;
@@ -105,7 +106,7 @@ function blockDiagonal(filter: tf.Tensor4D, groups: number): tf.Tensor4D {
   const perGroup = filter.shape[2];
   return tf.tidy(() => {
     const parts = tf.split(filter, groups, 3).map((f, g) => tf.pad(f, [[0, 0], [0, 0], [g * perGroup, (groups - 1 - g) * perGroup], [0, 0]]));
-    return tf.concat(parts, 3);
+    return tf.concat(parts, 3) as tf.Tensor4D;
   });
 }
 

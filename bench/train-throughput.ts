@@ -1,0 +1,162 @@
+// Training throughput of engine/train on each backend that loads here: images/s and effective
+// GFLOP/s (3 x forward MACs x 2 per image: forward, input gradient, filter gradient) for the mini
+// teachers and a 32x32 ResNet-style net, in 1 worker and in N workers at once, next to the
+// backend's raw conv2d forward GFLOP/s measured in the same run.
+// `npm run bench -- train-throughput [seconds per measurement]`
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendName, initBackend } from '../engine/backend';
+import { Dataset } from '../engine/data';
+import { Network } from '../engine/model/network';
+import { disposeWeights, initialWeights } from '../engine/model/weights';
+import { train } from '../engine/train/loop';
+import { Rng } from '../engine/util/rng';
+import { ZooDataset, ZooName, zooTeacher } from '../engine/zoo';
+import { writeResults } from './_results';
+import { convForwardGflops } from './conv-rate';
+
+interface Model {
+  label: string;
+  teacher: ZooName;
+  dataset: ZooDataset;
+}
+
+const MODELS: Model[] = [
+  { label: 'resnet-mini 28x28x1', teacher: 'resnet-mini', dataset: 'mnist' },
+  { label: 'vgg-mini 28x28x1', teacher: 'vgg-mini', dataset: 'mnist' },
+  { label: 'resnet-mini 32x32x3 (ResNet-style)', teacher: 'resnet-mini', dataset: 'cifar10' },
+];
+
+interface Job {
+  backend: BackendName;
+  model: Model;
+  batch: number;
+  seconds: number;
+}
+
+interface Measured {
+  imagesPerSecond: number;
+  macsPerImage: number;
+}
+
+function syntheticData(spec: ReturnType<typeof zooTeacher>, count: number, rng: Rng): Dataset {
+  const { channels, height, width } = spec.input;
+  const split = (n: number) => ({
+    images: Float32Array.from({ length: n * channels * height * width }, () => rng.normal()),
+    labels: Int32Array.from({ length: n }, () => rng.int(0, spec.classes - 1)),
+    count: n,
+  });
+  return {
+    name: 'synthetic', input: spec.input, classes: spec.classes, train: split(count), validation: split(1),
+    normalisation: { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) },
+    augment: false, source: 'random', splitRule: 'random',
+  };
+}
+
+async function epochRate(net: Network, data: Dataset, batch: number, rng: Rng): Promise<number> {
+  const outcome = await train(net, data, { epochs: 1, batchSize: batch, learningRate: 1e-3, weightDecay: 5e-4, objective: { kind: 'cross-entropy' }, rng });
+  if (outcome.best) disposeWeights(outcome.best);
+  return outcome.epochs[0].imagesPerSecond;
+}
+
+/** Cross-entropy training with Adam through engine/train's loop, on random data. */
+async function measure(job: Job): Promise<Measured> {
+  await initBackend(job.backend);
+  const spec = zooTeacher(job.model.teacher, job.model.dataset);
+  const rng = new Rng(1);
+  const weights = initialWeights(spec, rng);
+  const net = new Network(spec, weights);
+  disposeWeights(weights);
+  // One batch first: kernel setup, and an estimate of how many batches fill the time.
+  const warm = await epochRate(net, syntheticData(spec, job.batch, rng), job.batch, rng);
+  const batches = Math.max(2, Math.round((job.seconds * warm) / job.batch));
+  const imagesPerSecond = await epochRate(net, syntheticData(spec, batches * job.batch, rng), job.batch, rng);
+  const macsPerImage = net.macs;
+  net.dispose();
+  return { imagesPerSecond, macsPerImage };
+}
+
+function inWorker(job: Job): Promise<Measured> {
+  const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: job });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: Measured) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
+
+interface Row {
+  backend: string;
+  model: string;
+  batch: number;
+  forwardMFlopsPerImage: number;
+  workers: number;
+  imagesPerSecond: number;
+  effectiveGflops: number;
+  /** Training GFLOP/s over the backend's conv2d forward GFLOP/s (per worker). */
+  ofConvForward: number;
+  /** N workers' total over one worker's. */
+  speedup?: number;
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.argv[2] ?? 8);
+  const cores = availableParallelism();
+  const rows: Row[] = [];
+  const convRates: Record<string, number> = {};
+  for (const backend of ['tensorflow', 'wasm', 'cpu'] as BackendName[]) {
+    try {
+      await initBackend(backend);
+    } catch (err) {
+      process.stderr.write(`${backend}: not available (${(err as Error).message.split('\n')[0]})\n`);
+      continue;
+    }
+    // The pure-JS backend is two orders of magnitude slower: a few images show its rate.
+    const slow = backend === 'cpu';
+    const batch = slow ? 8 : 64;
+    const conv = await convForwardGflops(backend);
+    convRates[backend] = conv;
+    for (const model of MODELS) {
+      const job: Job = { backend, model, batch, seconds: slow ? 1 : seconds };
+      const single = await inWorker(job);
+      const counts = slow || cores < 2 ? [1] : [1, cores];
+      for (const workers of counts) {
+        const measured = workers === 1 ? [single] : await Promise.all(Array.from({ length: workers }, () => inWorker(job)));
+        const imagesPerSecond = measured.reduce((s, m) => s + m.imagesPerSecond, 0);
+        const effectiveGflops = (imagesPerSecond * 3 * 2 * single.macsPerImage) / 1e9;
+        rows.push({
+          backend, model: model.label, batch, workers,
+          forwardMFlopsPerImage: (2 * single.macsPerImage) / 1e6,
+          imagesPerSecond, effectiveGflops,
+          ofConvForward: effectiveGflops / workers / conv,
+          ...(workers > 1 ? { speedup: imagesPerSecond / single.imagesPerSecond } : {}),
+        });
+        printRow(rows[rows.length - 1]);
+      }
+    }
+  }
+  const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, convForwardGflops: convRates, tfjs: tf.version_core, rows });
+  process.stdout.write(`conv2d forward GFLOP/s: ${JSON.stringify(convRates)}\nwrote ${path}\n`);
+}
+
+function printRow(r: Row): void {
+  const cells = [
+    r.backend.padEnd(6), r.model.padEnd(36), `b${r.batch}`.padEnd(4), `${r.workers}w`, `${r.forwardMFlopsPerImage.toFixed(1)} MFLOP/img`.padStart(16),
+    `${r.imagesPerSecond.toFixed(1)} img/s`.padStart(13), `${r.effectiveGflops.toFixed(2)} GF/s`.padStart(11),
+    `${(100 * r.ofConvForward).toFixed(0)}% of conv fwd/worker`.padStart(24), r.speedup ? `x${r.speedup.toFixed(2)}` : '',
+  ];
+  process.stdout.write(cells.join('  ') + '\n');
+}
+
+if (!isMainThread) {
+  void measure(workerData as Job).then((m) => parentPort!.postMessage(m));
+} else if (require.main === module || process.argv[1] === __filename) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
