@@ -1,20 +1,16 @@
-// `esnac export SPEC --to pytorch -o FILE.py [--weights DIR]`: the architecture as a PyTorch
-// module, and with trained weights a .safetensors file beside it that the module's build() loads.
+// `esnac export SPEC --to pytorch|onnx -o FILE [--weights DIR]`: the architecture as a PyTorch
+// module (with trained weights, a .safetensors file beside it that the module's build() loads) or
+// as an ONNX graph (opset 13; without trained weights its weights are random, from --seed).
 import { Command } from 'commander';
-import { existsSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { initBackend } from '../backend';
-import { exportPytorch } from '../interop/pytorch-export';
-import { loadModel } from '../model/io';
-import { disposeWeights } from '../model/weights';
-import { loadSpecFile } from '../spec/validate';
-import { UserError } from '../util/errors';
-import { choiceArg } from './args';
+import { exportSpecFile, ExportFormat } from '../interop/files';
+import { choiceArg, integerArg } from './args';
 
 interface ExportOptions {
-  to: 'pytorch';
+  to: ExportFormat;
   output: string;
   weights?: string;
+  seed: number;
   force?: boolean;
 }
 
@@ -23,35 +19,23 @@ export function register(program: Command): void {
     .command('export')
     .description('write an architecture (and its trained weights) for another framework')
     .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
-    .requiredOption('--to <format>', 'pytorch', choiceArg(['pytorch'] as const))
-    .requiredOption('-o, --output <file>', 'the .py file to write')
-    .option('--weights <dir>', 'trained weights (a folder with model.json + weights.bin): written as a .safetensors file beside the .py')
+    .requiredOption('--to <format>', 'pytorch or onnx', choiceArg(['pytorch', 'onnx'] as const))
+    .requiredOption('-o, --output <file>', 'the .py or .onnx file to write')
+    .option('--weights <dir>', 'trained weights (a folder with model.json + weights.bin); for pytorch, written as a .safetensors file beside the .py')
+    .option('--seed <n>', 'onnx without --weights: seed of the random initialisation', integerArg(0), 0)
     .option('-f, --force', 'overwrite existing files')
-    .action((file: string, options: ExportOptions) => runExport(file, options));
+    .action((spec: string, options: ExportOptions) => runExport(spec, options));
 }
 
-function refuseExisting(path: string, force: boolean | undefined): void {
-  if (!force && existsSync(path)) throw new UserError(`${path} exists; choose another name or pass --force to overwrite it`);
-}
-
-async function runExport(file: string, options: ExportOptions): Promise<void> {
-  if (!options.output.endsWith('.py')) throw new UserError(`${options.output}: the PyTorch module must be a .py file`);
-  const spec = await loadSpecFile(file);
+async function runExport(spec: string, options: ExportOptions): Promise<void> {
   await initBackend('cpu');
-  const trained = options.weights !== undefined ? loadModel(options.weights) : undefined;
-  try {
-    if (trained && JSON.stringify(trained.spec.layers) !== JSON.stringify(spec.layers)) {
-      throw new UserError(`${options.weights} holds weights of '${trained.spec.name}', whose layers differ from ${file}`);
-    }
-    const weightsFile = `${basename(options.output, '.py')}.safetensors`;
-    const result = exportPytorch(spec, trained?.weights, weightsFile);
-    const weightsPath = join(dirname(options.output), weightsFile);
-    refuseExisting(options.output, options.force);
-    if (result.weights) refuseExisting(weightsPath, options.force);
-    writeFileSync(options.output, result.source);
-    if (result.weights) writeFileSync(weightsPath, result.weights);
-    process.stdout.write(`${options.output}${result.weights ? ` and ${weightsPath}` : ''}: ${spec.name} as a PyTorch module (build() returns it${result.weights ? ' with the trained weights' : ''})\n`);
-  } finally {
-    if (trained) disposeWeights(trained.weights);
+  const result = await exportSpecFile({ spec, ...options });
+  const files = result.files.join(' and ');
+  const name = result.spec.name;
+  if (options.to === 'pytorch') {
+    process.stdout.write(`${files}: ${name} as a PyTorch module (build() returns it${result.weights === 'trained' ? ' with the trained weights' : ", initialised by PyTorch"})\n`);
+  } else {
+    process.stdout.write(`${files}: ${name} as an ONNX model (opset 13)\n`);
+    if (result.weights === 'random') process.stderr.write(`esnac: no --weights given: the weights are a random initialisation (seed ${options.seed}), not trained ones\n`);
   }
 }

@@ -12,12 +12,13 @@ import { register as registerServe } from './serve';
 import { register as registerTrain } from './train';
 import { register as registerCompress } from './compress';
 import { register as registerExport } from './export';
+import { register as registerImport } from './import';
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
   .showHelpAfterError();
 
-const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain, registerCompress, registerServe, registerExport];
+const commands: Array<(program: Command) => void> = [registerValidate, registerStats, registerDiff, registerZoo, registerSample, registerEncode, registerTrain, registerCompress, registerServe, registerImport, registerExport];
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,149 @@
+// Files in and out of other frameworks, for `esnac import` / `esnac export` and the extension's
+// commands: an .onnx file as a spec file and a weights folder, a spec (and trained weights) as a
+// PyTorch module or an .onnx file. Nothing is overwritten without `force`, and every target is
+// checked before the first file is written. The caller picks the tfjs backend.
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { version } from '../../package.json';
+import { encodeModel, loadModel, MODEL_FILE, writeModel } from '../model/io';
+import { checkWeights } from '../model/network';
+import { disposeWeights, initialWeights, WeightMap, weightSpecs } from '../model/weights';
+import { inferShapes } from '../spec/shapes';
+import { ArchitectureSpec } from '../spec/types';
+import { loadSpecFile } from '../spec/validate';
+import { formatForPath, specToText } from '../spec/write';
+import { UserError } from '../util/errors';
+import { Rng } from '../util/rng';
+import { encodeOnnx, readOnnxFile } from './onnx-codec';
+import { exportOnnx } from './onnx-export';
+import { importOnnx } from './onnx-import';
+import { exportPytorch } from './pytorch-export';
+
+export interface ImportRequest {
+  /** The .onnx file. */
+  model: string;
+  /** The spec file to write: .json for JSON, .yaml / .yml for YAML. */
+  spec: string;
+  /** A weights folder (model.json + weights.bin) to write too. */
+  weights?: string;
+  /** The architecture's name; the model file's name without .onnx by default. */
+  name?: string;
+  force?: boolean;
+}
+
+export interface ImportResult {
+  spec: ArchitectureSpec;
+  params: number;
+}
+
+export type ExportFormat = 'pytorch' | 'onnx';
+
+export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { pytorch: '.py', onnx: '.onnx' };
+
+export interface ExportRequest {
+  spec: string;
+  to: ExportFormat;
+  /** The .py or .onnx file; a PyTorch module's weights go beside it as <name>.safetensors. */
+  output: string;
+  /** Trained weights: a folder written by `esnac train` or a search. */
+  weights?: string;
+  /** Without weights, an ONNX graph gets PyTorch-style random weights drawn with this seed. */
+  seed?: number;
+  force?: boolean;
+}
+
+export interface ExportResult {
+  spec: ArchitectureSpec;
+  files: string[];
+  /** Where the written weights come from: `none` for a PyTorch module without weights (PyTorch initialises it). */
+  weights: 'trained' | 'random' | 'none';
+}
+
+/** Writes the spec (and weights folder) of an .onnx file; refuses what the spec format cannot express. */
+export async function importOnnxFile(request: ImportRequest): Promise<ImportResult> {
+  const { model: modelPath, spec: specPath, weights: weightsDir, force = false } = request;
+  if (!/\.(json|ya?ml)$/i.test(specPath)) throw new UserError(`${specPath}: name the spec file .json, .yaml or .yml so its format is clear`);
+  refuseExisting(specPath, force);
+  if (weightsDir !== undefined) refuseFullFolder(weightsDir, force);
+  const name = request.name ?? basename(modelPath).replace(/\.onnx$/i, '');
+  const imported = importOnnx(readOnnxFile(modelPath), name, modelPath);
+  try {
+    const spec = { ...imported.spec, description: `imported from ${basename(modelPath)}` };
+    if (weightsDir !== undefined) writeModel(weightsDir, await encodeModel(spec, imported.weights, { importedFrom: basename(modelPath) }), force);
+    writeCreatingFolder(specPath, specToText(spec, formatForPath(specPath)));
+    return { spec, params: inferShapes(spec).params };
+  } finally {
+    disposeWeights(imported.weights);
+  }
+}
+
+/** Writes the spec as a PyTorch module (.py, + .safetensors with weights) or an ONNX graph. */
+export async function exportSpecFile(request: ExportRequest): Promise<ExportResult> {
+  const { spec: specPath, to, output, force = false } = request;
+  const extension = EXPORT_EXTENSIONS[to];
+  if (!output.endsWith(extension)) throw new UserError(`${output}: the ${to === 'pytorch' ? 'PyTorch module' : 'ONNX model'} must be a ${extension} file`);
+  const spec = await loadSpecFile(specPath);
+  const trained = request.weights !== undefined ? trainedWeights(request.weights, spec, specPath) : undefined;
+  try {
+    if (to === 'pytorch') {
+      const weightsFile = `${basename(output, extension)}.safetensors`;
+      const weightsPath = join(dirname(output), weightsFile);
+      refuseExisting(output, force);
+      if (trained) refuseExisting(weightsPath, force);
+      const result = exportPytorch(spec, trained, weightsFile);
+      writeCreatingFolder(output, result.source);
+      if (result.weights) writeFileSync(weightsPath, result.weights);
+      return { spec, files: result.weights ? [output, weightsPath] : [output], weights: trained ? 'trained' : 'none' };
+    }
+    refuseExisting(output, force);
+    const weights = trained ?? initialWeights(spec, new Rng(request.seed ?? 0));
+    try {
+      writeCreatingFolder(output, encodeOnnx(exportOnnx(spec, weights, version)));
+    } finally {
+      if (!trained) disposeWeights(weights);
+    }
+    return { spec, files: [output], weights: trained ? 'trained' : 'random' };
+  } finally {
+    if (trained) disposeWeights(trained);
+  }
+}
+
+/**
+ * Weights folders that may belong to a spec file, best first: a run's candidate
+ * `candidates/c7.arch.yaml` has `c7.finetuned` and `c7.weights` beside it, `best.arch.yaml` has
+ * `best.weights`.
+ */
+export function weightsFoldersFor(specPath: string): string[] {
+  const stem = specPath.replace(/\.arch\.(json|ya?ml)$/i, '');
+  if (stem === specPath) return [];
+  return [`${stem}.finetuned`, `${stem}.weights`].filter((dir) => existsSync(join(dir, MODEL_FILE)));
+}
+
+function trainedWeights(dir: string, spec: ArchitectureSpec, specPath: string): WeightMap {
+  const { weights } = loadModel(dir);
+  try {
+    checkWeights(spec.name, weightSpecs(spec), weights);
+  } catch (err) {
+    disposeWeights(weights);
+    throw new UserError(`${dir} does not hold weights for ${specPath}: ${(err as Error).message}`);
+  }
+  return weights;
+}
+
+function refuseExisting(path: string, force: boolean): void {
+  if (!force && existsSync(path)) throw new UserError(`${path} exists; choose another name or pass --force to overwrite it`);
+}
+
+function refuseFullFolder(dir: string, force: boolean): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dir} is a file; the weights need a folder`);
+  if (!force && existsSync(dir) && readdirSync(dir).length > 0) throw new UserError(`${dir} exists and is not empty; choose another folder or pass --force to overwrite it`);
+}
+
+function writeCreatingFolder(path: string, data: string | Uint8Array): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, data);
+  } catch (err) {
+    throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
+  }
+}
