@@ -8,6 +8,8 @@ import { Journal } from './journal';
 import { SearchSettings } from './settings';
 
 export const RUN_FORMAT = 'esnac.run/v1';
+/** The teacher spec as the run saw it, at the top of the run directory. */
+export const TEACHER_SPEC = 'teacher.arch.yaml';
 
 export interface RunManifest {
   format: typeof RUN_FORMAT;

@@ -9,7 +9,7 @@ import { BackendName, initBackend } from '../backend';
 import { parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
-import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest } from '../run/run-directory';
+import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../spec/validate';
@@ -52,7 +52,6 @@ export interface CompressResult {
   cancelled: boolean;
 }
 
-const TEACHER_SPEC = 'teacher.arch.yaml';
 const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {

@@ -4,9 +4,10 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { EvaluationResult } from '../evaluation/types';
 import { DoneEvent, FinetuneEvent } from '../run/journal';
 import { rankCandidates, renderReport } from '../run/report';
-import { RunDirectory } from '../run/run-directory';
+import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../spec/types';
+import { specToText } from '../spec/write';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -68,7 +69,9 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
   }
   const events = run.journal.read();
   const [best] = rankCandidates(events);
-  copyOnce(run, best.event.spec, BEST_SPEC);
+  const bestSpec = await ctx.loadSpec(run.path(best.event.spec));
+  // best.arch.yaml sits beside teacher.arch.yaml, not in candidates/: its teacher path changes.
+  writeOnce(run, BEST_SPEC, specToText({ ...bestSpec, candidate: { ...bestSpec.candidate!, teacherPath: TEACHER_SPEC } }, 'yaml'));
   const weights = best.finetune?.status === 'ok' ? best.finetune.weights : best.event.weights;
   if (weights && existsSync(run.path(weights)) && !existsSync(run.path(BEST_WEIGHTS))) {
     cpSync(run.path(weights), run.path(BEST_WEIGHTS), { recursive: true, errorOnExist: true, force: false });
@@ -79,9 +82,8 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
   return done;
 }
 
-/** Copies a run file to a new name; a copy left by an interrupted attempt is kept if identical. */
-function copyOnce(run: RunDirectory, from: string, to: string): void {
-  const text = readFileSync(run.path(from), 'utf8');
-  if (existsSync(run.path(to)) && readFileSync(run.path(to), 'utf8') === text) return;
-  run.writeNew(to, text);
+/** Writes a run file; one left by an interrupted attempt is kept if identical. */
+function writeOnce(run: RunDirectory, file: string, text: string): void {
+  if (existsSync(run.path(file)) && readFileSync(run.path(file), 'utf8') === text) return;
+  run.writeNew(file, text);
 }

@@ -6,7 +6,7 @@ import { BiLstmEmbedding } from '../embedding/bilstm';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
 import { CandidateEvent, JournalEvent } from '../run/journal';
-import { RunDirectory } from '../run/run-directory';
+import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { derivedSeed } from '../run/settings';
 import { reward } from '../space/reward';
 import { SearchSpace } from '../space/space';
@@ -46,7 +46,7 @@ export interface SearchContext {
 }
 
 /** The teacher spec file, relative to a candidate file (for `esnac diff` and the diff view). */
-const TEACHER_FROM_CANDIDATE = '../teacher.arch.yaml';
+const TEACHER_FROM_CANDIDATE = `../${TEACHER_SPEC}`;
 
 export async function runSearchSteps(ctx: SearchContext): Promise<void> {
   const { run, hooks } = ctx;

@@ -52,6 +52,8 @@ test('compress trains the teacher, searches, fine-tunes and writes the best stud
   assert.deepEqual(checkSpec(best), []);
   assert.ok(inferShapes(best).params < teacher.params, 'the student is smaller than the teacher');
   assert.equal(result.best?.name, best.name);
+  const teacherOfBest = await loadSpecFile(join(runDir, best.candidate!.teacherPath!));
+  assert.equal(teacherOfBest.name, 'vgg-mini-mnist', 'best.arch.yaml names its teacher by a path that resolves');
   assert.ok(readdirSync(join(runDir, 'best.weights')).includes('model.json'));
   assert.match(readFileSync(join(runDir, 'report.md'), 'utf8'), new RegExp(best.name));
   assert.equal(statSync(TEACHER).mtimeMs, teacherBefore, 'the teacher file is untouched');
