@@ -28,7 +28,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
   const lines = [
     `# Compression of ${manifest.teacher.name} on ${manifest.dataset}`,
     '',
-    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.backend}.`,
+    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.versions.backendUsed ?? manifest.backend}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
     '',
     '| architecture | accuracy | fine-tuned | params | ratio | times smaller | f |',
