@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { SearchSettings } from '../run/settings';
 import { inferShapes } from '../spec/shapes';
 import { ArchitectureSpec } from '../spec/types';
+import { loadSpecFile } from '../spec/validate';
 import { specToText } from '../spec/write';
 import { exportDataset, InitialWeights } from './inputs';
 import { abortReason, tail } from './process';
@@ -171,7 +172,8 @@ export class ExternalEvaluator implements Evaluator {
     if (uses.has('data')) values.data = await this.datasetFiles();
     if (uses.has('init')) {
       values.init = join(workDir, 'init.weights');
-      await this.initial.write(request.spec, values.init);
+      // The spec as read back from its file, so tools comparing the weights' spec with the file agree.
+      await this.initial.write(await loadSpecFile(spec), values.init);
     }
     return values;
   }

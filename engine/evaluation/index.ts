@@ -4,7 +4,7 @@ import { UserError } from '../util/errors';
 import { CommandRunner, CommandTemplate } from './command';
 import { ExternalEvaluator, ExternalSetup, Runner } from './external';
 import { EVALUATOR_KINDS, EvaluatorSettings, evaluatorSettings } from './settings';
-import { SlurmRunner } from './slurm';
+import { loadJobTemplate, SlurmRunner } from './slurm';
 import { Evaluator } from './types';
 
 export type { ExternalSetup } from './external';
@@ -24,6 +24,7 @@ export function checkedEvaluatorSettings(recorded: Partial<EvaluatorSettings> | 
   if (!(settings.timeoutMinutes >= 0)) throw new UserError(`the evaluation timeout must be >= 0 minutes, got ${settings.timeoutMinutes}`);
   if (!(settings.pollSeconds > 0)) throw new UserError(`the Slurm poll interval must be > 0 seconds, got ${settings.pollSeconds}`);
   if (settings.kind !== 'local') new CommandTemplate(settings.command, settings.shell);
+  if (settings.kind === 'slurm') loadJobTemplate(settings);
   return settings;
 }
 

@@ -45,6 +45,20 @@ export function defaultJobTemplate(): string {
   return candidates.find((c) => existsSync(c)) ?? candidates[0];
 }
 
+/** The run's job template, read and checked; a UserError naming the file. */
+export function loadJobTemplate(settings: EvaluatorSettings): { path: string; template: string } {
+  const path = settings.jobTemplate || defaultJobTemplate();
+  let template: string;
+  try {
+    template = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`${path}: cannot read the Slurm job template (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!template.includes('{command}')) throw new UserError(`${path}: the job template must run {command}`);
+  placeholdersOf(template, path);
+  return { path, template };
+}
+
 type JobEnd = { kind: 'ended'; state: string; reason: string } | { kind: 'gone' } | { kind: 'timed-out' } | { kind: 'lost'; message: string };
 
 interface Watch {
@@ -138,14 +152,7 @@ export class SlurmRunner implements Runner {
 
   /** Checks the template and that Slurm's client commands answer, before the search starts. */
   static async start(settings: EvaluatorSettings): Promise<SlurmRunner> {
-    const path = settings.jobTemplate || defaultJobTemplate();
-    let template: string;
-    try {
-      template = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new UserError(`${path}: cannot read the Slurm job template (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    if (!template.includes('{command}')) throw new UserError(`${path}: the job template must run {command}`);
+    const { path, template } = loadJobTemplate(settings);
     const runner = new SlurmRunner(new CommandTemplate(settings.command, settings.shell), template, path, settings.pollSeconds);
     const check = await slurm('squeue', ['--noheader', '--jobs=0']);
     if (check.code === -1 || /ENOENT/.test(check.stderr)) {

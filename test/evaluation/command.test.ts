@@ -1,11 +1,11 @@
 // The command evaluator with a fake trainer: placeholders, failures and retries in the journal,
 // timeout, cancellation; and the template rules.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startExternalEvaluator } from '../../engine/evaluation';
+import { checkedEvaluatorSettings, startExternalEvaluator } from '../../engine/evaluation';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { compress } from '../../engine/search/compress';
@@ -97,11 +97,13 @@ test('a result.json without an accuracy in [0, 1] fails the candidate', async ()
 });
 
 test('a command past its timeout is killed, with its children, and fails', async () => {
-  const { ev, request, workDir } = await evaluatorFor({ command: fakeCommand('sleep'), timeoutMinutes: 0.02, retries: 0 });
+  // A shell sleeper starts in milliseconds, well inside the timeout even on a busy machine.
+  const command = 'sleep 600 & echo "[$$, $!]" > {out}/pids; wait';
+  const { ev, request, workDir } = await evaluatorFor({ command, shell: true, timeoutMinutes: 0.05, retries: 0 });
   try {
     const result = await ev.evaluate(request('cand-d'));
     assert.equal(result.status, 'failed');
-    assert.match(result.status === 'failed' ? result.reason : '', /^timed out after 0\.02 minutes/);
+    assert.match(result.status === 'failed' ? result.reason : '', /^timed out after 0\.05 minutes/);
     const pids = JSON.parse(readFileSync(join(workDir('cand-d'), 'pids'), 'utf8')) as number[];
     assert.deepEqual(pids.map(alive), [false, false]);
   } finally {
@@ -134,4 +136,10 @@ test('templates: shell-like splitting without expansion, unknown placeholders re
   await assert.rejects(evaluatorFor({ command: 'train {spec} {nope}' }), (err: unknown) => err instanceof UserError && /unknown placeholder \{nope\}/.test(err.message));
   await assert.rejects(evaluatorFor({ command: 'train {stderr}' }), /unknown placeholder \{stderr\}/);
   await assert.rejects(evaluatorFor({ command: '  ' }), /the evaluator command is empty/);
+  // A run is refused before its teacher trains when its Slurm job template cannot work.
+  const jobTemplate = join(mkdtempSync(join(tmpdir(), 'esnac-template-')), 'job.sbatch.template');
+  writeFileSync(jobTemplate, '#!/bin/sh\n#SBATCH --mem={memory}\n{command}\n');
+  assert.throws(() => checkedEvaluatorSettings({ kind: 'slurm', command: 'train {spec}', jobTemplate }), /job\.sbatch\.template: unknown placeholder \{memory\}/);
+  assert.throws(() => checkedEvaluatorSettings({ kind: 'slurm', command: 'train {spec}', jobTemplate: `${jobTemplate}.missing` }), /cannot read the Slurm job template \(ENOENT\)/);
+  assert.equal(checkedEvaluatorSettings({ kind: 'slurm', command: 'train {spec}' }).jobTemplate, '', 'the shipped template is found and valid');
 });
