@@ -6,6 +6,8 @@ import type { SearchSettings, StartSearchParams } from '../protocol';
 import { defaultRunDirectory } from '../engine/run/run-directory';
 import { EsnacSettings } from './settings';
 
+type Evaluator = SearchSettings['evaluator'];
+
 export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
 
 /** The embedded MNIST digits need no folder; the others read their files from `dir`. */
@@ -103,7 +105,33 @@ export function startSearchParams(request: {
     ...(answers.teacherWeights ? { teacherWeights: answers.teacherWeights } : {}),
     runDir: request.runDir,
     workspaceRoot: request.workspaceRoot,
-    settings: { ...answers.budget, ...(settings.workers > 0 ? { workers: settings.workers } : {}) },
+    settings: {
+      ...answers.budget,
+      ...(settings.workers > 0 ? { workers: settings.workers } : {}),
+      ...(settings.evaluator.kind === 'local' ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
+    },
     ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),
   };
+}
+
+/**
+ * The evaluator block as the run records it: a relative job template resolved against the
+ * workspace folder, since the engine's working directory is not the workspace's and a resumed
+ * run must find it again. Empty stays empty: the engine's shipped template.
+ */
+function runEvaluator(evaluator: Evaluator, workspaceRoot: string): Evaluator {
+  const { jobTemplate } = evaluator;
+  return { ...evaluator, jobTemplate: jobTemplate === '' || isAbsolute(jobTemplate) ? jobTemplate : join(workspaceRoot, jobTemplate) };
+}
+
+/** A few words on who trains the candidates, for the questions' title; undefined for the built-in workers. */
+export function evaluatorNote(evaluator: Evaluator): string | undefined {
+  switch (evaluator.kind) {
+    case 'local':
+      return undefined;
+    case 'command':
+      return 'candidates trained by esnac.evaluator.command';
+    case 'slurm':
+      return 'candidates trained as Slurm jobs';
+  }
 }

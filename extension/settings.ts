@@ -1,6 +1,8 @@
-// The esnac.* settings as typed values, and what they mean for the engine process and the runs
-// folder. Pure: the caller passes a getter over vscode's configuration, so tests need no VS Code.
+// The esnac.* settings as typed values, and what they mean for the engine process, the runs
+// folder and the runs' evaluator. Pure: the caller passes a getter over vscode's configuration,
+// so tests need no VS Code.
 import { isAbsolute, join } from 'node:path';
+import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind } from '../engine/evaluation/settings';
 import type { BackendChoice, SearchSettings } from '../protocol';
 
 export interface EsnacSettings {
@@ -15,6 +17,8 @@ export interface EsnacSettings {
   datasets: { fashionMnist: string; cifar10: string; cifar100: string };
   /** Where runs go: absolute, or relative to the workspace folder. */
   runsFolder: string;
+  /** Who trains the candidates; `jobTemplate` as set (relative to the workspace folder, or absolute). */
+  evaluator: SearchSettings['evaluator'];
 }
 
 /** The defaults package.json declares (a test keeps the two equal). */
@@ -26,6 +30,7 @@ export const DEFAULT_SETTINGS: EsnacSettings = {
   search: { steps: 20, kernels: 8, epochs: 10, method: 'bo' },
   datasets: { fashionMnist: '', cifar10: '', cifar100: '' },
   runsFolder: 'esnac-runs',
+  evaluator: DEFAULT_EVALUATOR,
 };
 
 /** The setting keys under `esnac.`, as package.json names them. */
@@ -42,6 +47,13 @@ export const SETTING_KEYS = {
   cifar10: 'datasets.cifar10',
   cifar100: 'datasets.cifar100',
   runsFolder: 'runs.folder',
+  evaluatorKind: 'evaluator.kind',
+  evaluatorCommand: 'evaluator.command',
+  evaluatorShell: 'evaluator.shell',
+  jobTemplate: 'evaluator.jobTemplate',
+  timeoutMinutes: 'evaluator.timeoutMinutes',
+  retries: 'evaluator.retries',
+  pollSeconds: 'evaluator.pollSeconds',
 } as const;
 
 /** Settings that take effect only when the engine process starts again. */
@@ -63,8 +75,14 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
     const value = get(key);
     return typeof value === 'number' && Number.isInteger(value) && value >= min ? value : fallback;
   };
+  const amount = (key: string, fallback: number, min: number) => {
+    const value = get(key);
+    return typeof value === 'number' && Number.isFinite(value) && value >= min ? value : fallback;
+  };
   const backend = get(SETTING_KEYS.backend);
   const method = get(SETTING_KEYS.method);
+  const kind = get(SETTING_KEYS.evaluatorKind);
+  const shell = get(SETTING_KEYS.evaluatorShell);
   return {
     backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : d.backend,
     workers: count(SETTING_KEYS.workers, d.workers, 0),
@@ -82,6 +100,16 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
       cifar100: text(SETTING_KEYS.cifar100, ''),
     },
     runsFolder: text(SETTING_KEYS.runsFolder, '') || d.runsFolder,
+    evaluator: {
+      kind: EVALUATOR_KINDS.includes(kind as EvaluatorKind) ? (kind as EvaluatorKind) : d.evaluator.kind,
+      command: text(SETTING_KEYS.evaluatorCommand, d.evaluator.command),
+      shell: typeof shell === 'boolean' ? shell : d.evaluator.shell,
+      jobTemplate: text(SETTING_KEYS.jobTemplate, d.evaluator.jobTemplate),
+      timeoutMinutes: amount(SETTING_KEYS.timeoutMinutes, d.evaluator.timeoutMinutes, 0),
+      retries: count(SETTING_KEYS.retries, d.evaluator.retries, 0),
+      // The CLI's --poll-seconds floor: a shorter interval would only load the scheduler.
+      pollSeconds: amount(SETTING_KEYS.pollSeconds, d.evaluator.pollSeconds, 0.1),
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import {
   configuredFolder,
   DatasetChoice,
   DatasetKind,
+  evaluatorNote,
   NOTHING_REMEMBERED,
   newRunDirectory,
   parseCount,
@@ -41,7 +42,8 @@ export async function compressArchitecture(arg: unknown, state: vscode.Memento, 
   const teacherName = specIdentity(document.getText()).name ?? specBaseName(spec.fsPath);
   const settings = settingsFor(spec);
   const remembered = state.get<RememberedAnswers>(REMEMBERED_KEY) ?? NOTHING_REMEMBERED;
-  const answers = await ask(`Compress ${teacherName}`, spec.fsPath, settings, remembered);
+  const note = evaluatorNote(settings.evaluator);
+  const answers = await ask(`Compress ${teacherName}${note ? ` (${note})` : ''}`, spec.fsPath, settings, remembered);
   if (!answers) return;
   await state.update(REMEMBERED_KEY, remember(remembered, spec.fsPath, answers));
 

@@ -7,6 +7,7 @@ import { defaultRunDirectory } from '../../engine/run/run-directory';
 import {
   CompressAnswers,
   datasetArgument,
+  evaluatorNote,
   NOTHING_REMEMBERED,
   newRunDirectory,
   parseCount,
@@ -16,7 +17,7 @@ import {
   startSearchParams,
   teacherPathOf,
 } from '../../extension/search-params';
-import { DEFAULT_SETTINGS } from '../../extension/settings';
+import { DEFAULT_SETTINGS, readSettings } from '../../extension/settings';
 
 const budget: CompressAnswers['budget'] = { steps: 3, kernels: 2, epochs: 1, method: 'random' };
 
@@ -37,6 +38,44 @@ test('start params: the answers, the run directory, and only the settings that d
   assert.equal(full.teacherWeights, '/w/teacher.weights');
   assert.equal(full.backend, 'wasm');
   assert.deepEqual(full.settings, { ...budget, workers: 2 });
+});
+
+test('start params: the local evaluator is left to the engine; command and slurm are sent whole', () => {
+  const start = (values: Record<string, unknown>) =>
+    startSearchParams({
+      teacher: '/ws/t.arch.yaml',
+      answers: { dataset: { kind: 'mnist' }, budget },
+      settings: readSettings((key) => values[key]),
+      runDir: '/ws/esnac-runs/t-1',
+      workspaceRoot: '/ws',
+    }).settings;
+  assert.equal(start({ 'evaluator.kind': 'local', 'evaluator.command': 'python3 /t.py', 'evaluator.retries': 3 })?.evaluator, undefined);
+
+  const command = { 'evaluator.kind': 'command', 'evaluator.command': 'python3 /t.py --spec {spec} --out {out}', 'evaluator.timeoutMinutes': 30 };
+  assert.deepEqual(start(command)?.evaluator, { ...DEFAULT_SETTINGS.evaluator, kind: 'command', command: 'python3 /t.py --spec {spec} --out {out}', timeoutMinutes: 30 });
+
+  const slurm = { 'evaluator.kind': 'slurm', 'evaluator.command': 'python3 /t.py', 'evaluator.retries': 2, 'evaluator.pollSeconds': 30 };
+  assert.deepEqual(start(slurm)?.evaluator, { ...DEFAULT_SETTINGS.evaluator, kind: 'slurm', command: 'python3 /t.py', retries: 2, pollSeconds: 30 });
+});
+
+test('start params: a relative job template is resolved against the workspace folder; absolute and empty stay', () => {
+  const jobTemplate = (path: string) =>
+    startSearchParams({
+      teacher: '/ws/t.arch.yaml',
+      answers: { dataset: { kind: 'mnist' }, budget },
+      settings: { ...DEFAULT_SETTINGS, evaluator: { ...DEFAULT_SETTINGS.evaluator, kind: 'slurm', command: 'train {spec}', jobTemplate: path } },
+      runDir: '/ws/esnac-runs/t-1',
+      workspaceRoot: '/ws',
+    }).settings?.evaluator?.jobTemplate;
+  assert.equal(jobTemplate('cluster/job.sbatch.template'), join('/ws', 'cluster', 'job.sbatch.template'));
+  assert.equal(jobTemplate('/shared/job.sbatch.template'), '/shared/job.sbatch.template');
+  assert.equal(jobTemplate(''), '');
+});
+
+test('the evaluator note in the questions\' title: none for the built-in workers', () => {
+  assert.equal(evaluatorNote(DEFAULT_SETTINGS.evaluator), undefined);
+  assert.match(evaluatorNote({ ...DEFAULT_SETTINGS.evaluator, kind: 'command' })!, /command/);
+  assert.match(evaluatorNote({ ...DEFAULT_SETTINGS.evaluator, kind: 'slurm' })!, /Slurm/);
 });
 
 test('remembered answers: dataset kind, folders per kind, weights per teacher (null: train first), budget', () => {

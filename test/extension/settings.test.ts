@@ -4,10 +4,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_EVALUATOR } from '../../engine/evaluation/settings';
+import { PLACEHOLDERS } from '../../engine/evaluation/template';
 import { DEFAULT_SETTINGS, ENGINE_SETTINGS, engineEnvironment, readSettings, runsFolderPath, SETTING_KEYS } from '../../extension/settings';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { default?: unknown; scope?: string }> } };
+  capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+  contributes: { configuration: { properties: Record<string, { default?: unknown; scope?: string; markdownDescription?: string; enum?: string[]; enumDescriptions?: string[] }> } };
 };
 const declared = manifest.contributes.configuration.properties;
 
@@ -47,6 +50,56 @@ test('values set are read, trimmed; values of the wrong type fall back to the de
   assert.equal(settings.runsFolder, 'esnac-runs');
   assert.equal(settingsFrom({ 'engine.backend': 'gpu', 'engine.extraEnv': ['A=1'] }).backend, 'auto');
   assert.deepEqual(settingsFrom({ 'engine.extraEnv': ['A=1'] }).extraEnv, {});
+});
+
+test('the evaluator: the engine default unless set; each field read, a wrong type or value falls back', () => {
+  assert.deepEqual(DEFAULT_SETTINGS.evaluator, DEFAULT_EVALUATOR);
+  const set = {
+    'evaluator.kind': 'slurm',
+    'evaluator.command': ' python3 /t/train.py --spec {spec} --out {out} ',
+    'evaluator.shell': true,
+    'evaluator.jobTemplate': 'cluster/job.sbatch.template',
+    'evaluator.timeoutMinutes': 90.5,
+    'evaluator.retries': 0,
+    'evaluator.pollSeconds': 0.5,
+  };
+  assert.deepEqual(settingsFrom(set).evaluator, {
+    kind: 'slurm',
+    command: 'python3 /t/train.py --spec {spec} --out {out}',
+    shell: true,
+    jobTemplate: 'cluster/job.sbatch.template',
+    timeoutMinutes: 90.5,
+    retries: 0,
+    pollSeconds: 0.5,
+  });
+  const wrong = {
+    'evaluator.kind': 'kubernetes',
+    'evaluator.command': ['python3', 'train.py'],
+    'evaluator.shell': 'true',
+    'evaluator.jobTemplate': 7,
+    'evaluator.timeoutMinutes': -1,
+    'evaluator.retries': 1.5,
+    'evaluator.pollSeconds': 0,
+  };
+  assert.deepEqual(settingsFrom(wrong).evaluator, DEFAULT_EVALUATOR);
+  assert.equal(settingsFrom({ 'evaluator.timeoutMinutes': Number.POSITIVE_INFINITY }).evaluator.timeoutMinutes, 0);
+  assert.equal(settingsFrom({ 'evaluator.retries': -1 }).evaluator.retries, 1);
+});
+
+test('evaluator settings: per machine, the ones naming programs restricted in untrusted workspaces, placeholders the engine knows', () => {
+  const evaluatorKeys = Object.values(SETTING_KEYS).filter((k) => k.startsWith('evaluator.'));
+  assert.equal(evaluatorKeys.length, Object.keys(DEFAULT_EVALUATOR).length);
+  for (const key of evaluatorKeys) assert.equal(declared[`esnac.${key}`].scope, 'machine-overridable', key);
+  const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+  for (const key of ['command', 'shell', 'jobTemplate']) assert.ok(restricted.includes(`esnac.evaluator.${key}`), key);
+  const kind = declared['esnac.evaluator.kind'];
+  assert.deepEqual(kind.enum, ['local', 'command', 'slurm']);
+  assert.equal(kind.enumDescriptions?.length, kind.enum?.length);
+  for (const key of ['command', 'jobTemplate']) {
+    const named = [...declared[`esnac.evaluator.${key}`].markdownDescription!.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]);
+    assert.ok(named.length > 0, key);
+    for (const name of named) assert.ok(name in PLACEHOLDERS, `${key}: {${name}}`);
+  }
 });
 
 test('the engine environment: extra variables, and ESNAC_BACKEND unless the backend is auto', () => {
