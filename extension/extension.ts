@@ -5,6 +5,7 @@ import { Commands, isSpecFileName } from '../protocol';
 import { Engine } from './client';
 import { compressArchitecture } from './commands/compress';
 import { diffWithTeacher, showGraphDiff } from './commands/diff';
+import { registerImportExportCommands } from './commands/import-export';
 import { ExtensionCommands } from './commands/ids';
 import { revealLayer } from './commands/reveal';
 import { openDashboard, resumeRun } from './commands/runs';
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidOpenTextDocument((document) => startFor(document, engine, log)),
     vscode.workspace.onDidChangeConfiguration((change) => offerRestart(change, engine, searches)),
   );
+  registerImportExportCommands(context, log);
   vscode.workspace.textDocuments.forEach((document) => startFor(document, engine, log));
 }
 
