@@ -86,11 +86,10 @@ export async function exportSpecFile(request: ExportRequest): Promise<ExportResu
   const trained = request.weights !== undefined ? trainedWeights(request.weights, spec, specPath) : undefined;
   try {
     if (to === 'pytorch') {
-      const weightsFile = `${basename(output, extension)}.safetensors`;
-      const weightsPath = join(dirname(output), weightsFile);
+      const weightsPath = safetensorsPath(output);
       refuseExisting(output, force);
       if (trained) refuseExisting(weightsPath, force);
-      const result = exportPytorch(spec, trained, weightsFile);
+      const result = exportPytorch(spec, trained, basename(weightsPath));
       writeCreatingFolder(output, result.source);
       if (result.weights) writeFileSync(weightsPath, result.weights);
       return { spec, files: result.weights ? [output, weightsPath] : [output], weights: trained ? 'trained' : 'none' };
@@ -106,6 +105,11 @@ export async function exportSpecFile(request: ExportRequest): Promise<ExportResu
   } finally {
     if (trained) disposeWeights(trained);
   }
+}
+
+/** Where a PyTorch module's weights go: beside it, `student.py` -> `student.safetensors`. */
+export function safetensorsPath(modulePath: string): string {
+  return join(dirname(modulePath), `${basename(modulePath, EXPORT_EXTENSIONS.pytorch)}.safetensors`);
 }
 
 /**

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { EXPORT_EXTENSIONS, ExportFormat, exportSpecFile, importOnnxFile, weightsFoldersFor } from '../../engine/interop/files';
+import { EXPORT_EXTENSIONS, ExportFormat, exportSpecFile, importOnnxFile, safetensorsPath, weightsFoldersFor } from '../../engine/interop/files';
 import { UserError } from '../../engine/util/errors';
 import { reportError } from '../log';
 import { specTarget, uriArgument } from './target';
@@ -95,8 +95,7 @@ async function exportStudent(arg: unknown, log: vscode.LogOutputChannel): Promis
     filters: { [`${format.label} (${extension})`]: [extension.slice(1)] },
   });
   if (!output) return;
-  const safetensors = output.fsPath.replace(/\.py$/, '.safetensors');
-  if (format.to === 'pytorch' && weights && !(await confirmReplace(safetensors))) return;
+  if (format.to === 'pytorch' && weights && !(await confirmReplace(safetensorsPath(output.fsPath)))) return;
   const result = await withProgress(`Exporting ${name} as ${format.label}`, () =>
     exportSpecFile({ spec: spec.fsPath, to: format.to, output: output.fsPath, ...(weights ? { weights } : {}), force: true }),
   );
