@@ -11,4 +11,8 @@ export const ExtensionCommands = {
   restartEngine: 'esnac.restartEngine',
   /** The status bar item's menu. */
   statusActions: 'esnac.statusActions',
+  /** Import an .onnx file (the argument, else picked) as a spec file and optionally a weights folder. */
+  importOnnx: 'esnac.importOnnx',
+  /** Export a spec (the argument, a Uri or path, else the active editor's) to PyTorch or ONNX. */
+  exportStudent: 'esnac.exportStudent',
 } as const;

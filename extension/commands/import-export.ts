@@ -10,14 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { EXPORT_EXTENSIONS, ExportFormat, exportSpecFile, importOnnxFile, safetensorsPath, weightsFoldersFor } from '../../engine/interop/files';
 import { UserError } from '../../engine/util/errors';
 import { reportError } from '../log';
+import { ExtensionCommands } from './ids';
 import { specTarget, uriArgument } from './target';
-
-export const ImportExportCommands = {
-  /** Import an .onnx file (the argument, else picked) as a spec file and optionally a weights folder. */
-  importOnnx: 'esnac.importOnnx',
-  /** Export a spec (the argument, a Uri or path, else the active editor's) to PyTorch or ONNX. */
-  exportStudent: 'esnac.exportStudent',
-} as const;
 
 export function registerImportExportCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
   const command = (id: string, what: string, run: (arg: unknown) => Promise<void>) =>
@@ -29,8 +23,8 @@ export function registerImportExportCommands(context: vscode.ExtensionContext, l
       }
     });
   context.subscriptions.push(
-    command(ImportExportCommands.importOnnx, 'import failed', (arg) => importOnnxModel(arg, log)),
-    command(ImportExportCommands.exportStudent, 'export failed', (arg) => exportStudent(arg, log)),
+    command(ExtensionCommands.importOnnx, 'import failed', (arg) => importOnnxModel(arg, log)),
+    command(ExtensionCommands.exportStudent, 'export failed', (arg) => exportStudent(arg, log)),
   );
 }
 

@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExtensionCommands } from '../../extension/commands/ids';
-import { ImportExportCommands } from '../../extension/commands/import-export';
 import { Commands, isSpecFileName } from '../../protocol';
 import { ViewTypes } from '../../protocol/webview';
 
@@ -21,7 +20,7 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 test('the declared commands are the ones the extension registers, and menus name only those', () => {
   const declared = manifest.contributes.commands.map((c) => c.command).sort();
-  const registered: string[] = [...Object.values(Commands), ...Object.values(ExtensionCommands), ...Object.values(ImportExportCommands)];
+  const registered: string[] = [...Object.values(Commands), ...Object.values(ExtensionCommands)];
   assert.deepEqual(declared, registered.sort());
   for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
     for (const item of items) assert.ok(declared.includes(item.command), `${menu}: ${item.command}`);
