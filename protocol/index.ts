@@ -207,7 +207,7 @@ export interface EngineInfoParams {
   nodeVersion: string;
   /** The TensorFlow.js backend searches will use; absent when none loaded (`error` says why). */
   backend?: {
-    name: 'tensorflow' | 'wasm' | 'cpu';
+    name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
     /** What runs the maths, e.g. 'wasm (SIMD, esnac training kernels)'. */
     detail: string;
     tfjsVersion: string;

@@ -9,8 +9,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../util/errors';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { loadWebGpu } from './webgpu';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
   name: BackendName;
@@ -25,6 +26,8 @@ export interface BackendInfo {
 interface Candidate {
   name: BackendName;
   gpu: boolean;
+  /** Tried only when the backend is asked for by name. */
+  onlyWhenForced?: boolean;
   load(): Promise<string>;
 }
 
@@ -32,8 +35,11 @@ interface Candidate {
 const RANKING: readonly Candidate[] = [
   { name: 'tensorflow', gpu: true, load: () => loadNativeTensorflow('@tensorflow/tfjs-node-gpu', 'CUDA') },
   { name: 'tensorflow', gpu: false, load: () => loadNativeTensorflow('@tensorflow/tfjs-node', 'CPU') },
+  { name: 'webgpu', gpu: true, load: () => loadWebGpu('hardware') },
   { name: 'wasm', gpu: false, load: loadWasm },
   { name: 'cpu', gpu: false, load: loadCpu },
+  // A software WebGPU adapter is correct but slower than wasm.
+  { name: 'webgpu', gpu: false, onlyWhenForced: true, load: () => loadWebGpu('any') },
 ];
 
 const BACKEND_NAMES: readonly BackendName[] = [...new Set(RANKING.map((c) => c.name))];
@@ -66,7 +72,7 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
   return current.info;
 }
 
-/** True when the backend runs on a GPU (tensorflow only when it came from tfjs-node-gpu). */
+/** True when the backend runs on a GPU (tensorflow from tfjs-node-gpu, webgpu on a hardware adapter). */
 export function isGpuBackend(name: BackendName): boolean {
   if (current?.info.name === name) return current.candidate.gpu;
   return RANKING.every((c) => c.name !== name || c.gpu);
@@ -81,7 +87,7 @@ function backendFromEnv(): BackendName | 'auto' {
 
 async function loadBest(): Promise<Loaded> {
   const skipped: BackendInfo['skipped'] = [];
-  const loaded = await loadFirst(RANKING, skipped);
+  const loaded = await loadFirst(RANKING.filter((c) => !c.onlyWhenForced), skipped);
   if (loaded !== undefined) return loaded;
   throw new Error(`no TensorFlow.js backend loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }

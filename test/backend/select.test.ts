@@ -37,9 +37,10 @@ test('auto picks wasm and says why native TensorFlow was skipped', { skip: skipU
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(info.tfjsVersion, tf.version_core);
   assert.match(info.detail, /^wasm \((SIMD|no SIMD), esnac training kernels\)$/);
-  assert.deepEqual(info.skipped.map((s) => s.name), ['tensorflow', 'tensorflow']);
+  assert.deepEqual(info.skipped.map((s) => s.name), ['tensorflow', 'tensorflow', 'webgpu']);
   assert.match(info.skipped[0].reason, /not installed.*@tensorflow\/tfjs-node-gpu/);
   assert.match(info.skipped[1].reason, /not installed.*@tensorflow\/tfjs-node\b/);
+  assert.match(info.skipped[2].reason, /^(not installed|no WebGPU adapter|software adapter)/);
   assert.equal(isGpuBackend(info.name), false);
 });
 
@@ -57,7 +58,7 @@ test('ESNAC_BACKEND=cpu forces cpu', async () => {
   const info = await initBackend();
   assert.equal(info.name, 'cpu');
   assert.equal(tf.getBackend(), 'cpu');
-  assert.deepEqual(info.skipped.map((s) => s.name), ['tensorflow', 'tensorflow', 'wasm']);
+  assert.deepEqual(info.skipped.map((s) => s.name), ['tensorflow', 'tensorflow', 'webgpu', 'wasm']);
   assert.ok(info.skipped.every((s) => s.reason.includes('forced to cpu')));
 });
 
@@ -72,7 +73,7 @@ test('an unknown ESNAC_BACKEND is a UserError listing the choices', async () => 
   process.env[BACKEND_ENV_VAR] = 'tpu';
   await assert.rejects(initBackend(), (err: unknown) => {
     assert.ok(err instanceof UserError);
-    assert.match(err.message, /ESNAC_BACKEND=tpu .*tensorflow, wasm, cpu/);
+    assert.match(err.message, /ESNAC_BACKEND=tpu .*tensorflow, webgpu, wasm, cpu/);
     return true;
   });
 });
