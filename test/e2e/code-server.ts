@@ -97,9 +97,21 @@ function groupStopper(child: ChildProcess): () => Promise<void> {
     if (child.exitCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
+  // Should this process end before stop() (a hung step, Ctrl-C), the detached group would live on.
+  const killNow = () => signalGroup(child.pid!, 'SIGKILL');
+  const killAndExit = (signal: NodeJS.Signals) => {
+    killNow();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.once('exit', killNow);
+  process.once('SIGINT', killAndExit);
+  process.once('SIGTERM', killAndExit);
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= (async () => {
+      process.off('exit', killNow);
+      process.off('SIGINT', killAndExit);
+      process.off('SIGTERM', killAndExit);
       signalGroup(child.pid!, 'SIGTERM');
       await Promise.race([exited, sleep(3000)]);
       // The group outlives its leader: extension hosts and engines may still be running.
