@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendName, initBackend } from '../engine/backend';
+import { BackendName, initBackend, isGpuBackend } from '../engine/backend';
 import { Dataset } from '../engine/data';
 import { Network } from '../engine/model/network';
 import { disposeWeights, initialWeights } from '../engine/model/weights';
@@ -108,35 +108,43 @@ async function main(): Promise<void> {
   const cores = availableParallelism();
   const rows: Row[] = [];
   const convRates: Record<string, number> = {};
-  for (const backend of ['tensorflow', 'wasm', 'cpu'] as BackendName[]) {
+  for (const backend of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as BackendName[]) {
+    let name: string = backend;
     try {
       await initBackend(backend);
+      // Asked for by name, webgpu also runs on a software adapter (llvmpipe): measured, and named so.
+      if (backend === 'webgpu' && !isGpuBackend(backend)) name = 'webgpu (software)';
     } catch (err) {
       process.stderr.write(`${backend}: not available (${(err as Error).message.split('\n')[0]})\n`);
       continue;
     }
     // The pure-JS backend is two orders of magnitude slower: a few images show its rate.
     const slow = backend === 'cpu';
-    const batch = slow ? 8 : 64;
-    const conv = await convForwardGflops(backend);
-    convRates[backend] = conv;
-    for (const model of MODELS) {
-      const job: Job = { backend, model, batch, seconds: slow ? 1 : seconds };
-      const single = await inWorker(job);
-      const counts = slow || cores < 2 ? [1] : [1, cores];
-      for (const workers of counts) {
-        const measured = workers === 1 ? [single] : await Promise.all(Array.from({ length: workers }, () => inWorker(job)));
-        const imagesPerSecond = measured.reduce((s, m) => s + m.imagesPerSecond, 0);
-        const effectiveGflops = (imagesPerSecond * 3 * 2 * single.macsPerImage) / 1e9;
-        rows.push({
-          backend, model: model.label, batch, workers,
-          forwardMFlopsPerImage: (2 * single.macsPerImage) / 1e6,
-          imagesPerSecond, effectiveGflops,
-          ofConvForward: effectiveGflops / workers / conv,
-          ...(workers > 1 ? { speedup: imagesPerSecond / single.imagesPerSecond } : {}),
-        });
-        printRow(rows[rows.length - 1]);
+    const batch = slow ? 4 : 64;
+    try {
+      const conv = await convForwardGflops(backend);
+      convRates[name] = conv;
+      for (const model of MODELS) {
+        const job: Job = { backend, model, batch, seconds: slow ? 1 : seconds };
+        const single = await inWorker(job);
+        const counts = slow || cores < 2 ? [1] : [1, cores];
+        for (const workers of counts) {
+          const measured = workers === 1 ? [single] : await Promise.all(Array.from({ length: workers }, () => inWorker(job)));
+          const imagesPerSecond = measured.reduce((s, m) => s + m.imagesPerSecond, 0);
+          const effectiveGflops = (imagesPerSecond * 3 * 2 * single.macsPerImage) / 1e9;
+          rows.push({
+            backend: name, model: model.label, batch, workers,
+            forwardMFlopsPerImage: (2 * single.macsPerImage) / 1e6,
+            imagesPerSecond, effectiveGflops,
+            ofConvForward: effectiveGflops / workers / conv,
+            ...(workers > 1 ? { speedup: imagesPerSecond / single.imagesPerSecond } : {}),
+          });
+          printRow(rows[rows.length - 1]);
+        }
       }
+    } catch (err) {
+      // e.g. webgpu in Node where a step reads a tensor synchronously (dataSync): no canvas to read through.
+      process.stderr.write(`${name}: failed (${(err as Error).message.split('\n')[0]})\n`);
     }
   }
   const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, convForwardGflops: convRates, tfjs: tf.version_core, rows });
