@@ -7,7 +7,7 @@ import { describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
 import { loadSpecFile } from '../spec/validate';
 import { TRAINING_DEFAULTS } from '../train/loop';
-import { fitFromScratch } from '../train/teacher';
+import { fitOnLabels } from '../train/teacher';
 import { UserError } from '../util/errors';
 
 interface TrainOptions {
@@ -86,7 +86,7 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
   };
   process.once('SIGINT', onInterrupt);
   try {
-    const result = await fitFromScratch(spec, data, {
+    const result = await fitOnLabels(spec, data, {
       epochs, batchSize, learningRate, weightDecay, seed, signal: controller.signal,
       onEpoch: (r) => log(`epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)}, validation accuracy ${(100 * r.accuracy).toFixed(2)}%, ${r.imagesPerSecond.toFixed(0)} img/s, ${r.seconds.toFixed(1)} s${r.best ? ' (best)' : ''}`),
     });

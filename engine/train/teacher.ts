@@ -1,9 +1,9 @@
-// Training a network from scratch on labels (a teacher, before a search): cross-entropy, Adam,
-// the best validation epoch's weights kept.
+// Training a network on labels with cross-entropy and Adam, keeping the best validation epoch:
+// a teacher from scratch before a search, or a searched candidate fine-tuned from its weights.
 import { Dataset } from '../data';
 import { encodeModel, EncodedModel } from '../model/io';
 import { Network } from '../model/network';
-import { disposeWeights, initialWeights } from '../model/weights';
+import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
 import { ArchitectureSpec } from '../spec/types';
 import { Rng } from '../util/rng';
 import { EpochReport, evaluateAccuracy, train, TrainOutcome } from './loop';
@@ -14,6 +14,8 @@ export interface FitOptions {
   learningRate: number;
   weightDecay: number;
   seed: number;
+  /** Weights to start from (the caller keeps them); absent: a fresh initialisation from the seed. */
+  initial?: WeightMap;
   /** Stops after the current batch; the best weights so far are kept. */
   signal?: AbortSignal;
   onEpoch?: (report: EpochReport) => void;
@@ -27,14 +29,18 @@ export interface FitResult {
   params: number;
 }
 
-export async function fitFromScratch(spec: ArchitectureSpec, data: Dataset, options: FitOptions): Promise<FitResult> {
+export async function fitOnLabels(spec: ArchitectureSpec, data: Dataset, options: FitOptions): Promise<FitResult> {
   const rng = new Rng(options.seed);
-  const initial = initialWeights(spec, rng);
   let net: Network;
-  try {
-    net = new Network(spec, initial);
-  } finally {
-    disposeWeights(initial);
+  if (options.initial) {
+    net = new Network(spec, options.initial);
+  } else {
+    const initial = initialWeights(spec, rng);
+    try {
+      net = new Network(spec, initial);
+    } finally {
+      disposeWeights(initial);
+    }
   }
   try {
     const outcome = await train(net, data, { ...options, objective: { kind: 'cross-entropy' }, rng });
