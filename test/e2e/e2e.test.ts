@@ -106,10 +106,10 @@ class Stage {
   }
 
   /** A subtest; resolves to whether it passed. */
-  private async step(name: string, body: () => Promise<void> | void, skip?: string): Promise<boolean> {
+  private async step(name: string, body: (t: TestContext) => Promise<void> | void, skip?: string): Promise<boolean> {
     let passed = false;
-    await this.t.test(name, { skip: skip ?? false }, async () => {
-      await body();
+    await this.t.test(name, { skip: skip ?? false }, async (t) => {
+      await body(t);
       passed = true;
     });
     return passed;
@@ -158,8 +158,12 @@ class Stage {
       assert.equal(exitCode, 0, `the in-host suite ended with ${String(exitCode)}`);
     }, skip);
     for (const result of this.hostResults()) {
-      await this.step(`in host: ${result.name}`, () => {
-        if (!result.ok) throw new Error(result.error);
+      await this.step(`in host: ${result.name}`, (t) => {
+        t.diagnostic(`${result.seconds.toFixed(1)} s in the extension host`);
+        if (result.ok) return;
+        const failure = new Error(result.error);
+        failure.stack = result.stack ?? failure.stack;
+        throw failure;
       });
     }
   }

@@ -13,7 +13,9 @@ export interface HostTestResult {
   name: string;
   ok: boolean;
   seconds: number;
+  /** The failure's message and, apart, its stack. */
   error?: string;
+  stack?: string;
 }
 
 /** Runs the tests in order; rejects (so the host exits non-zero) when any failed. */
@@ -22,14 +24,15 @@ export async function runHostTests(tests: HostTest[]): Promise<void> {
   for (const test of tests) {
     const started = Date.now();
     const error = await runOne(test);
-    const result: HostTestResult = { name: test.name, ok: error === undefined, seconds: (Date.now() - started) / 1000, ...(error ? { error } : {}) };
+    const seconds = (Date.now() - started) / 1000;
+    const result: HostTestResult = { name: test.name, ok: error === undefined, seconds, ...(error ? { error: error.message, stack: error.stack } : {}) };
     if (!result.ok) failed++;
     report(result);
   }
   if (failed > 0) throw new Error(`${failed} of ${tests.length} in-host tests failed`);
 }
 
-async function runOne(test: HostTest): Promise<string | undefined> {
+async function runOne(test: HostTest): Promise<Error | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${test.timeoutMs / 1000} s`)), test.timeoutMs);
@@ -38,7 +41,7 @@ async function runOne(test: HostTest): Promise<string | undefined> {
     await Promise.race([test.run(), timeout]);
     return undefined;
   } catch (err) {
-    return err instanceof Error ? (err.stack ?? err.message) : String(err);
+    return err instanceof Error ? err : new Error(String(err));
   } finally {
     clearTimeout(timer);
   }
@@ -46,7 +49,7 @@ async function runOne(test: HostTest): Promise<string | undefined> {
 
 function report(result: HostTestResult): void {
   const line = `${result.ok ? 'ok' : 'not ok'} - ${result.name} (${result.seconds.toFixed(1)} s)`;
-  console.log(result.error ? `${line}\n${result.error}` : line);
+  console.log(result.ok ? line : `${line}\n${result.stack ?? result.error}`);
   const file = process.env.ESNAC_E2E_RESULTS;
   if (file) appendFileSync(file, JSON.stringify(result) + '\n');
 }
