@@ -10,6 +10,7 @@ import { CandidateEvent } from '../run/journal';
 import { CompressOptions, CompressResult } from '../search/compress';
 import { SearchProgress } from '../search/search';
 import { UserError } from '../util/errors';
+import { startWorker, WorkerEntry } from '../util/worker';
 import { FromSearchWorker, SearchJob, ToSearchWorker } from './search-messages';
 
 export interface SearchListener {
@@ -20,19 +21,10 @@ export interface SearchListener {
 }
 
 /** The worker's entry: `search-worker.js` next to the bundle (dist/server.js, dist/cli.js), or the .ts from source. */
-export function searchWorkerEntry(): string {
-  return runningFromSource() ? join(__dirname, 'search-worker.ts') : join(__dirname, 'search-worker.js');
-}
+const SEARCH_WORKER: WorkerEntry = { source: join(__dirname, 'search-worker.ts'), bundle: join(__dirname, 'search-worker.js') };
 
-function runningFromSource(): boolean {
-  return __filename.endsWith('.ts');
-}
-
-/** As engine/train/pool does: Node 20 workers ignore an inherited `--import tsx`, so from source tsx's hook is loaded first. */
 function newWorker(options: WorkerOptions): Worker {
-  if (!runningFromSource()) return new Worker(searchWorkerEntry(), options);
-  const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(searchWorkerEntry())});`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return startWorker(SEARCH_WORKER, options);
 }
 
 export class SearchWorkers {

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { BackendInfo } from '../backend';
 import { EvaluationRequest, EvaluationResult, Evaluator } from '../evaluation/types';
 import { UserError } from '../util/errors';
+import { startWorker, WorkerEntry } from '../util/worker';
 import { FromWorker, ToWorker } from './protocol';
 import { EvaluatorSetup } from './setup';
 
@@ -33,13 +34,7 @@ interface Slot {
 }
 
 /** The worker's entry: `train-worker.js` next to the bundle (dist/cli.js...), or worker.ts from source. */
-export function workerEntry(): string {
-  return runningFromSource() ? join(__dirname, 'worker.ts') : join(__dirname, 'train-worker.js');
-}
-
-function runningFromSource(): boolean {
-  return __filename.endsWith('.ts');
-}
+const WORKER: WorkerEntry = { source: join(__dirname, 'worker.ts'), bundle: join(__dirname, 'train-worker.js') };
 
 export class WorkerPool implements Evaluator {
   private readonly slots: Slot[] = [];
@@ -171,11 +166,7 @@ export class WorkerPool implements Evaluator {
 }
 
 function spawn(setup: EvaluatorSetup): Worker {
-  if (!runningFromSource()) return new Worker(workerEntry(), { workerData: setup });
-  // Node 20 workers do not apply an inherited `--import tsx` to their entry file: register
-  // tsx's CommonJS hook first (the sources load as CommonJS, as under `node --import tsx`).
-  const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(workerEntry())});`;
-  return new Worker(bootstrap, { eval: true, workerData: setup });
+  return startWorker(WORKER, { workerData: setup });
 }
 
 function firstReady(worker: Worker): Promise<{ backend: BackendInfo; gpu: boolean }> {
