@@ -29,10 +29,10 @@ export function activate(context: vscode.ExtensionContext): void {
     revealLayer: (spec, layerId) => revealLayer(engine, spec, layerId),
     diffWithTeacher: (candidate) => diffWithTeacher(candidate),
   });
-  const command = (id: string, run: (arg: unknown) => unknown) =>
-    vscode.commands.registerCommand(id, async (arg: unknown) => {
+  const command = (id: string, run: (...args: unknown[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await run(arg);
+        return await run(...args);
       } catch (err) {
         await reportError(log, `${id} failed`, err);
       }
@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     engine,
     searches,
     new StatusItem(engine, searches),
-    command(Commands.compressArchitecture, (arg) => compressArchitecture(arg, context.workspaceState, searches, log)),
+    command(Commands.compressArchitecture, (arg, options) => compressArchitecture(arg, options, context.workspaceState, searches, log)),
     command(Commands.previewArchitecture, async (arg) => {
       const spec = specTarget(arg, 'Preview architecture');
       if (spec) await panels.previewArchitecture(spec);

@@ -115,6 +115,40 @@ export function startSearchParams(request: {
 }
 
 /**
+ * What a caller (a test, a task, another extension) may pass as the command's second argument
+ * to start a search without the questions: `{ dataset, teacherWeights?, settings? }`. The
+ * explorer passes the selected files (an array) there, which is not a request.
+ */
+export interface CompressRequest {
+  dataset: string;
+  teacherWeights?: string;
+  settings?: Partial<SearchSettings>;
+}
+
+export function compressRequest(value: unknown): CompressRequest | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { dataset, teacherWeights, settings } = value as Record<string, unknown>;
+  if (typeof dataset !== 'string') return undefined;
+  return {
+    dataset,
+    ...(typeof teacherWeights === 'string' ? { teacherWeights } : {}),
+    ...(typeof settings === 'object' && settings !== null && !Array.isArray(settings) ? { settings: settings as Partial<SearchSettings> } : {}),
+  };
+}
+
+/** The search params of a request: the configured budget and evaluator, with its settings laid over them. */
+export function requestedSearchParams(request: { teacher: string; given: CompressRequest; settings: EsnacSettings; runDir: string; workspaceRoot: string }): StartSearchParams & { runDir: string } {
+  const { given, ...rest } = request;
+  const base = startSearchParams({ ...rest, answers: { dataset: { kind: 'mnist' }, budget: request.settings.search } });
+  return {
+    ...base,
+    dataset: given.dataset,
+    ...(given.teacherWeights ? { teacherWeights: given.teacherWeights } : {}),
+    settings: { ...base.settings, ...given.settings },
+  };
+}
+
+/**
  * The evaluator block as the run records it: a relative job template resolved against the
  * workspace folder, since the engine's working directory is not the workspace's and a resumed
  * run must find it again. Empty stays empty: the engine's shipped template.

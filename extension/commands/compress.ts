@@ -6,6 +6,7 @@ import { DEFAULT_FASHION_MNIST_DIR } from '../../engine/data/names';
 import { settingsFor } from '../client';
 import {
   CompressAnswers,
+  compressRequest,
   configuredFolder,
   DatasetChoice,
   DatasetKind,
@@ -15,6 +16,7 @@ import {
   parseCount,
   remember,
   RememberedAnswers,
+  requestedSearchParams,
   specBaseName,
   specIdentity,
   startSearchParams,
@@ -28,7 +30,8 @@ const REMEMBERED_KEY = 'esnac.compress.answers';
 type FolderKind = Exclude<DatasetKind, 'mnist'>;
 type Budget = CompressAnswers['budget'];
 
-export async function compressArchitecture(arg: unknown, state: vscode.Memento, searches: Searches, log: vscode.LogOutputChannel): Promise<void> {
+/** `options`: a CompressRequest skips the questions (see compressRequest). */
+export async function compressArchitecture(arg: unknown, options: unknown, state: vscode.Memento, searches: Searches, log: vscode.LogOutputChannel): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     const choice = await vscode.window.showWarningMessage('esnac: compressing trains networks as this workspace\'s files and settings say: trust the workspace first.', 'Manage Workspace Trust');
     if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
@@ -41,14 +44,20 @@ export async function compressArchitecture(arg: unknown, state: vscode.Memento, 
   if (document.isDirty && !(await document.save())) return;
   const teacherName = specIdentity(document.getText()).name ?? specBaseName(spec.fsPath);
   const settings = settingsFor(spec);
+  const root = vscode.workspace.getWorkspaceFolder(spec)?.uri.fsPath ?? dirname(spec.fsPath);
+  const runDir = newRunDirectory(runsFolderPath(settings, root), teacherName, new Date());
+  const given = compressRequest(options);
+  if (given) {
+    const params = requestedSearchParams({ teacher: spec.fsPath, given, settings, runDir, workspaceRoot: root });
+    log.info(`starting a requested search into ${runDir}: ${JSON.stringify(params)}`);
+    void searches.start(params, teacherName);
+    return;
+  }
   const remembered = state.get<RememberedAnswers>(REMEMBERED_KEY) ?? NOTHING_REMEMBERED;
   const note = evaluatorNote(settings.evaluator);
   const answers = await ask(`Compress ${teacherName}${note ? ` (${note})` : ''}`, spec.fsPath, settings, remembered);
   if (!answers) return;
   await state.update(REMEMBERED_KEY, remember(remembered, spec.fsPath, answers));
-
-  const root = vscode.workspace.getWorkspaceFolder(spec)?.uri.fsPath ?? dirname(spec.fsPath);
-  const runDir = newRunDirectory(runsFolderPath(settings, root), teacherName, new Date());
   const params = startSearchParams({ teacher: spec.fsPath, answers, settings, runDir, workspaceRoot: root });
   log.info(`starting a search into ${runDir}: ${JSON.stringify(params)}`);
   void searches.start(params, teacherName);

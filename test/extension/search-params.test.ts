@@ -6,12 +6,14 @@ import { parseDatasetName } from '../../engine/data';
 import { defaultRunDirectory } from '../../engine/run/run-directory';
 import {
   CompressAnswers,
+  compressRequest,
   datasetArgument,
   evaluatorNote,
   NOTHING_REMEMBERED,
   newRunDirectory,
   parseCount,
   remember,
+  requestedSearchParams,
   specBaseName,
   specIdentity,
   startSearchParams,
@@ -112,4 +114,24 @@ test('a new run directory sits in the runs folder, named as the engine names its
   const dir = newRunDirectory('/ws/custom-runs', 'resnet-mini', now);
   assert.equal(dir, join('/ws/custom-runs', basename(defaultRunDirectory('/ws', 'resnet-mini', now))));
   assert.match(basename(dir), /^resnet-mini-20250304-050607$/);
+});
+
+test("a request passed to the command skips the questions; the explorer's selection is not a request", () => {
+  assert.equal(compressRequest(undefined), undefined);
+  assert.equal(compressRequest([{ fsPath: '/w/a.arch.yaml' }]), undefined, "the explorer passes the selected files");
+  assert.equal(compressRequest({ settings: { steps: 1 } }), undefined, 'no dataset, no request');
+  assert.deepEqual(compressRequest({ dataset: 'mnist', settings: { steps: 2 }, teacherWeights: 7 }), { dataset: 'mnist', settings: { steps: 2 } });
+
+  const settings = { ...DEFAULT_SETTINGS, workers: 2 };
+  const params = requestedSearchParams({
+    teacher: '/w/t.arch.yaml',
+    given: { dataset: 'cifar10:/data/c', teacherWeights: '/w/t.weights', settings: { steps: 2, kernels: 2, limitTrain: 256 } },
+    settings,
+    runDir: '/w/esnac-runs/t-1',
+    workspaceRoot: '/w',
+  });
+  assert.equal(params.dataset, 'cifar10:/data/c');
+  assert.equal(params.teacherWeights, '/w/t.weights');
+  assert.equal(params.runDir, '/w/esnac-runs/t-1');
+  assert.deepEqual(params.settings, { ...DEFAULT_SETTINGS.search, workers: 2, steps: 2, kernels: 2, limitTrain: 256 });
 });
