@@ -70,7 +70,7 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
   }
   try {
     const data = await datasetFor(dataset, settings);
-    const accuracy = evaluateAccuracy(net, data.validation, data);
+    const accuracy = await evaluateAccuracy(net, data.validation, data);
     cpSync(weightsDir, outDir, { recursive: true, errorOnExist: true, force: false });
     return { accuracy, params: net.params, trained: false, seconds: (performance.now() - started) / 1000 };
   } finally {

@@ -72,7 +72,7 @@ export async function train(net: Network, data: Dataset, config: TrainConfig): P
       let steps = 0;
       let images = 0;
       for (const batch of batches(data.train, data, config.batchSize, config.rng)) {
-        const loss = trainStep(net, optimizer, data, batch.x, batch.y, batch.count, config);
+        const loss = await trainStep(net, optimizer, data, batch.x, batch.y, batch.count, config);
         if (!Number.isFinite(loss)) throw new DivergedError(`the training loss became ${loss} in epoch ${epoch} (try a lower learning rate)`);
         lossSum += loss;
         steps++;
@@ -86,7 +86,7 @@ export async function train(net: Network, data: Dataset, config: TrainConfig): P
       }
       if (outcome.stopped) break;
       const trainSeconds = (performance.now() - started) / 1000;
-      const accuracy = evaluateAccuracy(net, data.validation, data);
+      const accuracy = await evaluateAccuracy(net, data.validation, data);
       const best = accuracy > outcome.bestAccuracy;
       if (best) {
         if (outcome.best) disposeWeights(outcome.best);
@@ -108,7 +108,8 @@ export async function train(net: Network, data: Dataset, config: TrainConfig): P
 }
 
 /** One optimiser step on a batch; returns the batch's loss. */
-function trainStep(net: Network, optimizer: tf.Optimizer, data: Dataset, x: Float32Array, y: Int32Array, count: number, config: TrainConfig): number {
+// Values are read with data(), not dataSync(): WebGPU in Node cannot read synchronously.
+async function trainStep(net: Network, optimizer: tf.Optimizer, data: Dataset, x: Float32Array, y: Int32Array, count: number, config: TrainConfig): Promise<number> {
   const stats: BatchStats[] = [];
   const { channels, height, width } = data.input;
   const loss = tf.tidy(() => {
@@ -123,7 +124,7 @@ function trainStep(net: Network, optimizer: tf.Optimizer, data: Dataset, x: Floa
   });
   net.updateRunningStats(stats);
   disposeStats(stats);
-  const value = loss.dataSync()[0];
+  const [value] = await loss.data();
   loss.dispose();
   return value;
 }
@@ -151,12 +152,12 @@ function withWeightDecay(grads: tf.NamedTensorMap, variables: tf.Variable[], wei
 }
 
 /** Top-1 accuracy in [0, 1] of `net` in inference mode on a split. */
-export function evaluateAccuracy(net: Network, split: Split, data: Dataset, batchSize = EVAL_BATCH): number {
+export async function evaluateAccuracy(net: Network, split: Split, data: Dataset, batchSize = EVAL_BATCH): Promise<number> {
   let correct = 0;
   const { channels, height, width } = data.input;
   for (const batch of batches(split, data, batchSize, new Rng(0), { augment: false, shuffle: false })) {
     const predicted = tf.tidy(() => tf.argMax(net.forward(tf.tensor4d(batch.x, [batch.count, height, width, channels]), { training: false }), 1));
-    const labels = predicted.dataSync();
+    const labels = await predicted.data();
     predicted.dispose();
     for (let i = 0; i < batch.count; i++) if (labels[i] === batch.y[i]) correct++;
   }

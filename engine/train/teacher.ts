@@ -49,7 +49,7 @@ export async function fitOnLabels(spec: ArchitectureSpec, data: Dataset, options
       disposeWeights(outcome.best);
       delete outcome.best;
     }
-    const accuracy = outcome.epochs.length > 0 ? outcome.bestAccuracy : evaluateAccuracy(net, data.validation, data);
+    const accuracy = outcome.epochs.length > 0 ? outcome.bestAccuracy : await evaluateAccuracy(net, data.validation, data);
     const training = {
       dataset: data.name,
       examples: data.train.count,
