@@ -3,8 +3,8 @@
 // stage's scratch folder, stopped by killing the whole group.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../support/net';
 
 export interface CodeServerDirs {
   userData: string;
@@ -152,17 +152,6 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
     await sleep(200);
   }
   throw new Error(`code-server did not answer ${url}/healthz within ${timeoutMs / 1000} s`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
