@@ -21,7 +21,9 @@ import { buildDiffModel } from '../webview/model/diff';
 import { buildGraphModel } from '../webview/model/graph';
 import { dashboardRun } from '../webview/model/run';
 
-const THEMES: Record<'light' | 'dark', Record<string, string>> = {
+type Theme = 'light' | 'dark' | 'high-contrast';
+
+const BASE_THEMES: Record<'light' | 'dark', Record<string, string>> = {
   light: {
     'foreground': '#3b3b3b',
     'editor-background': '#ffffff',
@@ -110,6 +112,35 @@ const THEMES: Record<'light' | 'dark', Record<string, string>> = {
   },
 };
 
+const THEMES: Record<Theme, Record<string, string>> = {
+  ...BASE_THEMES,
+  // VS Code's Dark High Contrast theme: black, white text, cyan borders, orange focus.
+  'high-contrast': {
+    ...BASE_THEMES.dark,
+    'foreground': '#ffffff',
+    'editor-background': '#000000',
+    'descriptionForeground': '#ffffff',
+    'focusBorder': '#f38518',
+    'contrastBorder': '#6fc3df',
+    'contrastActiveBorder': '#f38518',
+    'panel-border': '#6fc3df',
+    'editorWidget-background': '#0c141f',
+    'editorWidget-border': '#6fc3df',
+    'button-background': '#000000',
+    'button-border': '#6fc3df',
+    'button-secondaryBackground': '#000000',
+    'button-secondaryForeground': '#ffffff',
+    'input-background': '#000000',
+    'input-border': '#6fc3df',
+    'list-activeSelectionBackground': '#000000',
+    'list-hoverBackground': '#000000',
+    'badge-background': '#000000',
+    'badge-foreground': '#ffffff',
+    'charts-foreground': '#ffffff',
+    'charts-lines': '#ffffff',
+  },
+};
+
 const FONTS = {
   'font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
   'font-size': '13px',
@@ -126,7 +157,7 @@ function startLoadDelayServer(): Promise<{ url: string; close(): void }> {
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() })));
 }
 
-function page(root: string, theme: 'light' | 'dark', message: HostMessage, delayUrl: string): string {
+function page(root: string, theme: Theme, message: HostMessage, delayUrl: string): string {
   const variables = Object.entries({ ...FONTS, ...THEMES[theme] })
     .map(([name, value]) => `--vscode-${name}: ${value};`)
     .join('\n');
@@ -170,7 +201,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const delay = await startLoadDelayServer();
   for (const [view, message] of Object.entries(await messages(runDir))) {
-    for (const theme of ['light', 'dark'] as const) {
+    for (const theme of Object.keys(THEMES) as Theme[]) {
       const html = join(pages, `${view}-${theme}.html`);
       writeFileSync(html, page(root, theme, message, delay.url));
       const png = resolve(out, `${view}-${theme}.png`);
