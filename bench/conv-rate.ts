@@ -30,13 +30,13 @@ function convFlops(s: ConvShape): number {
  * Fastest seconds of `run` after one warm-up, over at least MIN_RUNS runs and MIN_SECONDS: the
  * fastest run is the one least disturbed by other processes on a shared machine.
  */
-function fastestSeconds(run: () => void): number {
-  run();
+async function fastestSeconds(run: () => void | Promise<void>): Promise<number> {
+  await run();
   const times: number[] = [];
   const start = performance.now();
   while (times.length < MIN_RUNS || performance.now() - start < MIN_SECONDS * 1000) {
     const t0 = performance.now();
-    run();
+    await run();
     times.push((performance.now() - t0) / 1000);
   }
   return Math.min(...times);
@@ -62,11 +62,11 @@ function makeConvTensors(s: ConvShape): ConvTensors {
   };
 }
 
-/** Times `op`, reading one value back so that asynchronous backends finish the work. */
-function gflopsOf(flops: number, op: () => tf.Tensor): number {
-  const seconds = fastestSeconds(() => {
+/** Times `op`, reading the result back (asynchronously: WebGPU cannot read synchronously) so the work is done. */
+async function gflopsOf(flops: number, op: () => tf.Tensor): Promise<number> {
+  const seconds = await fastestSeconds(async () => {
     const out = op();
-    out.dataSync();
+    await out.data();
     out.dispose();
   });
   return flops / seconds / 1e9;
@@ -80,16 +80,16 @@ export async function convForwardGflops(backend: BackendName, shape: ConvShape =
   await initBackend(backend);
   const t = makeConvTensors(shape);
   try {
-    return gflopsOf(convFlops(shape), () => tf.conv2d(t.x, t.filter, shape.stride, 'same'));
+    return await gflopsOf(convFlops(shape), () => tf.conv2d(t.x, t.filter, shape.stride, 'same'));
   } finally {
     tf.dispose([t.x, t.filter, t.dy]);
   }
 }
 
 /** GFLOP/s of one kernel function called directly (to time a stock kernel we replaced). */
-function kernelGflops(flops: number, kernel: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): number {
+async function kernelGflops(flops: number, kernel: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): Promise<number> {
   const backend = tf.backend();
-  const seconds = fastestSeconds(() => {
+  const seconds = await fastestSeconds(() => {
     const out = kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
     backend.disposeData(out.dataId);
   });
@@ -108,19 +108,19 @@ export async function wasmConvGradientRates(shape: ConvShape = REPRESENTATIVE_CO
   const t = makeConvTensors(shape);
   const flops = convFlops(shape);
   const common: tf.NamedAttrMap = { strides: shape.stride, pad: 'same', dataFormat: 'NHWC' };
-  const time = (name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): Row => {
+  const time = async (name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): Promise<Row> => {
     const stock = stockWasmKernel(name);
     return {
       kernel: name,
-      ours: kernelGflops(flops, tf.getKernel(name, 'wasm')!, inputs, { ...common, ...attrs }),
-      ...(stock ? { stock: kernelGflops(flops, stock, inputs, { ...common, ...attrs }) } : {}),
+      ours: await kernelGflops(flops, tf.getKernel(name, 'wasm')!, inputs, { ...common, ...attrs }),
+      ...(stock ? { stock: await kernelGflops(flops, stock, inputs, { ...common, ...attrs }) } : {}),
     };
   };
   try {
     return [
-      { kernel: tf.Conv2D, stock: gflopsOf(flops, () => tf.conv2d(t.x, t.filter, shape.stride, 'same')) },
-      time(tf.Conv2DBackpropFilter, { x: t.x, dy: t.dy }, { filterShape: t.filter.shape }),
-      time(tf.Conv2DBackpropInput, { dy: t.dy, filter: t.filter }, { inputShape: t.x.shape }),
+      { kernel: tf.Conv2D, stock: await gflopsOf(flops, () => tf.conv2d(t.x, t.filter, shape.stride, 'same')) },
+      await time(tf.Conv2DBackpropFilter, { x: t.x, dy: t.dy }, { filterShape: t.filter.shape }),
+      await time(tf.Conv2DBackpropInput, { dy: t.dy, filter: t.filter }, { inputShape: t.x.shape }),
     ];
   } finally {
     tf.dispose([t.x, t.filter, t.dy]);
