@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_EVALUATOR, EvaluatorSettings } from '../../engine/evaluation/settings';
-import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
+import { SearchSettings } from '../../engine/run/settings';
+import { TINY_SEARCH } from '../support/tiny-search';
 
 export const TEACHER = 'examples/teachers/vgg-mini-mnist.arch.yaml';
 
@@ -61,14 +62,8 @@ export function evaluatorWith(settings: Partial<EvaluatorSettings>): EvaluatorSe
 /** A search of a few candidates on a few hundred examples; the teacher trains for one epoch. */
 export function tinySearch(evaluator: Partial<EvaluatorSettings>, more: Partial<SearchSettings> = {}): Partial<SearchSettings> {
   return {
+    ...TINY_SEARCH,
     steps: 1,
-    kernels: 2,
-    epochs: 1,
-    teacherEpochs: 1,
-    limitTrain: 256,
-    limitValidation: 128,
-    acquisitionSamples: 20,
-    kernelFit: { ...DEFAULT_SETTINGS.kernelFit, maxSteps: 3, lstmLayers: 1, hidden: 8 },
     evaluator: evaluatorWith(evaluator),
     ...more,
   };

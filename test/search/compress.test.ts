@@ -5,27 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CandidateEvent, TeacherEvent } from '../../engine/run/journal';
-import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
+import { SearchSettings } from '../../engine/run/settings';
 import { compress } from '../../engine/search/compress';
 import { SearchProgress } from '../../engine/search/search';
 import { inferShapes } from '../../engine/spec/shapes';
 import { checkSpec, loadSpecFile } from '../../engine/spec/validate';
+import { TINY_SEARCH } from '../support/tiny-search';
 
 const TEACHER = 'examples/teachers/vgg-mini-mnist.arch.yaml';
 
-const tiny: Partial<SearchSettings> = {
-  steps: 2,
-  kernels: 2,
-  epochs: 1,
-  teacherEpochs: 1,
-  limitTrain: 256,
-  limitValidation: 128,
-  acquisitionSamples: 20,
-  finetuneTop: 1,
-  finetuneEpochs: 1,
-  workers: 2,
-  kernelFit: { ...DEFAULT_SETTINGS.kernelFit, maxSteps: 3, lstmLayers: 1, hidden: 8 },
-};
+const tiny: Partial<SearchSettings> = { ...TINY_SEARCH, finetuneTop: 1, finetuneEpochs: 1, workers: 2 };
 
 test('compress trains the teacher, searches, fine-tunes and writes the best student', async () => {
   const runDir = join(mkdtempSync(join(tmpdir(), 'esnac-compress-')), 'run');

@@ -8,21 +8,12 @@ import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { Hover } from 'vscode-languageserver';
 import * as protocol from '../../protocol';
+import { TINY_SEARCH } from '../support/tiny-search';
 import { Engine } from './client';
 
 const TEACHER = resolve('examples/teachers/vgg-mini-mnist.arch.yaml');
 
-const tiny: Partial<protocol.SearchSettings> = {
-  steps: 2,
-  kernels: 2,
-  epochs: 1,
-  teacherEpochs: 1,
-  limitTrain: 256,
-  limitValidation: 256,
-  acquisitionSamples: 20,
-  finetuneTop: 0,
-  kernelFit: { maxSteps: 3, learningRate: 1e-3, weightDecay: 5e-4, lstmLayers: 1, hidden: 8 },
-};
+const tiny: Partial<protocol.SearchSettings> = TINY_SEARCH;
 
 let engine: Engine;
 before(async () => {
