@@ -72,6 +72,22 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
   return current.info;
 }
 
+/**
+ * Runs `fn` on a backend whose tensors can be read synchronously: the current one, or wasm while
+ * WebGPU trains (the learned kernel reads values inside its gradient function, which WebGPU in
+ * Node cannot). The current backend is restored afterwards.
+ */
+export async function withSynchronousBackend<T>(fn: () => Promise<T>): Promise<T> {
+  const current = tf.getBackend();
+  if (current !== 'webgpu') return fn();
+  await loadWasm();
+  try {
+    return await fn();
+  } finally {
+    await tf.setBackend(current);
+  }
+}
+
 /** True when the backend runs on a GPU (tensorflow from tfjs-node-gpu, webgpu on a hardware adapter). */
 export function isGpuBackend(name: BackendName): boolean {
   if (current?.info.name === name) return current.candidate.gpu;
@@ -131,12 +147,18 @@ async function loadNativeTensorflow(packageName: string, device: string): Promis
   return `tensorflow (${device}, ${packageName})`;
 }
 
+/** wasm's paths can be set only before it first starts; later loads just switch to it. */
+let wasmStarted = false;
+
 async function loadWasm(): Promise<string> {
-  // The threaded build does not start in Node as shipped: single thread.
-  setWasmPaths(wasmBinariesDir() + path.sep);
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  registerWasmTrainingKernels();
+  if (!wasmStarted) {
+    // The threaded build does not start in Node as shipped: single thread.
+    setWasmPaths(wasmBinariesDir() + path.sep);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    registerWasmTrainingKernels();
+  }
   await withoutNewProcessListeners(() => setBackendOrThrow('wasm'));
+  wasmStarted = true;
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
   return `wasm (${simd}, esnac training kernels)`;
 }

@@ -2,6 +2,7 @@
 // random-search baseline), or one proposal per learned kernel (the paper's Algorithm 1). Every
 // proposal is a pure function of the run's seed, the step and the evaluations of earlier steps,
 // so a resumed run proposes exactly what the interrupted one would have.
+import { withSynchronousBackend } from '../backend';
 import { BiLstmEmbedding } from '../embedding/bilstm';
 import { DEFAULT_GP_OPTIONS } from '../gp/gp';
 import { fitKernel, KernelFitOptions, LearnedKernel } from '../kernel/learned-kernel';
@@ -46,7 +47,11 @@ export interface KernelStepInput {
 }
 
 /** One BO step: K kernels, each fitted on a bagged subset, each proposing its EI maximiser. */
-export async function kernelProposals(input: KernelStepInput): Promise<Proposal[]> {
+export function kernelProposals(input: KernelStepInput): Promise<Proposal[]> {
+  return withSynchronousBackend(() => proposeWithKernels(input));
+}
+
+async function proposeWithKernels(input: KernelStepInput): Promise<Proposal[]> {
   const { settings, step } = input;
   const proposals: Proposal[] = [];
   const taken = new Set(input.seen);

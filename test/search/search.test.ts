@@ -139,3 +139,22 @@ test('the evolutionary acquisition maximiser proposes K new candidates per step'
   assert.equal(new Set(events.map((e) => e.key)).size, events.length);
   assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
 });
+
+test('while WebGPU trains, the kernel maths runs on wasm and WebGPU stays the backend', async (t) => {
+  try {
+    await initBackend('webgpu');
+  } catch (err) {
+    t.skip(`no WebGPU adapter here: ${(err as Error).message}`);
+    return;
+  }
+  try {
+    const run = newRun();
+    await search(run);
+    assert.equal(tf.getBackend(), 'webgpu');
+    const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
+    assert.equal(events.length, settings.steps * settings.kernels);
+    assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
+  } finally {
+    await initBackend('auto');
+  }
+});
