@@ -59,7 +59,7 @@ export const SETTING_KEYS = {
 /** Settings that take effect only when the engine process starts again. */
 export const ENGINE_SETTINGS = ['esnac.engine.backend', 'esnac.engine.extraEnv', 'esnac.engine.nodePath'];
 
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /**
  * Reads the settings through `get` (e.g. `(key) => workspace.getConfiguration('esnac').get(key)`).

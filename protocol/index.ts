@@ -69,7 +69,7 @@ export interface SearchSettings {
   };
 }
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 /** One line of a run's journal.jsonl (engine/run/journal.ts); paths in it are relative to the run. */
 export type JournalEntry =

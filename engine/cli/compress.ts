@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('-o, --output <dir>', 'run directory (default: esnac-runs/<teacher>-<date>)')
     .option('--resume <dir>', 'continue an interrupted run from its journal')
     .option('--kernels-from <dir>', 'propose with the kernels learned by another run instead of fitting new ones')
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', choiceArg(['auto', 'tensorflow', 'wasm', 'cpu'] as const))
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', choiceArg(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const))
     .option('--steps <n>', 'search steps; step 1 evaluates K random candidates (default 20)', integerArg(1))
     .option('--kernels <n>', 'kernels per step = candidates per step (default 8)', integerArg(1))
     .option('--epochs <n>', 'distillation epochs per candidate (default 10)', integerArg(1))

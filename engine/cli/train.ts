@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--lr <rate>', 'Adam learning rate', String(TRAINING_DEFAULTS.learningRate))
     .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(TRAINING_DEFAULTS.weightDecay))
     .option('--seed <n>', 'seed for initialisation, batch order and augmentation', '0')
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--limit-train <n>', 'train on the first N training examples only')
     .option('--limit-validation <n>', 'validate on the first N validation examples only')
     .option('-f, --force', 'overwrite a non-empty output folder')
