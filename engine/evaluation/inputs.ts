@@ -8,7 +8,7 @@ import { loadDataset, Split } from '../data';
 import { inheritWeights } from '../model/inherit';
 import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
-import { derivedSeed } from '../run/settings';
+import { candidateSeed } from '../train/candidate';
 import { ArchitectureSpec } from '../spec/types';
 import { Rng } from '../util/rng';
 
@@ -68,7 +68,8 @@ export class InitialWeights {
 
   /** Writes the candidate's initial weights (esnac format) into `dir`, replacing what was there. */
   async write(spec: ArchitectureSpec, dir: string): Promise<void> {
-    const rng = new Rng(derivedSeed(this.seed, 'initial-weights', spec.name));
+    // The local evaluator's seed: {init} is exactly what it would start the candidate from.
+    const rng = new Rng(candidateSeed(this.seed, spec.name));
     const weights = this.inherit ? inheritWeights(this.source(), spec, rng) : initialWeights(spec, rng);
     try {
       writeModel(dir, await encodeModel(spec, weights, { initial: this.inherit ? 'inherited from the teacher' : 'fresh' }), true);

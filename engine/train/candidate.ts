@@ -6,6 +6,7 @@ import { inheritWeights } from '../model/inherit';
 import { encodeModel, writeModel } from '../model/io';
 import { Network } from '../model/network';
 import { disposeWeights, initialWeights } from '../model/weights';
+import { derivedSeed } from '../run/settings';
 import { Rng } from '../util/rng';
 import { DistillLoss, train, TRAINING_DEFAULTS } from './loop';
 
@@ -82,11 +83,11 @@ export function failureReason(err: unknown): string {
   return message;
 }
 
-// FNV-1a over the name, mixed with the run's seed: a candidate trains the same whichever worker
-// gets it and in whatever order.
-function candidateSeed(seed: number, name: string): number {
-  let hash = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
+/**
+ * The seed of a candidate's initialisation and training, from the run's seed and its name: it
+ * trains the same whichever worker (or external evaluator) gets it and in whatever order.
+ */
+export function candidateSeed(seed: number, name: string): number {
+  return derivedSeed(seed, 'candidate', name);
 }
 
