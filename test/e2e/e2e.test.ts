@@ -18,7 +18,7 @@ import { CodeServerDirs, groupAlive, installExtension, isolatedEnv, prepareDirs,
 import { bundleHostSuite } from './host-suite';
 import type { HostTestResult } from './in-host/runner';
 import { ensureTools, Tools } from './tools';
-import { activeWebview, Browser, explorerMenu, explorerMenuOffering, explorerRow, forwardHostConsole, launchBrowser, openWorkbench, Page, pickQuickItem, runCommand } from './workbench';
+import { activeWebview, Browser, explorerMenu, explorerMenuOffering, explorerRow, forwardHostConsole, launchBrowser, openWorkbench, Page, pickQuickItem, runCommand, runExplorerMenuItem } from './workbench';
 import { BROKEN_LINE_INDEX, BROKEN_SPEC, BROKEN_TEXT, FIXED_TEXT, OTHER_FILE, RUNS_FOLDER, TEACHER_SPEC, writeWorkspace } from './workspace';
 
 const ROOT = join(__dirname, '..', '..');
@@ -209,11 +209,8 @@ class Stage {
     await this.screenshot(page, 'menu-on-spec');
     assert.ok(onSpec.includes(COMPRESS_TITLE), `not offered on ${TEACHER_SPEC}; the menu has: ${onSpec.join(', ')}`);
     // The item runs the command: its first question (the dataset) comes up; Escape gives up.
-    await page.locator('.context-view .action-item .action-label', { hasText: COMPRESS_TITLE }).first().click();
     const question = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Compress vgg-mini-mnist' });
-    await question.waitFor({ timeout: 30_000 }).catch(() => {
-      throw new Error(`${COMPRESS_TITLE} from the explorer menu did not ask which dataset (see the failure screenshot)`);
-    });
+    await runExplorerMenuItem(page, TEACHER_SPEC, COMPRESS_TITLE, question);
     await this.screenshot(page, 'compress-first-question');
     await page.keyboard.press('Escape');
     await question.waitFor({ state: 'hidden', timeout: 10_000 });

@@ -157,6 +157,33 @@ export async function explorerMenuOffering(page: Page, fileName: string, item: s
   }
 }
 
+/**
+ * Opens the context menu on `fileName` and clicks `item` until `outcome` shows up, at most
+ * `attempts` times: a click that lands while the menu is still settling, or while the remote
+ * extension host is still starting, can be lost. Throws with what the notifications said.
+ */
+export async function runExplorerMenuItem(page: Page, fileName: string, item: string, outcome: Locator, attempts = 3, waitMs = 15_000): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const offered = await explorerMenuOffering(page, fileName, item);
+    if (!offered.includes(item)) throw new Error(`the context menu on ${fileName} does not offer ${item}; it has: ${offered.join(', ')}`);
+    await page.locator('.context-view .action-item .action-label', { hasText: item }).first().click();
+    try {
+      await outcome.waitFor({ timeout: waitMs });
+      return;
+    } catch {
+      const said = await notifications(page);
+      if (attempt >= attempts) throw new Error(`${item} from the context menu on ${fileName} showed nothing in ${attempts} tries; notifications: ${said.join(' | ') || 'none'}`);
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/** The messages of the notification toasts on screen. */
+export async function notifications(page: Page): Promise<string[]> {
+  const texts = await page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+  return texts.map((t) => t.trim()).filter((t) => t !== '');
+}
+
 /** The document inside the active webview panel. */
 export function activeWebview(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
