@@ -131,6 +131,8 @@ export class Network {
         return this.batchnorm(layer.id, x, mode);
       case 'relu':
         return tf.relu(x);
+      case 'relu6':
+        return tf.relu6(x);
       case 'maxpool':
       case 'avgpool':
         return pool(layer, x);
@@ -140,6 +142,10 @@ export class Network {
         return flattenChw(x);
       case 'shuffle':
         return channelShuffle(x, layer.groups);
+      case 'chunk': {
+        const size = x.shape[3] / layer.chunks;
+        return tf.slice(x, [0, 0, 0, layer.index * size], [-1, -1, -1, size]);
+      }
       case 'dropout':
         if (!mode.training || layer.rate === 0) return x;
         return tf.dropout(x, layer.rate, undefined, mode.rng.int(0, 0x7fffffff)) as tf.Tensor4D;

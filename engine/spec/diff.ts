@@ -35,7 +35,7 @@ export interface ChannelChange extends LayerRef {
   out?: Change<number>;
 }
 
-/** Another attribute of a layer kept with the same type (kernel, stride, padding, groups, bias, rate). */
+/** Another attribute of a layer kept with the same type (kernel, stride, padding, groups, bias, rate, chunks, index). */
 export interface AttributeChange extends LayerRef {
   attribute: string;
   from: unknown;
@@ -62,7 +62,7 @@ export interface SpecDiff {
   timesSmaller: number;
 }
 
-const COMPARED_ATTRIBUTES = ['kernel', 'stride', 'padding', 'groups', 'bias', 'rate'] as const;
+const COMPARED_ATTRIBUTES = ['kernel', 'stride', 'padding', 'groups', 'bias', 'rate', 'chunks', 'index'] as const;
 
 export function diffSpecs(teacher: ArchitectureSpec, student: ArchitectureSpec): SpecDiff {
   const teacherShapes = inferShapes(teacher);

@@ -155,7 +155,12 @@ function layerOutput(
     case 'shuffle':
       if (c % layer.groups !== 0) return fail(`shuffle groups (${layer.groups}) must divide the channels (${c})`, 'groups');
       return { shape: [c, h, w], params: 0, macs: 0 };
+    case 'chunk':
+      if (layer.index >= layer.chunks) return fail(`chunk index ${layer.index} is out of range: there are ${layer.chunks} chunks (0 to ${layer.chunks - 1})`, 'index');
+      if (c % layer.chunks !== 0) return fail(`chunks (${layer.chunks}) must divide the channels (${c})`, 'chunks');
+      return { shape: [c / layer.chunks, h, w], params: 0, macs: 0 };
     case 'relu':
+    case 'relu6':
     case 'identity':
     case 'dropout':
     case 'concat':

@@ -11,12 +11,14 @@ export const LAYER_TYPES = [
   'linear',
   'batchnorm',
   'relu',
+  'relu6',
   'maxpool',
   'avgpool',
   'globalavgpool',
   'flatten',
   'concat',
   'shuffle',
+  'chunk',
   'identity',
   'dropout',
 ] as const;
@@ -59,6 +61,13 @@ export interface ShuffleLayer extends LayerBase {
   groups: number;
 }
 
+/** Part `index` of `chunks` equal channel parts: torch.chunk(x, chunks, dim=1)[index]. */
+export interface ChunkLayer extends LayerBase {
+  type: 'chunk';
+  chunks: number;
+  index: number;
+}
+
 export interface DropoutLayer extends LayerBase {
   type: 'dropout';
   rate: number;
@@ -70,10 +79,10 @@ export interface BatchNormLayer extends LayerBase {
 }
 
 export interface PlainLayer extends LayerBase {
-  type: 'relu' | 'globalavgpool' | 'flatten' | 'concat' | 'identity';
+  type: 'relu' | 'relu6' | 'globalavgpool' | 'flatten' | 'concat' | 'identity';
 }
 
-export type Layer = ConvLayer | LinearLayer | PoolLayer | ShuffleLayer | DropoutLayer | BatchNormLayer | PlainLayer;
+export type Layer = ConvLayer | LinearLayer | PoolLayer | ShuffleLayer | ChunkLayer | DropoutLayer | BatchNormLayer | PlainLayer;
 
 export interface InputShape {
   channels: number;

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { initBackend } from '../../engine/backend';
 import { Network, BN_MOMENTUM, disposeStats, BatchStats } from '../../engine/model/network';
 import { disposeWeights, initialWeights, WeightMap } from '../../engine/model/weights';
 import { inferShapes } from '../../engine/spec/shapes';
 import { ArchitectureSpec, ARCH_FORMAT, INPUT_ID, Layer } from '../../engine/spec/types';
 import { Rng } from '../../engine/util/rng';
 import { ZOO_NAMES, zooDatasets, zooTeacher } from '../../engine/zoo';
+import { MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -41,28 +44,25 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `[${i}] ${actual[i]} != ${expected[i]}`);
 }
 
-test('every zoo teacher builds and each layer output has the shape shape inference gives', () => {
+test('every zoo teacher and a ShuffleNetV2 stage build and each layer output has the shape shape inference gives', () => {
   const before = tf.memory().numTensors;
-  for (const name of ZOO_NAMES) {
-    const mini = name.endsWith('-mini');
-    for (const dataset of mini ? zooDatasets(name) : zooDatasets(name).slice(0, 1)) {
-      const teacher = zooTeacher(name, dataset);
-      const net = build(teacher);
-      const expected = inferShapes(teacher);
-      assert.equal(net.params, expected.params);
-      const shapes = new Map<string, number[]>();
-      tf.tidy(() => {
-        const { channels, height, width } = teacher.input;
-        const acts = net.activations(tf.zeros([1, height, width, channels]), { training: false });
-        for (const [id, t] of acts) shapes.set(id, t.shape);
-      });
-      for (const layer of expected.layers) {
-        const [n, h, w, c] = shapes.get(layer.id)!;
-        assert.deepEqual([n, c, h, w], [1, ...layer.shape], `${teacher.name} ${layer.id}`);
-      }
-      assert.ok(shapes.has(INPUT_ID));
-      net.dispose();
+  const teachers = ZOO_NAMES.flatMap((name) => (name.endsWith('-mini') ? zooDatasets(name) : zooDatasets(name).slice(0, 1)).map((dataset) => zooTeacher(name, dataset)));
+  for (const teacher of [...teachers, MINI_SHUFFLE_V2]) {
+    const net = build(teacher);
+    const expected = inferShapes(teacher);
+    assert.equal(net.params, expected.params);
+    const shapes = new Map<string, number[]>();
+    tf.tidy(() => {
+      const { channels, height, width } = teacher.input;
+      const acts = net.activations(tf.zeros([1, height, width, channels]), { training: false });
+      for (const [id, t] of acts) shapes.set(id, t.shape);
+    });
+    for (const layer of expected.layers) {
+      const [n, h, w, c] = shapes.get(layer.id)!;
+      assert.deepEqual([n, c, h, w], [1, ...layer.shape], `${teacher.name} ${layer.id}`);
     }
+    assert.ok(shapes.has(INPUT_ID));
+    net.dispose();
   }
   assert.equal(tf.memory().numTensors, before);
 });
@@ -76,6 +76,23 @@ test('flatten uses PyTorch CHW order', () => {
 test('channel shuffle matches view(N, g, C/g, H, W).transpose(1, 2)', () => {
   const net = build(spec([6, 1, 1], [{ id: 's', type: 'shuffle', groups: 2 }, { id: 'f', type: 'flatten' }]));
   assert.deepEqual(run(net, [[[[0]], [[1]], [[2]], [[3]], [[4]], [[5]]]]), [0, 3, 1, 4, 2, 5]);
+  net.dispose();
+});
+
+test('chunk takes the index-th of k equal channel parts, as torch.chunk(x, k, 1)[index]', () => {
+  const channels = [[[[0]], [[1]], [[2]], [[3]], [[4]], [[5]]]];
+  const parts = [0, 1, 2].map((index) => {
+    const net = build(spec([6, 1, 1], [{ id: 'c', type: 'chunk', chunks: 3, index }, { id: 'f', type: 'flatten' }]));
+    const values = run(net, channels);
+    net.dispose();
+    return values;
+  });
+  assert.deepEqual(parts, [[0, 1], [2, 3], [4, 5]]);
+});
+
+test('relu6 is min(max(x, 0), 6)', () => {
+  const net = build(spec([1, 1, 4], [{ id: 'r', type: 'relu6' }, { id: 'f', type: 'flatten' }]));
+  assert.deepEqual(run(net, [[[[-2, 0.5, 6, 7.5]]]]), [0, 0.5, 6, 6]);
   net.dispose();
 });
 
@@ -179,4 +196,49 @@ test('initialisation is seeded and follows PyTorch bounds', () => {
 test('a spec with shape problems is refused with the problems listed', () => {
   const bad = spec([1, 4, 4], [{ id: 'c', type: 'conv', out: 2, kernel: 3, in: 2 } as Layer], 2);
   assert.throws(() => new Network(bad, new Map()), { name: 'UserError', message: /declares in: 2 but receives 1/ });
+});
+
+/** The gradient of a weighted sum of the logits (training mode) for every trainable weight, by name. */
+function gradients(net: Network, x: tf.Tensor4D, upstream: tf.Tensor2D): Map<string, Float32Array> {
+  const names = net.weightSpecs.filter((w) => w.trainable).map((w) => w.name);
+  const variables = net.trainable();
+  const loss = () => tf.sum(tf.mul(net.forward(x, { training: true, rng: new Rng(0) }), upstream)) as tf.Scalar;
+  const { value, grads } = tf.variableGrads(loss, variables);
+  const values = new Map(names.map((name, i) => [name, Float32Array.from(grads[variables[i].name].dataSync())]));
+  tf.dispose([value, ...Object.values(grads)]);
+  return values;
+}
+
+test('gradients flow through chunk and relu6 to every conv and linear, alike on cpu and wasm', async () => {
+  const results = [];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await initBackend(backend);
+    const before = tf.memory().numTensors;
+    const weights = initialWeights(MINI_SHUFFLE_V2, new Rng(3));
+    // A batchnorm scale of 8 sends a third of the stem's values past relu6's cap.
+    weights.get('stem.bn/weight')!.dispose();
+    weights.set('stem.bn/weight', tf.fill([6], 8));
+    const net = new Network(MINI_SHUFFLE_V2, weights);
+    disposeWeights(weights);
+    const rng = new Rng(4);
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 8 * 8 * 3 }, () => rng.normal()), [2, 8, 8, 3]);
+    const capped = tf.tidy(() => tf.sum(tf.equal(net.activations(x, { training: true, rng: new Rng(0) }).get('stem.relu')!, 6)).dataSync()[0]);
+    assert.ok(capped > 100, `${capped} values capped`);
+    const upstream = tf.tensor2d(Float32Array.from({ length: 2 * 5 }, () => rng.normal()), [2, 5]);
+    results.push(gradients(net, x, upstream));
+    tf.dispose([x, upstream]);
+    net.dispose();
+    assert.equal(tf.memory().numTensors, before, backend);
+  }
+  await tf.setBackend('cpu');
+  const [cpu, wasm] = results;
+  const norms = new Map([...cpu].map(([name, g]) => [name, Math.hypot(...g)]));
+  const scale = Math.max(...norms.values());
+  // The units' branches read the second half of each split only: their convs learn through the slice.
+  const dense = MINI_SHUFFLE_V2.layers.filter((l) => l.type === 'conv' || l.type === 'linear').map((l) => `${l.id}/weight`);
+  for (const name of dense) assert.ok(norms.get(name)! > 1e-2 * scale, `${name}: gradient norm ${norms.get(name)} of ${scale}`);
+  for (const [name, g] of cpu) {
+    const difference = Math.hypot(...g.map((v, i) => v - wasm.get(name)![i]));
+    assert.ok(difference <= 1e-5 * scale, `${name}: wasm's gradient differs by ${difference} (largest gradient norm ${scale})`);
+  }
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import schema from '../../schemas/architecture.schema.json';
+import { specStats } from '../../engine/spec/stats';
 import { ArchitectureSpec, LAYER_TYPES } from '../../engine/spec/types';
 import { checkSpec, checkSpecText, formatProblems, loadSpecFile } from '../../engine/spec/validate';
 import { UserError } from '../../engine/util/errors';
@@ -42,6 +43,11 @@ describe('rules, located', () => {
     ['linear in matches', ['{id: gap, type: globalavgpool}', '{id: fc, type: linear, in: ^5, out: 4}'], /declares in: 5 but receives 3 features/],
     ['groups divide channels', ['{id: a, type: conv, out: 4, kernel: 1, groups: ^2}', ...HEAD], /groups \(2\) must divide the input channels \(3\)/],
     ['shuffle groups divide channels', ['{id: a, type: shuffle, groups: ^2}', ...HEAD], /shuffle groups \(2\) must divide the channels \(3\)/],
+    ['chunks divide channels', ['{id: a, type: chunk, chunks: ^2, index: 0}', ...HEAD], /chunks \(2\) must divide the channels \(3\)/],
+    ['chunk index in range', ['{id: a, type: conv, out: 4, kernel: 1}', '{id: b, type: chunk, chunks: 2, index: ^2}', ...HEAD], /chunk index 2 is out of range: there are 2 chunks \(0 to 1\)/],
+    ['at least 2 chunks', ['{id: a, type: chunk, chunks: ^1, index: 0}', ...HEAD], /chunks of layer 'a' must be at least 2/],
+    ['chunk needs its index', ['^{id: a, type: chunk, chunks: 3}', ...HEAD], /layer 'a' is missing the required property 'index'/],
+    ['relu6 has no attributes', ['{id: a, type: relu6, ^max: 6}', ...HEAD], /layer 'a' has an unknown property 'max' \(allowed: id, type, inputs\)/],
     ['spatial size at least 1', ['{id: a, type: conv, out: 4, kernel: ^9}', ...HEAD], /kernel 9 with padding 0 does not fit the 8x8 input/],
     ['pool padding at most half the kernel', ['{id: a, type: maxpool, kernel: 2, padding: ^2}', ...HEAD], /padding \(2\) must be at most half the kernel/],
     ['linear needs flat features', ['^{id: fc, type: linear, out: 4}'], /needs flat features but receives 3x8x8/],
@@ -106,6 +112,23 @@ test('the schema and engine/spec/types name the same layer types, each with its 
     LAYER_TYPES.map((type) => `#/definitions/${type}`),
   );
   for (const type of LAYER_TYPES) assert.equal(schema.definitions[type].properties.type.const, type);
+});
+
+test('a chunk gives 1/k of the channels (summed inputs first), relu6 keeps them; neither has parameters or MACs', () => {
+  const text = yamlSpec([
+    '{id: a, type: conv, out: 6, kernel: 1}',
+    '{id: b, type: conv, out: 6, kernel: 3, padding: 1, inputs: [input]}',
+    '{id: third, type: chunk, chunks: 3, index: 2, inputs: [a, b]}',
+    '{id: r6, type: relu6}',
+    '{id: gap, type: globalavgpool}',
+    '{id: fc, type: linear, out: 4}',
+  ]);
+  const { spec, problems } = checkSpecText(text, 't.arch.yaml');
+  assert.deepEqual(problems, []);
+  const rows = new Map(specStats(spec!).layers.map((l) => [l.id, l]));
+  assert.deepEqual(rows.get('third'), { id: 'third', type: 'chunk', shape: [2, 8, 8], params: 0, macs: 0 });
+  assert.deepEqual(rows.get('r6'), { id: 'r6', type: 'relu6', shape: [2, 8, 8], params: 0, macs: 0 });
+  assert.equal(rows.get('fc')!.params, 2 * 4 + 4);
 });
 
 describe('checkSpec (in memory)', () => {

@@ -9,6 +9,7 @@ import { ArchitectureSpec, INPUT_ID } from '../../engine/spec/types';
 import { ZOO_NAMES, zooDatasets, zooTeacher } from '../../engine/zoo/index';
 import { buildElkGraph, inPortId, MeasureText, nodeLines, outPortId } from '../../webview/model/elk';
 import { buildGraphModel } from '../../webview/model/graph';
+import { MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
 
 const measure: MeasureText = (text, bold) => text.length * (bold ? 7.6 : 7.1);
 
@@ -34,6 +35,13 @@ test('nodes carry their type, colour class, attributes and output shape', () => 
   assert.equal(model.nodes.at(-1)!.shape, '10x1x1');
   assert.equal(model.inputShape, '3x32x32');
   assert.deepEqual(nodeLines(node('layer2.0.conv1')), ['layer2.0.conv1', 'conv 3x3 /2 · 128x16x16']);
+});
+
+test('relu6 is an activation, a chunk a reshape that says which part it takes', () => {
+  const model = buildGraphModel(MINI_SHUFFLE_V2);
+  const node = (id: string) => model.nodes.find((n) => n.id === id)!;
+  assert.deepEqual(node('stem.relu'), { id: 'stem.relu', type: 'relu6', colour: 'activation', detail: '', shape: '6x8x8', params: 0 });
+  assert.deepEqual(node('b.x2'), { id: 'b.x2', type: 'chunk', colour: 'reshape', detail: '#1 of 2', shape: '8x4x4', params: 0 });
 });
 
 test('a layer whose shape cannot be inferred is drawn with an unknown shape', () => {

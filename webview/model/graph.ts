@@ -11,11 +11,13 @@ const COLOURS: Record<LayerType, ColourClass> = {
   linear: 'linear',
   batchnorm: 'norm',
   relu: 'activation',
+  relu6: 'activation',
   maxpool: 'pool',
   avgpool: 'pool',
   globalavgpool: 'pool',
   flatten: 'reshape',
   shuffle: 'reshape',
+  chunk: 'reshape',
   concat: 'merge',
   identity: 'identity',
   dropout: 'dropout',
@@ -64,6 +66,8 @@ export function layerDetail(layer: Layer): string {
       return window(layer.kernel, layer.stride ?? layer.kernel).join(' ');
     case 'shuffle':
       return `g${layer.groups}`;
+    case 'chunk':
+      return `#${layer.index} of ${layer.chunks}`;
     case 'dropout':
       return `p=${layer.rate}`;
     default:
