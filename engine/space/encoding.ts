@@ -11,7 +11,10 @@
 //
 // Our types beyond the authors' ten: globalavgpool is encoded as the avgpool it is (kernel and
 // stride = the input's height, padding 0), dropout as identity (it is one at inference and has
-// no parameters).
+// no parameters), relu6 as relu (the same unit up to its cap), and chunk as shuffle with its k in
+// the groups slot: both are parameter-free regroupings of the channels into k groups, and
+// ShuffleNetV2's channel split sits beside its channel shuffle. A chunk's index is not encoded:
+// its edges tell the parts of one split apart.
 import { resolveGraph } from '../spec/graph';
 import { inferShapes } from '../spec/shapes';
 import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
@@ -58,6 +61,10 @@ function layerCode(layer: Layer, inChannels: number, inHeight: number): LayerCod
       return { type: 'avgpool', attributes: [inHeight, inHeight, 0, 0, 0, 0] };
     case 'shuffle':
       return { type: 'shuffle', attributes: [0, 0, 0, layer.groups, 0, 0] };
+    case 'chunk':
+      return { type: 'shuffle', attributes: [0, 0, 0, layer.chunks, 0, 0] };
+    case 'relu6':
+      return { type: 'relu', attributes: [0, 0, 0, 0, 0, 0] };
     case 'dropout':
       return { type: 'identity', attributes: [0, 0, 0, 0, 0, 0] };
     default:

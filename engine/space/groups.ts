@@ -10,17 +10,23 @@
 //   removable after shrinking, and a depthwise conv (groups = channels) in this case always;
 // - between the ends of every skip candidate, so that any skip stays shape-compatible in every
 //   candidate (compatibility is judged on the teacher, and shrinking cannot break it).
-// Two kinds of side are not free but derived from others: a concat's input is the sum of its
-// operands, and a flatten of an HxW map gives H*W times its channels. The network input and the
-// final output are fixed. A group that would be derived twice (two concats summed), derived
-// from itself, or fixed and derived, keeps the teacher's width along with everything it derives
-// from, since a sum of free widths cannot be made to match another in general.
+// Some classes of sides are not free but derived from others, as a sum of terms with positive
+// rational coefficients: a concat's input is the sum of its operands, a flatten of an HxW map
+// gives H*W times its channels, and a chunk's output is 1/k of its input (or, where the input is
+// already derived from the output, as in ShuffleNetV2 with its skips, the input is k times the
+// output). The network input and the final output are fixed. A class derived from itself, fixed
+// and derived, or derived several ways that do not expand to the same combination of free
+// classes, keeps the teacher's width along with everything it derives from. Expanding, not
+// comparing derivations term by term, is what lets every unit of a ShuffleNetV2 stage follow the
+// stage's width: x = (a + b) / 2 + (a + b) / 2 is a + b.
 //
-// Divisibility: a grouped conv (not depthwise) needs its groups to divide both its widths, and a
-// channel shuffle its groups to divide its channels. A group's width is rounded down to a
-// multiple of the lcm of the divisors its sides must respect (never below that lcm). A derived
-// side passes its divisors on to the groups it sums, which is sufficient: a sum of multiples of d
-// is one. Where a teacher width is not such a multiple, the derivation keeps the teacher's width.
+// Divisibility: a grouped conv (not depthwise) needs its groups to divide both its widths, a
+// channel shuffle its groups to divide its channels, and a chunk its k to divide its input. A
+// free group's width is rounded down to a multiple of the lcm of what its sides need and of what
+// keeps each derived class an integer multiple of its own need: a term (p/q) w of a class that
+// needs d asks for w to be a multiple of dq / gcd(p, dq), which is sufficient (a sum of multiples
+// of d is one). Where a teacher width is not such a multiple, that group keeps the teacher's
+// width, and a class whose fixed part then breaks its need keeps it too.
 import { ResolvedGraph } from '../spec/graph';
 import { INPUT_ID } from '../spec/types';
 import { LayerTensors } from './compatibility';
@@ -49,9 +55,18 @@ export interface ShrinkPlan {
   widths(groupWidths: Readonly<Record<string, number>>): SideWidths;
 }
 
+/** coef * width(node) / per. */
 interface Term {
   node: number;
   coef: number;
+  per: number;
+}
+
+/** A chunk's sides: output = input / parts. */
+interface Split {
+  input: number;
+  output: number;
+  parts: number;
 }
 
 const INPUT_NODE = 0;
@@ -89,6 +104,33 @@ function lcm(a: number, b: number): number {
   return (a / gcd(a, b)) * b;
 }
 
+/** A positive rational p / q in lowest terms. */
+interface Fraction {
+  p: number;
+  q: number;
+}
+
+function fraction(p: number, q: number): Fraction {
+  const g = gcd(p, q);
+  return { p: p / g, q: q / g };
+}
+
+function addFractions(a: Fraction, b: Fraction): Fraction {
+  return fraction(a.p * b.q + b.p * a.q, a.q * b.q);
+}
+
+/** A class's width as a combination of base classes (free or pinned): base root -> coefficient. */
+type Expansion = Map<number, Fraction>;
+
+function sameExpansion(a: Expansion, b: Expansion): boolean {
+  if (a.size !== b.size) return false;
+  for (const [root, x] of a) {
+    const y = b.get(root);
+    if (!y || y.p !== x.p || y.q !== x.q) return false;
+  }
+  return true;
+}
+
 /** Ties, derivations and divisors of every side, before classes are formed. */
 interface SideConstraints {
   sets: UnionFind;
@@ -96,6 +138,7 @@ interface SideConstraints {
   divisor: number[];
   /** Derived node -> its terms (one entry per derivation). */
   derivations: Array<[number, Term[]]>;
+  splits: Split[];
   fixed: number[];
 }
 
@@ -105,6 +148,7 @@ function sideConstraints(layers: LayerTensors[], graph: ResolvedGraph, inputChan
   const teacherWidth = new Array<number>(size);
   const divisor = new Array<number>(size).fill(1);
   const derivations: Array<[number, Term[]]> = [];
+  const splits: Split[] = [];
   const positionOf = new Map(layers.map((l) => [l.id, l.position]));
   const sourceNode = (id: string) => (id === INPUT_ID ? INPUT_NODE : outNode(positionOf.get(id)!));
   teacherWidth[INPUT_NODE] = inputChannels;
@@ -117,7 +161,7 @@ function sideConstraints(layers: LayerTensors[], graph: ResolvedGraph, inputChan
     teacherWidth[inNode(p)] = cin;
     teacherWidth[outNode(p)] = cout;
     if (layer.type === 'concat') {
-      derivations.push([inNode(p), t.sources.map((id) => ({ node: sourceNode(id), coef: 1 }))]);
+      derivations.push([inNode(p), t.sources.map((id) => ({ node: sourceNode(id), coef: 1, per: 1 }))]);
     } else {
       for (const id of t.sources) sets.union(inNode(p), sourceNode(id));
     }
@@ -137,11 +181,15 @@ function sideConstraints(layers: LayerTensors[], graph: ResolvedGraph, inputChan
         break;
       case 'flatten':
         if (h * w === 1) sets.union(inNode(p), outNode(p));
-        else derivations.push([outNode(p), [{ node: inNode(p), coef: h * w }]]);
+        else derivations.push([outNode(p), [{ node: inNode(p), coef: h * w, per: 1 }]]);
         break;
       case 'shuffle':
         divisor[inNode(p)] = lcm(divisor[inNode(p)], layer.groups);
         sets.union(inNode(p), outNode(p));
+        break;
+      case 'chunk':
+        divisor[inNode(p)] = lcm(divisor[inNode(p)], layer.chunks);
+        splits.push({ input: inNode(p), output: outNode(p), parts: layer.chunks });
         break;
       default:
         sets.union(inNode(p), outNode(p));
@@ -149,7 +197,7 @@ function sideConstraints(layers: LayerTensors[], graph: ResolvedGraph, inputChan
   }
   for (const [from, to] of skips) sets.union(outNode(positionOf.get(from)!), inNode(positionOf.get(to)!));
   const fixed = [INPUT_NODE, outNode(positionOf.get(graph.output)!)];
-  return { sets, teacherWidth, divisor, derivations, fixed };
+  return { sets, teacherWidth, divisor, derivations, splits, fixed };
 }
 
 interface SideClass {
@@ -173,9 +221,24 @@ function formClasses(c: SideConstraints): Map<number, SideClass> {
     }
   }
   for (const [node, terms] of c.derivations) {
-    classes.get(c.sets.find(node))!.derivations.push(terms.map((t) => ({ node: c.sets.find(t.node), coef: t.coef })));
+    classes.get(c.sets.find(node))!.derivations.push(terms.map((t) => ({ ...t, node: c.sets.find(t.node) })));
   }
+  for (const split of c.splits) addSplit(classes, c.sets.find(split.input), c.sets.find(split.output), split.parts);
   return classes;
+}
+
+/** Whether `from`'s width is derived, directly or not, from `to`'s. */
+function derivesFrom(classes: Map<number, SideClass>, from: number, to: number, seen = new Set<number>()): boolean {
+  if (seen.has(from)) return false;
+  seen.add(from);
+  return classes.get(from)!.derivations.some((terms) => terms.some((t) => t.node === to || derivesFrom(classes, t.node, to, seen)));
+}
+
+// output = input / parts, unless the input is derived from the output already: then that
+// derivation says the same, and input = parts * output adds no cycle.
+function addSplit(classes: Map<number, SideClass>, input: number, output: number, parts: number): void {
+  if (derivesFrom(classes, input, output)) classes.get(input)!.derivations.push([{ node: output, coef: parts, per: 1 }]);
+  else classes.get(output)!.derivations.push([{ node: input, coef: 1, per: parts }]);
 }
 
 function pin(classes: Map<number, SideClass>, root: number): void {
@@ -201,26 +264,69 @@ function pinCycles(classes: Map<number, SideClass>): void {
   for (const root of classes.keys()) if (!state.has(root)) visit(root);
 }
 
-/** Pushes divisors from derived classes down to what they sum; pins a derivation a teacher width cannot follow. */
-function propagateDivisors(classes: Map<number, SideClass>): void {
-  const derived = [...classes.values()].filter((c) => !c.pinned && c.derivations.length === 1);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const c of derived) {
-      for (const t of c.derivations[0]) {
-        const term = classes.get(t.node)!;
-        const d = lcm(term.divisor, c.divisor);
-        if (d !== term.divisor) {
-          term.divisor = d;
-          changed = true;
-        }
+const isDerived = (c: SideClass) => !c.pinned && c.derivations.length > 0;
+
+interface Expander {
+  /** A class's expansion (a base class is itself). */
+  ofClass(root: number): Expansion;
+  /** The expansion of one derivation. */
+  ofTerms(terms: Term[]): Expansion;
+}
+
+/** Expansions over the base classes (free or pinned); the derivations must be acyclic. */
+function expander(classes: Map<number, SideClass>): Expander {
+  const memo = new Map<number, Expansion>();
+  const ofTerms = (terms: Term[]): Expansion => {
+    const sum: Expansion = new Map();
+    for (const t of terms) {
+      for (const [base, x] of ofClass(t.node)) {
+        const scaled = fraction(x.p * t.coef, x.q * t.per);
+        const before = sum.get(base);
+        sum.set(base, before ? addFractions(before, scaled) : scaled);
       }
     }
+    return sum;
+  };
+  const ofClass = (root: number): Expansion => {
+    const cls = classes.get(root)!;
+    if (!isDerived(cls)) return new Map([[root, fraction(1, 1)]]);
+    let found = memo.get(root);
+    if (!found) memo.set(root, (found = ofTerms(cls.derivations[0])));
+    return found;
+  };
+  return { ofClass, ofTerms };
+}
+
+/**
+ * Pins derived classes whose derivations disagree or whose fixed part breaks their divisor, and
+ * free classes whose teacher width is not a multiple of what they must respect, until none is
+ * left; then sets each free class's divisor.
+ */
+function settleDivisors(classes: Map<number, SideClass>): void {
+  for (;;) {
+    const expand = expander(classes);
+    const derived = [...classes.values()].filter(isDerived);
+    const needs = new Map<number, number>();
+    const conflicts: SideClass[] = [];
+    for (const c of derived) {
+      const [first, ...others] = c.derivations.map(expand.ofTerms);
+      let fixedPart = fraction(0, 1);
+      for (const [base, x] of first) {
+        const b = classes.get(base)!;
+        if (b.pinned) fixedPart = addFractions(fixedPart, fraction(x.p * b.width, x.q));
+        else needs.set(base, lcm(needs.get(base) ?? b.divisor, (c.divisor * x.q) / gcd(x.p, c.divisor * x.q)));
+      }
+      const fixedBreaks = fixedPart.q !== 1 || fixedPart.p % c.divisor !== 0;
+      if (fixedBreaks || others.some((e) => !sameExpansion(e, first))) conflicts.push(c);
+    }
+    const broken = [...needs].filter(([base, need]) => classes.get(base)!.width % need !== 0);
+    for (const c of conflicts) pin(classes, c.root);
+    if (conflicts.length === 0) for (const [base] of broken) pin(classes, base);
+    if (conflicts.length === 0 && broken.length === 0) {
+      for (const [base, need] of needs) classes.get(base)!.divisor = need;
+      return;
+    }
   }
-  const reaches = (c: SideClass, target: SideClass): boolean =>
-    c.derivations.some((terms) => terms.some((t) => t.node === target.root || reaches(classes.get(t.node)!, target)));
-  const broken = [...classes.values()].filter((c) => !c.pinned && c.width % c.divisor !== 0);
-  for (const b of broken) for (const c of derived) if (reaches(c, b)) pin(classes, c.root);
 }
 
 function sideName(layers: LayerTensors[], node: number): string {
@@ -233,9 +339,8 @@ export function shrinkPlan(layers: LayerTensors[], graph: ResolvedGraph, inputCh
   const constraints = sideConstraints(layers, graph, inputChannels, skips);
   const classes = formClasses(constraints);
   for (const node of constraints.fixed) pin(classes, constraints.sets.find(node));
-  for (const c of classes.values()) if (c.derivations.length > 1) pin(classes, c.root);
   pinCycles(classes);
-  propagateDivisors(classes);
+  settleDivisors(classes);
 
   const free = [...classes.values()].filter((c) => !c.pinned && c.derivations.length === 0).sort((a, b) => a.root - b.root);
   const sides = new Map<number, string[]>(free.map((c) => [c.root, []]));
@@ -252,7 +357,7 @@ export function shrinkPlan(layers: LayerTensors[], graph: ResolvedGraph, inputCh
       const group = groupOf.get(root);
       let width = cls.width;
       if (group) width = groupWidths[group.id] ?? cls.width;
-      else if (!cls.pinned && cls.derivations.length === 1) width = cls.derivations[0].reduce((s, t) => s + t.coef * classWidth(t.node), 0);
+      else if (isDerived(cls)) width = cls.derivations[0].reduce((s, t) => s + (t.coef * classWidth(t.node)) / t.per, 0);
       memo.set(root, width);
       return width;
     };

@@ -18,6 +18,8 @@ function structure(layer: Layer): unknown[] {
       return [layer.type, layer.kernel, layer.stride ?? layer.kernel, layer.padding ?? 0];
     case 'shuffle':
       return [layer.type, layer.groups];
+    case 'chunk':
+      return [layer.type, layer.chunks, layer.index];
     case 'dropout':
       return [layer.type, layer.rate];
     default:

@@ -6,7 +6,7 @@ import { resolveGraph } from '../../engine/spec/graph';
 import { ArchitectureSpec, INPUT_ID } from '../../engine/spec/types';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo/index';
-import { FIVE_LAYER_DAG, MINI_SHUFFLE } from './fixtures/specs';
+import { FIVE_LAYER_DAG, MINI_SHUFFLE, MINI_SHUFFLE_V2 } from './fixtures/specs';
 
 function row(encoded: EncodedArchitecture, r: number): number[] {
   return Array.from(encoded.data.subarray(r * encoded.width, (r + 1) * encoded.width));
@@ -63,6 +63,20 @@ test('types beyond the authors ten: globalavgpool as a whole-map avgpool, dropou
   }
 });
 
+test('relu6 is encoded as relu, a chunk as a shuffle with its k in the groups slot and its edges', () => {
+  const encoded = encodeArchitecture(MINI_SHUFFLE_V2);
+  const position = new Map(resolveGraph(MINI_SHUFFLE_V2).order.map((e, r) => [e.layer.id, r]));
+  const decoded = (id: string) => decodeRow(encoded, position.get(id)!);
+  assert.deepEqual([decoded('stem.relu').type, decoded('stem.relu').attributes], ['relu', [0, 0, 0, 0, 0, 0]]);
+  for (const id of ['b.x1', 'b.x2']) {
+    assert.deepEqual([decoded(id).type, decoded(id).attributes], ['shuffle', [0, 0, 0, 2, 0, 0]], id);
+    assert.deepEqual(decoded(id).incoming, [position.get(id)! - position.get('a.shuffle')!], id);
+  }
+  // The two halves differ in where they go: x1 to the concat, x2 into the branch.
+  assert.deepEqual(decoded('b.x1').outgoing, [position.get('b.concat')! - position.get('b.x1')!]);
+  assert.deepEqual(decoded('b.x2').outgoing, [1]);
+});
+
 /** [from, to] row pairs read from one edge block of every row. */
 function decodedEdges(encoded: EncodedArchitecture, block: 'incoming' | 'outgoing'): string[] {
   const edges: string[] = [];
@@ -80,7 +94,7 @@ function graphEdges(spec: ArchitectureSpec): string[] {
 }
 
 test("each teacher's encoding, and its candidates', decode back to the graph's edges", () => {
-  for (const teacher of [zooTeacher('resnet34', 'cifar100'), zooTeacher('shufflenet-1x-g2', 'cifar10'), MINI_SHUFFLE]) {
+  for (const teacher of [zooTeacher('resnet34', 'cifar100'), zooTeacher('shufflenet-1x-g2', 'cifar10'), MINI_SHUFFLE, MINI_SHUFFLE_V2]) {
     const space = buildSearchSpace(teacher);
     const rng = new Rng(2);
     for (const spec of [teacher, sampleCandidate(space, rng).spec, sampleCandidate(space, rng).spec]) {

@@ -8,7 +8,7 @@ import { checkSpec } from '../../engine/spec/validate';
 import { UserError } from '../../engine/util/errors';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo/index';
-import { FIVE_LAYER_DAG, MINI_SHUFFLE } from './fixtures/specs';
+import { FIVE_LAYER_DAG, MINI_SHUFFLE, MINI_SHUFFLE_V2 } from './fixtures/specs';
 
 const RESNET_MINI = zooTeacher('resnet-mini', 'mnist');
 
@@ -72,6 +72,34 @@ test('depthwise convs follow their width, and a concat sums its operands', () =>
     if (conv(spec, 'a.dw').groups !== 12) shrunk++;
   }
   assert.ok(shrunk > 0, 'some candidates shrink the depthwise conv');
+});
+
+test('ShuffleNetV2 chunks: each unit of a stage follows the width of the stage, every candidate is valid', () => {
+  // Without skips the stride-2 unit's two branches are free (even: each stride-1 unit takes half
+  // of their sum); with skips every half-width tensor of the stage is tied, so one group is left.
+  const expected: [boolean, [string, number, number][]][] = [
+    [false, [['stem.out', 6, 1], ['a.b1.conv.out', 8, 2], ['a.b2.conv1.out', 8, 2], ['head.out', 32, 1]]],
+    [true, [['stem.out', 6, 1], ['a.b1.conv.out', 8, 1], ['head.out', 32, 1]]],
+  ];
+  const { removable } = buildSearchSpace(MINI_SHUFFLE_V2);
+  assert.ok(removable.includes('stem.relu') && removable.includes('head.relu'), 'relu6 is removable as relu is');
+  assert.ok(!removable.some((id) => id.endsWith('.x1') || id.endsWith('.x2')), 'a chunk changes the channels: not removable');
+  for (const [skip, groups] of expected) {
+    assert.deepEqual(buildSearchSpace(MINI_SHUFFLE_V2, { skip }).groups.map((g) => [g.id, g.width, g.divisor]), groups);
+    const widths = new Set<number>();
+    for (const spec of sample(MINI_SHUFFLE_V2, 8, 500, { skip })) {
+      assert.deepEqual(checkSpec(spec), [], spec.name);
+      const shapes = inferShapes(spec).byId;
+      const stage = shapes.get('a.concat')!.shape[0];
+      for (const unit of ['b', 'c']) {
+        assert.equal(shapes.get(`${unit}.relu2`)!.shape[0], stage / 2, `${spec.name}: ${unit}`);
+        assert.equal(shapes.get(`${unit}.concat`)!.shape[0], stage, `${spec.name}: ${unit}`);
+        assert.deepEqual(layer(spec, `${unit}.x2`), { ...layer(MINI_SHUFFLE_V2, `${unit}.x2`), inputs: layer(spec, `${unit}.x2`).inputs }, 'a chunk is neither removed nor changed');
+      }
+      widths.add(stage);
+    }
+    assert.ok(widths.size > 3, `stage widths sampled: ${[...widths]}`);
+  }
 });
 
 test('a removed layer becomes identity with the same id and inputs; skips are summed with existing inputs', () => {
