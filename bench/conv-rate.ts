@@ -30,7 +30,7 @@ function convFlops(s: ConvShape): number {
  * Fastest seconds of `run` after one warm-up, over at least MIN_RUNS runs and MIN_SECONDS: the
  * fastest run is the one least disturbed by other processes on a shared machine.
  */
-async function fastestSeconds(run: () => void | Promise<void>): Promise<number> {
+export async function fastestSeconds(run: () => void | Promise<void>): Promise<number> {
   await run();
   const times: number[] = [];
   const start = performance.now();

@@ -78,7 +78,7 @@ const SIZES: [number, number][] = [[7, 7], [8, 6]];
 const BATCHES = [1, 3];
 const MULTIPLIERS = [1, 2];
 
-interface ConvPoint {
+export interface ConvPoint {
   k: number;
   stride: number;
   pad: Pad;
@@ -87,7 +87,8 @@ interface ConvPoint {
   label: string;
 }
 
-function* convGrid(): Generator<ConvPoint> {
+/** kernel 1/3/5, stride 1/2, same/valid/explicit padding, odd/even sizes, batch 1 and 3. */
+export function* convGrid(): Generator<ConvPoint> {
   for (const k of KERNELS) {
     for (const stride of STRIDES) {
       for (const pad of PADS) {
@@ -112,7 +113,7 @@ export function gradsOfWeighted(f: (...xs: tf.Tensor[]) => tf.Tensor): (...xs: t
   };
 }
 
-function convOutShape(x: number[], filter: number[], stride: number, pad: Pad, depthwise: boolean): number[] {
+export function convOutShape(x: number[], filter: number[], stride: number, pad: Pad, depthwise: boolean): number[] {
   return tf.backend_util.computeConv2DInfo(x as tf.backend_util.Conv2DInfo['inShape'], filter as [number, number, number, number], stride, 1, pad, undefined, depthwise).outShape;
 }
 

@@ -6,9 +6,25 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../../engine/backend/index';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { filterGradientAsConv } from '../../engine/backend/wasm-kernels/conv2d';
+import { filterGradientByTaps, planAxis } from '../../engine/backend/wasm-kernels/filter-gemm';
+import { gradientConvInfo } from '../../engine/backend/wasm-kernels/geometry';
 import { WASM_TRAINING_KERNELS } from '../../engine/backend/wasm-kernels/index';
 import { Rng } from '../../engine/util/rng';
-import { assertMatchesCpu, assertTrainsTinyConvNet, conv2dCases, depthwiseCases, gradsOfWeighted, matMulCases, randomInput, STRIDES, tileCases } from './kernel-grid';
+import {
+  assertMatchesCpu,
+  assertTrainsTinyConvNet,
+  conv2dCases,
+  convGrid,
+  convOutShape,
+  depthwiseCases,
+  gradsOfWeighted,
+  matMulCases,
+  randomInput,
+  STRIDES,
+  tileCases,
+} from './kernel-grid';
 
 before(async () => {
   await initBackend('wasm');
@@ -22,6 +38,37 @@ describe('conv2d on wasm matches cpu (output, input and filter gradients)', () =
   for (const kernelCase of conv2dCases(new Rng(1))) test(kernelCase.label, async () => {
     await assertMatchesCpu('wasm', kernelCase);
   });
+});
+
+// The kernel picks one formulation per shape, so the grid alone would leave parts of each untested.
+describe('each Conv2DBackpropFilter formulation on wasm matches cpu', () => {
+  const formulations = { 'GEMM per tap': filterGradientByTaps, 'dilated conv': filterGradientAsConv };
+  const rng = new Rng(7);
+  for (const [name, formulation] of Object.entries(formulations)) {
+    for (const { k, stride, pad, size, batch, label } of convGrid()) {
+      const x = randomInput(rng, [batch, ...size, 3]);
+      const filterShape = [k, k, 3, 4];
+      const dy = randomInput(rng, convOutShape(x.shape, filterShape, stride, pad, false));
+      const compute = (xs: tf.Tensor, dys: tf.Tensor) => {
+        const attrs = { strides: stride, pad, filterShape, dataFormat: 'NHWC' };
+        if (tf.getBackend() !== 'wasm') return [tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: xs, dy: dys }, attrs) as tf.Tensor];
+        const info = gradientConvInfo('Conv2DBackpropFilter', xs.shape, filterShape, attrs, false);
+        return [tf.engine().makeTensorFromTensorInfo(formulation(tf.backend() as BackendWasm, xs, dys, info))];
+      };
+      test(`${name}: ${label}`, async () => {
+        await assertMatchesCpu('wasm', { label, inputs: [x, dy], compute });
+      });
+    }
+  }
+});
+
+test('the GEMM grid shares padding between rows and images', () => {
+  // 28 rows, 3x3 filter, pad 1: each row's bottom padding is the next one's top padding.
+  assert.equal(planAxis(28, 28, 3, 1, 1).size, 29);
+  // A 1x1 filter at stride 2 reads every other row and needs no padding.
+  assert.deepEqual(planAxis(28, 14, 1, 2, 0), { size: 14, phases: [{ origin: 0, start: 0, end: 14, taps: [0] }] });
+  // Stride 2, 3x3, pad 1: phase 0 reads filter rows 0 and 2, from padded row 0 (input row -1).
+  assert.deepEqual(planAxis(28, 14, 3, 2, 1).phases.map((p) => [p.origin, p.start, p.end, p.taps]), [[-1, 1, 15, [0, 2]], [0, 0, 14, [1]]]);
 });
 
 describe('depthwiseConv2d on wasm matches cpu (output, input and filter gradients)', () => {

@@ -1,4 +1,5 @@
-// Conv2D gradients on wasm as XNNPACK forward convolutions (see geometry.ts for the padding).
+// Conv2D gradients on wasm through XNNPACK: GEMMs (filter-gemm.ts) or forward convolutions
+// (see geometry.ts for the padding).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callWasmKernel, type KernelParams, release, transpose } from './calls';
@@ -9,12 +10,22 @@ import {
   gradientConvInfo,
   stuffedOutputGradient,
 } from './geometry';
+import { filterGradientByTaps, planFilterGemm, tapsPay } from './filter-gemm';
+import { inputGradientByPhases, phasesPay } from './input-phases';
 
-/** dW: conv of the input (batch and channels swapped) with dy as a filter dilated by the stride. */
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+
+/** dW: one GEMM per filter tap where its grid wastes little, else the dilated-convolution form. */
 export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelParams): tf.TensorInfo {
   const wasm = backend as BackendWasm;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const info = gradientConvInfo('Conv2DBackpropFilter', x.shape, attrs!.filterShape as number[], attrs!, false);
+  const plan = planFilterGemm(info);
+  return tapsPay(plan, info) ? filterGradientByTaps(wasm, x, dy, info, plan) : filterGradientAsConv(wasm, x, dy, info);
+}
+
+/** dW as a conv of the input (batch and channels swapped) with dy as a filter dilated by the stride. */
+export function filterGradientAsConv(wasm: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo {
   const channelsAsBatch = transpose(wasm, x, [3, 1, 2, 0]);
   const source = cropNegativePads(wasm, channelsAsBatch, filterGradientPads(info));
   const dyAsFilter = transpose(wasm, dy, [1, 2, 0, 3]);
@@ -29,11 +40,16 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelParams): 
   return dW;
 }
 
-/** dx: stride-1 conv of the zero-stuffed dy with the spatially flipped, transposed filter. */
+/** dx: by output phase for strides above 1, else a conv of dy with the flipped, transposed filter. */
 export function conv2DBackpropInput({ inputs, backend, attrs }: KernelParams): tf.TensorInfo {
   const wasm = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const info = gradientConvInfo('Conv2DBackpropInput', attrs!.inputShape as number[], filter.shape, attrs!, false);
+  return phasesPay(info) ? inputGradientByPhases(wasm, dy, filter, info) : inputGradientAsConv(wasm, dy, filter, info);
+}
+
+/** dx: stride-1 conv of the zero-stuffed dy with the spatially flipped, transposed filter. */
+export function inputGradientAsConv(wasm: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo {
   const flipped = callWasmKernel(tf.Reverse, wasm, { x: filter }, { dims: [0, 1] });
   const flippedFilter = transpose(wasm, flipped, [0, 1, 3, 2]);
   const source = stuffedOutputGradient(wasm, dy, info);
