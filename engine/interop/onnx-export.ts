@@ -107,6 +107,13 @@ function layerNodes(g: GraphBuilder, layer: Layer, x: string, [c, h, w]: number[
       g.node('Reshape', [swapped, g.ints(`${id}.shape`, [0, c, h, w])], id);
       return;
     }
+    case 'chunk': {
+      const size = c / layer.chunks;
+      const starts = g.ints(`${id}.starts`, [layer.index * size]);
+      const ends = g.ints(`${id}.ends`, [(layer.index + 1) * size]);
+      g.node('Slice', [x, starts, ends, g.ints(`${id}.axes`, [1])], id);
+      return;
+    }
     case 'dropout':
       g.node('Dropout', [x, g.floats(`${id}.ratio`, [], Float32Array.of(layer.rate))], id);
       return;
@@ -115,6 +122,10 @@ function layerNodes(g: GraphBuilder, layer: Layer, x: string, [c, h, w]: number[
       return;
     case 'relu':
       g.node('Relu', [x], id);
+      return;
+    case 'relu6':
+      // Opset 11 on, Clip takes its bounds as inputs.
+      g.node('Clip', [x, g.floats(`${id}.min`, [], Float32Array.of(0)), g.floats(`${id}.max`, [], Float32Array.of(6))], id);
       return;
     case 'globalavgpool':
       g.node('GlobalAveragePool', [x], id);

@@ -2,12 +2,13 @@
 // Nodes are taken in the graph's (topological) order; each value is either a tensor that a spec
 // layer (or the input) produces, a constant (initializers, Constant nodes and the shape arithmetic
 // of a traced `x.view(x.size(0), -1)`, folded here), or the middle of a channel shuffle
-// (Reshape to [N, g, C/g, H, W] - Transpose [0, 2, 1, 3, 4] - Reshape back). Anything else is
-// refused with a UserError naming the node.
+// (Reshape to [N, g, C/g, H, W] - Transpose [0, 2, 1, 3, 4] - Reshape back). ReLU6 is Clip(0, 6),
+// and a channel split (torch.chunk: a Slice per part, or one Split) gives a chunk layer per part.
+// Anything else is refused with a UserError naming the node.
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSpec } from '../spec/validate';
 import { formatShape } from '../spec/shapes';
-import { ArchitectureSpec, ARCH_FORMAT, INPUT_ID, Layer, Shape } from '../spec/types';
+import { ArchitectureSpec, ARCH_FORMAT, ChunkLayer, INPUT_ID, Layer, Shape } from '../spec/types';
 import { BN_EPSILON } from '../model/network';
 import { disposeWeights, weightName, WeightKind, WeightMap } from '../model/weights';
 import { UserError } from '../util/errors';
@@ -49,7 +50,7 @@ type LayerBody<L = Layer> = L extends Layer ? Omit<L, 'id' | 'inputs'> : never;
 
 const ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Operators that are a layer of their own: the module's name is the layer's id. */
-const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'BatchNormalization', 'Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Dropout']);
+const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'BatchNormalization', 'Relu', 'Clip', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Dropout']);
 
 class Importer {
   private readonly values = new Map<string, Value>();
@@ -158,13 +159,13 @@ class Importer {
     this.values.set(at.node.outputs[output], value);
   }
 
-  /** Adds a layer reading `inputs` and records its output as the node's first output. */
-  addLayer(at: NodeContext, layer: LayerBody, inputs: TensorValue[], shape: Shape, flat: boolean, weights: [WeightKind, tf.Tensor][] = [], op?: string): TensorValue {
+  /** Adds a layer reading `inputs` and records its output as the node's output number `output`. */
+  addLayer(at: NodeContext, layer: LayerBody, inputs: TensorValue[], shape: Shape, flat: boolean, weights: [WeightKind, tf.Tensor][] = [], op?: string, output = 0): TensorValue {
     const id = this.uniqueId(layerId(at.node, op));
     this.layers.push({ id, ...layer, inputs: inputs.map((v) => v.id) } as Layer);
     for (const [kind, t] of weights) this.weights.set(weightName(id, kind), t);
     const value: TensorValue = { kind: 'tensor', id, shape, flat };
-    this.set(at, value);
+    this.set(at, value, output);
     return value;
   }
 
@@ -238,14 +239,12 @@ class NodeContext {
 type Handler = (im: Importer, at: NodeContext) => void;
 
 /** Why an operator the spec cannot express is refused, where there is more to say. */
+const ONLY_RELUS = 'the spec format has relu and relu6 (Clip(0, 6)) as its only activations';
 const UNSUPPORTED: Record<string, string> = {
-  Clip: 'clipped activations (ReLU6 is Clip(0, 6)) cannot be expressed: the spec format has relu only',
-  Split: 'channel split cannot be expressed: the spec format has no layer that takes part of the channels',
-  Slice: 'slicing (e.g. the channel split of torch.chunk) cannot be expressed: the spec format has no layer that takes part of the channels',
-  Sigmoid: 'the spec format has relu as its only activation',
-  HardSigmoid: 'the spec format has relu as its only activation',
-  HardSwish: 'the spec format has relu as its only activation',
-  LeakyRelu: 'the spec format has relu as its only activation',
+  Sigmoid: ONLY_RELUS,
+  HardSigmoid: ONLY_RELUS,
+  HardSwish: ONLY_RELUS,
+  LeakyRelu: ONLY_RELUS,
   ConvTranspose: 'the spec format has no transposed convolution',
 };
 
@@ -301,6 +300,15 @@ const HANDLERS: Record<string, Handler> = {
     const x = im.tensor(at, 0);
     im.addLayer(at, { type: 'relu' }, [x], x.shape, x.flat);
   },
+  Clip: (im: Importer, at: NodeContext) => {
+    const x = im.tensor(at, 0);
+    const min = clipBound(im, at, 1, 'min');
+    const max = clipBound(im, at, 2, 'max');
+    if (min !== 0 || max !== 6) at.refuse(`Clip(${min ?? '-inf'}, ${max ?? 'inf'}): only Clip(0, 6), ReLU6, is supported`);
+    im.addLayer(at, { type: 'relu6' }, [x], x.shape, x.flat);
+  },
+  Slice: (im: Importer, at: NodeContext) => slice(im, at),
+  Split: (im: Importer, at: NodeContext) => split(im, at),
   Dropout: (im: Importer, at: NodeContext) => {
     const x = im.tensor(at, 0);
     const ratio = im.optionalValue(at, 1);
@@ -413,6 +421,74 @@ function foldBias(im: Importer, at: NodeContext, input: number, bias: ConstValue
   delete layer.bias;
   im.setWeight(layer.id, 'bias', tf.tensor1d(floats(at, bias)));
   im.set(at, x);
+}
+
+/** A bound of Clip: input `i` (opset 11 on) or the attribute `name` (before); undefined when absent. */
+function clipBound(im: Importer, at: NodeContext, i: number, name: 'min' | 'max'): number | undefined {
+  const v = im.optionalValue(at, i);
+  if (v !== undefined && (v.kind !== 'const' || v.values.length !== 1)) at.refuse(`the ${name} bound must be a constant scalar`);
+  const bound = v ? v.values[0] : at.attribute(name);
+  if (bound !== undefined && typeof bound !== 'number') at.refuse(`attribute ${name} must be a number`);
+  return bound;
+}
+
+/** The axis a Slice or Split works on, checked to be the channels (axis 1, or its negative form). */
+function channelAxis(at: NodeContext, x: TensorValue, axis: number, what: string): void {
+  const rank = x.flat ? 2 : 4;
+  if (axis !== 1 && axis !== 1 - rank) at.refuse(`${what} along axis ${axis}: only channel chunks (axis 1, as torch.chunk(x, k, 1)) are supported`);
+}
+
+/** The chunk layer for channels [start, end) of `x`, or a refusal when they are not one of k equal parts. */
+function chunkOf(at: NodeContext, x: TensorValue, start: number, end: number): LayerBody<ChunkLayer> | undefined {
+  const c = x.shape[0];
+  const size = end - start;
+  if (size === c) return undefined;
+  if (size <= 0 || c % size !== 0 || start % size !== 0) {
+    at.refuse(`channels [${start}, ${end}) of ${c}: only one of k equal parts of the channels (torch.chunk) is supported`);
+  }
+  return { type: 'chunk', chunks: c / size, index: start / size };
+}
+
+/** Constant integers from input `i` (opset 10 on) or the attribute `name` (before). */
+function sliceInts(im: Importer, at: NodeContext, i: number, name: string): number[] | undefined {
+  const v = im.optionalValue(at, i);
+  if (v === undefined) return at.ints(name);
+  if (v.kind !== 'const') at.refuse(`${name} must be constants (export with a fixed input size)`);
+  return Array.from(v.values);
+}
+
+function slice(im: Importer, at: NodeContext): void {
+  const x = im.tensor(at, 0);
+  const [starts, ends] = [sliceInts(im, at, 1, 'starts'), sliceInts(im, at, 2, 'ends')];
+  if (!starts || !ends) at.refuse('needs starts and ends');
+  const axes = sliceInts(im, at, 3, 'axes') ?? starts.map((_, k) => k);
+  const steps = sliceInts(im, at, 4, 'steps') ?? starts.map(() => 1);
+  if (axes.length !== 1) at.refuse(`slicing along axes [${axes.join(', ')}]: only channel chunks (one axis, 1) are supported`);
+  channelAxis(at, x, axes[0], 'slicing');
+  if (steps[0] !== 1) at.refuse(`a step of ${steps[0]}: only contiguous channel chunks are supported`);
+  // ONNX clamps starts and ends to the axis, after counting negative ones from its end.
+  const c = x.shape[0];
+  const clamp = (v: number) => Math.min(c, Math.max(0, v < 0 ? v + c : v));
+  const chunk = chunkOf(at, x, clamp(starts[0]), clamp(ends[0]));
+  if (chunk) im.addLayer(at, chunk, [x], [c / chunk.chunks, x.shape[1], x.shape[2]], x.flat);
+  else im.set(at, x);
+}
+
+function split(im: Importer, at: NodeContext): void {
+  const x = im.tensor(at, 0);
+  channelAxis(at, x, at.int('axis', 0), 'splitting');
+  const c = x.shape[0];
+  const parts = at.node.outputs.length;
+  const sizes = sliceInts(im, at, 1, 'split') ?? new Array<number>(parts).fill(c / parts);
+  if (sizes.length !== parts || sizes.some((s) => s !== sizes[0]) || sizes[0] * parts !== c) {
+    at.refuse(`splitting ${c} channels into [${sizes.join(', ')}]: only a split into equal parts (torch.chunk) is supported`);
+  }
+  sizes.forEach((size, index) => {
+    if (at.node.outputs[index] === '') return;
+    const chunk = chunkOf(at, x, index * size, (index + 1) * size);
+    if (chunk) im.addLayer(at, chunk, [x], [size, x.shape[1], x.shape[2]], x.flat, [], undefined, index);
+    else im.set(at, x, index);
+  });
 }
 
 /** The target shape of a Reshape per sample, once its 0s and -1 are resolved; the batch axis must stay. */

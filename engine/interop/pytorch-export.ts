@@ -1,7 +1,7 @@
 // A spec as a readable PyTorch module: one attribute per layer named after its id, a forward
-// pass that follows the graph (sums, concatenations, channel shuffles, flatten in NCHW order),
-// and, with weights, a loader for the .safetensors file written beside it (read with the
-// standard library and torch only, so the safetensors package is not needed).
+// pass that follows the graph (sums, concatenations, channel shuffles and chunks, flatten in
+// NCHW order), and, with weights, a loader for the .safetensors file written beside it (read
+// with the standard library and torch only, so the safetensors package is not needed).
 import { resolveGraph } from '../spec/graph';
 import { inferShapes } from '../spec/shapes';
 import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
@@ -44,7 +44,7 @@ export function className(spec: ArchitectureSpec): string {
   return /^[A-Za-z]/.test(name) ? name : `Net${name}`;
 }
 
-/** The nn.Module constructor call for a layer, or undefined for layers done in forward (concat, identity). */
+/** The nn.Module constructor call for a layer, or undefined for layers done in forward (concat, chunk, identity). */
 function moduleFor(layer: Layer, inChannels: number, flat: boolean): string | undefined {
   switch (layer.type) {
     case 'conv': {
@@ -59,6 +59,8 @@ function moduleFor(layer: Layer, inChannels: number, flat: boolean): string | un
       return `nn.BatchNorm${flat ? '1' : '2'}d(${inChannels})`;
     case 'relu':
       return 'nn.ReLU()';
+    case 'relu6':
+      return 'nn.ReLU6()';
     case 'maxpool':
       return `nn.MaxPool2d(${layer.kernel}, stride=${layer.stride ?? layer.kernel}, padding=${layer.padding ?? 0})`;
     case 'avgpool':
@@ -72,9 +74,17 @@ function moduleFor(layer: Layer, inChannels: number, flat: boolean): string | un
     case 'dropout':
       return `nn.Dropout(${layer.rate})`;
     case 'concat':
+    case 'chunk':
     case 'identity':
       return undefined;
   }
+}
+
+/** What a layer without a module computes from its inputs (already in the rank it needs). */
+function forwardExpression(layer: Layer, operands: string[]): string {
+  if (layer.type === 'concat') return `torch.cat([${operands.join(', ')}], 1)`;
+  const x = operands.join(' + ');
+  return layer.type === 'chunk' ? `torch.chunk(${x}, ${layer.chunks}, 1)[${layer.index}]` : x;
 }
 
 const HEADER = `import json
@@ -130,8 +140,8 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
     const operand = (id: string) => converted(names.get(id)!, flat.get(id)!, wantsFlat ?? inFlat);
     const module = moduleFor(layer, shapes.byId.get(layer.id)!.inShape[0], wantsFlat ?? inFlat);
     if (module) init.push(`        self.${name} = ${module}`);
-    const x = layer.type === 'concat' ? `torch.cat([${inputs.map(operand).join(', ')}], 1)` : inputs.map(operand).join(' + ');
-    forward.push(`        ${name} = ${module ? `self.${name}(${x})` : x}`);
+    const operands = inputs.map(operand);
+    forward.push(`        ${name} = ${module ? `self.${name}(${operands.join(' + ')})` : forwardExpression(layer, operands)}`);
   }
   const output = names.get(graph.output)!;
   const { channels: c, height: h, width: w } = spec.input;
