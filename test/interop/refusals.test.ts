@@ -1,22 +1,44 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { encodeOnnx } from '../../engine/interop/onnx-codec';
+import { exportOnnx } from '../../engine/interop/onnx-export';
 import { importOnnx } from '../../engine/interop/onnx-import';
-import { ONNX_FLOAT, OnnxAttribute, OnnxModel, OnnxNode } from '../../engine/interop/onnx-model';
+import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode } from '../../engine/interop/onnx-model';
+import { Network } from '../../engine/model/network';
+import { disposeWeights, initialWeights } from '../../engine/model/weights';
 import { UserError } from '../../engine/util/errors';
+import { Rng } from '../../engine/util/rng';
+import { MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
+import { esnac } from './python';
 
 before(async () => {
   await tf.setBackend('cpu');
 });
 
-/** input [1, 2, 4, 4] -> one node -> Flatten -> Gemm to 3 classes. */
-function model(op: string, attributes: Record<string, OnnxAttribute>, weights: { dims: number[] }[] = []): OnnxModel {
+/** An initializer: float32 filled with 0.5 unless `values` are given; `int` for int64 (indices, shapes). */
+interface Initializer {
+  dims: number[];
+  values?: number[];
+  int?: boolean;
+}
+
+/** input [1, C, 4, 4] -> one node (reading the initializers after the input) -> Flatten. */
+function model(op: string, attributes: Record<string, OnnxAttribute>, weights: Initializer[] = [], channels = 2): OnnxModel {
   const names = weights.map((_, i) => `w${i}`);
   const nodes: OnnxNode[] = [
     { name: '/block/op', opType: op, domain: '', inputs: ['input', ...names], outputs: ['y'], attributes },
     { name: '/Flatten', opType: 'Flatten', domain: '', inputs: ['y'], outputs: ['f'], attributes: { axis: 1 } },
   ];
+  const initializer = (w: Initializer, i: number) => {
+    const size = w.dims.reduce((a, b) => a * b, 1);
+    if (w.int) return { name: names[i], dims: w.dims, dataType: ONNX_INT64, values: w.values ?? [] };
+    return { name: names[i], dims: w.dims, dataType: ONNX_FLOAT, values: w.values ? Float32Array.from(w.values) : new Float32Array(size).fill(0.5) };
+  };
   return {
     irVersion: 7,
     opsetVersion: 13,
@@ -24,9 +46,9 @@ function model(op: string, attributes: Record<string, OnnxAttribute>, weights: {
     graph: {
       name: 'g',
       nodes,
-      initializers: weights.map((w, i) => ({ name: names[i], dims: w.dims, dataType: ONNX_FLOAT, values: new Float32Array(w.dims.reduce((a, b) => a * b, 1)).fill(0.5) })),
-      inputs: [{ name: 'input', elemType: ONNX_FLOAT, dims: [1, 2, 4, 4] }],
-      outputs: [{ name: 'f', elemType: ONNX_FLOAT, dims: [1, 32] }],
+      initializers: weights.map(initializer),
+      inputs: [{ name: 'input', elemType: ONNX_FLOAT, dims: [1, channels, 4, 4] }],
+      outputs: [{ name: 'f', elemType: ONNX_FLOAT, dims: [1, channels * 16] }],
     },
   };
 }
@@ -39,6 +61,16 @@ function refusal(m: OnnxModel, pattern: RegExp): void {
     return true;
   });
 }
+
+/** The first layer of an imported model, its weights disposed. */
+function firstLayer(m: OnnxModel): unknown {
+  const { spec, weights } = importOnnx(m, 'm', 'm.onnx');
+  disposeWeights(weights);
+  return spec.layers[0];
+}
+
+const scalar = (value: number): Initializer => ({ dims: [], values: [value] });
+const ints = (...values: number[]): Initializer => ({ dims: [values.length], values, int: true });
 
 const convWeight = [{ dims: [2, 2, 3, 3] }];
 
@@ -66,6 +98,59 @@ test('batchnorm with another epsilon is refused', () => {
 });
 
 test('operators the spec has no layer for are refused by name', () => {
-  refusal(model('Clip', {}), /ReLU6/);
   refusal(model('Softmax', {}), /the spec format has no layer for this operator/);
+  refusal(model('HardSwish', {}), /relu and relu6 \(Clip\(0, 6\)\) as its only activations/);
+});
+
+test('Clip(0, 6) is relu6, its bounds as inputs (opset 11 on) or attributes; other ranges are refused', () => {
+  assert.deepEqual(firstLayer(model('Clip', {}, [scalar(0), scalar(6)])), { id: 'block', type: 'relu6' });
+  assert.deepEqual(firstLayer(model('Clip', { min: 0, max: 6 })), { id: 'block', type: 'relu6' });
+  refusal(model('Clip', {}, [scalar(0), scalar(1)]), /Clip\(0, 1\): only Clip\(0, 6\), ReLU6, is supported/);
+  refusal(model('Clip', {}, [scalar(0)]), /Clip\(0, inf\)/);
+  refusal(model('Clip', {}), /Clip\(-inf, inf\)/);
+});
+
+test('a Slice of one of k equal channel parts is a chunk; other slices are refused', () => {
+  assert.deepEqual(firstLayer(model('Slice', {}, [ints(4), ints(6), ints(1)], 6)), { id: 'block.op', type: 'chunk', chunks: 3, index: 2 });
+  // Negative and too large bounds count as ONNX says: [-2, 100) of 6 channels is [4, 6).
+  assert.deepEqual(firstLayer(model('Slice', {}, [ints(-2), ints(100), ints(-3)], 6)), { id: 'block.op', type: 'chunk', chunks: 3, index: 2 });
+  refusal(model('Slice', {}, [ints(1), ints(4), ints(1)], 6), /channels \[1, 4\) of 6: only one of k equal parts of the channels \(torch\.chunk\) is supported/);
+  refusal(model('Slice', {}, [ints(0), ints(2), ints(2)]), /slicing along axis 2: only channel chunks/);
+  refusal(model('Slice', {}, [ints(0), ints(2), ints(1), ints(2)]), /a step of 2/);
+});
+
+test('a Split of the channels into equal parts is one chunk per part, in order', () => {
+  const m = model('Split', { axis: 1 }, [ints(2, 2)], 4);
+  const [split, flatten] = m.graph.nodes;
+  split.outputs = ['y0', 'y1'];
+  m.graph.nodes = [split, { name: '/cat', opType: 'Concat', domain: '', inputs: ['y1', 'y0'], outputs: ['y'], attributes: { axis: 1 } }, flatten];
+  const { spec, weights } = importOnnx(m, 'm', 'm.onnx');
+  assert.deepEqual(spec.layers.slice(0, 2), [
+    { id: 'block.op', type: 'chunk', chunks: 2, index: 0 },
+    { id: 'block.op_1', type: 'chunk', chunks: 2, index: 1, inputs: ['input'] },
+  ]);
+  const net = new Network(spec, weights);
+  const swapped = tf.tidy(() => Array.from(net.forward(tf.tile(tf.tensor4d([0, 1, 2, 3], [1, 1, 1, 4]), [1, 4, 4, 1]), { training: false }).dataSync()));
+  assert.deepEqual(swapped.filter((_, i) => i % 16 === 0), [2, 3, 0, 1]);
+  net.dispose();
+  disposeWeights(weights);
+  refusal(model('Split', { axis: 1 }, [ints(1, 3)], 4), /splitting 4 channels into \[1, 3\]: only a split into equal parts/);
+});
+
+test('esnac import of a model the spec cannot express says why and writes nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'esnac-refusal-'));
+  const weights = initialWeights(MINI_SHUFFLE_V2, new Rng(1));
+  const exported = exportOnnx(MINI_SHUFFLE_V2, weights);
+  disposeWeights(weights);
+  // The stem's ReLU6 clipped at 1 instead.
+  exported.graph.initializers.find((t) => t.name === 'stem.relu.max')!.values = Float32Array.of(1);
+  const onnxPath = join(dir, 'clip1.onnx');
+  writeFileSync(onnxPath, encodeOnnx(exported));
+  const specPath = join(dir, 'clip1.arch.yaml');
+  const run = esnac(['import', onnxPath, '-o', specPath, '--weights', join(dir, 'clip1.weights')]);
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /^esnac: .*clip1\.onnx: node \d+ 'stem\.relu' \(Clip, inputs: stem\.bn, stem\.relu\.min, stem\.relu\.max; outputs: stem\.relu\): Clip\(0, 1\)/m);
+  assert.doesNotMatch(run.stderr, /internal error|\n\s+at /);
+  assert.ok(!existsSync(specPath) && !existsSync(join(dir, 'clip1.weights')));
+  rmSync(dir, { recursive: true, force: true });
 });

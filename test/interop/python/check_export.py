@@ -41,6 +41,12 @@ def run_onnx(model, x):
             y = F.batch_norm(i[0], i[3], i[4], i[1], i[2], False, 0.0, a['epsilon'])
         elif op == 'Relu':
             y = F.relu(i[0])
+        elif op == 'Clip':
+            y = i[0].clamp(i[1].item(), i[2].item())
+        elif op == 'Slice':
+            y = i[0]
+            for start, end, axis in zip(i[1].tolist(), i[2].tolist(), i[3].tolist()):
+                y = y.narrow(axis, start, end - start)
         elif op == 'MaxPool':
             y = F.max_pool2d(i[0], a['kernel_shape'], a['strides'], a['pads'][:2])
         elif op == 'AveragePool':

@@ -1,7 +1,7 @@
 """Exports torchvision models (random weights and batchnorm statistics, eval mode) with
 torch.onnx.export and writes, per model, NAME.onnx, an input (NAME.input.bin, raw float32 NCHW)
 and, in models.json, PyTorch's parameter count and output for it.
-Usage: torchvision_models.py OUT_DIR SIZE NAME..."""
+Usage: torchvision_models.py OUT_DIR NAME..."""
 import json
 import os
 import sys
@@ -9,28 +9,22 @@ import sys
 import torch
 import torchvision
 
-
-def vgg11_bn_small_head():
-    # torchvision's VGG ends in AdaptiveAvgPool2d(7) + a 25088-input classifier, which on small
-    # images upsamples (not expressible, and not exportable by torch.onnx): the features are
-    # torchvision's, the head pools globally into a smaller classifier of the same form.
-    m = torchvision.models.vgg11_bn(num_classes=10)
-    m.avgpool = torch.nn.AdaptiveAvgPool2d(1)
-    m.classifier = torch.nn.Sequential(torch.nn.Linear(512, 128), torch.nn.ReLU(True), torch.nn.Dropout(), torch.nn.Linear(128, 10))
-    return m
-
-
 MODELS = {
     'resnet18': lambda: torchvision.models.resnet18(num_classes=10),
-    'vgg11_bn': vgg11_bn_small_head,
+    'vgg11_bn': lambda: torchvision.models.vgg11_bn(num_classes=10),
     'mobilenet_v2': lambda: torchvision.models.mobilenet_v2(num_classes=10),
     'shufflenet_v2_x0_5': lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10),
 }
 
-# Exported with a symbolic batch axis, as deployed models usually are. The others keep batch 2:
-# ShuffleNetV2's channel shuffle reads the batch size from the input's shape, which esnac's
-# importer folds only when it is fixed (and then refuses the model at its channel split).
-SYMBOLIC_BATCH = {'resnet18', 'vgg11_bn'}
+# (batch, image size): 32x32 unless the model needs more. VGG's AdaptiveAvgPool2d(7) upsamples
+# a smaller map (which torch.onnx cannot export); at 224x224 its features give 7x7 and the pool
+# is an identity (AveragePool 1x1). Batch 1 keeps its 7.6 GMACs cheap.
+INPUTS = {'vgg11_bn': (1, 224)}
+
+# Exported with a symbolic batch axis, as deployed models usually are. ShuffleNetV2 keeps batch 2:
+# its channel shuffle reads the batch size from the input's shape, which esnac's importer folds
+# only when it is fixed.
+SYMBOLIC_BATCH = {'resnet18', 'vgg11_bn', 'mobilenet_v2'}
 
 
 def randomise_batchnorm(model):
@@ -44,14 +38,15 @@ def randomise_batchnorm(model):
                 m.running_var.uniform_(0.5, 1.5)
 
 
-def main(out_dir, size, names):
+def main(out_dir, names):
     results = []
     for i, name in enumerate(names):
         torch.manual_seed(i)
         model = MODELS[name]()
         randomise_batchnorm(model)
         model.eval()
-        x = torch.randn(2, 3, size, size)
+        batch, size = INPUTS.get(name, (2, 32))
+        x = torch.randn(batch, 3, size, size)
         path = os.path.join(out_dir, f'{name}.onnx')
         torch.onnx.export(model, x, path, opset_version=13, do_constant_folding=True, input_names=['input'], output_names=['logits'],
                           # PRESERVE keeps batchnorm layers (EVAL would fold them into the convolutions).
@@ -66,4 +61,4 @@ def main(out_dir, size, names):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3:])
+    main(sys.argv[1], sys.argv[2:])
