@@ -182,6 +182,48 @@ export function* tileCases(rng: Rng): Generator<KernelCase> {
 }
 
 /**
+ * maxPool and its gradient: windows 2 and 3, strides 1 and 2, valid and same padding, odd and
+ * even sizes. Half the cases round the input to integers after a relu, so windows hold ties (the
+ * gradient goes to the first maximum) and all-zero windows, as pooling after a relu does.
+ */
+export function* maxPoolCases(rng: Rng): Generator<KernelCase> {
+  for (const filter of [2, 3]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['valid', 'same'] as const) {
+        for (const size of [[7, 7], [8, 6]]) {
+          for (const ties of [false, true]) {
+            const x = randomInput(rng, [3, ...size, 4]);
+            if (ties) x.values = x.values.map((v) => Math.max(0, Math.round(v)));
+            const pool = (t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, filter, stride, pad);
+            const outShape = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filter, stride, 1, pad).outShape;
+            const label = `filter ${filter} stride ${stride} ${pad} ${size.join('x')}${ties ? ' with ties' : ''}`;
+            yield { label, inputs: [x, randomInput(rng, outShape)], compute: gradsOfWeighted(pool) };
+          }
+        }
+      }
+    }
+  }
+}
+
+/** sum over leading axes (with and without keepDims), and over other axes for contrast. */
+export function* sumCases(rng: Rng): Generator<KernelCase> {
+  const cases: { shape: number[]; axis: number[] }[] = [
+    { shape: [3, 5, 4, 6], axis: [0, 1, 2] },
+    { shape: [3, 5, 4, 6], axis: [2, 0, 1] },
+    { shape: [7, 5], axis: [0] },
+    { shape: [2, 3, 4], axis: [0, 1] },
+    { shape: [2, 3, 4], axis: [1, 2] },
+    { shape: [2, 3, 4], axis: [0, 2] },
+    { shape: [2, 3, 4], axis: [0, 1, 2] },
+  ];
+  for (const { shape, axis } of cases) {
+    for (const keepDims of [false, true]) {
+      yield { label: `${shape.join('x')} axis ${axis.join(',')} keepDims ${keepDims}`, inputs: [randomInput(rng, shape)], compute: (x) => [tf.sum(x, axis, keepDims)] };
+    }
+  }
+}
+
+/**
  * Trains a tiny conv net (conv, batch-norm arithmetic, depthwise conv, 1x1 conv, dense; Adam) on
  * the current backend: the loss must fall, and steps after the first (which creates Adam's
  * moments) must leave no tensor or backend buffer behind.

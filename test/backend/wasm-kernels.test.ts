@@ -21,8 +21,10 @@ import {
   depthwiseCases,
   gradsOfWeighted,
   matMulCases,
+  maxPoolCases,
   randomInput,
   STRIDES,
+  sumCases,
   tileCases,
 } from './kernel-grid';
 
@@ -120,6 +122,39 @@ describe('tile on wasm matches cpu', () => {
     assert.deepEqual(tiledBools.arraySync(), [[1, 1, 1], [0, 0, 0]]);
     tf.dispose([ints, bools, tiledInts, tiledBools]);
   });
+});
+
+describe('maxPool gradient on wasm matches cpu', () => {
+  for (const kernelCase of maxPoolCases(new Rng(8))) test(kernelCase.label, async () => {
+    await assertMatchesCpu('wasm', kernelCase);
+  });
+
+  test('a window that is all padding or -Infinity passes no gradient', async () => {
+    // The network pads max pools with -Infinity (PyTorch's padding) and pools with 'valid'.
+    const x = randomInput(new Rng(9), [2, 5, 5, 3]);
+    const pooled = (t: tf.Tensor) => tf.maxPool(tf.pad(t, [[0, 0], [3, 1], [1, 3], [0, 0]], -Infinity) as tf.Tensor4D, 3, 2, 'valid');
+    // Only the gradient: the all-padding windows' outputs are -Infinity, which no relative error measures.
+    const compute = (...xs: tf.Tensor[]) => tf.tidy(() => gradsOfWeighted(pooled)(...xs).slice(1));
+    await assertMatchesCpu('wasm', { label: '-Infinity padding', inputs: [x, randomInput(new Rng(10), [2, 4, 4, 3])], compute });
+  });
+});
+
+describe('sum on wasm matches cpu', () => {
+  for (const kernelCase of sumCases(new Rng(11))) test(kernelCase.label, async () => {
+    await assertMatchesCpu('wasm', kernelCase);
+  });
+});
+
+test('identity on wasm shares the input and outlives it', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+  const buffers = tf.backend().numDataIds();
+  const y = tf.clone(x);
+  assert.equal(tf.backend().numDataIds(), buffers, 'a clone allocates nothing');
+  x.dispose();
+  assert.deepEqual(await y.data(), new Float32Array([1, 2, 3, 4]));
+  y.dispose();
+  assert.equal(tf.backend().numDataIds(), buffers - 1);
 });
 
 describe('training a tiny conv net on wasm', () => {

@@ -3,7 +3,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise';
+import { identitySharing } from './identity';
 import { batchMatMulTransposingFirst } from './matmul';
+import { maxPoolGrad } from './max-pool';
+import { sumLeadingAxes } from './reduce';
 import { tileByBlocks } from './tile';
 
 /** Kernels this module adds to wasm or puts in place of wasm's own. */
@@ -14,6 +17,9 @@ export const WASM_TRAINING_KERNELS = [
   tf.DepthwiseConv2dNativeBackpropInput,
   tf.BatchMatMul,
   tf.Tile,
+  tf.Identity,
+  tf.MaxPoolGrad,
+  tf.Sum,
 ] as const;
 
 let registered = false;
@@ -36,6 +42,9 @@ export function registerWasmTrainingKernels(): void {
   replace(tf.Conv2DBackpropInput, () => conv2DBackpropInput);
   replace(tf.BatchMatMul, batchMatMulTransposingFirst);
   replace(tf.Tile, tileByBlocks);
+  replace(tf.Identity, identitySharing);
+  replace(tf.MaxPoolGrad, () => maxPoolGrad);
+  replace(tf.Sum, sumLeadingAxes);
   registered = true;
 }
 
