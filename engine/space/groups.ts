@@ -104,7 +104,7 @@ function lcm(a: number, b: number): number {
   return (a / gcd(a, b)) * b;
 }
 
-/** A positive rational p / q in lowest terms. */
+/** A non-negative rational p / q in lowest terms. */
 interface Fraction {
   p: number;
   q: number;
