@@ -223,6 +223,34 @@ export function* sumCases(rng: Rng): Generator<KernelCase> {
   }
 }
 
+/** slice (one run, runs per row, runs per pixel, ranks 1-5) and split, with their gradients. */
+export function* sliceCases(rng: Rng): Generator<KernelCase> {
+  const slices: { shape: number[]; begin: number[]; size: number[] }[] = [
+    { shape: [10], begin: [3], size: [5] },
+    { shape: [4, 6], begin: [1, 0], size: [2, 6] },
+    { shape: [4, 6], begin: [1, 2], size: [3, 3] },
+    { shape: [3, 5, 4, 8], begin: [0, 0, 0, 4], size: [3, 5, 4, 4] },
+    { shape: [3, 5, 4, 8], begin: [1, 2, 1, 0], size: [2, 3, 3, 8] },
+    { shape: [3, 5, 4, 80], begin: [1, 1, 0, 2], size: [2, 2, 4, 70] },
+    { shape: [2, 3, 4, 5, 6], begin: [1, 0, 1, 2, 3], size: [1, 3, 2, 2, 3] },
+  ];
+  for (const { shape, begin, size } of slices) {
+    const weights = randomInput(rng, size);
+    const compute = gradsOfWeighted((t) => tf.slice(t, begin, size));
+    yield { label: `slice ${shape.join('x')} at ${begin.join(',')} size ${size.join('x')}`, inputs: [randomInput(rng, shape), weights], compute };
+  }
+  const splits: { shape: number[]; sizes: number | number[]; axis: number }[] = [
+    { shape: [3, 5, 4, 8], sizes: 2, axis: 3 },
+    { shape: [3, 5, 4, 9], sizes: [2, 3, 4], axis: 3 },
+    { shape: [6, 5], sizes: 3, axis: 0 },
+  ];
+  for (const { shape, sizes, axis } of splits) {
+    const weights = randomInput(rng, shape);
+    const compute = gradsOfWeighted((t) => tf.concat(tf.split(t, sizes, axis).map((piece, i) => tf.mul(piece, i + 1)), axis));
+    yield { label: `split ${shape.join('x')} into ${JSON.stringify(sizes)} along ${axis}`, inputs: [randomInput(rng, shape), weights], compute: (...xs) => tf.tidy(() => compute(...xs)) };
+  }
+}
+
 /**
  * Trains a tiny conv net (conv, batch-norm arithmetic, depthwise conv, 1x1 conv, dense; Adam) on
  * the current backend: the loss must fall, and steps after the first (which creates Adam's

@@ -23,6 +23,7 @@ import {
   matMulCases,
   maxPoolCases,
   randomInput,
+  sliceCases,
   STRIDES,
   sumCases,
   tileCases,
@@ -142,6 +143,23 @@ describe('maxPool gradient on wasm matches cpu', () => {
 describe('sum on wasm matches cpu', () => {
   for (const kernelCase of sumCases(new Rng(11))) test(kernelCase.label, async () => {
     await assertMatchesCpu('wasm', kernelCase);
+  });
+});
+
+describe('slice and split on wasm match cpu (values and gradients)', () => {
+  for (const kernelCase of sliceCases(new Rng(12))) test(kernelCase.label, async () => {
+    await assertMatchesCpu('wasm', kernelCase);
+  });
+
+  test('int32 and bool slices keep their values and type', async () => {
+    await tf.setBackend('wasm');
+    const ints = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32');
+    const bools = tf.tensor([true, false, true, true], [4], 'bool');
+    const [left, right] = tf.split(ints, [1, 2], 1);
+    const middle = tf.slice(bools, [1], [2]);
+    assert.deepEqual([left.dtype, right.dtype, middle.dtype], ['int32', 'int32', 'bool']);
+    assert.deepEqual([left.arraySync(), right.arraySync(), middle.arraySync()], [[[1], [4]], [[2, 3], [5, 6]], [0, 1]]);
+    tf.dispose([ints, bools, left, right, middle]);
   });
 });
 

@@ -7,6 +7,7 @@ import { identitySharing } from './identity';
 import { batchMatMulTransposingFirst } from './matmul';
 import { maxPoolGrad } from './max-pool';
 import { sumLeadingAxes } from './reduce';
+import { sliceByRuns, splitBySlices } from './slice';
 import { tileByBlocks } from './tile';
 
 /** Kernels this module adds to wasm or puts in place of wasm's own. */
@@ -20,6 +21,8 @@ export const WASM_TRAINING_KERNELS = [
   tf.Identity,
   tf.MaxPoolGrad,
   tf.Sum,
+  tf.Slice,
+  tf.SplitV,
 ] as const;
 
 let registered = false;
@@ -45,6 +48,8 @@ export function registerWasmTrainingKernels(): void {
   replace(tf.Identity, identitySharing);
   replace(tf.MaxPoolGrad, () => maxPoolGrad);
   replace(tf.Sum, sumLeadingAxes);
+  replace(tf.Slice, sliceByRuns);
+  replace(tf.SplitV, splitBySlices);
   registered = true;
 }
 
