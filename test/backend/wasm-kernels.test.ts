@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../../engine/backend/index';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradientAsConv } from '../../engine/backend/wasm-kernels/conv2d';
+import { depthwiseFilterGradientAsConv, depthwiseFilterGradientByTaps } from '../../engine/backend/wasm-kernels/depthwise';
 import { filterGradientByTaps, planAxis } from '../../engine/backend/wasm-kernels/filter-gemm';
 import { gradientConvInfo } from '../../engine/backend/wasm-kernels/geometry';
 import { WASM_TRAINING_KERNELS } from '../../engine/backend/wasm-kernels/index';
@@ -61,6 +62,29 @@ describe('each Conv2DBackpropFilter formulation on wasm matches cpu', () => {
       test(`${name}: ${label}`, async () => {
         await assertMatchesCpu('wasm', { label, inputs: [x, dy], compute });
       });
+    }
+  }
+});
+
+describe('each DepthwiseConv2dNativeBackpropFilter formulation on wasm matches cpu', () => {
+  const formulations = { 'by taps': depthwiseFilterGradientByTaps, 'dilated depthwise conv': depthwiseFilterGradientAsConv };
+  const rng = new Rng(13);
+  for (const [name, formulation] of Object.entries(formulations)) {
+    for (const { k, stride, pad, size, batch, label } of convGrid()) {
+      for (const multiplier of [1, 2]) {
+        const x = randomInput(rng, [batch, ...size, 3]);
+        const filterShape = [k, k, 3, multiplier];
+        const dy = randomInput(rng, convOutShape(x.shape, filterShape, stride, pad, true));
+        const compute = (xs: tf.Tensor, dys: tf.Tensor) => {
+          const attrs = { strides: stride, pad, filterShape, dilations: 1 };
+          if (tf.getBackend() !== 'wasm') return [tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: xs, dy: dys }, attrs) as tf.Tensor];
+          const info = gradientConvInfo('DepthwiseConv2dNativeBackpropFilter', xs.shape, filterShape, attrs, true);
+          return [tf.engine().makeTensorFromTensorInfo(formulation(tf.backend() as BackendWasm, xs, dys, info))];
+        };
+        test(`${name}: ${label} multiplier ${multiplier}`, async () => {
+          await assertMatchesCpu('wasm', { label, inputs: [x, dy], compute });
+        });
+      }
     }
   }
 });

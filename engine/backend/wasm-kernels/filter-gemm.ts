@@ -110,38 +110,38 @@ export function tapsPay(plan: FilterGemmPlan, info: Conv2DInfo): boolean {
 }
 
 /**
- * Writes one phase of the NHWC input `x` transposed: channel c's grid position (n, u, v) goes to
- * dst[c * positions + (n * gridHeight + u) * gridWidth + v], from input row stride * u + origin
- * and column stride * v + origin. `dst` must be zeroed: only the phase's data positions are written.
+ * Writes one phase of the NHWC input `x` on the grid: grid position (n, u, v) takes input row
+ * stride * u + origin and column stride * v + origin. Transposed, channel c's position p goes to
+ * dst[c * positions + p] (one row of positions per channel); else to dst[p * C + c] (NHWC).
+ * `dst` must be zeroed: only the phase's data positions are written.
  */
-export function writePhaseTransposed(x: Float32Array, info: Conv2DInfo, plan: FilterGemmPlan, phase: Phase, dst: Float32Array): void {
+export function writePhase(x: Float32Array, info: Conv2DInfo, plan: FilterGemmPlan, phase: Phase, transposed: boolean, dst: Float32Array): void {
   const { batchSize, inHeight, inWidth, inChannels, strideHeight: sh, strideWidth: sw } = info;
-  const { gridHeight, gridWidth, positions } = plan;
+  const { gridHeight, gridWidth } = plan;
   const { rows, cols } = phase;
+  const channelStride = transposed ? plan.positions : 1;
+  const positionStride = transposed ? 1 : inChannels;
   for (let n = 0; n < batchSize; n++) {
     for (let u = rows.start; u < rows.end; u++) {
       const gridRow = (n * gridHeight + u) * gridWidth;
       const inputRow = (n * inHeight + sh * u + rows.origin) * inWidth;
       for (let v = cols.start; v < cols.end; v++) {
         const from = (inputRow + sw * v + cols.origin) * inChannels;
-        const to = gridRow + v;
-        for (let c = 0; c < inChannels; c++) dst[c * positions + to] = x[from + c];
+        const to = (gridRow + v) * positionStride;
+        for (let c = 0; c < inChannels; c++) dst[to + c * channelStride] = x[from + c];
       }
     }
   }
 }
 
 /**
- * dy on the phase grid as a [1, positions, F] matrix, zero where the grid has no output. Always
- * a fresh tensor: XNNPACK caches its packing of the matrix under the tensor's id, whatever shape
- * the id is later used with, so dy's own id must not carry it.
+ * dy on the grid, [N, gridHeight, gridWidth, F], zero where the grid has no output. Always a
+ * fresh tensor: XNNPACK caches its packing of a GEMM operand under the tensor's id, whatever
+ * shape the id is later used with, so dy's own id must not carry it.
  */
-function outputGradientOnGrid(backend: BackendWasm, dy: tf.TensorInfo, info: Conv2DInfo, plan: FilterGemmPlan): tf.TensorInfo {
+export function outputGradientOnGrid(backend: BackendWasm, dy: tf.TensorInfo, info: Conv2DInfo, plan: FilterGemmPlan): tf.TensorInfo {
   const paddings = [[0, 0], [0, plan.gridHeight - info.outHeight], [0, plan.gridWidth - info.outWidth], [0, 0]];
-  const padded = callWasmKernel(tf.PadV2, backend, { x: dy }, { paddings, constantValue: 0 });
-  const matrix = reshape(backend, padded, [1, plan.positions, info.outChannels]);
-  release(backend, padded);
-  return matrix;
+  return callWasmKernel(tf.PadV2, backend, { x: dy }, { paddings, constantValue: 0 });
 }
 
 /** The filter gradient of a conv2d (NHWC, dilation 1) as one GEMM per filter tap. */
@@ -153,14 +153,15 @@ export function filterGradientByTaps(
   plan = planFilterGemm(info),
 ): tf.TensorInfo {
   const { inChannels: c, outChannels: f, filterHeight: kh, filterWidth: kw } = info;
-  const grid = outputGradientOnGrid(backend, dy, info, plan);
+  const padded = outputGradientOnGrid(backend, dy, info, plan);
+  const grid = reshape(backend, padded, [1, plan.positions, f]);
   const dW = backend.makeOutput([kh, kw, c, f], 'float32');
   const transposed = backend.makeOutput([c * plan.positions + plan.maxOffset], 'float32');
   for (const phase of plan.phases) {
     // Views are taken after each allocation: growing the heap detaches older views.
     const rows = backend.typedArrayFromHeap(transposed) as Float32Array;
     rows.fill(0);
-    writePhaseTransposed(backend.typedArrayFromHeap(x) as Float32Array, info, plan, phase, rows);
+    writePhase(backend.typedArrayFromHeap(x) as Float32Array, info, plan, phase, true, rows);
     for (const tap of phase.taps) {
       const shifted = heapView(backend, transposed, tap.offset, [1, c, plan.positions]);
       const block = callWasmKernel(tf.BatchMatMul, backend, { a: shifted, b: grid }, { transposeA: false, transposeB: false });
@@ -169,6 +170,6 @@ export function filterGradientByTaps(
       release(backend, block);
     }
   }
-  release(backend, grid, transposed);
+  release(backend, padded, grid, transposed);
   return dW;
 }
