@@ -205,6 +205,22 @@ export function* maxPoolCases(rng: Rng): Generator<KernelCase> {
   }
 }
 
+/** avgPool and its gradient: windows 2 and 3, strides 1 and 2, valid and same padding, odd and even sizes. */
+export function* avgPoolCases(rng: Rng): Generator<KernelCase> {
+  for (const filter of [2, 3]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['valid', 'same'] as const) {
+        for (const size of [[7, 7], [8, 6]]) {
+          const x = randomInput(rng, [3, ...size, 4]);
+          const outShape = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filter, stride, 1, pad).outShape;
+          const compute = gradsOfWeighted((t) => tf.avgPool(t as tf.Tensor4D, filter, stride, pad));
+          yield { label: `filter ${filter} stride ${stride} ${pad} ${size.join('x')}`, inputs: [x, randomInput(rng, outShape)], compute };
+        }
+      }
+    }
+  }
+}
+
 /** sum over leading axes (with and without keepDims), and over other axes for contrast. */
 export function* sumCases(rng: Rng): Generator<KernelCase> {
   const cases: { shape: number[]; axis: number[] }[] = [

@@ -16,6 +16,7 @@ import { Rng } from '../../engine/util/rng';
 import {
   assertMatchesCpu,
   assertTrainsTinyConvNet,
+  avgPoolCases,
   conv2dCases,
   convGrid,
   convOutShape,
@@ -161,6 +162,12 @@ describe('maxPool gradient on wasm matches cpu', () => {
     // Only the gradient: the all-padding windows' outputs are -Infinity, which no relative error measures.
     const compute = (...xs: tf.Tensor[]) => tf.tidy(() => gradsOfWeighted(pooled)(...xs).slice(1));
     await assertMatchesCpu('wasm', { label: '-Infinity padding', inputs: [x, randomInput(new Rng(10), [2, 4, 4, 3])], compute });
+  });
+});
+
+describe('avgPool gradient on wasm matches cpu', () => {
+  for (const kernelCase of avgPoolCases(new Rng(14))) test(kernelCase.label, async () => {
+    await assertMatchesCpu('wasm', kernelCase);
   });
 });
 

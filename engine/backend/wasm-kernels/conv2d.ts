@@ -3,15 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callWasmKernel, type KernelParams, release, transpose } from './calls';
-import {
-  cropNegativePads,
-  explicitPadding,
-  filterGradientPads,
-  gradientConvInfo,
-  stuffedOutputGradient,
-} from './geometry';
+import { cropNegativePads, explicitPadding, filterGradientPads, gradientConvInfo } from './geometry';
 import { filterGradientByTaps, planFilterGemm, tapsPay } from './filter-gemm';
-import { inputGradientByPhases, phasesPay } from './input-phases';
+import { convWithFlipped, inputGradientByPhases, inputGradientByStuffing, phasesPay } from './input-phases';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -45,20 +39,6 @@ export function conv2DBackpropInput({ inputs, backend, attrs }: KernelParams): t
   const wasm = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const info = gradientConvInfo('Conv2DBackpropInput', attrs!.inputShape as number[], filter.shape, attrs!, false);
-  return phasesPay(info) ? inputGradientByPhases(wasm, dy, filter, info) : inputGradientAsConv(wasm, dy, filter, info);
-}
-
-/** dx: stride-1 conv of the zero-stuffed dy with the spatially flipped, transposed filter. */
-export function inputGradientAsConv(wasm: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo {
-  const flipped = callWasmKernel(tf.Reverse, wasm, { x: filter }, { dims: [0, 1] });
-  const flippedFilter = transpose(wasm, flipped, [0, 1, 3, 2]);
-  const source = stuffedOutputGradient(wasm, dy, info);
-  const dx = callWasmKernel(tf.Conv2D, wasm, { x: source.x, filter: flippedFilter }, {
-    strides: [1, 1],
-    dilations: [1, 1],
-    pad: source.pad,
-    dataFormat: 'NHWC',
-  });
-  release(wasm, flipped, flippedFilter, source.x);
-  return dx;
+  const byPhases = phasesPay(info);
+  return (byPhases ? inputGradientByPhases : inputGradientByStuffing)(wasm, dy, filter, info, convWithFlipped);
 }

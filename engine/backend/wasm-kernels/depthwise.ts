@@ -1,11 +1,12 @@
 // DepthwiseConv2dNative gradients on wasm, which has neither: the filter gradient by taps or as
-// an XNNPACK depthwise convolution, the input gradient as one.
+// an XNNPACK depthwise convolution, the input gradient as one (input-phases.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callWasmKernel, type KernelParams, release, reshape, transpose } from './calls';
 import { outputGradientOnGrid, planFilterGemm, writePhase } from './filter-gemm';
-import { cropNegativePads, explicitPadding, filterGradientPads, gradientConvInfo, stuffedOutputGradient } from './geometry';
+import { cropNegativePads, explicitPadding, filterGradientPads, gradientConvInfo } from './geometry';
 import { heapView, releaseView } from './heap-view';
+import { depthwiseWithFlipped, inputGradientByStuffing } from './input-phases';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -91,26 +92,11 @@ export function depthwiseFilterGradientByTaps(wasm: BackendWasm, x: tf.TensorInf
 }
 
 /**
- * dx: a stride-1 depthwise conv of the zero-stuffed dy with the flipped filter, one filter per
- * output channel, then a sum over each input channel's multiplier outputs.
+ * dx: a depthwise conv of the zero-stuffed dy with the flipped filter. Unlike conv2d's, this
+ * gains nothing by output phase: the depthwise convs are cheap next to scattering the phases.
  */
 export function depthwiseBackpropInput({ inputs, backend, attrs }: KernelParams): tf.TensorInfo {
-  const wasm = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const inputShape = attrs!.inputShape as number[];
-  const info = gradientConvInfo('DepthwiseConv2dNativeBackpropInput', inputShape, filter.shape, attrs!, true);
-  const [filterHeight, filterWidth, channels, multiplier] = filter.shape;
-
-  const flipped = callWasmKernel(tf.Reverse, wasm, { x: filter }, { dims: [0, 1] });
-  const perOutputChannel = reshape(wasm, flipped, [filterHeight, filterWidth, channels * multiplier, 1]);
-  const source = stuffedOutputGradient(wasm, dy, info);
-  const products = callWasmKernel(tf.DepthwiseConv2dNative, wasm, { x: source.x, filter: perOutputChannel }, {
-    strides: [1, 1],
-    dilations: [1, 1],
-    pad: source.pad,
-  });
-  const byMultiplier = reshape(wasm, products, [...inputShape, multiplier]);
-  const dx = callWasmKernel(tf.Sum, wasm, { x: byMultiplier }, { axis: [4], keepDims: false });
-  release(wasm, flipped, perOutputChannel, source.x, products, byMultiplier);
-  return dx;
+  const info = gradientConvInfo('DepthwiseConv2dNativeBackpropInput', attrs!.inputShape as number[], filter.shape, attrs!, true);
+  return inputGradientByStuffing(backend as BackendWasm, dy, filter, info, depthwiseWithFlipped);
 }

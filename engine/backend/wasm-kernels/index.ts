@@ -1,6 +1,7 @@
 // Makes the wasm backend train: registers the gradient kernels it lacks and replaces the stock
 // kernels that are slow enough to dominate a training step (measurements: notes/compute.md).
 import * as tf from '@tensorflow/tfjs-core';
+import { avgPoolGrad } from './avg-pool';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise';
 import { identitySharing } from './identity';
@@ -20,6 +21,7 @@ export const WASM_TRAINING_KERNELS = [
   tf.Tile,
   tf.Identity,
   tf.MaxPoolGrad,
+  tf.AvgPoolGrad,
   tf.Sum,
   tf.Slice,
   tf.SplitV,
@@ -47,6 +49,7 @@ export function registerWasmTrainingKernels(): void {
   replace(tf.Tile, tileByBlocks);
   replace(tf.Identity, identitySharing);
   replace(tf.MaxPoolGrad, () => maxPoolGrad);
+  replace(tf.AvgPoolGrad, () => avgPoolGrad);
   replace(tf.Sum, sumLeadingAxes);
   replace(tf.Slice, sliceByRuns);
   replace(tf.SplitV, splitBySlices);
