@@ -1,9 +1,11 @@
 // An ONNX graph of the operators the spec format can express, as an esnac spec and its weights.
 // Nodes are taken in the graph's (topological) order; each value is either a tensor that a spec
 // layer (or the input) produces, a constant (initializers, Constant nodes and the shape arithmetic
-// of a traced `x.view(x.size(0), -1)`, folded here), or the middle of a channel shuffle
-// (Reshape to [N, g, C/g, H, W] - Transpose [0, 2, 1, 3, 4] - Reshape back). ReLU6 is Clip(0, 6),
-// and a channel split (torch.chunk: a Slice per part, or one Split) gives a chunk layer per part.
+// of a traced `x.view(x.size(0), -1)`, folded here), that shape arithmetic holding the input's
+// symbolic batch size N (where the model was exported with a symbolic batch axis), or the middle
+// of a channel shuffle (Reshape to [N, g, C/g, H, W] - Transpose [0, 2, 1, 3, 4] - Reshape back).
+// ReLU6 is Clip(0, 6), and a channel split (torch.chunk: a Slice per part, or one Split) gives a
+// chunk layer per part.
 // Anything else is refused with a UserError naming the node.
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSpec } from '../spec/validate';
@@ -35,6 +37,21 @@ interface ConstValue {
   values: Float32Array | number[];
 }
 
+/** The input's batch size where the graph leaves it symbolic. */
+const SYMBOLIC_BATCH = 'N';
+type Dim = number | typeof SYMBOLIC_BATCH;
+
+/**
+ * Shape arithmetic that holds the symbolic batch size, e.g. Shape(x) = [N, 48, 8, 8] or the
+ * target [N, 2, 24, 8, 8] of a channel shuffle built from it. Only gathering, unsqueezing,
+ * casting and concatenating keep it; a Reshape takes it as its target when N stays the batch axis.
+ */
+interface SymbolicShapeValue {
+  kind: 'symbolic';
+  dims: number[];
+  values: Dim[];
+}
+
 /** [N, C, H, W] reshaped to [N, groups, C / groups, H, W], transposed or not yet. */
 interface GroupedValue {
   kind: 'grouped';
@@ -43,7 +60,7 @@ interface GroupedValue {
   transposed: boolean;
 }
 
-type Value = TensorValue | ConstValue | GroupedValue;
+type Value = TensorValue | ConstValue | SymbolicShapeValue | GroupedValue;
 
 /** A layer before it gets its id and inputs. */
 type LayerBody<L = Layer> = L extends Layer ? Omit<L, 'id' | 'inputs'> : never;
@@ -59,8 +76,8 @@ class Importer {
   private readonly ids = new Set<string>([INPUT_ID]);
   /** Layers whose output feeds more than the node that made them (a bias is folded only into a private linear). */
   private readonly uses = new Map<string, number>();
-  /** The input's batch size, -1 when symbolic. */
-  batch = 1;
+  /** The input's batch size; a 0 or negative one counts as symbolic, so that it never reads as a Reshape's 0 or -1. */
+  batch: Dim = 1;
 
   constructor(
     private readonly model: OnnxModel,
@@ -92,7 +109,7 @@ class Importer {
       throw new UserError(`${this.source}: input '${input.name}' has shape [${input.dims.join(', ')}]; esnac needs images [N, C, H, W] with fixed C, H and W (export with a fixed input size)`);
     }
     if (input.elemType !== ONNX_FLOAT) throw new UserError(`${this.source}: input '${input.name}' is not float32`);
-    this.batch = typeof n === 'number' ? n : -1;
+    this.batch = typeof n === 'number' && n > 0 ? n : SYMBOLIC_BATCH;
     const shape = chw as Shape;
     this.values.set(input.name, { kind: 'tensor', id: INPUT_ID, shape, flat: false });
     return shape;
@@ -145,14 +162,21 @@ class Importer {
 
   tensor(at: NodeContext, i: number): TensorValue {
     const v = this.value(at, i);
-    if (v.kind !== 'tensor') at.refuse(`input ${i} ('${at.node.inputs[i]}') must be a computed tensor, not a ${v.kind === 'const' ? 'constant' : 'half-done channel shuffle'}`);
+    if (v.kind !== 'tensor') at.refuse(`input ${i} ('${at.node.inputs[i]}') must be a computed tensor, not ${VALUE_KINDS[v.kind]}`);
     return v;
   }
 
   constant(at: NodeContext, i: number): ConstValue {
     const v = this.value(at, i);
+    if (v.kind === 'symbolic') at.refuse(`input ${i} ('${at.node.inputs[i]}') is [${v.values.join(', ')}], which depends on the symbolic batch size N; export with a fixed batch size`);
     if (v.kind !== 'const') at.refuse(`input ${i} ('${at.node.inputs[i]}') must be a constant (an initializer)`);
     return v;
+  }
+
+  /** Input `i` as shape arithmetic: a constant, or entries that hold the symbolic batch size. */
+  shape(at: NodeContext, i: number): ConstValue | SymbolicShapeValue {
+    const v = this.value(at, i);
+    return v.kind === 'symbolic' ? v : this.constant(at, i);
   }
 
   set(at: NodeContext, value: Value, output = 0): void {
@@ -186,7 +210,7 @@ class Importer {
   }
 
   /** [N, C, H, W] (or [N, C] when flat) of a tensor, N as the input's batch size. */
-  fullDims(v: TensorValue): number[] {
+  fullDims(v: TensorValue): Dim[] {
     return v.flat ? [this.batch, v.shape[0]] : [this.batch, ...v.shape];
   }
 
@@ -238,6 +262,14 @@ class NodeContext {
 
 type Handler = (im: Importer, at: NodeContext) => void;
 
+/** Each kind of value as a refusal names it. */
+const VALUE_KINDS: Record<Value['kind'], string> = {
+  tensor: 'a computed tensor',
+  const: 'a constant',
+  symbolic: 'a shape holding the symbolic batch size',
+  grouped: 'a half-done channel shuffle',
+};
+
 /** Why an operator the spec cannot express is refused, where there is more to say. */
 const ONLY_RELUS = 'the spec format has relu and relu6 (Clip(0, 6)) as its only activations';
 const UNSUPPORTED: Record<string, string> = {
@@ -256,24 +288,22 @@ const HANDLERS: Record<string, Handler> = {
   },
   Identity: (im: Importer, at: NodeContext) => im.set(at, im.value(at, 0)),
   Shape: (im: Importer, at: NodeContext) => {
-    const v = im.tensor(at, 0);
-    const dims = im.fullDims(v);
-    if (dims[0] < 0) at.refuse('the shape depends on the symbolic batch size; export with a fixed batch size');
-    im.set(at, { kind: 'const', dims: [dims.length], values: dims });
+    const dims = im.fullDims(im.tensor(at, 0));
+    im.set(at, shapeValue([dims.length], dims));
   },
   Gather: (im: Importer, at: NodeContext) => {
-    const data = im.constant(at, 0);
+    const data = im.shape(at, 0);
     const indices = im.constant(at, 1);
     if (at.int('axis', 0) !== 0 || data.dims.length !== 1) at.refuse('only gathering from a constant vector is supported');
     const n = data.values.length;
-    im.set(at, { kind: 'const', dims: indices.dims, values: Array.from(indices.values, (i) => data.values[i < 0 ? i + n : i]) });
+    im.set(at, shapeValue(indices.dims, Array.from(indices.values, (i) => data.values[i < 0 ? i + n : i])));
   },
   Unsqueeze: (im: Importer, at: NodeContext) => {
     const v = im.value(at, 0);
-    if (v.kind !== 'const' || v.values.length !== 1) at.refuse('only unsqueezing a constant scalar (shape arithmetic) is supported');
-    im.set(at, { kind: 'const', dims: [1], values: Array.from(v.values) });
+    if (!isShapeArithmetic(v) || v.values.length !== 1) at.refuse('only unsqueezing a constant scalar (shape arithmetic) is supported');
+    im.set(at, shapeValue([1], Array.from(v.values)));
   },
-  Cast: (im: Importer, at: NodeContext) => im.set(at, im.constant(at, 0)),
+  Cast: (im: Importer, at: NodeContext) => im.set(at, im.shape(at, 0)),
   Add: (im: Importer, at: NodeContext) => sumOrArithmetic(im, at),
   Sum: (im: Importer, at: NodeContext) => sumOrArithmetic(im, at),
   Sub: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => a - b),
@@ -281,9 +311,9 @@ const HANDLERS: Record<string, Handler> = {
   Div: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => Math.trunc(a / b)),
   Concat: (im: Importer, at: NodeContext) => {
     const inputs = at.node.inputs.map((_, i) => im.value(at, i));
-    if (inputs.every((v) => v.kind === 'const')) {
-      const values = inputs.flatMap((v) => Array.from((v as ConstValue).values));
-      im.set(at, { kind: 'const', dims: [values.length], values });
+    if (inputs.every(isShapeArithmetic)) {
+      const values = inputs.flatMap((v) => Array.from(v.values));
+      im.set(at, shapeValue([values.length], values));
       return;
     }
     const tensors = at.node.inputs.map((_, i) => im.tensor(at, i));
@@ -361,6 +391,16 @@ function constant(t: OnnxTensor): ConstValue {
   return { kind: 'const', dims: t.dims, values: t.values };
 }
 
+/** Shape arithmetic of these entries: symbolic while one of them is the symbolic batch size. */
+function shapeValue(dims: number[], values: Dim[]): ConstValue | SymbolicShapeValue {
+  const numbers = values.filter((d): d is number => d !== SYMBOLIC_BATCH);
+  return numbers.length === values.length ? { kind: 'const', dims, values: numbers } : { kind: 'symbolic', dims, values };
+}
+
+function isShapeArithmetic(v: Value): v is ConstValue | SymbolicShapeValue {
+  return v.kind === 'const' || v.kind === 'symbolic';
+}
+
 function floats(at: NodeContext, v: ConstValue): Float32Array {
   if (!(v.values instanceof Float32Array)) at.refuse('weights must be float32');
   return v.values;
@@ -381,6 +421,9 @@ function flatInput(im: Importer, at: NodeContext): TensorValue {
 function arithmetic(im: Importer, at: NodeContext, op: (a: number, b: number) => number): void {
   const a = im.value(at, 0);
   const b = im.value(at, 1);
+  if (a.kind === 'symbolic' || b.kind === 'symbolic') {
+    at.refuse(`${at.node.opType} of the symbolic batch size N: esnac keeps the batch axis as it is (a view that folds the batch into another axis is not supported)`);
+  }
   if (a.kind !== 'const' || b.kind !== 'const') at.refuse(`${at.node.opType} of computed tensors: the spec format sums layer outputs but has no other element-wise arithmetic`);
   const n = Math.max(a.values.length, b.values.length);
   const pick = (v: ConstValue, i: number) => v.values[v.values.length === 1 ? 0 : i];
@@ -391,7 +434,7 @@ function arithmetic(im: Importer, at: NodeContext, op: (a: number, b: number) =>
 // (MatMul + Add) is that linear's bias; Add of constants is shape arithmetic.
 function sumOrArithmetic(im: Importer, at: NodeContext): void {
   const inputs = at.node.inputs.map((_, i) => im.value(at, i));
-  if (inputs.every((v) => v.kind === 'const')) {
+  if (inputs.every(isShapeArithmetic)) {
     if (at.node.opType === 'Add') arithmetic(im, at, (a, b) => a + b);
     else at.refuse('Sum of constants is not supported');
     return;
@@ -491,15 +534,21 @@ function split(im: Importer, at: NodeContext): void {
   });
 }
 
-/** The target shape of a Reshape per sample, once its 0s and -1 are resolved; the batch axis must stay. */
-function sampleTarget(at: NodeContext, batch: number, sample: number[], target: number[]): number[] {
-  const [first, ...rest] = target;
+/**
+ * The target shape of a Reshape per sample, once its 0s and -1 are resolved; the batch axis must
+ * stay: its entry is 0 (copy), the input's batch size (fixed, or the symbolic N that Shape gave),
+ * or a -1 that resolves to it. N anywhere else mixes the batch with other axes.
+ */
+function sampleTarget(at: NodeContext, batch: Dim, sample: number[], target: Dim[]): number[] {
+  const [first, ...others] = target;
+  const rest = others.filter((d): d is number => d !== SYMBOLIC_BATCH);
+  const mixesBatch = rest.length !== others.length;
   const total = sample.reduce((a, b) => a * b, 1);
   const dims = rest.map((d, i) => (d === 0 ? sample[i] : d));
   const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const inferred = dims.filter((d) => d === -1).length;
-  const keepsBatch = first === 0 || (first === batch && batch > 0) || (first === -1 && inferred === 0 && known === total);
-  if (!keepsBatch || inferred > 1 || total % known !== 0 || (inferred === 0 && known !== total)) {
+  const keepsBatch = first === 0 || first === batch || (first === -1 && inferred === 0 && known === total);
+  if (!keepsBatch || mixesBatch || inferred > 1 || total % known !== 0 || (inferred === 0 && known !== total)) {
     at.refuse(`cannot reshape [N, ${sample.join(', ')}] to [${target.join(', ')}] keeping the batch axis`);
   }
   return dims.map((d) => (d === -1 ? total / known : d));
@@ -507,8 +556,8 @@ function sampleTarget(at: NodeContext, batch: number, sample: number[], target: 
 
 function reshape(im: Importer, at: NodeContext): void {
   const v = im.value(at, 0);
-  const target = Array.from(im.constant(at, 1).values);
-  if (v.kind === 'const') at.refuse('reshaping a constant is not supported');
+  const target = Array.from(im.shape(at, 1).values);
+  if (isShapeArithmetic(v)) at.refuse('reshaping a constant is not supported');
   const x = v.kind === 'grouped' ? v.source : v;
   const [c, h, w] = x.shape;
   const sample = x.flat ? [c] : [c, h, w];

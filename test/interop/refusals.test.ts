@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { encodeOnnx } from '../../engine/interop/onnx-codec';
 import { exportOnnx } from '../../engine/interop/onnx-export';
 import { importOnnx } from '../../engine/interop/onnx-import';
-import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode } from '../../engine/interop/onnx-model';
+import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../../engine/interop/onnx-model';
 import { Network } from '../../engine/model/network';
 import { disposeWeights, initialWeights } from '../../engine/model/weights';
 import { UserError } from '../../engine/util/errors';
@@ -27,6 +27,22 @@ interface Initializer {
   int?: boolean;
 }
 
+/** An opset-13 model of `nodes`, from float32 'input' to float32 `output`. */
+function onnxModel(nodes: OnnxNode[], initializers: OnnxTensor[], inputDims: (number | string)[], output: string, outputDims: (number | string)[]): OnnxModel {
+  return {
+    irVersion: 7,
+    opsetVersion: 13,
+    producerName: 'test',
+    graph: {
+      name: 'g',
+      nodes,
+      initializers,
+      inputs: [{ name: 'input', elemType: ONNX_FLOAT, dims: inputDims }],
+      outputs: [{ name: output, elemType: ONNX_FLOAT, dims: outputDims }],
+    },
+  };
+}
+
 /** input [1, C, 4, 4] -> one node (reading the initializers after the input) -> Flatten. */
 function model(op: string, attributes: Record<string, OnnxAttribute>, weights: Initializer[] = [], channels = 2): OnnxModel {
   const names = weights.map((_, i) => `w${i}`);
@@ -39,18 +55,7 @@ function model(op: string, attributes: Record<string, OnnxAttribute>, weights: I
     if (w.int) return { name: names[i], dims: w.dims, dataType: ONNX_INT64, values: w.values ?? [] };
     return { name: names[i], dims: w.dims, dataType: ONNX_FLOAT, values: w.values ? Float32Array.from(w.values) : new Float32Array(size).fill(0.5) };
   };
-  return {
-    irVersion: 7,
-    opsetVersion: 13,
-    producerName: 'test',
-    graph: {
-      name: 'g',
-      nodes,
-      initializers: weights.map(initializer),
-      inputs: [{ name: 'input', elemType: ONNX_FLOAT, dims: [1, channels, 4, 4] }],
-      outputs: [{ name: 'f', elemType: ONNX_FLOAT, dims: [1, channels * 16] }],
-    },
-  };
+  return onnxModel(nodes, weights.map(initializer), [1, channels, 4, 4], 'f', [1, channels * 16]);
 }
 
 function refusal(m: OnnxModel, pattern: RegExp): void {
@@ -135,6 +140,64 @@ test('a Split of the channels into equal parts is one chunk per part, in order',
   net.dispose();
   disposeWeights(weights);
   refusal(model('Split', { axis: 1 }, [ints(1, 3)], 4), /splitting 4 channels into \[1, 3\]: only a split into equal parts/);
+});
+
+/**
+ * input [batch, 4, 4, 4] -> a channel shuffle in 2 groups, then a flatten, as torch.onnx traces
+ * `b, c, h, w = x.size(); x.view(b, 2, c // 2, h, w).transpose(1, 2).contiguous().view(b, -1, h, w).view(b, -1)`:
+ * each Reshape target is Concat(Unsqueeze(Gather(Shape(x), 0)), constants). `batchShift` replaces
+ * the node after Gather with Mul(b, 2) (folding the batch into another axis); `firstTarget` gives
+ * the entries of the first target, 'N' for b.
+ */
+function tracedShuffle(batch: number | string, firstTarget: (number | 'N')[] = ['N', 2, 2, 4, 4], batchShift = false): OnnxModel {
+  const node = (name: string, opType: string, inputs: string[], attributes: Record<string, OnnxAttribute> = {}): OnnxNode => ({ name: `/unit/${name}`, opType, domain: '', inputs, outputs: [name], attributes });
+  const constant = (name: string, values: number[], dims = [values.length]) => node(name, 'Constant', [], { value: { name, dims, dataType: ONNX_INT64, values } });
+  /** A target: Concat of b (unsqueezed) where 'N' stands and constants elsewhere. */
+  const target = (name: string, entries: (number | 'N')[]) => [
+    ...entries.flatMap((e, i) => (e === 'N' ? [] : [constant(`${name}_${i}`, [e])])),
+    node(name, 'Concat', entries.map((e, i) => (e === 'N' ? 'b1' : `${name}_${i}`)), { axis: 0 }),
+  ];
+  const nodes: OnnxNode[] = [
+    node('Shape', 'Shape', ['input']),
+    constant('zero', [0], []),
+    node('Gather', 'Gather', ['Shape', 'zero'], { axis: 0 }),
+    ...(batchShift ? [constant('two', [2], []), node('Mul', 'Mul', ['Gather', 'two'])] : []),
+    constant('axes', [0]),
+    { ...node('Unsqueeze', 'Unsqueeze', [batchShift ? 'Mul' : 'Gather', 'axes']), outputs: ['b1'] },
+    ...target('grouped', firstTarget),
+    node('Reshape', 'Reshape', ['input', 'grouped']),
+    node('Transpose', 'Transpose', ['Reshape'], { perm: [0, 2, 1, 3, 4] }),
+    ...target('back', ['N', -1, 4, 4]),
+    node('Reshape_1', 'Reshape', ['Transpose', 'back']),
+    ...target('flat', ['N', -1]),
+    node('Reshape_2', 'Reshape', ['Reshape_1', 'flat']),
+  ];
+  return onnxModel(nodes, [], [batch, 4, 4, 4], 'Reshape_2', [batch, 64]);
+}
+
+test("a channel shuffle and a flatten whose Reshape targets start with the input's own batch size import, fixed or symbolic", () => {
+  for (const batch of [2, 'batch']) {
+    const { spec, weights } = importOnnx(tracedShuffle(batch), 'm', 'm.onnx');
+    assert.equal(weights.size, 0);
+    assert.deepEqual(spec.layers, [
+      { id: 'unit.shuffle', type: 'shuffle', groups: 2 },
+      { id: 'unit.flatten', type: 'flatten' },
+    ], String(batch));
+  }
+});
+
+test('a Reshape or arithmetic that mixes the symbolic batch size with other axes is refused, naming the node', () => {
+  const refused = (m: OnnxModel, pattern: RegExp) => assert.throws(() => importOnnx(m, 'm', 'm.onnx'), (err: Error) => {
+    assert.ok(err instanceof UserError, String(err));
+    assert.match(err.message, pattern);
+    return true;
+  });
+  refused(tracedShuffle('batch', [2, 'N', 2, 4, 4]), /^m\.onnx: node \d+ '\/unit\/Reshape' \(Reshape, inputs: input, grouped; outputs: Reshape\): cannot reshape \[N, 4, 4, 4\] to \[2, N, 2, 4, 4\] keeping the batch axis$/);
+  // The other entries alone have the sample's 64 values: only N's place refuses it.
+  refused(tracedShuffle('batch', ['N', 4, 'N', 4, 4]), /node \d+ '\/unit\/Reshape' .*: cannot reshape \[N, 4, 4, 4\] to \[N, 4, N, 4, 4\] keeping the batch axis$/);
+  refused(tracedShuffle('batch', ['N', 2, 2, 4, 4], true), /^m\.onnx: node 4 '\/unit\/Mul' \(Mul, inputs: Gather, two; outputs: Mul\): Mul of the symbolic batch size N: esnac keeps the batch axis/);
+  // With a fixed batch, b * 2 folds to 4, which is not the batch size.
+  refused(tracedShuffle(2, ['N', 2, 2, 4, 4], true), /node \d+ '\/unit\/Reshape' .*: cannot reshape \[N, 4, 4, 4\] to \[4, 2, 2, 4, 4\] keeping the batch axis$/);
 });
 
 test('esnac import of a model the spec cannot express says why and writes nothing', () => {

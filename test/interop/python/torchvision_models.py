@@ -21,10 +21,10 @@ MODELS = {
 # is an identity (AveragePool 1x1). Batch 1 keeps its 7.6 GMACs cheap.
 INPUTS = {'vgg11_bn': (1, 224)}
 
-# Exported with a symbolic batch axis, as deployed models usually are. ShuffleNetV2 keeps batch 2:
-# its channel shuffle reads the batch size from the input's shape, which esnac's importer folds
-# only when it is fixed.
-SYMBOLIC_BATCH = {'resnet18', 'vgg11_bn', 'mobilenet_v2'}
+# Exported with a symbolic batch axis, as deployed models usually are. ShuffleNetV2's channel
+# shuffle reads the batch size from the input's shape (Shape - Gather - Unsqueeze - Concat into
+# its Reshape targets), which esnac's importer takes as the batch axis kept.
+SYMBOLIC_BATCH = {'resnet18', 'vgg11_bn', 'mobilenet_v2', 'shufflenet_v2_x0_5'}
 
 
 def randomise_batchnorm(model):
