@@ -28,8 +28,6 @@ interface TorchResult {
 }
 
 const MODELS = ['resnet18', 'vgg11_bn', 'mobilenet_v2', 'shufflenet_v2_x0_5'];
-/** Exported with a symbolic batch axis, as in torchvision_models.py. */
-const SYMBOLIC_BATCH = new Set(['resnet18', 'vgg11_bn', 'mobilenet_v2', 'shufflenet_v2_x0_5']);
 /** VGG-11 at 224x224 (7.6 GMACs) takes about 25 s on the cpu backend, 4 s on wasm. */
 const BACKEND: Record<string, 'cpu' | 'wasm'> = { vgg11_bn: 'wasm' };
 
@@ -65,7 +63,7 @@ describe('importing torchvision models exported by torch.onnx', { skip: skipReas
       await initBackend(BACKEND[name] ?? 'cpu');
       const before = tf.memory().numTensors;
       const model = readOnnxFile(onnxPath(name));
-      assert.equal(model.graph.inputs[0].dims[0], SYMBOLIC_BATCH.has(name) ? 'batch' : results.get(name)!.inputShape[0]);
+      assert.equal(model.graph.inputs[0].dims[0], 'batch', 'exported with a symbolic batch axis (torchvision_models.py)');
       const { spec, weights } = importOnnx(model, name, `${name}.onnx`);
       assert.equal(inferShapes(spec).params, results.get(name)!.params);
       const error = assertSameOutputs(name, spec, weights);

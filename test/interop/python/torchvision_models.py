@@ -21,10 +21,10 @@ MODELS = {
 # is an identity (AveragePool 1x1). Batch 1 keeps its 7.6 GMACs cheap.
 INPUTS = {'vgg11_bn': (1, 224)}
 
-# Exported with a symbolic batch axis, as deployed models usually are. ShuffleNetV2's channel
-# shuffle reads the batch size from the input's shape (Shape - Gather - Unsqueeze - Concat into
-# its Reshape targets), which esnac's importer takes as the batch axis kept.
-SYMBOLIC_BATCH = {'resnet18', 'vgg11_bn', 'mobilenet_v2', 'shufflenet_v2_x0_5'}
+# Every model is exported with a symbolic batch axis, as deployed models usually are. ShuffleNetV2's
+# channel shuffle then reads the batch size from the input's shape (Shape - Gather - Unsqueeze -
+# Concat into its Reshape targets), which esnac's importer takes as the batch axis kept.
+SYMBOLIC_BATCH = {'input': {0: 'batch'}, 'logits': {0: 'batch'}}
 
 
 def randomise_batchnorm(model):
@@ -51,7 +51,7 @@ def main(out_dir, names):
         torch.onnx.export(model, x, path, opset_version=13, do_constant_folding=True, input_names=['input'], output_names=['logits'],
                           # PRESERVE keeps batchnorm layers (EVAL would fold them into the convolutions).
                           training=torch.onnx.TrainingMode.PRESERVE,
-                          dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}} if name in SYMBOLIC_BATCH else None)
+                          dynamic_axes=SYMBOLIC_BATCH)
         with torch.no_grad():
             y = model(x)
         x.numpy().astype('<f4').tofile(os.path.join(out_dir, f'{name}.input.bin'))
