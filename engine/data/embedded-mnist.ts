@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors';
 import { validationSize } from './examples';
-import { fileError } from './files';
+import { allInOrder, fileError } from './files';
 import { ImageShape, RawExamples, pixelsPerImage } from './types';
 
 export const MNIST_INPUT: ImageShape = { channels: 1, height: 28, width: 28 };
@@ -75,7 +75,7 @@ function gather(digits: Float32Array[], picks: Array<[number, number]>, first: (
 /** Loads the embedded digits, split by EMBEDDED_SPLIT_RULE. */
 export async function loadEmbeddedMnist(): Promise<{ train: RawExamples; validation: RawExamples }> {
   const dir = embeddedMnistDir();
-  const digits = await Promise.all(Array.from({ length: DIGITS }, (_, d) => readDigit(dir, d)));
+  const digits = await allInOrder(Array.from({ length: DIGITS }, (_, d) => readDigit(dir, d)));
   const samples = digits.map((pixels) => pixels.length / pixelsPerImage(MNIST_INPUT));
   const validationSizes = samples.map(validationSize);
   const trainSizes = samples.map((n, d) => n - validationSizes[d]);

@@ -1,6 +1,6 @@
 // IDX files (MNIST, Fashion-MNIST): a 4-byte magic number 0x0000 <type> <rank>, `rank` big-endian
 // 32-bit dimensions, then the values. Only unsigned bytes (type 0x08) occur in these datasets.
-import { checkLabels, fileError, readDatasetFile } from './files';
+import { allInOrder, checkLabels, fileError, readDatasetFile } from './files';
 import { RawExamples } from './types';
 
 const UNSIGNED_BYTE = 0x08;
@@ -40,7 +40,7 @@ export interface IdxImages extends RawExamples {
 
 /** Reads a pair of IDX files: images (rank 3: count x height x width) and their labels (rank 1). */
 export async function readIdxPair(imagesFile: string, labelsFile: string, classes: number): Promise<IdxImages> {
-  const [imageBytes, labelBytes] = await Promise.all([readDatasetFile(imagesFile), readDatasetFile(labelsFile)]);
+  const [imageBytes, labelBytes] = await allInOrder([readDatasetFile(imagesFile), readDatasetFile(labelsFile)]);
   const images = parseIdx(imageBytes, 3, imagesFile);
   const labelArray = parseIdx(labelBytes, 1, labelsFile);
   const [count, height, width] = images.shape;

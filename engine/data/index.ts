@@ -4,7 +4,7 @@ import { UserError } from '../util/errors';
 import { CIFAR10, CIFAR100, CIFAR_INPUT, CifarFormat, readCifarFile } from './cifar';
 import { EMBEDDED_SPLIT_RULE, MNIST_INPUT, embeddedMnistDir, loadEmbeddedMnist } from './embedded-mnist';
 import { channelStatistics, concatExamples, normalise, splitLastTenth, takeFirst } from './examples';
-import { checkDatasetDir, descendIfNeeded, fileError, gzOrPlain } from './files';
+import { allInOrder, checkDatasetDir, descendIfNeeded, fileError, gzOrPlain } from './files';
 import { readIdxPair } from './idx';
 import { DatasetName, parseDatasetName } from './names';
 import { Dataset, ImageShape, RawExamples } from './types';
@@ -45,7 +45,7 @@ async function readIdxDir(dir: string): Promise<Source> {
   checkDatasetDir(dir);
   const files = (prefix: string) => [gzOrPlain(dir, `${prefix}-images-idx3-ubyte`), gzOrPlain(dir, `${prefix}-labels-idx1-ubyte`)];
   const [trainFiles, testFiles] = [files('train'), files('t10k')];
-  const [all, test] = await Promise.all([
+  const [all, test] = await allInOrder([
     readIdxPair(trainFiles[0], trainFiles[1], IDX_CLASSES),
     readIdxPair(testFiles[0], testFiles[1], IDX_CLASSES),
   ]);
@@ -60,7 +60,7 @@ async function readIdxDir(dir: string): Promise<Source> {
 
 async function readCifarDir(dir: string, format: CifarFormat, trainFiles: string[], testFile: string, archiveDir: string): Promise<Source> {
   const root = descendIfNeeded(checkDatasetDir(dir), archiveDir, trainFiles[0]);
-  const [test, ...parts] = await Promise.all([testFile, ...trainFiles].map((f) => readCifarFile(join(root, f), format)));
+  const [test, ...parts] = await allInOrder([testFile, ...trainFiles].map((f) => readCifarFile(join(root, f), format)));
   const { train, validation } = splitLastTenth(concatExamples(parts), CIFAR_INPUT, join(root, trainFiles[0]));
   const splitRule = lastTenthRule(train, validation, `${testFile} is the test set`);
   return { input: CIFAR_INPUT, classes: format.classes, augment: true, source: root, splitRule, train, validation, test };
