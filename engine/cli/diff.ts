@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { diffSpecs, formatDiff } from '../spec/diff';
 import { loadSpecFile } from '../spec/validate';
+import { allInOrder } from '../util/promises';
 
 export function register(program: Command): void {
   program
@@ -16,7 +17,7 @@ export function register(program: Command): void {
 }
 
 export async function diffReport(teacherFile: string, studentFile: string, json: boolean): Promise<string> {
-  const [teacher, student] = await Promise.all([loadSpecFile(teacherFile), loadSpecFile(studentFile)]);
+  const [teacher, student] = await allInOrder([loadSpecFile(teacherFile), loadSpecFile(studentFile)]);
   const diff = diffSpecs(teacher, student);
   return (json ? JSON.stringify(diff, null, 2) : formatDiff(diff)) + '\n';
 }

@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors';
 import { validationSize } from './examples';
-import { allInOrder, fileError } from './files';
+import { allInOrder } from '../util/promises';
+import { fileError } from './files';
 import { ImageShape, RawExamples, pixelsPerImage } from './types';
 
 export const MNIST_INPUT: ImageShape = { channels: 1, height: 28, width: 28 };

@@ -1,6 +1,7 @@
 // IDX files (MNIST, Fashion-MNIST): a 4-byte magic number 0x0000 <type> <rank>, `rank` big-endian
 // 32-bit dimensions, then the values. Only unsigned bytes (type 0x08) occur in these datasets.
-import { allInOrder, checkLabels, fileError, readDatasetFile } from './files';
+import { allInOrder } from '../util/promises';
+import { checkLabels, fileError, readDatasetFile } from './files';
 import { RawExamples } from './types';
 
 const UNSIGNED_BYTE = 0x08;

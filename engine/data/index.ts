@@ -1,10 +1,11 @@
 // The dataset layer: named datasets loaded into normalised NHWC typed arrays, and seeded batches.
 import { join } from 'node:path';
 import { UserError } from '../util/errors';
+import { allInOrder } from '../util/promises';
 import { CIFAR10, CIFAR100, CIFAR_INPUT, CifarFormat, readCifarFile } from './cifar';
 import { EMBEDDED_SPLIT_RULE, MNIST_INPUT, embeddedMnistDir, loadEmbeddedMnist } from './embedded-mnist';
 import { channelStatistics, concatExamples, normalise, splitLastTenth, takeFirst } from './examples';
-import { allInOrder, checkDatasetDir, descendIfNeeded, fileError, gzOrPlain } from './files';
+import { checkDatasetDir, descendIfNeeded, fileError, gzOrPlain } from './files';
 import { readIdxPair } from './idx';
 import { DatasetName, parseDatasetName } from './names';
 import { Dataset, ImageShape, RawExamples } from './types';

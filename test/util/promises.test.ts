@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allInOrder } from '../../engine/data/files';
+import { allInOrder } from '../../engine/util/promises';
 
 const settleAfter = <T>(ms: number, outcome: () => T): Promise<T> => new Promise((resolve, reject) => setTimeout(() => {
   try {
