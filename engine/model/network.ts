@@ -89,7 +89,8 @@ export class Network {
   activations(x: tf.Tensor4D, mode: ForwardMode): Map<string, tf.Tensor4D> {
     const values = new Map<string, tf.Tensor4D>([[INPUT_ID, x]]);
     for (const { layer, inputs } of this.graph.order) {
-      values.set(layer.id, this.layer(layer, inputs.map((id) => values.get(id)!), mode));
+      const readsImages = inputs.length === 1 && inputs[0] === INPUT_ID;
+      values.set(layer.id, this.layer(layer, inputs.map((id) => values.get(id)!), mode, readsImages));
     }
     return values;
   }
@@ -115,12 +116,12 @@ export class Network {
     return this.variables.get(weightName(layer, kind));
   }
 
-  private layer(layer: Layer, inputs: tf.Tensor4D[], mode: ForwardMode): tf.Tensor4D {
+  private layer(layer: Layer, inputs: tf.Tensor4D[], mode: ForwardMode, readsImages: boolean): tf.Tensor4D {
     if (layer.type === 'concat') return inputs.length === 1 ? inputs[0] : tf.concat(inputs, 3);
     const x = inputs.length === 1 ? inputs[0] : (tf.addN(inputs) as tf.Tensor4D);
     switch (layer.type) {
       case 'conv':
-        return this.conv(layer, x);
+        return this.conv(layer, x, readsImages);
       case 'linear': {
         const [n, , , c] = x.shape;
         const bias = this.optionalWeight(layer.id, 'bias');
@@ -154,7 +155,7 @@ export class Network {
     }
   }
 
-  private conv(layer: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
+  private conv(layer: ConvLayer, x: tf.Tensor4D, readsImages: boolean): tf.Tensor4D {
     const strides = layer.stride ?? 1;
     const pad = layer.padding ?? 0;
     const groups = layer.groups ?? 1;
@@ -162,6 +163,12 @@ export class Network {
     const bias = this.optionalWeight(layer.id, 'bias');
     const withBias = bias ? { bias } : {};
     const inChannels = x.shape[3];
+    if (groups === 1 && readsImages) {
+      // The fused conv's gradient always computes the input's gradient too, which nothing needs
+      // for the images; the plain conv's gradient computes only what the tape asks for.
+      const y = tf.conv2d(x, filter, strides, pad);
+      return bias ? tf.add(y, bias) : y;
+    }
     if (groups === 1) return tf.fused.conv2d({ x, filter, strides, pad, ...withBias });
     if (groups === inChannels) {
       // Output channel o of a depthwise conv reads input o / multiplier, in both PyTorch and tfjs.
