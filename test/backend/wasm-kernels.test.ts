@@ -22,6 +22,7 @@ import {
   convOutShape,
   depthwiseCases,
   gradsOfWeighted,
+  KernelCase,
   matMulCases,
   maxPoolCases,
   randomInput,
@@ -35,14 +36,21 @@ before(async () => {
   await initBackend('wasm');
 });
 
+/** One test per case of the grid, named by the case. */
+function matchesCpuFor(cases: Iterable<KernelCase>): void {
+  for (const kernelCase of cases) {
+    test(kernelCase.label, async () => {
+      await assertMatchesCpu('wasm', kernelCase);
+    });
+  }
+}
+
 test('every kernel we add or replace is registered for wasm', () => {
   for (const name of WASM_TRAINING_KERNELS) assert.ok(tf.getKernel(name, 'wasm'), name);
 });
 
 describe('conv2d on wasm matches cpu (output, input and filter gradients)', () => {
-  for (const kernelCase of conv2dCases(new Rng(1))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(conv2dCases(new Rng(1)));
 });
 
 // The kernel picks one formulation per shape, so the grid alone would leave parts of each untested.
@@ -100,9 +108,7 @@ test('the GEMM grid shares padding between rows and images', () => {
 });
 
 describe('depthwiseConv2d on wasm matches cpu (output, input and filter gradients)', () => {
-  for (const kernelCase of depthwiseCases(new Rng(2))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(depthwiseCases(new Rng(2)));
 });
 
 describe('conv2dTranspose (Conv2DBackpropInput forward) on wasm matches cpu', () => {
@@ -126,15 +132,11 @@ describe('conv2dTranspose (Conv2DBackpropInput forward) on wasm matches cpu', ()
 });
 
 describe('matMul with transposes on wasm matches cpu (output and gradients)', () => {
-  for (const kernelCase of matMulCases(new Rng(4))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(matMulCases(new Rng(4)));
 });
 
 describe('tile on wasm matches cpu', () => {
-  for (const kernelCase of tileCases(new Rng(5))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(tileCases(new Rng(5)));
 
   test('int32 and bool tensors keep their values and type', async () => {
     await tf.setBackend('wasm');
@@ -151,9 +153,7 @@ describe('tile on wasm matches cpu', () => {
 });
 
 describe('maxPool gradient on wasm matches cpu', () => {
-  for (const kernelCase of maxPoolCases(new Rng(8))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(maxPoolCases(new Rng(8)));
 
   test('a window that is all padding or -Infinity passes no gradient', async () => {
     // The network pads max pools with -Infinity (PyTorch's padding) and pools with 'valid'.
@@ -166,21 +166,15 @@ describe('maxPool gradient on wasm matches cpu', () => {
 });
 
 describe('avgPool gradient on wasm matches cpu', () => {
-  for (const kernelCase of avgPoolCases(new Rng(14))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(avgPoolCases(new Rng(14)));
 });
 
 describe('sum on wasm matches cpu', () => {
-  for (const kernelCase of sumCases(new Rng(11))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(sumCases(new Rng(11)));
 });
 
 describe('slice and split on wasm match cpu (values and gradients)', () => {
-  for (const kernelCase of sliceCases(new Rng(12))) test(kernelCase.label, async () => {
-    await assertMatchesCpu('wasm', kernelCase);
-  });
+  matchesCpuFor(sliceCases(new Rng(12)));
 
   test('int32 and bool slices keep their values and type', async () => {
     await tf.setBackend('wasm');
