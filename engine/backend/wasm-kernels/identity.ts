@@ -4,12 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-/** The Identity kernel; string tensors (not on the wasm heap) go to `stock`. */
-export function identitySharing(stock: tf.KernelFunc): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string') return stock({ inputs, backend, attrs });
-    (backend as BackendWasm).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  };
-}
+/** The Identity kernel, for tensors on the wasm heap. */
+export const identitySharing: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  (backend as BackendWasm).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};

@@ -46,14 +46,19 @@ export function registerWasmTrainingKernels(): void {
   register(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput);
   replace(tf.Conv2DBackpropInput, () => conv2DBackpropInput);
   replace(tf.BatchMatMul, batchMatMulTransposingFirst);
-  replace(tf.Tile, tileByBlocks);
-  replace(tf.Identity, identitySharing);
+  replace(tf.Tile, heapTensorsOnly(tileByBlocks));
+  replace(tf.Identity, heapTensorsOnly(identitySharing));
   replace(tf.MaxPoolGrad, () => maxPoolGrad);
   replace(tf.AvgPoolGrad, () => avgPoolGrad);
   replace(tf.Sum, sumLeadingAxes);
-  replace(tf.Slice, sliceByRuns);
-  replace(tf.SplitV, splitBySlices);
+  replace(tf.Slice, heapTensorsOnly(sliceByRuns));
+  replace(tf.SplitV, heapTensorsOnly(splitBySlices));
   registered = true;
+}
+
+/** `ours` for tensors on the wasm heap; string tensors (kept outside it) go to the stock kernel. */
+function heapTensorsOnly(ours: tf.KernelFunc): (stock: tf.KernelFunc) => tf.KernelFunc {
+  return (stock) => (params) => ((params.inputs as { x: tf.TensorInfo }).x.dtype === 'string' ? stock(params) : ours(params));
 }
 
 function register(kernelName: string, kernelFunc: tf.KernelFunc): void {

@@ -48,30 +48,24 @@ function sliceOf(backend: BackendWasm, x: tf.TensorInfo, begin: number[], size: 
   return out;
 }
 
-/** The Slice kernel; string tensors (not on the wasm heap) go to `stock`. */
-export function sliceByRuns(stock: tf.KernelFunc): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string') return stock({ inputs, backend, attrs });
-    const { begin, size } = attrs as unknown as tf.SliceAttrs;
-    const [begins, sizes] = tf.slice_util.parseSliceParams(x, begin, size);
-    return sliceOf(backend as BackendWasm, x, begins, sizes);
-  };
-}
+/** The Slice kernel, for tensors on the wasm heap. */
+export const sliceByRuns: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { begin, size } = attrs as unknown as tf.SliceAttrs;
+  const [begins, sizes] = tf.slice_util.parseSliceParams(x, begin, size);
+  return sliceOf(backend as BackendWasm, x, begins, sizes);
+};
 
-/** The SplitV kernel: one slice per piece; string tensors go to `stock`. */
-export function splitBySlices(stock: tf.KernelFunc): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string') return stock({ inputs, backend, attrs });
-    const { numOrSizeSplits, axis } = attrs as unknown as tf.SplitVAttrs;
-    const splitAxis = tf.util.parseAxisParam(axis, x.shape)[0];
-    const begin = x.shape.map(() => 0);
-    return tf.backend_util.prepareSplitSize(x, numOrSizeSplits, splitAxis).map((pieceSize) => {
-      const size = x.shape.map((d, a) => (a === splitAxis ? pieceSize : d));
-      const piece = sliceOf(backend as BackendWasm, x, [...begin], size);
-      begin[splitAxis] += pieceSize;
-      return piece;
-    });
-  };
-}
+/** The SplitV kernel, for tensors on the wasm heap: one slice per piece. */
+export const splitBySlices: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { numOrSizeSplits, axis } = attrs as unknown as tf.SplitVAttrs;
+  const splitAxis = tf.util.parseAxisParam(axis, x.shape)[0];
+  const begin = x.shape.map(() => 0);
+  return tf.backend_util.prepareSplitSize(x, numOrSizeSplits, splitAxis).map((pieceSize) => {
+    const size = x.shape.map((d, a) => (a === splitAxis ? pieceSize : d));
+    const piece = sliceOf(backend as BackendWasm, x, [...begin], size);
+    begin[splitAxis] += pieceSize;
+    return piece;
+  });
+};

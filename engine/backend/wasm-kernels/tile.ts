@@ -67,18 +67,15 @@ function offsetOf(index: number, shape: readonly number[], outStrides: readonly 
   return offset;
 }
 
-/** The Tile kernel; string tensors (not on the wasm heap) go to `stock`. */
-export function tileByBlocks(stock: tf.KernelFunc): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string') return stock({ inputs, backend, attrs });
-    const wasm = backend as BackendWasm;
-    const reps = attrs!.reps as number[];
-    const out = wasm.makeOutput(x.shape.map((size, axis) => size * reps[axis]), x.dtype);
-    // Views are taken after makeOutput: allocating may grow the heap and detach older views.
-    if (tf.util.sizeFromShape(out.shape) > 0) {
-      tileInto(wasm.typedArrayFromHeap(x), x.shape, reps, wasm.typedArrayFromHeap(out));
-    }
-    return out;
-  };
-}
+/** The Tile kernel, for tensors on the wasm heap. */
+export const tileByBlocks: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const wasm = backend as BackendWasm;
+  const reps = attrs!.reps as number[];
+  const out = wasm.makeOutput(x.shape.map((size, axis) => size * reps[axis]), x.dtype);
+  // Views are taken after makeOutput: allocating may grow the heap and detach older views.
+  if (tf.util.sizeFromShape(out.shape) > 0) {
+    tileInto(wasm.typedArrayFromHeap(x), x.shape, reps, wasm.typedArrayFromHeap(out));
+  }
+  return out;
+};
