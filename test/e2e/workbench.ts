@@ -147,7 +147,7 @@ export async function explorerMenu(page: Page, fileName: string): Promise<string
  * The context menu on `fileName`, reopened until it offers `item` or `timeoutMs` pass: the
  * remote extension host's contributions reach the workbench a few seconds after it paints.
  */
-export async function explorerMenuOffering(page: Page, fileName: string, item: string, timeoutMs = 60_000): Promise<string[]> {
+async function explorerMenuOffering(page: Page, fileName: string, item: string, timeoutMs = 60_000): Promise<string[]> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const items = await explorerMenu(page, fileName);
@@ -160,12 +160,14 @@ export async function explorerMenuOffering(page: Page, fileName: string, item: s
 /**
  * Opens the context menu on `fileName` and clicks `item` until `outcome` shows up, at most
  * `attempts` times: a click that lands while the menu is still settling, or while the remote
- * extension host is still starting, can be lost. Throws with what the notifications said.
+ * extension host is still starting, can be lost. `opened` runs once, when the menu first offers
+ * the item. Throws when the item is not offered, or with what the notifications said.
  */
-export async function runExplorerMenuItem(page: Page, fileName: string, item: string, outcome: Locator, attempts = 3, waitMs = 15_000): Promise<void> {
+export async function runExplorerMenuItem(page: Page, fileName: string, item: string, outcome: Locator, opened: () => Promise<void>, attempts = 3, waitMs = 15_000): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const offered = await explorerMenuOffering(page, fileName, item);
-    if (!offered.includes(item)) throw new Error(`the context menu on ${fileName} does not offer ${item}; it has: ${offered.join(', ')}`);
+    if (!offered.includes(item)) throw new Error(`not offered on ${fileName}; the menu has: ${offered.join(', ')}`);
+    if (attempt === 1) await opened();
     await page.locator('.context-view .action-item .action-label', { hasText: item }).first().click();
     try {
       await outcome.waitFor({ timeout: waitMs });
