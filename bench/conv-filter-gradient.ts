@@ -9,7 +9,7 @@ import { initBackend } from '../engine/backend/index';
 import { filterGradientAsConv } from '../engine/backend/wasm-kernels/conv2d';
 import { filterGradientByTaps, planFilterGemm, tapsPay } from '../engine/backend/wasm-kernels/filter-gemm';
 import { gradientConvInfo } from '../engine/backend/wasm-kernels/geometry';
-import { inferShapes } from '../engine/spec/shapes';
+import { inferShapes } from '../engine/architecture/shapes';
 import { Rng } from '../engine/util/rng';
 import { ZooDataset, ZooName, zooTeacher } from '../engine/zoo';
 import { writeResults } from './_results';

@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend/index';
 import { EncodedArchitecture } from '../engine/space/encoding';
-import { looObjective } from '../engine/gp/gp';
-import { fitKernel } from '../engine/kernel/learned-kernel';
+import { looObjective } from '../engine/bo/gp/gp';
+import { fitKernel } from '../engine/bo/kernel/learned-kernel';
 import { Rng } from '../engine/util/rng';
 
 const LAYERS = 60;

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { analyzeSpec } from '../engine/server/analysis';
 import { DIAGNOSTICS_DELAY_MS } from '../engine/server/server';
-import { specToText } from '../engine/spec/write';
+import { specToText } from '../engine/architecture/write';
 import { Engine, generatedSpec } from '../test/server/client';
 import { writeResults } from './_results';
 

@@ -12,7 +12,7 @@ import { CandidateEvent, JournalEvent } from '../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchMethod, SearchSettings } from '../engine/run/settings';
 import { compress } from '../engine/search/compress';
 import { trainTeacher } from '../engine/search/teacher';
-import { loadSpecFile } from '../engine/spec/validate';
+import { loadSpecFile } from '../engine/architecture/validate';
 import { RunDirectory } from '../engine/run/run-directory';
 import { writeResults } from './_results';
 

@@ -16,7 +16,7 @@ const packagedBundles = [
   { in: 'extension/extension.ts', out: 'extension' },
   { in: 'engine/server/main.ts', out: 'server' },
   { in: 'engine/server/search-worker.ts', out: 'search-worker' },
-  { in: 'engine/train/worker.ts', out: 'train-worker' },
+  { in: 'engine/evaluation/local/worker.ts', out: 'train-worker' },
 ];
 
 // tfjs-core ships its gradient registrations only as ES modules with extensionless imports,

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import type { HostMessage } from '../protocol/webview';
 import { RunDirectory } from '../engine/run/run-directory';
 import { buildSearchSpace, sampleCandidate } from '../engine/space/index';
-import { loadSpecFile } from '../engine/spec/validate';
+import { loadSpecFile } from '../engine/architecture/validate';
 import { Rng } from '../engine/util/rng';
 import { buildDiffModel } from '../webview/model/diff';
 import { buildGraphModel } from '../webview/model/graph';

@@ -1,7 +1,7 @@
 // `esnac diff TEACHER STUDENT [--json]`: what a compressed student changed in its teacher.
 import { Command } from 'commander';
-import { diffSpecs, formatDiff } from '../spec/diff';
-import { loadSpecFile } from '../spec/validate';
+import { diffSpecs, formatDiff } from '../architecture/diff';
+import { loadSpecFile } from '../architecture/validate';
 import { allInOrder } from '../util/promises';
 
 export function register(program: Command): void {

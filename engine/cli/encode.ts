@@ -2,8 +2,8 @@
 // for inspection.
 import { Command, InvalidArgumentError } from 'commander';
 import { decodeRow, DEFAULT_EDGE_WINDOW, ENCODING_ATTRIBUTES, encodeArchitecture } from '../space/encoding';
-import { resolveGraph } from '../spec/graph';
-import { loadSpecFile } from '../spec/validate';
+import { resolveGraph } from '../architecture/graph';
+import { loadSpecFile } from '../architecture/validate';
 
 export function register(program: Command): void {
   program

@@ -6,8 +6,8 @@ import { join, relative } from 'node:path';
 import { drawCandidates } from '../space/random-search';
 import { compression } from '../space/reward';
 import { buildSearchSpace } from '../space/space';
-import { specToText } from '../spec/write';
-import { loadSpecFile } from '../spec/validate';
+import { specToText } from '../architecture/write';
+import { loadSpecFile } from '../architecture/validate';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
 

@@ -1,7 +1,7 @@
 // `esnac stats FILE [--json]`: per-layer output shapes, parameters and MACs, with totals.
 import { Command } from 'commander';
-import { formatStatsTable, specStats, specSummary } from '../spec/stats';
-import { loadSpecFile } from '../spec/validate';
+import { formatStatsTable, specStats, specSummary } from '../architecture/stats';
+import { loadSpecFile } from '../architecture/validate';
 
 export function register(program: Command): void {
   program

@@ -5,9 +5,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { BackendName, initBackend } from '../backend';
 import { describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
-import { loadSpecFile } from '../spec/validate';
+import { loadSpecFile } from '../architecture/validate';
 import { TRAINING_DEFAULTS } from '../train/loop';
-import { fitOnLabels } from '../train/teacher';
+import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
 
 interface TrainOptions {

@@ -1,8 +1,8 @@
 // `esnac validate FILE...`: every problem of every file as FILE:LINE:COL: message, or a one-line
 // summary per valid file. Exit code 1 when any file has a problem.
 import { Command } from 'commander';
-import { specSummary } from '../spec/stats';
-import { checkSpecFile, formatProblems } from '../spec/validate';
+import { specSummary } from '../architecture/stats';
+import { checkSpecFile, formatProblems } from '../architecture/validate';
 import { UserError } from '../util/errors';
 
 export function register(program: Command): void {

@@ -2,8 +2,8 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { inferShapes } from '../spec/shapes';
-import { formatForPath, specToText } from '../spec/write';
+import { inferShapes } from '../architecture/shapes';
+import { formatForPath, specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { ZOO_DATASETS, ZOO_NAMES, ZooDataset, zooDatasets, zooDescription, ZooName, zooTeacher } from '../zoo/index';
 

@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { SearchSettings } from '../run/settings';
-import { inferShapes } from '../spec/shapes';
-import { ArchitectureSpec } from '../spec/types';
-import { loadSpecFile } from '../spec/validate';
-import { specToText } from '../spec/write';
+import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec } from '../architecture/types';
+import { loadSpecFile } from '../architecture/validate';
+import { specToText } from '../architecture/write';
 import { exportDataset, InitialWeights } from './inputs';
 import { abortReason, tail } from './process';
 import { Placeholder, Values } from './template';

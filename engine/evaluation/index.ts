@@ -1,4 +1,4 @@
-// Evaluators besides the local tfjs workers (engine/train/pool.ts): chosen per run by the
+// Evaluators besides the local tfjs workers (engine/evaluation/local/pool.ts): chosen per run by the
 // settings' `evaluator` block.
 import { UserError } from '../util/errors';
 import { CommandRunner, CommandTemplate } from './command';
@@ -48,7 +48,7 @@ export async function startExternalEvaluator(setup: ExternalSetup): Promise<Eval
       concurrency = settings.kernels;
       break;
     case 'local':
-      throw new Error('the local evaluator is the worker pool (engine/train/pool.ts)');
+      throw new Error('the local evaluator is the worker pool (engine/evaluation/local/pool.ts)');
   }
   return new ExternalEvaluator(runner, { ...setup, settings }, settings.workers > 0 ? settings.workers : concurrency);
 }

@@ -8,8 +8,8 @@ import { loadDataset, Split } from '../data';
 import { inheritWeights } from '../model/inherit';
 import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
-import { candidateSeed } from '../train/candidate';
-import { ArchitectureSpec } from '../spec/types';
+import { candidateSeed } from './local/candidate';
+import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 
 export const DATASET_FORMAT = 'esnac.dataset/v1';

@@ -1,6 +1,6 @@
 // What the search asks of an evaluator: A(x) for a candidate. The local tfjs trainer, a user's
 // command and a cluster scheduler all implement this interface.
-import { ArchitectureSpec } from '../spec/types';
+import { ArchitectureSpec } from '../architecture/types';
 
 export interface EvaluationRequest {
   /** Candidate name, unique within a run (used for file names and logs). */

@@ -1,8 +1,8 @@
 // PyTorch and ONNX hold features after flatten and linear as [N, F] but feature maps as
 // [N, C, H, W]; the spec writes both as [C, H, W] (F x 1 x 1). An exporter converts where a
 // layer needs the other rank: linear after globalavgpool, a conv or pool reading flat features.
-import { ResolvedGraph } from '../spec/graph';
-import { INPUT_ID, Layer } from '../spec/types';
+import { ResolvedGraph } from '../architecture/graph';
+import { INPUT_ID, Layer } from '../architecture/types';
 
 /** Whether PyTorch holds the layer's input (after summing or concatenating) as [N, F]. */
 export function flatInput(flat: Map<string, boolean>, inputs: string[]): boolean {

@@ -3,8 +3,8 @@
 //   linear weight [out, in]                  (esnac: [in, out])
 // and the same 1-D layout for biases and batchnorm tensors.
 import * as tf from '@tensorflow/tfjs-core';
-import { inferShapes } from '../spec/shapes';
-import { ArchitectureSpec } from '../spec/types';
+import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec } from '../architecture/types';
 import { WeightKind, WeightMap, weightSpecs } from '../model/weights';
 
 export interface TorchTensor {

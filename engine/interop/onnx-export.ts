@@ -1,9 +1,9 @@
 // A spec and its weights as an ONNX graph (opset 13) that computes what Network.forward computes
 // in inference mode: tensors are named after the layer ids, weights `<id>.<kind>` in PyTorch's
 // layout, the batch axis is symbolic.
-import { resolveGraph } from '../spec/graph';
-import { inferShapes } from '../spec/shapes';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
+import { resolveGraph } from '../architecture/graph';
+import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
 import { BN_EPSILON, BN_MOMENTUM } from '../model/network';
 import { WeightMap } from '../model/weights';
 import { needsFlat, flatInput, flatValues } from './flat-values';

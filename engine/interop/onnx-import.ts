@@ -8,9 +8,9 @@
 // chunk layer per part.
 // Anything else is refused with a UserError naming the node.
 import * as tf from '@tensorflow/tfjs-core';
-import { checkSpec } from '../spec/validate';
-import { formatShape } from '../spec/shapes';
-import { ArchitectureSpec, ARCH_FORMAT, ChunkLayer, INPUT_ID, Layer, Shape } from '../spec/types';
+import { checkSpec } from '../architecture/validate';
+import { formatShape } from '../architecture/shapes';
+import { ArchitectureSpec, ARCH_FORMAT, ChunkLayer, INPUT_ID, Layer, Shape } from '../architecture/types';
 import { BN_EPSILON } from '../model/network';
 import { disposeWeights, weightName, WeightKind, WeightMap } from '../model/weights';
 import { UserError } from '../util/errors';

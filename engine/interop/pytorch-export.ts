@@ -2,9 +2,9 @@
 // pass that follows the graph (sums, concatenations, channel shuffles and chunks, flatten in
 // NCHW order), and, with weights, a loader for the .safetensors file written beside it (read
 // with the standard library and torch only, so the safetensors package is not needed).
-import { resolveGraph } from '../spec/graph';
-import { inferShapes } from '../spec/shapes';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
+import { resolveGraph } from '../architecture/graph';
+import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
 import { WeightMap } from '../model/weights';
 import { encodeSafetensors } from './safetensors';
 import { needsFlat, flatInput, flatValues } from './flat-values';

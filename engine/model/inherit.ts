@@ -4,7 +4,7 @@
 // identity own no weights. Because linear inputs are in CHW flatten order, "the first inputs" of a
 // classifier after a shrunk conv are exactly the kept channels' features.
 import * as tf from '@tensorflow/tfjs-core';
-import { ArchitectureSpec, Layer } from '../spec/types';
+import { ArchitectureSpec, Layer } from '../architecture/types';
 import { Rng } from '../util/rng';
 import { initialWeight, WeightMap, weightSpecs, WeightSpec } from './weights';
 

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArchitectureSpec } from '../spec/types';
+import { ArchitectureSpec } from '../architecture/types';
 import { UserError } from '../util/errors';
 import { checkWeights } from './network';
 import { WeightMap, weightSpecs } from './weights';

@@ -2,9 +2,9 @@
 // forward pass over the resolved graph in NHWC, PyTorch semantics where tfjs differs (pooling
 // padding, flatten order, batchnorm running statistics, grouped convolutions).
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveGraph, ResolvedGraph } from '../spec/graph';
-import { inferShapes, ShapeReport } from '../spec/shapes';
-import { ArchitectureSpec, ConvLayer, INPUT_ID, Layer, PoolLayer } from '../spec/types';
+import { resolveGraph, ResolvedGraph } from '../architecture/graph';
+import { inferShapes, ShapeReport } from '../architecture/shapes';
+import { ArchitectureSpec, ConvLayer, INPUT_ID, Layer, PoolLayer } from '../architecture/types';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { weightName, WeightKind, WeightMap, weightSpecs, WeightSpec } from './weights';

@@ -6,8 +6,8 @@
 //   linear weight [in, out]                    (PyTorch: [out, in]); inputs in CHW flatten order
 //   bias, batchnorm weight / bias / running_mean / running_var: [channels]
 import * as tf from '@tensorflow/tfjs-core';
-import { inferShapes, ShapeReport } from '../spec/shapes';
-import { ArchitectureSpec } from '../spec/types';
+import { inferShapes, ShapeReport } from '../architecture/shapes';
+import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 
 export type WeightKind = 'weight' | 'bias' | 'running_mean' | 'running_var';

@@ -6,8 +6,8 @@ import { DoneEvent, FinetuneEvent } from '../run/journal';
 import { rankCandidates, renderReport } from '../run/report';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { reward } from '../space/reward';
-import { ArchitectureSpec } from '../spec/types';
-import { specToText } from '../spec/write';
+import { ArchitectureSpec } from '../architecture/types';
+import { specToText } from '../architecture/write';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {

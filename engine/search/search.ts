@@ -2,7 +2,7 @@
 // decision is recomputed from the seed and the journal, so `--resume` after a crash continues
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
-import { BiLstmEmbedding } from '../embedding/bilstm';
+import { BiLstmEmbedding } from '../bo/embedding/bilstm';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
 import { CandidateEvent, JournalEvent } from '../run/journal';
@@ -10,11 +10,11 @@ import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { derivedSeed } from '../run/settings';
 import { reward } from '../space/reward';
 import { SearchSpace } from '../space/space';
-import { inferShapes } from '../spec/shapes';
-import { specToText } from '../spec/write';
+import { inferShapes } from '../architecture/shapes';
+import { specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { kernelProposals, Proposal, randomProposals } from './proposals';
+import { kernelProposals, Proposal, randomProposals } from '../bo/proposals';
 
 export interface SearchProgress {
   phase: 'proposing' | 'evaluating' | 'finetuning' | 'done';

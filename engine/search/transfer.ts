@@ -2,8 +2,8 @@
 // teacher or dataset) can propose with their embeddings instead of fitting kernels of its own.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BiLstmEmbedding } from '../embedding/bilstm';
-import { LearnedKernel } from '../kernel/learned-kernel';
+import { BiLstmEmbedding } from '../bo/embedding/bilstm';
+import { LearnedKernel } from '../bo/kernel/learned-kernel';
 import { UserError } from '../util/errors';
 
 /** The embeddings of the kernels saved at the last step of another run (the caller disposes them). */

@@ -2,11 +2,11 @@
 // the spec and its shapes when it is sound, and where every layer id and reference lies. Sites
 // come from the parsed value even when the schema fails, so the outline, go to definition and
 // rename keep working on a spec that is still being written.
-import { resolveGraph, ResolvedGraph } from '../spec/graph';
-import { inferShapes, ShapeReport } from '../spec/shapes';
-import { parseSource, Position, Problem, Range, SourceDocument } from '../spec/source';
-import { ArchitectureSpec, INPUT_ID, SpecPath } from '../spec/types';
-import { checkSourceDocument } from '../spec/validate';
+import { resolveGraph, ResolvedGraph } from '../architecture/graph';
+import { inferShapes, ShapeReport } from '../architecture/shapes';
+import { parseSource, Position, Problem, Range, SourceDocument } from '../architecture/source';
+import { ArchitectureSpec, INPUT_ID, SpecPath } from '../architecture/types';
+import { checkSourceDocument } from '../architecture/validate';
 
 /** A layer id where it is written: `range` covers the name itself, inside any quotes. */
 export interface IdSite {

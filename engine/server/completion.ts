@@ -2,9 +2,9 @@
 // being typed rarely parses, so where the cursor is comes from the text around it, and the ids
 // offered come from the last version of the document that did parse.
 import { CompletionItem, CompletionItemKind, Position } from 'vscode-languageserver';
-import { formatShape } from '../spec/shapes';
-import { INPUT_ID, LAYER_TYPES } from '../spec/types';
-import { formatForPath } from '../spec/write';
+import { formatShape } from '../architecture/shapes';
+import { INPUT_ID, LAYER_TYPES } from '../architecture/types';
+import { formatForPath } from '../architecture/write';
 import { SpecAnalysis } from './analysis';
 
 export interface CompletionSite {

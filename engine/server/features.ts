@@ -2,9 +2,9 @@
 // references. Each is a pure function of the analysis and a position, so the server only routes.
 import { CodeLens, Diagnostic, DiagnosticSeverity, DocumentSymbol, Hover, Location, MarkupKind, Position as LspPosition, Range as LspRange, SymbolKind } from 'vscode-languageserver';
 import { Commands } from '../../protocol';
-import { formatShape } from '../spec/shapes';
-import { INPUT_ID, Shape } from '../spec/types';
-import { Position, Range } from '../spec/source';
+import { formatShape } from '../architecture/shapes';
+import { INPUT_ID, Shape } from '../architecture/types';
+import { Position, Range } from '../architecture/source';
 import { definitionOf, layerAt, LayerSite, occurrences, siteAt, SpecAnalysis } from './analysis';
 
 export function toLspRange(range: Range): LspRange {

@@ -3,8 +3,8 @@
 import { ErrorCodes, Position, Range, ResponseError, TextEdit } from 'vscode-languageserver';
 import { parse as parseYaml } from 'yaml';
 import schema from '../../schemas/architecture.schema.json';
-import { INPUT_ID } from '../spec/types';
-import { formatForPath } from '../spec/write';
+import { INPUT_ID } from '../architecture/types';
+import { formatForPath } from '../architecture/write';
 import { occurrences, siteAt, SpecAnalysis } from './analysis';
 import { fromLspPosition, toLspRange } from './features';
 

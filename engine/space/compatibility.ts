@@ -1,13 +1,13 @@
 // Which layers removal and skip addition may touch, judged on the teacher.
 //
-// A tensor here carries one fact more than engine/spec/shapes: whether it holds flat features
+// A tensor here carries one fact more than engine/architecture/shapes: whether it holds flat features
 // (after flatten or linear) or a feature map. A 512x1x1 map and 512 flat features share a Shape
 // but are different tensors (PyTorch ranks 4 and 2). The authors' counts treat them as different
 // (a flatten after a 1x1 map is not removable, and the map does not skip into the classifier),
 // and so do we: that is what reproduces their removable and skip-candidate counts.
-import { ResolvedGraph } from '../spec/graph';
-import { sameShape, ShapeReport } from '../spec/shapes';
-import { INPUT_ID, LayerType, Shape } from '../spec/types';
+import { ResolvedGraph } from '../architecture/graph';
+import { sameShape, ShapeReport } from '../architecture/shapes';
+import { INPUT_ID, LayerType, Shape } from '../architecture/types';
 
 export interface Tensor {
   shape: Shape;

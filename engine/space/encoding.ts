@@ -15,9 +15,9 @@
 // the groups slot: both are parameter-free regroupings of the channels into k groups, and
 // ShuffleNetV2's channel split sits beside its channel shuffle. A chunk's index is not encoded:
 // its edges tell the parts of one split apart.
-import { resolveGraph } from '../spec/graph';
-import { inferShapes } from '../spec/shapes';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
+import { resolveGraph } from '../architecture/graph';
+import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
 
 export const ENCODING_TYPES = ['identity', 'flatten', 'concat', 'shuffle', 'conv', 'maxpool', 'avgpool', 'relu', 'batchnorm', 'linear'] as const;
 export type EncodingType = (typeof ENCODING_TYPES)[number];

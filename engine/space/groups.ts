@@ -27,8 +27,8 @@
 // needs d asks for w to be a multiple of dq / gcd(p, dq), which is sufficient (a sum of multiples
 // of d is one). Where a teacher width is not such a multiple, that group keeps the teacher's
 // width, and a class whose fixed part then breaks its need keeps it too.
-import { ResolvedGraph } from '../spec/graph';
-import { INPUT_ID } from '../spec/types';
+import { ResolvedGraph } from '../architecture/graph';
+import { INPUT_ID } from '../architecture/types';
 import { LayerTensors } from './compatibility';
 
 export interface ShrinkGroup {

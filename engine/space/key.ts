@@ -3,8 +3,8 @@
 // records, layer ids, the order of summed inputs (a sum is commutative; a concat is not) or which
 // defaults are spelled out.
 import { createHash } from 'node:crypto';
-import { resolveGraph } from '../spec/graph';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../spec/types';
+import { resolveGraph } from '../architecture/graph';
+import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
 
 /** The layer's structure with defaults applied; ids, inputs and the derived `in` left out. */
 function structure(layer: Layer): unknown[] {

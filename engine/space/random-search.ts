@@ -1,8 +1,8 @@
 // The random-search baseline (the paper's "RS"): evaluate N distinct random candidates and keep
 // the best by f. Its candidate draw is also what seeds the Bayesian optimisation.
 import { Evaluator, EvaluationResult } from '../evaluation/types';
-import { inferShapes } from '../spec/shapes';
-import { ArchitectureSpec } from '../spec/types';
+import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 import { candidateKey } from './key';
 import { reward } from './reward';

@@ -7,9 +7,9 @@
 // and skips are judged on the teacher but their ends share a shrink group, so they still match
 // after shrinking. A skip is never added into a removed layer.
 import { createHash } from 'node:crypto';
-import { layerInputs, resolveGraph } from '../spec/graph';
-import { inferShapes } from '../spec/shapes';
-import { ArchitectureSpec, Layer } from '../spec/types';
+import { layerInputs, resolveGraph } from '../architecture/graph';
+import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec, Layer } from '../architecture/types';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { layerTensors, LayerTensors, removableLayers, skipPairs } from './compatibility';

@@ -4,7 +4,7 @@
 import { CIFAR10, CIFAR100, CIFAR_INPUT } from '../data/cifar';
 import { MNIST_INPUT } from '../data/embedded-mnist';
 import { DatasetKind } from '../data/names';
-import { ARCH_FORMAT, ArchitectureSpec, InputShape, Layer } from '../spec/types';
+import { ARCH_FORMAT, ArchitectureSpec, InputShape, Layer } from '../architecture/types';
 import { UserError } from '../util/errors';
 import { RESNET18, RESNET34, RESNET_MINI, resnetLayers } from './resnet';
 import { SHUFFLENET_1X_G2, shuffleNetLayers } from './shufflenet';

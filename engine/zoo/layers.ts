@@ -1,7 +1,7 @@
 // Small constructors that keep the zoo's layer lists readable. Parametrised layers state their
 // input width (`in`), as their PyTorch counterparts do, so a file can be read without inference.
-import { BatchNormLayer, ConvLayer, Layer, LinearLayer, PlainLayer, PoolLayer } from '../spec/types';
-import { windowOutput } from '../spec/shapes';
+import { BatchNormLayer, ConvLayer, Layer, LinearLayer, PlainLayer, PoolLayer } from '../architecture/types';
+import { windowOutput } from '../architecture/shapes';
 
 export interface ConvOptions {
   stride?: number;

@@ -1,7 +1,7 @@
 // The paper's CIFAR ResNet (BasicBlocks): 3x3 stem conv, stages whose first block may stride 2,
 // a 1x1 conv + BN shortcut where the shape changes, then avgpool over the whole final map,
 // flatten and a linear classifier. Convs have no bias (BN follows each).
-import { InputShape, Layer } from '../spec/types';
+import { InputShape, Layer } from '../architecture/types';
 import { after3x3, averagedHead, batchnorm, conv, relu, stem } from './layers';
 
 export interface ResNetConfig {

@@ -12,7 +12,7 @@
 // conv would give 1.09M params). The table's 114 removable layers come out too, and its 2,028
 // skip candidates when a concat counts as a target with its first input's shape (2,020 when
 // concats are never targets); the main branch before the shortcut in the file is what gives 2,028.
-import { InputShape, Layer } from '../spec/types';
+import { InputShape, Layer } from '../architecture/types';
 import { after3x3, averagedHead, batchnorm, conv, plain, pool, relu, stem } from './layers';
 
 export interface ShuffleNetConfig {

@@ -1,7 +1,7 @@
 // VGG with batch norm, as the paper's CIFAR teacher: blocks of [3x3 conv with bias, BN, ReLU]
 // each closed by a 2x2 max-pool, then flatten and one linear classifier (no hidden FC layers).
-import { InputShape, Layer } from '../spec/types';
-import { windowOutput } from '../spec/shapes';
+import { InputShape, Layer } from '../architecture/types';
+import { windowOutput } from '../architecture/shapes';
 import { batchnorm, conv, linear, plain, pool, relu } from './layers';
 
 /** Output channels of each conv, one array per block; every block ends with a max-pool. */

@@ -1,8 +1,8 @@
 // Reading a spec for a panel: the editor's text when the file is open (so previews follow
 // unsaved edits), else the file; checked by the engine's validator.
 import * as vscode from 'vscode';
-import { checkSpecText, formatProblems } from '../../engine/spec/validate';
-import type { ArchitectureSpec } from '../../engine/spec/types';
+import { checkSpecText, formatProblems } from '../../engine/architecture/validate';
+import type { ArchitectureSpec } from '../../engine/architecture/types';
 
 export interface LoadedSpec {
   /** Present once the schema and the graph check (shapes may still have problems). */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test, TestContext } from 'node:test';
 import type { JournalEntry } from '../../protocol';
-import { checkSpecText } from '../../engine/spec/validate';
+import { checkSpecText } from '../../engine/architecture/validate';
 import { CodeServerDirs, groupAlive, installExtension, isolatedEnv, prepareDirs, RunningCodeServer, startCodeServer } from './code-server';
 import { bundleHostSuite } from './host-suite';
 import type { HostTestResult } from './in-host/runner';

@@ -10,7 +10,7 @@ import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { compress } from '../../engine/search/compress';
 import { splitArguments, shellQuote } from '../../engine/evaluation/template';
-import { loadSpecFile } from '../../engine/spec/validate';
+import { loadSpecFile } from '../../engine/architecture/validate';
 import { UserError } from '../../engine/util/errors';
 import { alive, evaluatorWith, fakeCommand, TEACHER, tinySearch } from './helpers';
 import { EvaluatorSettings } from '../../engine/evaluation/settings';

@@ -10,7 +10,7 @@ import { startExternalEvaluator } from '../../engine/evaluation';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { DEFAULT_SETTINGS } from '../../engine/run/settings';
 import { compress } from '../../engine/search/compress';
-import { loadSpecFile } from '../../engine/spec/validate';
+import { loadSpecFile } from '../../engine/architecture/validate';
 import { alive, evaluatorWith, fakeCommand, TEACHER, tinySearch } from './helpers';
 import { Cluster, startCluster } from './slurm-cluster';
 

@@ -10,7 +10,7 @@ import { encodeOnnx } from '../../engine/interop/onnx-codec';
 import { exportOnnx } from '../../engine/interop/onnx-export';
 import { encodeModel, loadModel, MODEL_FILE, writeModel } from '../../engine/model/io';
 import { disposeWeights, initialWeights } from '../../engine/model/weights';
-import { specToText } from '../../engine/spec/write';
+import { specToText } from '../../engine/architecture/write';
 import { UserError } from '../../engine/util/errors';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo';

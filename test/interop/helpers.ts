@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encodeModel, writeModel } from '../../engine/model/io';
 import { Network } from '../../engine/model/network';
 import { WeightMap } from '../../engine/model/weights';
-import { inferShapes } from '../../engine/spec/shapes';
-import { ArchitectureSpec } from '../../engine/spec/types';
-import { specToText } from '../../engine/spec/write';
+import { inferShapes } from '../../engine/architecture/shapes';
+import { ArchitectureSpec } from '../../engine/architecture/types';
+import { specToText } from '../../engine/architecture/write';
 import { Rng } from '../../engine/util/rng';
 import { esnac, runHelper } from './python';
 

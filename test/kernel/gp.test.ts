@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conditionGp, DEFAULT_GP_OPTIONS, GpOptions, looObjective, looPredictions, posterior, rbfKernel } from '../../engine/gp/gp';
-import { cholesky, inverseFromCholesky } from '../../engine/gp/linalg';
+import { conditionGp, DEFAULT_GP_OPTIONS, GpOptions, looObjective, looPredictions, posterior, rbfKernel } from '../../engine/bo/gp/gp';
+import { cholesky, inverseFromCholesky } from '../../engine/bo/gp/linalg';
 import { Rng } from '../../engine/util/rng';
 
 /** n points near each other (spread relative to sigma = 0.1), so the RBF gram is far from I. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../engine/backend/index';
-import { fitKernel } from '../../engine/kernel/learned-kernel';
+import { fitKernel } from '../../engine/bo/kernel/learned-kernel';
 import { Rng } from '../../engine/util/rng';
 import { randomEncoding } from './helpers';
 

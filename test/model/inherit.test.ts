@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { inheritWeights } from '../../engine/model/inherit';
 import { disposeWeights, initialWeights } from '../../engine/model/weights';
-import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/spec/types';
+import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/architecture/types';
 import { Rng } from '../../engine/util/rng';
 
 before(async () => {

@@ -8,8 +8,8 @@ import { CandidateEvent, TeacherEvent } from '../../engine/run/journal';
 import { SearchSettings } from '../../engine/run/settings';
 import { compress } from '../../engine/search/compress';
 import { SearchProgress } from '../../engine/search/search';
-import { inferShapes } from '../../engine/spec/shapes';
-import { checkSpec, loadSpecFile } from '../../engine/spec/validate';
+import { inferShapes } from '../../engine/architecture/shapes';
+import { checkSpec, loadSpecFile } from '../../engine/architecture/validate';
 import { TINY_SEARCH } from '../support/tiny-search';
 
 const TEACHER = 'examples/teachers/vgg-mini-mnist.arch.yaml';

@@ -12,9 +12,9 @@ import { finishRun } from '../../engine/search/finish';
 import { runSearchSteps } from '../../engine/search/search';
 import { loadTransferredKernels } from '../../engine/search/transfer';
 import { buildSearchSpace } from '../../engine/space/space';
-import { inferShapes } from '../../engine/spec/shapes';
-import { loadSpecFile } from '../../engine/spec/validate';
-import { specToText } from '../../engine/spec/write';
+import { inferShapes } from '../../engine/architecture/shapes';
+import { loadSpecFile } from '../../engine/architecture/validate';
+import { specToText } from '../../engine/architecture/write';
 import { zooTeacher } from '../../engine/zoo';
 import { analyticStandInEvaluator } from '../space/fixtures/stand-in-evaluator';
 

@@ -3,7 +3,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { Diagnostic } from 'vscode-languageserver';
-import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/spec/types';
+import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/architecture/types';
 
 export interface Notification {
   method: string;

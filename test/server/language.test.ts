@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CodeLens, CompletionItem, DocumentSymbol, Hover, Location, MarkupContent, Position, TextDocumentEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { Commands } from '../../protocol';
-import { MAX_SPEC_BYTES, Problem } from '../../engine/spec/source';
-import { checkSpecText } from '../../engine/spec/validate';
-import { specToText } from '../../engine/spec/write';
+import { MAX_SPEC_BYTES, Problem } from '../../engine/architecture/source';
+import { checkSpecText } from '../../engine/architecture/validate';
+import { specToText } from '../../engine/architecture/write';
 import { Engine, generatedSpec } from './client';
 
 const SMALL = `format: esnac.architecture/v1
@@ -85,7 +85,7 @@ test('diagnostics for JSON, every malformed fixture and a huge file match the sp
   const [comma] = await engine.open(doc, json);
   assert.deepEqual(comma.range.start, at(json, ',,', 0, 1));
 
-  const dir = 'test/spec/fixtures/malformed';
+  const dir = 'test/architecture/fixtures/malformed';
   for (const file of readdirSync(dir)) {
     const text = readFileSync(join(dir, file), 'utf8');
     const expected = lspRanges(checkSpecText(text, file).problems);

@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import { encodeReport } from '../../engine/cli/encode';
 import { sampleToFolder } from '../../engine/cli/sample';
 import { applyAction, buildSearchSpace, Action } from '../../engine/space/space';
-import { loadSpecFile } from '../../engine/spec/validate';
-import { specToText } from '../../engine/spec/write';
+import { loadSpecFile } from '../../engine/architecture/validate';
+import { specToText } from '../../engine/architecture/write';
 import { zooTeacher } from '../../engine/zoo/index';
 
 const execFileAsync = promisify(execFile);

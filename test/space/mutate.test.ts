@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { candidateKey } from '../../engine/space/key';
 import { applyAction, buildSearchSpace, mutateAction, sampleAction } from '../../engine/space/space';
-import { inferShapes } from '../../engine/spec/shapes';
+import { inferShapes } from '../../engine/architecture/shapes';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo';
 

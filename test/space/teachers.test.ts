@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sameTensor } from '../../engine/space/compatibility';
 import { buildSearchSpace, sampleCandidate, SearchSpace } from '../../engine/space/space';
-import { inferShapes } from '../../engine/spec/shapes';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../../engine/spec/types';
-import { checkSpec } from '../../engine/spec/validate';
+import { inferShapes } from '../../engine/architecture/shapes';
+import { ArchitectureSpec, INPUT_ID, Layer } from '../../engine/architecture/types';
+import { checkSpec } from '../../engine/architecture/validate';
 import { Rng } from '../../engine/util/rng';
 import { ZooDataset, ZooName, zooTeacher } from '../../engine/zoo/index';
 

@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { encodeModel, EncodedModel } from '../../engine/model/io';
 import { disposeWeights, initialWeights } from '../../engine/model/weights';
-import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/spec/types';
-import { CANDIDATE_DEFAULTS } from '../../engine/train/candidate';
-import { WorkerPool } from '../../engine/train/pool';
+import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/architecture/types';
+import { CANDIDATE_DEFAULTS } from '../../engine/evaluation/local/candidate';
+import { WorkerPool } from '../../engine/evaluation/local/pool';
 import { Rng } from '../../engine/util/rng';
 
 function tinyNet(name: string, width: number, extra: Partial<Layer>[] = []): ArchitectureSpec {

@@ -5,8 +5,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { Dataset, loadDataset } from '../../engine/data';
 import { Network } from '../../engine/model/network';
 import { disposeWeights, initialWeights } from '../../engine/model/weights';
-import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/spec/types';
-import { CANDIDATE_DEFAULTS, evaluateCandidate } from '../../engine/train/candidate';
+import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/architecture/types';
+import { CANDIDATE_DEFAULTS, evaluateCandidate } from '../../engine/evaluation/local/candidate';
 import { distillationLoss, train } from '../../engine/train/loop';
 import { Rng } from '../../engine/util/rng';
 

@@ -1,7 +1,7 @@
-// The graph diff: teacher and a generated candidate in one graph, statuses from engine/spec/diff.
+// The graph diff: teacher and a generated candidate in one graph, statuses from engine/architecture/diff.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { diffSpecs } from '../../engine/spec/diff';
+import { diffSpecs } from '../../engine/architecture/diff';
 import { buildSearchSpace, sampleCandidate } from '../../engine/space/index';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo/index';

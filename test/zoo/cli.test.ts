@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { register, zooListing } from '../../engine/cli/zoo';
-import { loadSpecFile } from '../../engine/spec/validate';
+import { loadSpecFile } from '../../engine/architecture/validate';
 import { UserError } from '../../engine/util/errors';
 import { ZOO_NAMES, ZooDataset, ZooName, zooTeacher } from '../../engine/zoo/index';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveGraph } from '../../engine/spec/graph';
-import { inferShapes } from '../../engine/spec/shapes';
-import { checkSpec } from '../../engine/spec/validate';
-import { ArchitectureSpec, INPUT_ID } from '../../engine/spec/types';
+import { resolveGraph } from '../../engine/architecture/graph';
+import { inferShapes } from '../../engine/architecture/shapes';
+import { checkSpec } from '../../engine/architecture/validate';
+import { ArchitectureSpec, INPUT_ID } from '../../engine/architecture/types';
 import { UserError } from '../../engine/util/errors';
 import { ZOO_DATASETS, ZOO_NAMES, ZooName, zooDatasets, zooTeacher } from '../../engine/zoo/index';
 

@@ -1,9 +1,9 @@
 // Teacher and student in one graph: the union of their layers (matched by id, as the search space
 // keeps ids) with what happened to each, and the union of their edges with new skip connections
-// marked. Built on engine/spec/diff, so the picture says what `esnac diff` says.
+// marked. Built on engine/architecture/diff, so the picture says what `esnac diff` says.
 import type { EdgeStatus, GraphDiffSummary, GraphEdge, GraphModel, GraphNode } from '../../protocol/webview';
-import { AttributeChange, diffSpecs } from '../../engine/spec/diff';
-import type { ArchitectureSpec } from '../../engine/spec/types';
+import { AttributeChange, diffSpecs } from '../../engine/architecture/diff';
+import type { ArchitectureSpec } from '../../engine/architecture/types';
 import { buildGraphModel } from './graph';
 
 export interface DiffModel {

@@ -3,7 +3,7 @@
 // and one south port for its output. Node sizes come from measured label widths.
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { GraphModel, GraphNode } from '../../protocol/webview';
-import { INPUT_ID } from '../../engine/spec/types';
+import { INPUT_ID } from '../../engine/architecture/types';
 
 // Brandes-Koepf placement: NETWORK_SIMPLEX placement is about ten times slower on big graphs.
 export const LAYOUT_OPTIONS: Record<string, string> = {

@@ -2,9 +2,9 @@
 // input reference with its operand position. Runs in the extension host (where the file is), so
 // only this small model crosses to the webview.
 import type { ColourClass, GraphEdge, GraphModel, GraphNode } from '../../protocol/webview';
-import { resolveGraph } from '../../engine/spec/graph';
-import { formatShape, inferShapes } from '../../engine/spec/shapes';
-import type { ArchitectureSpec, Layer, LayerType } from '../../engine/spec/types';
+import { resolveGraph } from '../../engine/architecture/graph';
+import { formatShape, inferShapes } from '../../engine/architecture/shapes';
+import type { ArchitectureSpec, Layer, LayerType } from '../../engine/architecture/types';
 
 const COLOURS: Record<LayerType, ColourClass> = {
   conv: 'conv',

@@ -4,10 +4,10 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { BackendInfo } from '../backend';
-import { EvaluationRequest, EvaluationResult, Evaluator } from '../evaluation/types';
-import { UserError } from '../util/errors';
-import { startWorker, WorkerEntry } from '../util/worker';
+import { BackendInfo } from '../../backend';
+import { EvaluationRequest, EvaluationResult, Evaluator } from '../types';
+import { UserError } from '../../util/errors';
+import { startWorker, WorkerEntry } from '../../util/worker';
 import { FromWorker, ToWorker } from './protocol';
 import { EvaluatorSetup } from './setup';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAX_NESTING, MAX_SPEC_BYTES, parseSource } from '../../engine/spec/source';
-import { checkSpecText } from '../../engine/spec/validate';
+import { MAX_NESTING, MAX_SPEC_BYTES, parseSource } from '../../engine/architecture/source';
+import { checkSpecText } from '../../engine/architecture/validate';
 import { Rng } from '../../engine/util/rng';
 
 const FIXTURES = join(__dirname, 'fixtures');

@@ -1,7 +1,7 @@
 // What a compressed student changed in its teacher: layers removed (replaced by identity or
 // dropped), added or retyped, channel counts, other attributes, edges, and the size ratio.
 // Layers are matched by id, as the search space keeps ids when it edits a teacher. Both specs
-// must be valid (engine/spec/validate).
+// must be valid (engine/architecture/validate).
 import { layerInputs } from './graph';
 import { inferShapes, ShapeReport } from './shapes';
 import { formatCount } from './stats';

@@ -9,12 +9,12 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; fitting needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { BiLstmEmbedding, BiLstmJSON, BiLstmOptions } from '../embedding/bilstm';
-import { EncodedArchitecture } from '../space/encoding';
+import { EncodedArchitecture } from '../../space/encoding';
 import { base64ToFloat32, float32ToBase64 } from '../embedding/float32-base64';
 import { conditionGp, DEFAULT_GP_OPTIONS, Gaussians, GpModel, GpOptions, looObjective, posterior } from '../gp/gp';
 import { expectedImprovement } from '../gp/acquisition';
-import { Rng } from '../util/rng';
-import { UserError } from '../util/errors';
+import { Rng } from '../../util/rng';
+import { UserError } from '../../util/errors';
 
 export interface KernelFitOptions {
   embedding: Partial<BiLstmOptions>;

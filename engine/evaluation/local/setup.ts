@@ -1,9 +1,9 @@
 // What an evaluator loads once and then reuses for every candidate: backend, dataset, teacher.
-import { BackendInfo, BackendName, initBackend, isGpuBackend } from '../backend';
-import { loadDataset } from '../data';
-import { decodeModel, EncodedModel } from '../model/io';
-import { Network } from '../model/network';
-import { disposeWeights } from '../model/weights';
+import { BackendInfo, BackendName, initBackend, isGpuBackend } from '../../backend';
+import { loadDataset } from '../../data';
+import { decodeModel, EncodedModel } from '../../model/io';
+import { Network } from '../../model/network';
+import { disposeWeights } from '../../model/weights';
 import { CandidateTraining, EvaluationContext } from './candidate';
 
 /** Plain data (it is posted to workers): everything an evaluator needs to load its context. */

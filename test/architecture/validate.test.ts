@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import schema from '../../schemas/architecture.schema.json';
-import { specStats } from '../../engine/spec/stats';
-import { ArchitectureSpec, LAYER_TYPES } from '../../engine/spec/types';
-import { checkSpec, checkSpecText, formatProblems, loadSpecFile } from '../../engine/spec/validate';
+import { specStats } from '../../engine/architecture/stats';
+import { ArchitectureSpec, LAYER_TYPES } from '../../engine/architecture/types';
+import { checkSpec, checkSpecText, formatProblems, loadSpecFile } from '../../engine/architecture/validate';
 import { UserError } from '../../engine/util/errors';
 
 const TINY = join(__dirname, 'fixtures', 'tiny-resnet.arch.yaml');
@@ -104,7 +104,7 @@ describe('rules, located', () => {
   });
 });
 
-test('the schema and engine/spec/types name the same layer types, each with its own definition', () => {
+test('the schema and engine/architecture/types name the same layer types, each with its own definition', () => {
   const layer = schema.definitions.layer;
   assert.deepEqual(layer.properties.type.enum, [...LAYER_TYPES]);
   assert.deepEqual(

@@ -6,9 +6,9 @@
 // backend, and slicing per time step out of one projected sequence costs a copy of the whole
 // sequence per step on 'wasm' (its Slice reads its whole input), so each step projects its own input.
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../util/rng';
-import { UserError } from '../util/errors';
-import type { EncodedArchitecture } from '../space/encoding';
+import { Rng } from '../../util/rng';
+import { UserError } from '../../util/errors';
+import type { EncodedArchitecture } from '../../space/encoding';
 import { base64ToFloat32, float32ToBase64 } from './float32-base64';
 
 

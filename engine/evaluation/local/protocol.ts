@@ -1,7 +1,7 @@
-// Messages between the evaluation pool (engine/train/pool) and its workers (engine/train/worker).
+// Messages between the evaluation pool (engine/evaluation/local/pool) and its workers (engine/evaluation/local/worker).
 // The worker's setup (EvaluatorSetup) travels as workerData.
-import { BackendInfo } from '../backend';
-import { EvaluationRequest, EvaluationResult } from '../evaluation/types';
+import { BackendInfo } from '../../backend';
+import { EvaluationRequest, EvaluationResult } from '../types';
 
 /** Pool -> worker: train and evaluate one candidate; the worker answers with `result` and the same id. */
 export type ToWorker = { type: 'evaluate'; id: number; request: EvaluationRequest };

@@ -1,6 +1,6 @@
 // Checking architecture specs in three stages, each run only when the one before passed (later
 // stages need its guarantees): the schema (schemas/architecture.schema.json), the graph (unique
-// ids, known references, no cycles), then shapes (engine/spec/shapes). From text every problem
+// ids, known references, no cycles), then shapes (engine/architecture/shapes). From text every problem
 // gets a position; from an in-memory spec (a generated candidate) a path.
 import Ajv, { ErrorObject } from 'ajv';
 import { open } from 'node:fs/promises';

@@ -3,16 +3,16 @@
 // proposal is a pure function of the run's seed, the step and the evaluations of earlier steps,
 // so a resumed run proposes exactly what the interrupted one would have.
 import { withSynchronousBackend } from '../backend';
-import { BiLstmEmbedding } from '../embedding/bilstm';
-import { DEFAULT_GP_OPTIONS } from '../gp/gp';
-import { fitKernel, KernelFitOptions, LearnedKernel } from '../kernel/learned-kernel';
+import { BiLstmEmbedding } from './embedding/bilstm';
+import { DEFAULT_GP_OPTIONS } from './gp/gp';
+import { fitKernel, KernelFitOptions, LearnedKernel } from './kernel/learned-kernel';
 import { CandidateEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { candidateKey } from '../space/key';
 import { drawCandidates } from '../space/random-search';
 import { Action, applyAction, mutateAction, SearchSpace } from '../space/space';
 import { EncodedArchitecture, encodeArchitecture } from '../space/encoding';
-import { ArchitectureSpec } from '../spec/types';
+import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 
 export interface Proposal {

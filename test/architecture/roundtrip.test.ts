@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { specStats } from '../../engine/spec/stats';
-import { ArchitectureSpec } from '../../engine/spec/types';
-import { checkSpecText } from '../../engine/spec/validate';
-import { formatForPath, specToText } from '../../engine/spec/write';
+import { specStats } from '../../engine/architecture/stats';
+import { ArchitectureSpec } from '../../engine/architecture/types';
+import { checkSpecText } from '../../engine/architecture/validate';
+import { formatForPath, specToText } from '../../engine/architecture/write';
 
 function specFiles(dir: string): string[] {
   return readdirSync(dir)

@@ -1,14 +1,14 @@
 // A(x) for one candidate: short training with knowledge distillation from the teacher, starting
 // from the teacher's weights (or from scratch), A(x) = the best validation accuracy.
-import { Dataset } from '../data';
-import { EvaluationRequest, EvaluationResult } from '../evaluation/types';
-import { inheritWeights } from '../model/inherit';
-import { encodeModel, writeModel } from '../model/io';
-import { Network } from '../model/network';
-import { disposeWeights, initialWeights } from '../model/weights';
-import { derivedSeed } from '../run/settings';
-import { Rng } from '../util/rng';
-import { DistillLoss, train, TRAINING_DEFAULTS } from './loop';
+import { Dataset } from '../../data';
+import { EvaluationRequest, EvaluationResult } from '../types';
+import { inheritWeights } from '../../model/inherit';
+import { encodeModel, writeModel } from '../../model/io';
+import { Network } from '../../model/network';
+import { disposeWeights, initialWeights } from '../../model/weights';
+import { derivedSeed } from '../../run/settings';
+import { Rng } from '../../util/rng';
+import { DistillLoss, train, TRAINING_DEFAULTS } from '../../train/loop';
 
 export interface CandidateTraining {
   epochs: number;

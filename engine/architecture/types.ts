@@ -117,7 +117,7 @@ export type Shape = [number, number, number];
 /** A path into the spec document: ['layers', 3, 'inputs', 0]. Positions come from it. */
 export type SpecPath = (string | number)[];
 
-/** A problem with a spec, located by path; engine/spec/source turns paths into line:col. */
+/** A problem with a spec, located by path; engine/architecture/source turns paths into line:col. */
 export interface SpecIssue {
   path: SpecPath;
   message: string;

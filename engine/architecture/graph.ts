@@ -1,5 +1,5 @@
 // A spec as a resolved DAG: defaults filled in, inputs explicit, layers in topological order.
-// Callers must have validated the spec (engine/spec/validate) first: this module throws on
+// Callers must have validated the spec (engine/architecture/validate) first: this module throws on
 // broken references and cycles rather than reporting them with positions.
 import { ArchitectureSpec, INPUT_ID, Layer } from './types';
 

@@ -1,4 +1,4 @@
-// Per-layer statistics of a valid spec (shapes, parameters, MACs from engine/spec/shapes), as
+// Per-layer statistics of a valid spec (shapes, parameters, MACs from engine/architecture/shapes), as
 // data for `esnac stats --json` and as a text table.
 import { formatShape, inferShapes } from './shapes';
 import { ArchitectureSpec, LayerType, Shape } from './types';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { diffSpecs, formatDiff } from '../../engine/spec/diff';
-import { loadSpecFile } from '../../engine/spec/validate';
+import { diffSpecs, formatDiff } from '../../engine/architecture/diff';
+import { loadSpecFile } from '../../engine/architecture/validate';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const load = () => Promise.all([loadSpecFile(join(FIXTURES, 'tiny-resnet.arch.yaml')), loadSpecFile(join(FIXTURES, 'tiny-resnet-student.arch.json'))]);

@@ -4,7 +4,7 @@ import { Dataset } from '../data';
 import { encodeModel, EncodedModel } from '../model/io';
 import { Network } from '../model/network';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
-import { ArchitectureSpec } from '../spec/types';
+import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 import { EpochReport, evaluateAccuracy, train, TrainOutcome } from './loop';
 

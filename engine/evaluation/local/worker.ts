@@ -1,7 +1,7 @@
 // One evaluation worker (a worker_threads thread with its own tfjs and backend): loads its
 // context from workerData, then evaluates candidates one at a time as the pool posts them.
 import { parentPort, workerData } from 'node:worker_threads';
-import { UserError } from '../util/errors';
+import { UserError } from '../../util/errors';
 import { evaluateCandidate } from './candidate';
 import { FromWorker, ToWorker } from './protocol';
 import { EvaluatorSetup, loadContext } from './setup';

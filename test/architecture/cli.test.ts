@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = join(__dirname, '..', '..');
-const TEACHER = 'test/spec/fixtures/tiny-resnet.arch.yaml';
-const STUDENT = 'test/spec/fixtures/tiny-resnet-student.arch.json';
+const TEACHER = 'test/architecture/fixtures/tiny-resnet.arch.yaml';
+const STUDENT = 'test/architecture/fixtures/tiny-resnet-student.arch.json';
 
 function esnac(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
