@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { drawCandidates } from '../space/random-search';
+import { drawCandidates } from '../space/draw';
 import { compression } from '../space/reward';
 import { buildSearchSpace } from '../space/space';
 import { specToText } from '../architecture/write';

@@ -16,7 +16,7 @@ import { inferShapes } from '../../engine/architecture/shapes';
 import { loadSpecFile } from '../../engine/architecture/validate';
 import { specToText } from '../../engine/architecture/write';
 import { zooTeacher } from '../../engine/zoo';
-import { analyticStandInEvaluator } from '../space/fixtures/stand-in-evaluator';
+import { analyticStandInEvaluator } from './fixtures/stand-in-evaluator';
 
 const teacher = zooTeacher('vgg-mini', 'mnist');
 const teacherParams = inferShapes(teacher).params;
