@@ -17,6 +17,7 @@ import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
 import { readModel } from '../model/io';
 import { WorkerPool } from '../evaluation/local/pool';
+import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { finishRun } from './finish';
 import { readTransferredKernels, transferredEmbeddings } from './transfer';
@@ -65,6 +66,9 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
+  for (const folder of ['', 'candidates', 'kernels']) {
+    for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
+  }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
   if (options.resume) await checkDatasetFits(teacherSpec, manifest.dataset, settings);
   const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
