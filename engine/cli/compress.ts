@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { CandidateEvent } from '../run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { compress, CompressOptions } from '../search/compress';
-import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from '../evaluation/cli-options';
+import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './evaluator-options';
 import { SearchProgress } from '../search/search';
 import { integerArg, numberArg, choiceArg } from './args';
 

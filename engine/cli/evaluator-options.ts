@@ -1,8 +1,8 @@
 // The evaluator's command line options, shared by `esnac compress` (engine/cli/compress.ts).
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { choiceArg, integerArg, numberArg } from '../cli/args';
-import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } from './settings';
+import { choiceArg, integerArg, numberArg } from './args';
+import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } from '../evaluation/settings';
 
 export interface EvaluatorOptions {
   evaluator?: EvaluatorKind;
