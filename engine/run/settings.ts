@@ -6,7 +6,7 @@ export type { AcquisitionOptimizer, DistillationLoss, EvaluatorSettings, SearchM
 
 /**
  * The one table of defaults: the CLI's help and option defaults, the extension's offers and
- * package.json's esnac.* defaults derive from it or are tested against it (test/layout/settings).
+ * package.json's esnac.* defaults derive from it or are tested against it (test/layout/defaults.test.ts).
  */
 export const DEFAULT_SETTINGS: SearchSettings = {
   method: 'bo',
