@@ -3,8 +3,8 @@
 // layout, the batch axis is symbolic.
 import { resolveGraph } from '../architecture/graph';
 import { inferShapes } from '../architecture/shapes';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
-import { BN_EPSILON, BN_MOMENTUM } from '../model/network';
+import { ArchitectureSpec, BN_EPSILON, INPUT_ID, Layer } from '../architecture/types';
+import { BN_MOMENTUM } from '../model/network';
 import { WeightMap } from '../model/weights';
 import { needsFlat, flatInput, flatValues } from './flat-values';
 import { torchTensors } from './layout';
