@@ -44,6 +44,15 @@ export function windowOutput(size: number, kernel: number, stride: number, paddi
   return (out - 1) * stride >= size + padding ? out - 1 : out;
 }
 
+/**
+ * The padding before and after an axis that makes every window of a pooling a whole one: the
+ * layer's padding, and after it what a ceil-mode last window reaches past it.
+ */
+export function windowPadding(size: number, kernel: number, stride: number, padding: number, ceilMode = false): [before: number, after: number] {
+  const reach = (windowOutput(size, kernel, stride, padding, ceilMode) - 1) * stride + kernel;
+  return [padding, padding + Math.max(0, reach - (size + 2 * padding))];
+}
+
 /** Infers every layer's shape. The spec must reference only existing ids and be acyclic. */
 export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resolveGraph(spec)): ShapeReport {
   const issues: SpecIssue[] = [];

@@ -3,7 +3,7 @@
 // padding, flatten order, batchnorm running statistics, grouped convolutions).
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveGraph, ResolvedGraph } from '../architecture/graph';
-import { inferShapes, ShapeReport, windowOutput } from '../architecture/shapes';
+import { inferShapes, ShapeReport, windowOutput, windowPadding } from '../architecture/shapes';
 import { ArchitectureSpec, BN_EPSILON, ConvLayer, INPUT_ID, Layer, PoolLayer } from '../architecture/types';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
@@ -289,11 +289,10 @@ function pool(layer: PoolLayer, x: tf.Tensor4D): tf.Tensor4D {
   const [, h, w] = x.shape;
   const oh = windowOutput(h, kernel, stride, p, layer.ceilMode);
   const ow = windowOutput(w, kernel, stride, p, layer.ceilMode);
-  const extraH = Math.max(0, (oh - 1) * stride + kernel - (h + 2 * p));
-  const extraW = Math.max(0, (ow - 1) * stride + kernel - (w + 2 * p));
+  const rowPads = windowPadding(h, kernel, stride, p, layer.ceilMode);
+  const columnPads = windowPadding(w, kernel, stride, p, layer.ceilMode);
   const max = layer.type === 'maxpool';
-  const pads: [number, number][] = [[0, 0], [p, p + extraH], [p, p + extraW], [0, 0]];
-  const padded = p > 0 || extraH > 0 || extraW > 0 ? tf.pad(x, pads, max ? -Infinity : 0) : x;
+  const padded = rowPads[1] > 0 || columnPads[1] > 0 ? tf.pad(x, [[0, 0], rowPads, columnPads, [0, 0]], max ? -Infinity : 0) : x;
   if (max) return tf.maxPool(padded, kernel, stride, 'valid');
   const mean = tf.avgPool(padded, kernel, stride, 'valid');
   const includePad = layer.countIncludePad ?? true;
