@@ -31,7 +31,7 @@ export interface GraphNode {
   id: string;
   type: string;
   colour: ColourClass;
-  /** The attributes worth a glance: '3x3 /2' for a strided conv, 'g2' for a shuffle, '#1 of 2' for a chunk. */
+  /** The attributes worth a glance: '3x3 /2' for a strided conv, 'g2' for a shuffle, '#1 of 2' for a chunk, '3x3 /2 ceil' for a ceil-mode pool, 'eps=0.001' for a batchnorm's own epsilon. */
   detail: string;
   /** Output shape as CxHxW, or '?' when inference stopped upstream. */
   shape: string;

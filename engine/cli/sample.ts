@@ -9,6 +9,7 @@ import { buildSearchSpace } from '../space/space';
 import { specToText } from '../architecture/write';
 import { loadSpecFile } from '../architecture/validate';
 import { UserError } from '../util/errors';
+import { fileStem } from '../util/file-name';
 import { Rng } from '../util/rng';
 
 export interface SampleOptions {
@@ -51,7 +52,7 @@ export async function sampleToFolder(teacherPath: string, options: SampleOptions
   const drawn = drawCandidates(space, new Rng(options.seed), options.n);
   mkdirSync(options.output, { recursive: true });
   const lines = drawn.map(({ spec, params }) => {
-    const path = join(options.output, `${spec.name}.arch.yaml`);
+    const path = join(options.output, `${fileStem(spec.name)}.arch.yaml`);
     const origin = { ...spec.candidate!, teacherPath: relative(options.output, teacherPath) };
     const written = writeNew(path, specToText({ ...spec, candidate: origin }, 'yaml'));
     const c = compression(params, space.teacherParams);

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkSpec } from '../architecture/validate';
 import { formatShape } from '../architecture/shapes';
 import { ArchitectureSpec, ARCH_FORMAT, ChunkLayer, INPUT_ID, Layer, Shape } from '../architecture/types';
-import { BN_EPSILON } from '../model/network';
+import { BN_EPSILON } from '../architecture/types';
 import { disposeWeights, weightName, WeightKind, WeightMap } from '../model/weights';
 import { UserError } from '../util/errors';
 import { fromTorchLayout } from './layout';

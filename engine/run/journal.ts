@@ -11,6 +11,9 @@ export class Journal {
   constructor(readonly path: string) {}
 
   append(event: JournalEvent): void {
+    // JSON would write NaN and Infinity as null, and every reader after would stumble on it.
+    const bad = nonFinite(event);
+    if (bad) throw new Error(`refusing to journal a ${event.type} event whose ${bad} is not a finite number`);
     const fd = openSync(this.path, 'a');
     try {
       writeSync(fd, JSON.stringify(event) + '\n');
@@ -31,6 +34,17 @@ export class Journal {
   read(): JournalEvent[] {
     return existsSync(this.path) ? parseJournal(readFileSync(this.path, 'utf8'), this.path) : [];
   }
+}
+
+/** The path of the first number in `value` that is NaN or infinite. */
+function nonFinite(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path || 'value';
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = nonFinite(inner, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 export function parseJournal(text: string, fileName: string): JournalEvent[] {
