@@ -2,6 +2,7 @@
 // decision is recomputed from the seed and the journal, so `--resume` after a crash continues
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
+import type { SearchProgressParams } from '../../protocol';
 import { BiLstmEmbedding } from '../bo/embedding/bilstm';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
@@ -17,17 +18,8 @@ import { fileStem } from '../util/file-name';
 import { Rng } from '../util/rng';
 import { kernelProposals, Proposal, randomProposals } from '../bo/proposals';
 
-export interface SearchProgress {
-  phase: 'proposing' | 'evaluating' | 'finetuning' | 'done';
-  step: number;
-  steps: number;
-  evaluated: number;
-  total: number;
-  bestF?: number;
-  best?: string;
-  /** Seconds left, from the mean evaluation time so far. */
-  etaSeconds?: number;
-}
+/** Where a running search is (the protocol's esnac/searchProgress, less the run directory). */
+export type SearchProgress = Omit<SearchProgressParams, 'runDir'>;
 
 export interface SearchHooks {
   progress?(progress: SearchProgress): void;
