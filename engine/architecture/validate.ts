@@ -73,7 +73,7 @@ export function formatProblems(fileName: string, problems: Problem[]): string {
 function check(value: unknown): Checked {
   const layers = (value as { layers?: unknown } | null)?.layers;
   if (Array.isArray(layers) && layers.length > MAX_LAYERS) {
-    return { issues: [{ path: ['layers'], message: `the spec has ${layers.length} layers; the limit is ${MAX_LAYERS}` }] };
+    return { issues: [{ path: ['layers'], message: `the spec has ${layers.length} layers; the limit is ${MAX_LAYERS} (a search space holds skip connections between every two layers of a shape, so its size grows with the square of the layers)` }] };
   }
   if (!validateSchema(value)) return { issues: schemaIssues(validateSchema.errors ?? [], value) };
   const graph = graphIssues(value);
