@@ -52,15 +52,12 @@ export interface ParsedSource {
 
 type Span = [start: number, end: number];
 
-/** Line breaks as LSP counts them (and YAML reads them): \r\n, \n, and a lone \r (old Mac files). */
-const LINE_BREAK = /\r\n|\r|\n/g;
-
 /** Offsets -> positions for one text. */
 class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(private readonly text: string) {
-    for (const m of text.matchAll(LINE_BREAK)) this.starts.push(m.index + m[0].length);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
 
   position(offset: number): Position {
@@ -80,15 +77,16 @@ class LineIndex {
 
   /** The span cut at the end of its first line, so a diagnostic does not cover a whole block. */
   firstLine([start, end]: Span): Span {
-    const newline = this.text.slice(start, end).search(/[\r\n]/);
-    return [start, newline === -1 ? end : start + newline];
+    const newline = this.text.indexOf('\n', start);
+    return [start, newline === -1 ? end : Math.min(end, newline)];
   }
 }
 
 export function parseSource(input: string | Uint8Array, fileName: string): ParsedSource {
   const decoded = typeof input === 'string' ? checkTextSize(input) : decodeBytes(input);
   if ('problem' in decoded) return { problems: [decoded.problem] };
-  const { text } = decoded;
+  // A lone \r (old Mac files) is a line break to LSP, but the YAML parser reads none: as \n, every offset stays.
+  const text = decoded.text.replace(/\r(?!\n)/g, '\n');
   const lines = new LineIndex(text);
   if (text.trim() === '') return { problems: [{ message: 'the file is empty', range: lines.range([0, 0]) }] };
   return formatForPath(fileName) === 'json' ? parseJson(text, lines) : parseYaml(text, lines);
