@@ -10,14 +10,16 @@ import { ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
+import { RunLock } from '../run/lock';
 import { datasetLimits, DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { finetuneCandidate, finishRun } from './finish';
-import { readTransferredKernels, transferredEmbeddings } from './transfer';
+import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { measureTeacher, trainTeacher } from './teacher';
 
@@ -57,12 +59,25 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
   const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
   const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options);
+  const lock = RunLock.acquire(run.dir);
+  try {
+    return await searchAndFinish(run, options, savedKernels, hooks, signal);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The search on a run folder this process holds the lock of. */
+async function searchAndFinish(run: RunDirectory, options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
+  for (const folder of ['', 'candidates', 'kernels']) {
+    for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
+  }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
   if (options.resume) await checkDatasetFits(teacherSpec, manifest.dataset, settings);
   const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
