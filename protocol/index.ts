@@ -35,6 +35,11 @@ export const Commands = {
 /** engine/run/settings.ts SearchSettings; a request may give any subset. */
 export interface SearchSettings {
   method: 'bo' | 'random';
+  objective: 'params' | 'macs' | 'latency';
+  /** 0: no bound. minRatio: times smaller (faster) in the objective's cost. */
+  budgets: { maxParams: number; maxMacs: number; maxLatencyMs: number; minRatio: number };
+  /** engine/cost/latency/settings.ts LatencySettings. */
+  latency: { batchSize: number; threads: number; warmup: number; repeats: number; command: string };
   seed: number;
   steps: number;
   kernels: number;

@@ -13,6 +13,7 @@ import { drawCandidates } from '../space/random-search';
 import { Action, applyAction, mutateAction, SearchSpace } from '../space/space';
 import { EncodedArchitecture, encodeArchitecture } from '../space/encoding';
 import { ArchitectureSpec } from '../architecture/types';
+import { CandidateFilter } from '../cost/budgets';
 import { Rng } from '../util/rng';
 
 export interface Proposal {
@@ -24,9 +25,39 @@ export interface Proposal {
   expectedImprovement?: number;
 }
 
-/** `count` random architectures new to `seen` (fewer when the space runs out). */
-export function randomProposals(space: SearchSpace, rng: Rng, count: number, seen: ReadonlySet<string>, proposedBy = 'random'): Proposal[] {
-  return drawCandidates(space, rng, count, seen).map(({ action, spec, key }) => ({ action, spec, key, proposedBy }));
+/** Rounds of draws replacing rejected candidates, before a budget is taken to admit too few. */
+const FILTER_ROUNDS = 20;
+
+/**
+ * `count` random architectures new to `seen` that the budget filter admits (fewer when the space
+ * runs out): rejected draws are replaced by fresh ones, so a budget never reaches the acquisition.
+ */
+export async function randomProposals(
+  space: SearchSpace,
+  rng: Rng,
+  count: number,
+  seen: ReadonlySet<string>,
+  proposedBy = 'random',
+  filter?: CandidateFilter,
+  signal?: AbortSignal,
+): Promise<Proposal[]> {
+  const drawn = (exclude: Iterable<string>, n: number) => drawCandidates(space, rng, n, exclude).map(({ action, spec, key }) => ({ action, spec, key, proposedBy }));
+  if (!filter) return drawn(seen, count);
+  const excluded = new Set(seen);
+  const admitted: Proposal[] = [];
+  for (let round = 0; round < FILTER_ROUNDS && admitted.length < count; round++) {
+    const batch = drawn(excluded, count - admitted.length);
+    if (batch.length === 0) break;
+    admitted.push(...(await admissible(batch, filter, signal)));
+    for (const p of batch) excluded.add(p.key);
+  }
+  return admitted;
+}
+
+/** The proposals within the budgets, in their order. */
+async function admissible(batch: Proposal[], filter: CandidateFilter, signal?: AbortSignal): Promise<Proposal[]> {
+  await filter.prepare(batch.map((p) => p.spec), signal);
+  return batch.filter((p) => filter.admits(p.spec));
 }
 
 export interface KernelStepInput {
@@ -42,6 +73,8 @@ export interface KernelStepInput {
   /** Saved embeddings to use instead of fitting kernels (kernel transfer, paper 4.3). */
   transferred?: BiLstmEmbedding[];
   signal?: AbortSignal;
+  /** Budgets: candidates it rejects are never scored nor proposed. */
+  filter?: CandidateFilter;
   /** Called with each kernel once fitted, before it is disposed (to save it). */
   onKernel?: (index: number, kernel: LearnedKernel) => void;
 }
@@ -122,7 +155,7 @@ async function maximiseExpectedImprovement(
   const scored =
     input.settings.acquisitionOptimizer === 'evolution'
       ? await evolve(kernel, input, rng, taken, proposedBy)
-      : await score(kernel, input, randomProposals(input.space, rng, input.settings.acquisitionSamples, taken, proposedBy));
+      : await score(kernel, input, await randomProposals(input.space, rng, input.settings.acquisitionSamples, taken, proposedBy, input.filter, input.signal));
   let best: Proposal | undefined;
   for (const p of scored) if (best === undefined || p.expectedImprovement! > best.expectedImprovement!) best = p;
   return best;
@@ -150,7 +183,7 @@ async function evolve(kernel: LearnedKernel, input: KernelStepInput, rng: Rng, t
   const perGeneration = Math.ceil(input.settings.acquisitionSamples / GENERATIONS);
   const seen = new Set(taken);
   const scored: Proposal[] = [];
-  let batch = randomProposals(space, rng, perGeneration, seen, proposedBy);
+  let batch = await randomProposals(space, rng, perGeneration, seen, proposedBy, input.filter, input.signal);
   for (let generation = 1; batch.length > 0; generation++) {
     scored.push(...(await score(kernel, input, batch)));
     for (const p of batch) seen.add(p.key);
@@ -165,6 +198,7 @@ async function evolve(kernel: LearnedKernel, input: KernelStepInput, rng: Rng, t
       seen.add(key);
       batch.push({ action, spec, key, proposedBy });
     }
+    if (input.filter) batch = await admissible(batch, input.filter, input.signal);
   }
   return scored;
 }

@@ -7,6 +7,9 @@ import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { compress, CompressOptions } from '../search/compress';
 import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from '../evaluation/cli-options';
 import { SearchProgress } from '../search/search';
+import { NO_BUDGETS } from '../cost/budgets';
+import { DEFAULT_LATENCY } from '../cost/latency/settings';
+import { Objective, OBJECTIVES } from '../cost/objective';
 import { integerArg, numberArg, choiceArg } from './args';
 
 interface CliOptions extends EvaluatorOptions {
@@ -34,6 +37,16 @@ interface CliOptions extends EvaluatorOptions {
   distillation?: SearchSettings['distillation'];
   temperature?: number;
   kernelSteps?: number;
+  objective?: Objective;
+  maxParams?: number;
+  maxMacs?: number;
+  maxLatency?: number;
+  minRatio?: number;
+  latencyBatch?: number;
+  latencyThreads?: number;
+  latencyWarmup?: number;
+  latencyRepeats?: number;
+  latencyCommand?: string;
   removal: boolean;
   shrink: boolean;
   skip: boolean;
@@ -69,6 +82,16 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'training batch size (default 128)', integerArg(1))
     .option('--distillation <loss>', 'mse between logits (default) or kl', choiceArg(['mse', 'kl'] as const))
     .option('--temperature <t>', 'temperature of the kl distillation (default 4)', numberArg(0.01))
+    .option('--objective <cost>', `the cost C counts: params (the paper's, default), macs, or latency (measured)`, choiceArg(OBJECTIVES))
+    .option('--max-params <n>', 'never propose a candidate with more parameters', integerArg(1))
+    .option('--max-macs <n>', 'never propose a candidate with more multiply-accumulates', integerArg(1))
+    .option('--max-latency <ms>', 'never propose a candidate predicted slower; one measured slower fails', numberArg(0))
+    .option('--min-ratio <x>', "never propose a candidate less than x times smaller (fewer MACs, faster) than the teacher, in the objective's cost", numberArg(1))
+    .option('--latency-batch <n>', `images per timed run (default ${DEFAULT_LATENCY.batchSize})`, integerArg(1))
+    .option('--latency-threads <n>', `onnxruntime threads when timing (default ${DEFAULT_LATENCY.threads})`, integerArg(1))
+    .option('--latency-warmup <n>', `untimed runs before timing (default ${DEFAULT_LATENCY.warmup})`, integerArg(0))
+    .option('--latency-repeats <n>', `timed runs, of which the median counts (default ${DEFAULT_LATENCY.repeats})`, integerArg(1))
+    .option('--latency-command <template>', 'time on another device: a command given {onnx} (the model file) that prints milliseconds; run without a shell')
     .option('--no-removal', 'do not remove layers')
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
@@ -97,6 +120,20 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
     ...(o.batchSize !== undefined && { batchSize: o.batchSize }),
     ...(o.distillation !== undefined && { distillation: o.distillation }),
     ...(o.temperature !== undefined && { temperature: o.temperature }),
+    ...(o.objective !== undefined && { objective: o.objective }),
+    budgets: {
+      maxParams: o.maxParams ?? NO_BUDGETS.maxParams,
+      maxMacs: o.maxMacs ?? NO_BUDGETS.maxMacs,
+      maxLatencyMs: o.maxLatency ?? NO_BUDGETS.maxLatencyMs,
+      minRatio: o.minRatio ?? NO_BUDGETS.minRatio,
+    },
+    latency: {
+      batchSize: o.latencyBatch ?? DEFAULT_LATENCY.batchSize,
+      threads: o.latencyThreads ?? DEFAULT_LATENCY.threads,
+      warmup: o.latencyWarmup ?? DEFAULT_LATENCY.warmup,
+      repeats: o.latencyRepeats ?? DEFAULT_LATENCY.repeats,
+      command: o.latencyCommand ?? DEFAULT_LATENCY.command,
+    },
     operators: { removal: o.removal, shrink: o.shrink, skip: o.skip },
     inheritWeights: o.inherit,
   };

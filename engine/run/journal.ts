@@ -2,6 +2,7 @@
 // run killed at any moment loses at most the evaluations in flight. A torn last line (the
 // process died mid-write) is ignored on reading; anything else malformed is an error.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { Latency } from '../cost/objective';
 import { UserError } from '../util/errors';
 
 /** Teacher accuracy, measured once on the validation split. */
@@ -31,6 +32,10 @@ export interface CandidateEvent {
   proposedBy: string;
   status: 'ok' | 'failed';
   params: number;
+  /** Absent in runs from before MACs were recorded. */
+  macs?: number;
+  /** Measured when the run's objective or budgets need it. */
+  latency?: Latency;
   accuracy?: number;
   f?: number;
   reason?: string;

@@ -1,5 +1,8 @@
 // Search settings. Defaults are the authors' (shared/notes/reference-implementation.md); every
 // one can be changed per run and is recorded in run.json.
+import { Budgets, NO_BUDGETS } from '../cost/budgets';
+import { DEFAULT_LATENCY, LatencySettings } from '../cost/latency/settings';
+import { Objective } from '../cost/objective';
 import { DEFAULT_EVALUATOR, EvaluatorSettings } from '../evaluation/settings';
 
 export type SearchMethod = 'bo' | 'random';
@@ -8,6 +11,12 @@ export type AcquisitionOptimizer = 'random' | 'evolution';
 
 export interface SearchSettings {
   method: SearchMethod;
+  /** The cost in C = 1 - cost / cost(teacher): params (the paper), MACs or measured latency. */
+  objective: Objective;
+  /** Candidates breaking one are never proposed. */
+  budgets: Budgets;
+  /** How latency is measured (objective latency, or a latency budget). */
+  latency: LatencySettings;
   seed: number;
   /** Search steps. Step 1 evaluates K random candidates; steps 2..T are BO steps (T x K in all, as the authors' 20 x 8 = 160). */
   steps: number;
@@ -50,6 +59,9 @@ export interface SearchSettings {
 
 export const DEFAULT_SETTINGS: SearchSettings = {
   method: 'bo',
+  objective: 'params',
+  budgets: NO_BUDGETS,
+  latency: DEFAULT_LATENCY,
   seed: 0,
   steps: 20,
   kernels: 8,

@@ -17,6 +17,7 @@ import { specToText } from '../architecture/write';
 import { readModel } from '../model/io';
 import { WorkerPool } from '../evaluation/local/pool';
 import { UserError } from '../util/errors';
+import { runCosts } from '../cost/run-costs';
 import { finishRun } from './finish';
 import { loadTransferredKernels } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
@@ -65,6 +66,8 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
   try {
     const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
+    // Before any training starts: the teacher's latency is timed on an idle machine.
+    const costs = await runCosts(settings, teacherSpec, undefined, signal);
     const space = buildSearchSpace(teacherSpec, settings.operators);
     const external = isExternal(settings);
     const pool = external
@@ -90,7 +93,7 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
     const kernelsFrom = options.kernelsFrom;
     const transferred = kernelsFrom ? await withSynchronousBackend(async () => loadTransferredKernels(kernelsFrom)) : undefined;
     try {
-      await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
+      await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
     } finally {
       await pool.close();
       transferred?.forEach((e) => e.dispose());
@@ -98,6 +101,7 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
     const done = await finishRun({
       run,
       teacher,
+      costs,
       loadSpec: loadSpecFile,
       finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
       hooks,

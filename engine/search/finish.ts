@@ -8,6 +8,7 @@ import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { RunCosts } from '../cost/run-costs';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -24,6 +25,7 @@ export type Finetuner = (request: FinetuneRequest, signal?: AbortSignal) => Prom
 export interface FinishContext {
   run: RunDirectory;
   teacher: { accuracy: number; params: number };
+  costs: RunCosts;
   /** Absent: no fine-tuning, whatever the settings say (e.g. an external evaluator). */
   finetune?: Finetuner;
   loadSpec: (path: string) => Promise<ArchitectureSpec>;
@@ -62,7 +64,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
         result.status === 'ok'
-          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ params: event.params, accuracy: result.accuracy }, ctx.teacher), weights: outDir, seconds: result.seconds }
+          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ cost: ctx.costs.cost(event), accuracy: result.accuracy }, { cost: ctx.costs.cost(ctx.costs.teacher), accuracy: ctx.teacher.accuracy }), weights: outDir, seconds: result.seconds }
           : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.reason, seconds: result.seconds };
       run.journal.append(tuned);
     }

@@ -10,7 +10,10 @@ import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { derivedSeed } from '../run/settings';
 import { reward } from '../space/reward';
 import { SearchSpace } from '../space/space';
-import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec } from '../architecture/types';
+import { Costs, structuralCosts } from '../cost/objective';
+import { RunCosts } from '../cost/run-costs';
+import { EvaluationResult } from '../evaluation/types';
 import { specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
@@ -38,6 +41,8 @@ export interface SearchContext {
   run: RunDirectory;
   space: SearchSpace;
   teacher: { accuracy: number; params: number };
+  /** The objective's costs, the budgets and their filter. */
+  costs: RunCosts;
   evaluator: Evaluator;
   /** Embeddings of another run's kernels: propose with them instead of fitting kernels. */
   transferred?: BiLstmEmbedding[];
@@ -69,7 +74,10 @@ export async function runSearchSteps(ctx: SearchContext): Promise<void> {
     const pending = proposals.filter((p) => !done.has(p.key));
     hooks?.log?.(`step ${step}/${settings.steps}: evaluating ${pending.length} candidates`);
     report(ctx, 'evaluating', step, candidates);
-    await Promise.all(pending.map((p) => evaluate(ctx, step, p)));
+    // Latencies are timed one at a time before any training starts, on a machine otherwise idle.
+    const costs = new Map<string, Awaited<ReturnType<typeof measureCosts>>>();
+    for (const p of pending) costs.set(p.key, await measureCosts(ctx, p.spec, p.key));
+    await Promise.all(pending.map((p) => evaluate(ctx, step, p, costs.get(p.key)!)));
   }
 }
 
@@ -84,7 +92,7 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
   const settings = ctx.run.manifest.settings;
   const seen = new Set(earlier.map((e) => e.key));
   if (step === 1 || settings.method === 'random') {
-    return randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'random', step)), settings.kernels, seen);
+    return randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'random', step)), settings.kernels, seen, 'random', ctx.costs.filter, ctx.signal);
   }
   const evaluated = earlier
     .filter((e) => e.status === 'ok')
@@ -99,6 +107,7 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
     seen,
     encodings,
     transferred: ctx.transferred,
+    filter: ctx.costs.filter,
     signal: ctx.signal,
     onKernel: (k, kernel) => {
       const file = `kernels/step-${step}-kernel-${k + 1}.json`;
@@ -113,27 +122,32 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
   const fresh = new Set([...seen, ...proposals.map((p) => p.key)]);
   // Kernels whose every sample was already evaluated propose nothing: fill up at random.
   const missing = settings.kernels - proposals.length;
-  return missing > 0 ? [...proposals, ...randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'fill', step)), missing, fresh)] : proposals;
+  if (missing <= 0) return proposals;
+  return [...proposals, ...(await randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'fill', step)), missing, fresh, 'random', ctx.costs.filter, ctx.signal))];
 }
 
-async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): Promise<void> {
+async function evaluate(ctx: SearchContext, step: number, proposal: Proposal, measured: { costs: Costs } | { reason: string }): Promise<void> {
   const { run } = ctx;
   const spec = { ...proposal.spec, candidate: { ...proposal.spec.candidate!, teacherPath: TEACHER_FROM_CANDIDATE } };
   const name = spec.name;
   const specFile = `candidates/${name}.arch.yaml`;
   writeCandidateSpec(run, specFile, specToText(spec, 'yaml'));
   const weights = `candidates/${name}.weights`;
-  const result = await ctx.evaluator.evaluate({ name, spec, outDir: run.path(weights) }, ctx.signal);
+  const costs = 'costs' in measured ? measured.costs : structuralCosts(spec);
+  const base = { type: 'candidate' as const, step, name, key: proposal.key, spec: specFile, action: proposal.action, proposedBy: proposal.proposedBy, ...costs };
+  // A measured cost over a budget (the prediction let it through) decides: no training.
+  const refused = 'reason' in measured ? measured.reason : ctx.costs.violation(costs);
+  const result: EvaluationResult = refused
+    ? { status: 'failed', reason: refused, seconds: 0 }
+    : await ctx.evaluator.evaluate({ name, spec, outDir: run.path(weights) }, ctx.signal);
   ctx.signal?.throwIfAborted();
-  const params = inferShapes(spec).params;
-  const base = { type: 'candidate' as const, step, name, key: proposal.key, spec: specFile, action: proposal.action, proposedBy: proposal.proposedBy, params };
   const event: CandidateEvent =
     result.status === 'ok'
       ? {
           ...base,
           status: 'ok',
           accuracy: result.accuracy,
-          f: reward({ params, accuracy: result.accuracy }, ctx.teacher),
+          f: reward({ cost: ctx.costs.cost(costs), accuracy: result.accuracy }, { cost: ctx.costs.cost(ctx.costs.teacher), accuracy: ctx.teacher.accuracy }),
           seconds: result.seconds,
           backend: result.backend,
           ...(existsSync(run.path(weights)) ? { weights } : {}),
@@ -143,6 +157,16 @@ async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): P
   ctx.hooks?.candidate?.(event);
   if (event.status === 'failed') ctx.hooks?.log?.(`${name} failed: ${event.reason}`);
   report(ctx, 'evaluating', step, run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate'));
+}
+
+/** The candidate's costs, or why they could not be measured (a failing latency command). */
+async function measureCosts(ctx: SearchContext, spec: ArchitectureSpec, key: string): Promise<{ costs: Costs } | { reason: string }> {
+  try {
+    return { costs: await ctx.costs.measure(spec, key, ctx.signal) };
+  } catch (err) {
+    if (ctx.signal?.aborted || !(err instanceof UserError)) throw err;
+    return { reason: err.message };
+  }
 }
 
 /** A spec file of a candidate; one left by an interrupted attempt must say the same. */

@@ -81,7 +81,7 @@ function beats(a: EvaluatedCandidate, aIndex: number, b: EvaluatedCandidate | un
  */
 export async function randomSearch(options: RandomSearchOptions): Promise<RandomSearchResult> {
   const { space, evaluator, signal } = options;
-  const teacher = { params: space.teacherParams, accuracy: options.teacherAccuracy };
+  const teacher = { cost: space.teacherParams, accuracy: options.teacherAccuracy };
   const drawn = drawCandidates(space, options.rng, options.count);
   const finished: Array<EvaluatedCandidate | undefined> = new Array(drawn.length);
   let best: EvaluatedCandidate | undefined;
@@ -100,7 +100,7 @@ export async function randomSearch(options: RandomSearchOptions): Promise<Random
         if (signal?.aborted) return;
         throw err;
       }
-      const f = result.status === 'ok' ? reward({ params: candidate.params, accuracy: result.accuracy }, teacher) : undefined;
+      const f = result.status === 'ok' ? reward({ cost: candidate.params, accuracy: result.accuracy }, teacher) : undefined;
       const evaluated: EvaluatedCandidate = { ...candidate, result, ...(f !== undefined && { f }) };
       finished[index] = evaluated;
       if (beats(evaluated, index, best, bestIndex)) {

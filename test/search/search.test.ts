@@ -8,6 +8,10 @@ import { initBackend } from '../../engine/backend';
 import { CandidateEvent } from '../../engine/run/journal';
 import { RunDirectory, RUN_FORMAT, RunManifest } from '../../engine/run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
+import { budgetViolation, NO_BUDGETS } from '../../engine/cost/budgets';
+import { structuralCosts } from '../../engine/cost/objective';
+import { runCosts } from '../../engine/cost/run-costs';
+import { reward } from '../../engine/space/reward';
 import { finishRun } from '../../engine/search/finish';
 import { runSearchSteps } from '../../engine/search/search';
 import { loadTransferredKernels } from '../../engine/search/transfer';
@@ -49,7 +53,8 @@ function newRun(overrides: Partial<SearchSettings> = {}): RunDirectory {
 async function search(run: RunDirectory, signal?: AbortSignal, onCandidate?: (e: CandidateEvent) => void): Promise<void> {
   const space = buildSearchSpace(teacher, run.manifest.settings.operators);
   const evaluator = analyticStandInEvaluator({ teacherParams, teacherAccuracy: TEACHER.accuracy, concurrency: 2 });
-  await runSearchSteps({ run, space, teacher: TEACHER, evaluator, signal, hooks: { candidate: onCandidate } });
+  const costs = await runCosts(run.manifest.settings, teacher);
+  await runSearchSteps({ run, space, teacher: TEACHER, costs, evaluator, signal, hooks: { candidate: onCandidate } });
 }
 
 const outcome = (run: RunDirectory) =>
@@ -99,14 +104,14 @@ test('finishing writes the best student, the report, and a done event; a second 
   await initBackend('auto');
   const run = newRun({ method: 'random' });
   await search(run);
-  const done = await finishRun({ run, teacher: TEACHER, loadSpec: loadSpecFile });
+  const done = await finishRun({ run, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), loadSpec: loadSpecFile });
   assert.ok(done);
   const best = await loadSpecFile(run.path('best.arch.yaml'));
   assert.equal(best.name, done.best);
   assert.ok(inferShapes(best).params < teacherParams);
   const report = readFileSync(run.path('report.md'), 'utf8');
   assert.match(report, new RegExp(done.best));
-  const again = await finishRun({ run, teacher: TEACHER, loadSpec: loadSpecFile });
+  const again = await finishRun({ run, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), loadSpec: loadSpecFile });
   assert.deepEqual(again, done);
   assert.equal(run.journal.read().filter((e) => e.type === 'done').length, 1);
 });
@@ -120,7 +125,7 @@ test('a search can propose with the kernels another run learned, fitting none (k
   const run = newRun({ seed: 11 });
   const space = buildSearchSpace(teacher);
   const evaluator = analyticStandInEvaluator({ teacherParams, teacherAccuracy: TEACHER.accuracy, concurrency: 2 });
-  await runSearchSteps({ run, space, teacher: TEACHER, evaluator, transferred });
+  await runSearchSteps({ run, space, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), evaluator, transferred });
   transferred.forEach((e) => e.dispose());
   const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
   assert.equal(events.length, settings.steps * settings.kernels);
@@ -156,5 +161,23 @@ test('while WebGPU trains, the kernel maths runs on wasm and WebGPU stays the ba
     assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
   } finally {
     await initBackend('auto');
+  }
+});
+
+test('with an objective and budgets, f counts that cost and no candidate of any step breaks a budget', async () => {
+  await initBackend('auto');
+  const teacherCosts = structuralCosts(teacher);
+  const budgets = { ...NO_BUDGETS, maxParams: Math.round(teacherParams / 3), minRatio: 2 };
+  for (const acquisitionOptimizer of ['random', 'evolution'] as const) {
+    const run = newRun({ objective: 'macs', budgets, acquisitionOptimizer });
+    await search(run);
+    const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
+    assert.equal(events.length, settings.steps * settings.kernels);
+    assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
+    for (const e of events) {
+      assert.equal(budgetViolation({ params: e.params, macs: e.macs! }, teacherCosts, budgets, 'macs'), undefined, `${acquisitionOptimizer}: ${e.name}`);
+      assert.equal(e.macs, structuralCosts(await loadSpecFile(run.path(e.spec))).macs);
+      assert.equal(e.f, reward({ cost: e.macs!, accuracy: e.accuracy! }, { cost: teacherCosts.macs, accuracy: TEACHER.accuracy }));
+    }
   }
 });

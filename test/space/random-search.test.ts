@@ -21,9 +21,10 @@ function evaluator(concurrency: number, fails?: (name: string) => boolean) {
 }
 
 test('reward: f = C (2 - C) A / A_teacher', () => {
-  assert.equal(reward(TEACHER, TEACHER), 0);
-  assert.equal(reward({ params: 25, accuracy: 0.45 }, { params: 100, accuracy: 0.9 }), 0.75 * 1.25 * 0.5);
-  assert.equal(reward({ params: 0, accuracy: 0.9 }, { params: 100, accuracy: 0.9 }), 1);
+  const teacher = { cost: TEACHER.params, accuracy: TEACHER.accuracy };
+  assert.equal(reward(teacher, teacher), 0);
+  assert.equal(reward({ cost: 25, accuracy: 0.45 }, { cost: 100, accuracy: 0.9 }), 0.75 * 1.25 * 0.5);
+  assert.equal(reward({ cost: 0, accuracy: 0.9 }, { cost: 100, accuracy: 0.9 }), 1);
 });
 
 test('random search evaluates distinct candidates and keeps the best by f', async () => {
@@ -38,7 +39,7 @@ test('random search evaluates distinct candidates and keeps the best by f', asyn
 
   const scored = result.evaluated.filter((e) => e.result.status === 'ok');
   assert.ok(scored.length < 24, 'some stand-in failures');
-  const expected = scored.map((e) => reward({ params: e.params, accuracy: standInAccuracy(e.params, { teacherParams: TEACHER.params, teacherAccuracy: TEACHER.accuracy }) }, TEACHER));
+  const expected = scored.map((e) => reward({ cost: e.params, accuracy: standInAccuracy(e.params, { teacherParams: TEACHER.params, teacherAccuracy: TEACHER.accuracy }) }, { cost: TEACHER.params, accuracy: TEACHER.accuracy }));
   assert.deepEqual(scored.map((e) => e.f), expected);
   assert.ok(result.evaluated.every((e) => e.result.status === 'ok' || e.f === undefined));
   assert.equal(result.best!.f, Math.max(...expected));
