@@ -20,6 +20,8 @@ export interface Costs {
   params: number;
   macs: number;
   latency?: Latency;
+  /** The per-layer table's prediction of the latency, next to the measurement. */
+  predictedLatency?: Latency;
 }
 
 /** Parameters and MACs: a pure function of the spec. */

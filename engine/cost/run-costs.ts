@@ -44,10 +44,13 @@ export async function runCosts(
 ): Promise<RunCosts> {
   const measuresLatency = needsLatency(objective, budgets);
   if (measuresLatency && !latency) throw new Error(`objective ${objective} with these budgets needs latency measurements`);
-  const measure = async (spec: ArchitectureSpec, key: string, s?: AbortSignal): Promise<Costs> => ({
-    ...structuralCosts(spec),
-    ...(measuresLatency ? { latency: await latency!.measure(spec, key, s) } : {}),
-  });
+  const measure = async (spec: ArchitectureSpec, key: string, s?: AbortSignal): Promise<Costs> => {
+    if (!measuresLatency) return structuralCosts(spec);
+    const measured = await latency!.measure(spec, key, s);
+    // Every measurement is also predicted, so the run reports the table's error.
+    await latency!.predictor.prepare([spec], s);
+    return { ...structuralCosts(spec), latency: measured, predictedLatency: latency!.predictor.predict(spec) };
+  };
   const teacher = await measure(teacherSpec, candidateKey(teacherSpec), signal);
   return {
     objective,

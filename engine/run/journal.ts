@@ -36,6 +36,8 @@ export interface CandidateEvent {
   macs?: number;
   /** Measured when the run's objective or budgets need it. */
   latency?: Latency;
+  /** The per-layer table's prediction, recorded with each measurement. */
+  predictedLatency?: Latency;
   accuracy?: number;
   f?: number;
   reason?: string;
@@ -76,10 +78,11 @@ export interface DoneEvent {
 
 export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
 
-export class Journal {
+/** An append-only JSON-lines file; the run's journal by default, other records (latency caches) too. */
+export class Journal<E = JournalEvent> {
   constructor(readonly path: string) {}
 
-  append(event: JournalEvent): void {
+  append(event: E): void {
     const fd = openSync(this.path, 'a');
     try {
       writeSync(fd, JSON.stringify(event) + '\n');
@@ -97,18 +100,18 @@ export class Journal {
     truncateSync(this.path, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
   }
 
-  read(): JournalEvent[] {
-    return existsSync(this.path) ? parseJournal(readFileSync(this.path, 'utf8'), this.path) : [];
+  read(): E[] {
+    return existsSync(this.path) ? parseJournal<E>(readFileSync(this.path, 'utf8'), this.path) : [];
   }
 }
 
-export function parseJournal(text: string, fileName: string): JournalEvent[] {
+export function parseJournal<E = JournalEvent>(text: string, fileName: string): E[] {
   const lines = text.split('\n');
-  const events: JournalEvent[] = [];
+  const events: E[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
-      events.push(JSON.parse(line) as JournalEvent);
+      events.push(JSON.parse(line) as E);
     } catch {
       // Only the last line can be torn by a crash; a broken line before it means the file was edited.
       const isLast = lines.slice(i + 1).every((l) => l.trim() === '');

@@ -17,7 +17,8 @@ import { specToText } from '../architecture/write';
 import { readModel } from '../model/io';
 import { WorkerPool } from '../evaluation/local/pool';
 import { UserError } from '../util/errors';
-import { runCosts } from '../cost/run-costs';
+import { openLatency } from '../cost/latency';
+import { needsLatency, runCosts } from '../cost/run-costs';
 import { finishRun } from './finish';
 import { loadTransferredKernels } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
@@ -67,7 +68,10 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   try {
     const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
     // Before any training starts: the teacher's latency is timed on an idle machine.
-    const costs = await runCosts(settings, teacherSpec, undefined, signal);
+    const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
+    if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
+    const costs = await runCosts(settings, teacherSpec, latency, signal);
+    if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
     const external = isExternal(settings);
     const pool = external

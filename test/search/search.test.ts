@@ -10,7 +10,12 @@ import { RunDirectory, RUN_FORMAT, RunManifest } from '../../engine/run/run-dire
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { budgetViolation, NO_BUDGETS } from '../../engine/cost/budgets';
 import { structuralCosts } from '../../engine/cost/objective';
-import { runCosts } from '../../engine/cost/run-costs';
+import { openLatency } from '../../engine/cost/latency';
+import { CommandMeter } from '../../engine/cost/latency/command';
+import { OnnxruntimeMeter } from '../../engine/cost/latency/onnxruntime';
+import { LayerTable, memoryStore, NetworkLatencies, timingModel } from '../../engine/cost/latency/table';
+import { encodeOnnx } from '../../engine/interop/onnx-codec';
+import { LatencySource, runCosts } from '../../engine/cost/run-costs';
 import { reward } from '../../engine/space/reward';
 import { finishRun } from '../../engine/search/finish';
 import { runSearchSteps } from '../../engine/search/search';
@@ -50,10 +55,10 @@ function newRun(overrides: Partial<SearchSettings> = {}): RunDirectory {
   return RunDirectory.create(join(mkdtempSync(join(tmpdir(), 'esnac-search-')), 'run'), manifest, specToText(teacher, 'yaml'));
 }
 
-async function search(run: RunDirectory, signal?: AbortSignal, onCandidate?: (e: CandidateEvent) => void): Promise<void> {
+async function search(run: RunDirectory, signal?: AbortSignal, onCandidate?: (e: CandidateEvent) => void, latency?: LatencySource): Promise<void> {
   const space = buildSearchSpace(teacher, run.manifest.settings.operators);
   const evaluator = analyticStandInEvaluator({ teacherParams, teacherAccuracy: TEACHER.accuracy, concurrency: 2 });
-  const costs = await runCosts(run.manifest.settings, teacher);
+  const costs = await runCosts(run.manifest.settings, teacher, latency);
   await runSearchSteps({ run, space, teacher: TEACHER, costs, evaluator, signal, hooks: { candidate: onCandidate } });
 }
 
@@ -178,6 +183,47 @@ test('with an objective and budgets, f counts that cost and no candidate of any 
       assert.equal(budgetViolation({ params: e.params, macs: e.macs! }, teacherCosts, budgets, 'macs'), undefined, `${acquisitionOptimizer}: ${e.name}`);
       assert.equal(e.macs, structuralCosts(await loadSpecFile(run.path(e.spec))).macs);
       assert.equal(e.f, reward({ cost: e.macs!, accuracy: e.accuracy! }, { cost: teacherCosts.macs, accuracy: TEACHER.accuracy }));
+    }
+  }
+});
+
+const TIMING = { batchSize: 4, threads: 1, warmup: 3, repeats: 15, command: '' };
+
+test('a latency budget: the per-layer prediction filters every proposal, the measurement decides', async () => {
+  await initBackend('auto');
+  const probe = openLatency(TIMING);
+  const teacherLatency = await probe.measure(teacher, 'teacher');
+  const budgets = { ...NO_BUDGETS, maxLatencyMs: teacherLatency.ms / 2 };
+  const run = newRun({ objective: 'latency', budgets, latency: TIMING });
+  await search(run, undefined, undefined, openLatency(TIMING, run.dir));
+  const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
+  assert.equal(events.length, settings.steps * settings.kernels);
+  for (const e of events) {
+    assert.ok(e.latency && e.predictedLatency, e.name);
+    assert.ok(e.predictedLatency.ms <= budgets.maxLatencyMs, `${e.name}: predicted ${e.predictedLatency.ms} ms`);
+    if (e.latency.ms > budgets.maxLatencyMs) assert.match(e.reason!, /latency .* ms is over the budget/);
+    else assert.equal(e.f, reward({ cost: e.latency.ms, accuracy: e.accuracy! }, { cost: JSON.parse(readFileSync(run.path('latency', 'networks.jsonl'), 'utf8').split('\n')[0]).ms, accuracy: TEACHER.accuracy }));
+  }
+  assert.ok(existsSync(run.path('latency', 'layers.jsonl')));
+});
+
+test('a latency command that fails or prints garbage fails the candidate with its reason', async () => {
+  await initBackend('auto');
+  const fakeDevice = join(__dirname, '..', 'cost', 'fixtures', 'fake-device.cjs');
+  // The teacher is the largest model: it gets a latency, every smaller candidate `mode`.
+  const teacherBytes = encodeOnnx(await timingModel(teacher)).length;
+  for (const [mode, reason] of [['fail', /latency command failed \(exit code 3\): adb: device offline/], ['garbage', /printed 'latency: fast'/]] as const) {
+    const run = newRun({ objective: 'latency', steps: 1 });
+    const latency: LatencySource = {
+      measure: (spec, key, signal) => new NetworkLatencies(new CommandMeter(`${process.execPath} ${fakeDevice} ${mode} {onnx} ${teacherBytes}`), memoryStore()).measure(spec, key, signal),
+      predictor: new LayerTable(new OnnxruntimeMeter(TIMING), memoryStore()),
+    };
+    await search(run, undefined, undefined, latency);
+    const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
+    assert.equal(events.length, settings.kernels);
+    for (const e of events) {
+      assert.equal(e.status, 'failed', e.name);
+      assert.match(e.reason!, reason);
     }
   }
 });
