@@ -77,8 +77,15 @@ export interface SearchSettings {
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 /** One line of a run's journal.jsonl (engine/run/journal.ts); paths in it are relative to the run. */
+/** A latency: the median ms of timed runs and half their interquartile range. */
+export interface Latency {
+  ms: number;
+  noiseMs: number;
+}
+
 export type JournalEntry =
   | { type: 'teacher'; accuracy: number; params: number; weights: string; trained: boolean; seconds: number }
+  | { type: 'costs'; teacher: { params: number; macs: number; latency?: Latency }; meter?: string }
   | {
       type: 'candidate';
       step: number;
@@ -89,6 +96,9 @@ export type JournalEntry =
       proposedBy: string;
       status: 'ok' | 'failed';
       params: number;
+      macs?: number;
+      latency?: Latency;
+      predictedLatency?: Latency;
       accuracy?: number;
       f?: number;
       reason?: string;

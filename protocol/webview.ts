@@ -83,8 +83,12 @@ export interface DashboardCandidate {
   proposedBy: string;
   status: 'ok' | 'failed';
   params: number;
+  /** Absent in runs from before MACs were recorded. */
+  macs?: number;
+  /** Measured median ms, in runs that measure latency. */
+  latencyMs?: number;
   accuracy?: number;
-  /** The reward f = C(2 - C) * accuracy / teacher accuracy. */
+  /** The reward f = C(2 - C) * accuracy / teacher accuracy, C from the run's objective. */
   f?: number;
   /** Accuracy after fine-tuning, for the top candidates of a finished run. */
   finetunedAccuracy?: number;
@@ -97,9 +101,11 @@ export type DashboardRunStatus = 'running' | 'finished' | 'stopped';
 export interface DashboardRun {
   /** The run directory, for the title. */
   runDir: string;
-  teacher: { name: string; params: number; accuracy?: number };
+  teacher: { name: string; params: number; macs?: number; latencyMs?: number; accuracy?: number };
   dataset: string;
   method: string;
+  /** The cost C counts: params, macs or latency. */
+  objective: 'params' | 'macs' | 'latency';
   /** Candidates the search will evaluate in all (steps x kernels). */
   total: number;
   status: DashboardRunStatus;
@@ -122,7 +128,7 @@ export interface Viewport {
   scale: number;
 }
 
-export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
+export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'macs' | 'latencyMs' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
 
 /** The webview's vscode.setState; the host's serializer reads `subject` back after a reload. */
 export interface WebviewState {
@@ -148,7 +154,8 @@ export type HostMessage =
 
 // ---- webview -> host ----
 
-export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff';
+/** `export`: to PyTorch or ONNX, as the explorer's Export Student command does. */
+export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff' | 'export';
 
 export type WebviewMessage =
   /** The script runs: the host may send (and flushes what it queued). */

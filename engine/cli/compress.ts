@@ -183,6 +183,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
       const b = result.best;
       say(`best student: ${b.name}  accuracy ${pct(b.accuracy)}  ${b.params.toLocaleString('en-US')} params  f ${b.f.toFixed(4)}`);
       say(`written to ${relative(process.cwd(), b.spec) || b.spec} (report: ${relative(process.cwd(), result.runDir)}/report.md)`);
+      if (result.front) say(`Pareto front (${result.front.length} students): ${relative(process.cwd(), result.runDir)}/pareto/`);
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -76,7 +76,15 @@ export interface DoneEvent {
   f: number;
 }
 
-export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
+/** The teacher's costs against which candidates are compared, recorded once before the first step. */
+export interface CostsEvent {
+  type: 'costs';
+  teacher: { params: number; macs: number; latency?: Latency };
+  /** What timed the latencies, when the run measures them. */
+  meter?: string;
+}
+
+export type JournalEvent = TeacherEvent | CostsEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
 
 /** An append-only JSON-lines file; the run's journal by default, other records (latency caches) too. */
 export class Journal<E = JournalEvent> {

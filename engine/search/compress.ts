@@ -9,6 +9,7 @@ import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
+import { runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
@@ -51,6 +52,8 @@ export interface CompressHooks extends SearchHooks {
 export interface CompressResult {
   runDir: string;
   best?: { name: string; spec: string; f: number; accuracy: number; params: number };
+  /** The Pareto front of the objective's cost against accuracy: names, cheapest first (specs in pareto/). */
+  front?: string[];
   cancelled: boolean;
 }
 
@@ -71,6 +74,10 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
     const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
     if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
     const costs = await runCosts(settings, teacherSpec, latency, signal);
+    if (!run.journal.read().some((e) => e.type === 'costs')) {
+      const { params, macs, latency: teacherLatency } = costs.teacher;
+      run.journal.append({ type: 'costs', teacher: { params, macs, ...(teacherLatency && { latency: teacherLatency }) }, ...(latency && { meter: latency.meter.label }) });
+    }
     if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
     const external = isExternal(settings);
@@ -112,7 +119,8 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
-    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best) } : {}) };
+    const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
+    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best), front } : {}) };
   } catch (err) {
     if (signal?.aborted) {
       hooks.log?.(`cancelled: resume with esnac compress --resume ${run.dir}`);

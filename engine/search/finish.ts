@@ -1,9 +1,10 @@
 // After the search steps: the top candidates are trained further with cross-entropy (from their
 // search weights), then the best student is written next to its weights, with the report.
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { EvaluationResult } from '../evaluation/types';
-import { DoneEvent, FinetuneEvent } from '../run/journal';
-import { rankCandidates, renderReport } from '../run/report';
+import { Objective } from '../cost/objective';
+import { DoneEvent, FinetuneEvent, JournalEvent } from '../run/journal';
+import { rankCandidates, renderReport, runFront } from '../run/report';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
@@ -36,6 +37,8 @@ export interface FinishContext {
 export const BEST_SPEC = 'best.arch.yaml';
 export const BEST_WEIGHTS = 'best.weights';
 export const REPORT = 'report.md';
+/** The Pareto front's specs. */
+export const PARETO = 'pareto';
 
 export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefined> {
   const { run } = ctx;
@@ -78,10 +81,17 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
   if (weights && existsSync(run.path(weights)) && !existsSync(run.path(BEST_WEIGHTS))) {
     cpSync(run.path(weights), run.path(BEST_WEIGHTS), { recursive: true, errorOnExist: true, force: false });
   }
+  writeFront(run, events, ctx.costs.objective);
   if (!existsSync(run.path(REPORT))) run.writeNew(REPORT, renderReport(run.manifest, events));
   const done: DoneEvent = { type: 'done', best: best.event.name, bestSpec: BEST_SPEC, f: best.event.f! };
   if (!events.some((e) => e.type === 'done')) run.journal.append(done);
   return done;
+}
+
+/** pareto/<name>.arch.yaml for each candidate on the front: at candidates/' depth, so their teacher path holds. */
+function writeFront(run: RunDirectory, events: JournalEvent[], objective: Objective): void {
+  mkdirSync(run.path(PARETO), { recursive: true });
+  for (const { event } of runFront(events, objective)) writeOnce(run, `${PARETO}/${event.name}.arch.yaml`, readFileSync(run.path(event.spec), 'utf8'));
 }
 
 /** Writes a run file; one left by an interrupted attempt is kept if identical. */

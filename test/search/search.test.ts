@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,6 +17,7 @@ import { LayerTable, memoryStore, NetworkLatencies, timingModel } from '../../en
 import { encodeOnnx } from '../../engine/interop/onnx-codec';
 import { LatencySource, runCosts } from '../../engine/cost/run-costs';
 import { reward } from '../../engine/space/reward';
+import { runFront } from '../../engine/run/report';
 import { finishRun } from '../../engine/search/finish';
 import { runSearchSteps } from '../../engine/search/search';
 import { loadTransferredKernels } from '../../engine/search/transfer';
@@ -116,6 +117,15 @@ test('finishing writes the best student, the report, and a done event; a second 
   assert.ok(inferShapes(best).params < teacherParams);
   const report = readFileSync(run.path('report.md'), 'utf8');
   assert.match(report, new RegExp(done.best));
+  assert.match(report, /Objective: params \(C = 1 - params\/params\(teacher\)\)/);
+  const front = runFront(run.journal.read(), 'params');
+  assert.ok(front.length > 0);
+  assert.match(report, /## Pareto front: params against accuracy/);
+  for (const { event } of front) {
+    assert.match(report, new RegExp(`\\| ${event.name} \\| .* \\| pareto/${event.name}.arch.yaml \\|`));
+    assert.equal(readFileSync(run.path('pareto', `${event.name}.arch.yaml`), 'utf8'), readFileSync(run.path(event.spec), 'utf8'));
+  }
+  assert.deepEqual(readdirSync(run.path('pareto')).sort(), front.map((c) => `${c.event.name}.arch.yaml`).sort());
   const again = await finishRun({ run, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), loadSpec: loadSpecFile });
   assert.deepEqual(again, done);
   assert.equal(run.journal.read().filter((e) => e.type === 'done').length, 1);
