@@ -1,19 +1,11 @@
 // Budgets as constraints: "at most 5 ms", "at least 10x smaller". A candidate that breaks one is
 // never proposed (the filter runs where candidates are sampled, so the acquisition never scores
 // it); for latency the per-layer table's prediction filters and the measurement decides.
+import type { Budgets } from '../../protocol';
 import { ArchitectureSpec } from '../architecture/types';
 import { Costs, costOf, Latency, Objective, structuralCosts } from './objective';
 
-/** Upper bounds on costs and a lower bound on teacher cost / candidate cost; 0 = none. */
-export interface Budgets {
-  maxParams: number;
-  maxMacs: number;
-  maxLatencyMs: number;
-  /** Times smaller, in the objective's cost (for latency: times faster). */
-  minRatio: number;
-}
-
-export const NO_BUDGETS: Budgets = { maxParams: 0, maxMacs: 0, maxLatencyMs: 0, minRatio: 0 };
+export type { Budgets } from '../../protocol';
 
 /** Whether checking the budgets needs a latency (predicted or measured). */
 export function budgetsNeedLatency(budgets: Budgets, objective: Objective): boolean {
@@ -43,6 +35,12 @@ export interface LatencyPredictor {
   /** Measures whatever the predictions for these specs need and the table lacks. */
   prepare(specs: ArchitectureSpec[], signal?: AbortSignal): Promise<void>;
   predict(spec: ArchitectureSpec): Latency;
+}
+
+/** A run's latencies: whole networks measured (once per architecture key), and the per-layer table. */
+export interface LatencySource {
+  measure(spec: ArchitectureSpec, key: string, signal?: AbortSignal): Promise<Latency>;
+  predictor: LatencyPredictor;
 }
 
 /** Which sampled candidates may be proposed. admits() is pure once prepare() has run. */

@@ -1,19 +1,12 @@
 // What a compression is measured against: the paper counts parameters; MACs and measured latency
 // are what users of compressed models usually need. C = 1 - cost / cost(teacher) for the chosen
 // cost, and budgets bound any of them.
+import type { Latency, Objective } from '../../protocol';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec } from '../architecture/types';
 
-export const OBJECTIVES = ['params', 'macs', 'latency'] as const;
-export type Objective = (typeof OBJECTIVES)[number];
-
-/** A latency measured by timing repeated runs (or predicted from the per-layer table). */
-export interface Latency {
-  /** Median milliseconds per batch. */
-  ms: number;
-  /** Half the spread of the middle half of the repeats (interquartile range / 2), in ms. */
-  noiseMs: number;
-}
+export { OBJECTIVES } from '../../protocol';
+export type { Latency, Objective } from '../../protocol';
 
 /** The costs of one architecture; latency only where it was measured. */
 export interface Costs {

@@ -4,6 +4,7 @@ import { costOf, COST_NAMES, Latency, Objective } from '../cost/objective';
 import { paretoFront } from '../cost/pareto';
 import { CandidateEvent, CostsEvent, FinetuneEvent, JournalEvent, TeacherEvent } from './journal';
 import { RunManifest } from './run-directory';
+import { markdownText } from '../util/text';
 
 export interface RankedCandidate {
   event: CandidateEvent;
@@ -36,6 +37,14 @@ export function runFront(events: JournalEvent[], objective: Objective): RankedCa
   );
 }
 
+/** Where finishing a run copies the front's specs. */
+export const PARETO_FOLDER = 'pareto';
+
+/** A front candidate's spec in pareto/: the file name of its spec in candidates/. */
+export function frontSpecFile(event: CandidateEvent): string {
+  return `${PARETO_FOLDER}/${event.spec.slice(event.spec.lastIndexOf('/') + 1)}`;
+}
+
 /** Mean and median |predicted - measured| / measured over candidates with both latencies. */
 export function tableError(events: JournalEvent[]): { count: number; mean: number; median: number } | undefined {
   const errors = events
@@ -64,7 +73,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
   const cost = COST_NAMES[objective];
   const teacherCost = teacher ? costOf(objective, { params: teacher.params, ...teacherCosts }) : NaN;
   const lines = [
-    `# Compression of ${manifest.teacher.name} on ${manifest.dataset}`,
+    `# Compression of ${markdownText(manifest.teacher.name)} on ${markdownText(manifest.dataset)}`,
     '',
     `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.versions.backendUsed ?? manifest.backend}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
@@ -78,7 +87,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     const eventCost = costOf(objective, event);
     const tuned = finetune?.status === 'ok' ? pct(finetune.accuracy!) : '';
     lines.push(
-      `| ${event.name} | ${pct(event.accuracy!)} | ${tuned} | ${millions(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
+      `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} | ${millions(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
     );
   }
   lines.push('', `Ratio is C = 1 - ${cost.title}/${cost.title}(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time accuracy.`, '');
@@ -90,7 +99,7 @@ function latencyLine({ settings }: RunManifest, meter: string | undefined): stri
   if (!meter) return '';
   const { repeats, warmup } = settings.latency;
   const how = settings.latency.command.trim() ? '' : `, median of ${repeats} runs after ${warmup} (± half the interquartile range)`;
-  return `; latency measured with ${meter}${how}`;
+  return `; latency measured with ${markdownText(meter)}${how}`;
 }
 
 function budgetLine({ settings }: RunManifest): string {
@@ -115,7 +124,7 @@ function frontSection(events: JournalEvent[], objective: Objective): string[] {
     '',
     `| architecture | ${cost.title} | accuracy | spec |`,
     '|---|---|---|---|',
-    ...front.map((c) => `| ${c.event.name} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : millions(c.event.params)} | ${pct(finalAccuracy(c))} | pareto/${c.event.name}.arch.yaml |`),
+    ...front.map((c) => `| ${markdownText(c.event.name)} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : millions(c.event.params)} | ${pct(finalAccuracy(c))} | ${markdownText(frontSpecFile(c.event))} |`),
     '',
   ];
 }

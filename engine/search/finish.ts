@@ -4,12 +4,14 @@ import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { EvaluationResult } from '../evaluation/types';
 import { Objective } from '../cost/objective';
 import { DoneEvent, FinetuneEvent, JournalEvent } from '../run/journal';
-import { rankCandidates, renderReport, runFront } from '../run/report';
+import { frontSpecFile, PARETO_FOLDER, rankCandidates, renderReport, runFront } from '../run/report';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
-import { RunCosts } from '../cost/run-costs';
+import { RunCosts } from './costs';
+import { writeFolderAtomic } from '../util/atomic-write';
+import { fileStem } from '../util/file-name';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -37,8 +39,6 @@ export interface FinishContext {
 export const BEST_SPEC = 'best.arch.yaml';
 export const BEST_WEIGHTS = 'best.weights';
 export const REPORT = 'report.md';
-/** The Pareto front's specs. */
-export const PARETO = 'pareto';
 
 export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefined> {
   const { run } = ctx;
@@ -53,7 +53,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       if (finetune) continue;
       ctx.signal?.throwIfAborted();
       ctx.hooks?.log?.(`fine-tuning ${event.name} for ${settings.finetuneEpochs} epochs`);
-      const outDir = `candidates/${event.name}.finetuned`;
+      const outDir = `candidates/${fileStem(event.name)}.finetuned`;
       const result = await ctx.finetune(
         {
           name: event.name,
@@ -66,9 +66,9 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       );
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
-        result.status === 'ok'
+        result.status === 'ok' && Number.isFinite(result.accuracy)
           ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ cost: ctx.costs.cost(event), accuracy: result.accuracy }, { cost: ctx.costs.cost(ctx.costs.teacher), accuracy: ctx.teacher.accuracy }), weights: outDir, seconds: result.seconds }
-          : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.reason, seconds: result.seconds };
+          : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.status === 'ok' ? `accuracy ${result.accuracy}` : result.reason, seconds: result.seconds };
       run.journal.append(tuned);
     }
   }
@@ -78,8 +78,9 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
   // best.arch.yaml sits beside teacher.arch.yaml, not in candidates/: its teacher path changes.
   writeOnce(run, BEST_SPEC, specToText({ ...bestSpec, candidate: { ...bestSpec.candidate!, teacherPath: TEACHER_SPEC } }, 'yaml'));
   const weights = best.finetune?.status === 'ok' ? best.finetune.weights : best.event.weights;
-  if (weights && existsSync(run.path(weights)) && !existsSync(run.path(BEST_WEIGHTS))) {
-    cpSync(run.path(weights), run.path(BEST_WEIGHTS), { recursive: true, errorOnExist: true, force: false });
+  if (weights && !existsSync(run.path(BEST_WEIGHTS))) {
+    if (existsSync(run.path(weights))) writeFolderAtomic(run.path(BEST_WEIGHTS), (temporary) => cpSync(run.path(weights), temporary, { recursive: true }));
+    else ctx.hooks?.log?.(`warning: ${run.path(weights)} is gone, so the run has no ${BEST_WEIGHTS}; train ${BEST_SPEC} again to get its weights`);
   }
   writeFront(run, events, ctx.costs.objective);
   if (!existsSync(run.path(REPORT))) run.writeNew(REPORT, renderReport(run.manifest, events));
@@ -88,10 +89,10 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
   return done;
 }
 
-/** pareto/<name>.arch.yaml for each candidate on the front: at candidates/' depth, so their teacher path holds. */
+/** The front's candidate specs, copied into pareto/: at candidates/' depth, so their teacher path holds. */
 function writeFront(run: RunDirectory, events: JournalEvent[], objective: Objective): void {
-  mkdirSync(run.path(PARETO), { recursive: true });
-  for (const { event } of runFront(events, objective)) writeOnce(run, `${PARETO}/${event.name}.arch.yaml`, readFileSync(run.path(event.spec), 'utf8'));
+  mkdirSync(run.path(PARETO_FOLDER), { recursive: true });
+  for (const { event } of runFront(events, objective)) writeOnce(run, frontSpecFile(event), readFileSync(run.path(event.spec), 'utf8'));
 }
 
 /** Writes a run file; one left by an interrupted attempt is kept if identical. */

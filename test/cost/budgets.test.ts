@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { randomProposals } from '../../engine/bo/proposals';
-import { budgetFilter, budgetViolation, NO_BUDGETS } from '../../engine/cost/budgets';
+import { budgetFilter, budgetViolation } from '../../engine/cost/budgets';
+import { DEFAULT_SETTINGS } from '../../engine/run/settings';
 import { costOf, structuralCosts } from '../../engine/cost/objective';
 import { buildSearchSpace } from '../../engine/space/space';
 import { Rng } from '../../engine/util/rng';
@@ -22,8 +23,8 @@ test('costs: params and MACs from the spec, latency only when measured', () => {
 test('budgetViolation names the budget a candidate breaks', () => {
   const costs = { params: 1000, macs: 50_000, latency: { ms: 3, noiseMs: 0.1 } };
   const teacherWithLatency = { params: 10_000, macs: 100_000, latency: { ms: 6, noiseMs: 0.1 } };
-  const check = (budgets: Partial<typeof NO_BUDGETS>, objective: 'params' | 'macs' | 'latency' = 'params') =>
-    budgetViolation(costs, teacherWithLatency, { ...NO_BUDGETS, ...budgets }, objective);
+  const check = (budgets: Partial<typeof DEFAULT_SETTINGS.budgets>, objective: 'params' | 'macs' | 'latency' = 'params') =>
+    budgetViolation(costs, teacherWithLatency, { ...DEFAULT_SETTINGS.budgets, ...budgets }, objective);
   assert.equal(check({}), undefined);
   assert.equal(check({ maxParams: 1000, maxMacs: 50_000, maxLatencyMs: 3 }), undefined);
   assert.match(check({ maxParams: 999 })!, /1000 params is over the budget of 999/);
@@ -33,17 +34,17 @@ test('budgetViolation names the budget a candidate breaks', () => {
   assert.match(check({ minRatio: 10.5 })!, /10.00x fewer params than the teacher is under the minimum of 10.5x/);
   assert.match(check({ minRatio: 2.5 }, 'macs')!, /2.00x fewer macs/);
   assert.match(check({ minRatio: 2.5 }, 'latency')!, /2.00x faster/);
-  assert.equal(budgetViolation({ params: 1000, macs: 1 }, teacherCosts, { ...NO_BUDGETS, maxLatencyMs: 0.001 }, 'params'), undefined, 'no latency: not checked');
+  assert.equal(budgetViolation({ params: 1000, macs: 1 }, teacherCosts, { ...DEFAULT_SETTINGS.budgets, maxLatencyMs: 0.001 }, 'params'), undefined, 'no latency: not checked');
 });
 
 test('no budget, no filter; a latency budget needs a predictor', () => {
-  assert.equal(budgetFilter(NO_BUDGETS, 'params', teacherCosts), undefined);
-  assert.throws(() => budgetFilter({ ...NO_BUDGETS, maxLatencyMs: 1 }, 'params', teacherCosts), /latency predictor/);
-  assert.throws(() => budgetFilter({ ...NO_BUDGETS, minRatio: 2 }, 'latency', teacherCosts), /latency predictor/);
+  assert.equal(budgetFilter(DEFAULT_SETTINGS.budgets, 'params', teacherCosts), undefined);
+  assert.throws(() => budgetFilter({ ...DEFAULT_SETTINGS.budgets, maxLatencyMs: 1 }, 'params', teacherCosts), /latency predictor/);
+  assert.throws(() => budgetFilter({ ...DEFAULT_SETTINGS.budgets, minRatio: 2 }, 'latency', teacherCosts), /latency predictor/);
 });
 
 test('random proposals never break a budget, and fill up with admitted draws', async () => {
-  const budgets = { ...NO_BUDGETS, maxParams: Math.round(teacherCosts.params / 4), minRatio: 1.5 };
+  const budgets = { ...DEFAULT_SETTINGS.budgets, maxParams: Math.round(teacherCosts.params / 4), minRatio: 1.5 };
   const filter = budgetFilter(budgets, 'macs', teacherCosts)!;
   const unfiltered = await randomProposals(space, new Rng(3), 200, new Set());
   const rejected = unfiltered.filter((p) => !filter.admits(p.spec)).length;
@@ -55,6 +56,6 @@ test('random proposals never break a budget, and fill up with admitted draws', a
 });
 
 test('a budget nothing meets proposes nothing', async () => {
-  const filter = budgetFilter({ ...NO_BUDGETS, maxParams: 1 }, 'params', teacherCosts)!;
+  const filter = budgetFilter({ ...DEFAULT_SETTINGS.budgets, maxParams: 1 }, 'params', teacherCosts)!;
   assert.deepEqual(await randomProposals(space, new Rng(3), 10, new Set(), 'random', filter), []);
 });

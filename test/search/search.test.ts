@@ -8,25 +8,26 @@ import { initBackend } from '../../engine/backend';
 import { CandidateEvent } from '../../engine/run/journal';
 import { RunDirectory, RUN_FORMAT, RunManifest } from '../../engine/run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
-import { budgetViolation, NO_BUDGETS } from '../../engine/cost/budgets';
+import { budgetViolation } from '../../engine/cost/budgets';
 import { structuralCosts } from '../../engine/cost/objective';
-import { openLatency } from '../../engine/cost/latency';
-import { CommandMeter } from '../../engine/cost/latency/command';
-import { OnnxruntimeMeter } from '../../engine/cost/latency/onnxruntime';
-import { LayerTable, memoryStore, NetworkLatencies, timingModel } from '../../engine/cost/latency/table';
+import { openLatency } from '../../engine/latency';
+import { CommandMeter } from '../../engine/latency/command';
+import { OnnxruntimeMeter } from '../../engine/latency/onnxruntime';
+import { LayerTable, memoryStore, NetworkLatencies, timingModel } from '../../engine/latency/table';
 import { encodeOnnx } from '../../engine/interop/onnx-codec';
-import { LatencySource, runCosts } from '../../engine/cost/run-costs';
+import { LatencySource } from '../../engine/cost/budgets';
+import { runCosts } from '../../engine/search/costs';
 import { reward } from '../../engine/space/reward';
 import { runFront } from '../../engine/run/report';
 import { finishRun } from '../../engine/search/finish';
 import { runSearchSteps } from '../../engine/search/search';
-import { loadTransferredKernels } from '../../engine/search/transfer';
+import { readTransferredKernels, transferredEmbeddings } from '../../engine/search/transfer';
 import { buildSearchSpace } from '../../engine/space/space';
 import { inferShapes } from '../../engine/architecture/shapes';
 import { loadSpecFile } from '../../engine/architecture/validate';
 import { specToText } from '../../engine/architecture/write';
 import { zooTeacher } from '../../engine/zoo';
-import { analyticStandInEvaluator } from '../space/fixtures/stand-in-evaluator';
+import { analyticStandInEvaluator } from './fixtures/stand-in-evaluator';
 
 const teacher = zooTeacher('vgg-mini', 'mnist');
 const teacherParams = inferShapes(teacher).params;
@@ -135,7 +136,7 @@ test('a search can propose with the kernels another run learned, fitting none (k
   await initBackend('auto');
   const source = newRun();
   await search(source);
-  const transferred = loadTransferredKernels(source.dir);
+  const transferred = transferredEmbeddings(readTransferredKernels(source.dir));
   assert.equal(transferred.length, settings.kernels);
   const run = newRun({ seed: 11 });
   const space = buildSearchSpace(teacher);
@@ -147,7 +148,7 @@ test('a search can propose with the kernels another run learned, fitting none (k
   assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
   const saved = run.journal.read().flatMap((e) => (e.type === 'kernels' ? e.files : []));
   for (const file of saved) assert.equal(JSON.parse(readFileSync(run.path(file), 'utf8')).fit, undefined, `${file} was not fitted`);
-  assert.throws(() => loadTransferredKernels(run.path('candidates')), /no saved kernels/);
+  assert.throws(() => readTransferredKernels(run.path('candidates')), /no saved kernels/);
 });
 
 test('the evolutionary acquisition maximiser proposes K new candidates per step', async () => {
@@ -182,7 +183,7 @@ test('while WebGPU trains, the kernel maths runs on wasm and WebGPU stays the ba
 test('with an objective and budgets, f counts that cost and no candidate of any step breaks a budget', async () => {
   await initBackend('auto');
   const teacherCosts = structuralCosts(teacher);
-  const budgets = { ...NO_BUDGETS, maxParams: Math.round(teacherParams / 3), minRatio: 2 };
+  const budgets = { ...DEFAULT_SETTINGS.budgets, maxParams: Math.round(teacherParams / 3), minRatio: 2 };
   for (const acquisitionOptimizer of ['random', 'evolution'] as const) {
     const run = newRun({ objective: 'macs', budgets, acquisitionOptimizer });
     await search(run);
@@ -203,7 +204,7 @@ test('a latency budget: the per-layer prediction filters every proposal, the mea
   await initBackend('auto');
   const probe = openLatency(TIMING);
   const teacherLatency = await probe.measure(teacher, 'teacher');
-  const budgets = { ...NO_BUDGETS, maxLatencyMs: teacherLatency.ms / 2 };
+  const budgets = { ...DEFAULT_SETTINGS.budgets, maxLatencyMs: teacherLatency.ms / 2 };
   const run = newRun({ objective: 'latency', budgets, latency: TIMING });
   await search(run, undefined, undefined, openLatency(TIMING, run.dir));
   const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');

@@ -2,8 +2,8 @@
 // and half the interquartile range as its noise. Meters: onnxruntime on this machine's CPU
 // (./onnxruntime.ts) and the user's command for another device (./command.ts). A trainer that
 // times on its own device (CUDA events in the PyTorch worker) would be one more meter.
-import { OnnxModel } from '../../interop/onnx-model';
-import { Latency } from '../objective';
+import { OnnxModel } from '../interop/onnx-model';
+import { Latency } from '../cost/objective';
 
 export interface LatencyMeter {
   /** Times one model; rejects with a UserError saying why it could not. */

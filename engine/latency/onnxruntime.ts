@@ -4,11 +4,11 @@
 // network's edges, which were slower on small networks here and make a layer's time depend on
 // where the network starts and ends, so that the per-layer table could not add them up.
 import type * as Ort from 'onnxruntime-node';
-import { encodeOnnx } from '../../interop/onnx-codec';
-import { OnnxModel } from '../../interop/onnx-model';
-import { UserError } from '../../util/errors';
-import { Latency } from '../objective';
-import { LatencySettings } from './settings';
+import { encodeOnnx } from '../interop/onnx-codec';
+import { OnnxModel } from '../interop/onnx-model';
+import { UserError } from '../util/errors';
+import { Latency } from '../cost/objective';
+import type { LatencySettings } from '../../protocol';
 import { LatencyMeter, summarise } from './meter';
 
 function loadOnnxruntime(): typeof Ort {

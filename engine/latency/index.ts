@@ -2,11 +2,11 @@
 // whole-network cache, both kept in the run directory's latency/ folder.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LatencySource } from '../run-costs';
+import type { LatencySettings } from '../../protocol';
+import { LatencySource } from '../cost/budgets';
 import { CommandMeter } from './command';
 import { LatencyMeter } from './meter';
 import { OnnxruntimeMeter } from './onnxruntime';
-import { LatencySettings } from './settings';
 import { fileStore, LatencyStore, LayerTable, memoryStore, NetworkLatencies } from './table';
 
 export const LATENCY_FOLDER = 'latency';

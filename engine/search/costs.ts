@@ -3,11 +3,8 @@
 // it, from a meter (measured) and the per-layer table (predicted).
 import { ArchitectureSpec } from '../architecture/types';
 import { candidateKey } from '../space/key';
-import { budgetFilter, budgetsNeedLatency, budgetViolation, Budgets, CandidateFilter, LatencyPredictor } from './budgets';
-import { Costs, costOf, Latency, Objective, structuralCosts } from './objective';
-
-/** A whole-network latency by architecture key, measured once (cached by the implementation). */
-export type NetworkLatency = (spec: ArchitectureSpec, key: string, signal?: AbortSignal) => Promise<Latency>;
+import { budgetFilter, budgetsNeedLatency, budgetViolation, Budgets, CandidateFilter, LatencySource } from '../cost/budgets';
+import { Costs, costOf, Objective, structuralCosts } from '../cost/objective';
 
 export interface RunCosts {
   objective: Objective;
@@ -23,11 +20,6 @@ export interface RunCosts {
   violation(costs: Costs): string | undefined;
   /** The objective's cost. */
   cost(costs: Parameters<typeof costOf>[1]): number;
-}
-
-export interface LatencySource {
-  measure: NetworkLatency;
-  predictor: LatencyPredictor;
 }
 
 /** Whether a run with these settings measures latency. */

@@ -5,13 +5,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeOnnx } from '../../interop/onnx-codec';
-import { OnnxModel } from '../../interop/onnx-model';
-import { describeEnd } from '../../evaluation/command';
-import { runProcess, tail } from '../../evaluation/process';
-import { placeholdersOf, splitArguments, substitute } from '../../evaluation/template';
-import { UserError } from '../../util/errors';
-import { Latency } from '../objective';
+import { encodeOnnx } from '../interop/onnx-codec';
+import { OnnxModel } from '../interop/onnx-model';
+import { describeEnd } from '../evaluation/command';
+import { runProcess, tail } from '../evaluation/process';
+import { placeholdersOf, splitArguments, substitute } from '../evaluation/template';
+import { UserError } from '../util/errors';
+import { Latency } from '../cost/objective';
 import { LatencyMeter } from './meter';
 
 const WHERE = 'the latency command';

@@ -2,10 +2,10 @@
 // linear layer with the batchnorm it folds and the relu it fuses, a sum with its relu, and every
 // other layer alone. Layers onnxruntime removes (dropout, single-input identity) and reshapes
 // (flatten) cost nothing. Each piece becomes a network of its own, timed once per configuration.
-import { resolveGraph, ResolvedLayer } from '../../architecture/graph';
-import { inferShapes } from '../../architecture/shapes';
-import { ARCH_FORMAT, ArchitectureSpec, INPUT_ID, Layer } from '../../architecture/types';
-import { layerStructure } from '../../space/key';
+import { resolveGraph, ResolvedLayer } from '../architecture/graph';
+import { inferShapes } from '../architecture/shapes';
+import { ARCH_FORMAT, ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
+import { layerStructure } from '../space/key';
 
 export interface LatencyUnit {
   /** Equal keys time the same: the layers' structures, their input shape and input count. */

@@ -2,15 +2,15 @@
 // per-layer table, NetAdapt's lookup table cut as nn-Meter cuts kernels), so the acquisition can
 // predict the latency of a thousand unevaluated candidates from a few measured pieces. Both are
 // append-only files in the run directory: a resumed run predicts with the values the first saw.
-import { ArchitectureSpec } from '../../architecture/types';
-import { withSynchronousBackend } from '../../backend';
-import { exportOnnx } from '../../interop/onnx-export';
-import { OnnxModel } from '../../interop/onnx-model';
-import { disposeWeights, initialWeights } from '../../model/weights';
-import { Journal } from '../../run/journal';
-import { Rng } from '../../util/rng';
-import { LatencyPredictor } from '../budgets';
-import { Latency } from '../objective';
+import { ArchitectureSpec } from '../architecture/types';
+import { withSynchronousBackend } from '../backend';
+import { exportOnnx } from '../interop/onnx-export';
+import { OnnxModel } from '../interop/onnx-model';
+import { disposeWeights, initialWeights } from '../model/weights';
+import { Journal } from '../run/journal';
+import { Rng } from '../util/rng';
+import { LatencyPredictor } from '../cost/budgets';
+import { Latency } from '../cost/objective';
 import { LatencyMeter } from './meter';
 import { latencyUnits, OVERHEAD_UNIT } from './units';
 
