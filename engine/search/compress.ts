@@ -9,7 +9,7 @@ import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
-import { runFront } from '../run/report';
+import { PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { RunLock } from '../run/lock';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
@@ -82,7 +82,7 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
-  for (const folder of ['', 'candidates', 'kernels']) {
+  for (const folder of ['', 'candidates', 'kernels', PARETO_FOLDER].filter((f) => existsSync(run.path(f)))) {
     for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
   }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
