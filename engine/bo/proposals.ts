@@ -4,6 +4,7 @@
 // so a resumed run proposes exactly what the interrupted one would have.
 import { withSynchronousBackend } from '../backend';
 import { BiLstmEmbedding } from './embedding/bilstm';
+import { expectedImprovement } from './gp/acquisition';
 import { DEFAULT_GP_OPTIONS } from './gp/gp';
 import { fitKernel, KernelFitOptions, LearnedKernel } from './kernel/learned-kernel';
 import { CandidateEvent } from '../run/journal';
@@ -75,6 +76,8 @@ export interface KernelStepInput {
   signal?: AbortSignal;
   /** Budgets: candidates it rejects are never scored nor proposed. */
   filter?: CandidateFilter;
+  /** A cost known before training (latency predicted by the per-layer table): see predictedReward. */
+  knownCost?: KnownCost;
   /** Called with each kernel once fitted, before it is disposed (to save it). */
   onKernel?: (index: number, kernel: LearnedKernel) => void;
 }
@@ -105,15 +108,19 @@ async function proposeWithKernels(input: KernelStepInput): Promise<Proposal[]> {
   return proposals;
 }
 
-/** The teacher (y = 0) and each evaluated architecture kept with the subset probability. */
+/**
+ * The teacher and each evaluated architecture kept with the subset probability, with y = f (the
+ * teacher's 0), or with a known cost y = accuracy / teacher accuracy (the teacher's 1).
+ */
 function baggedSubset(input: KernelStepInput, rng: Rng): { encodings: EncodedArchitecture[]; ys: number[] } {
   const teacher = encodingOf(input.encodings, input.space.teacher, candidateKey(input.space.teacher));
+  const known = input.knownCost;
   const encodings = [teacher];
-  const ys = [0];
+  const ys = [known ? 1 : 0];
   for (const event of input.evaluated) {
     if (!rng.bernoulli(input.settings.subsetProbability)) continue;
     encodings.push(encodingOf(input.encodings, applyAction(input.space, event.action as Action), event.key));
-    ys.push(event.f!);
+    ys.push(known ? event.accuracy! / known.teacherAccuracy : event.f!);
   }
   return { encodings, ys };
 }
@@ -164,11 +171,36 @@ async function maximiseExpectedImprovement(
 async function score(kernel: LearnedKernel, input: KernelStepInput, batch: Proposal[]): Promise<Proposal[]> {
   if (batch.length === 0) return [];
   // Not cached: a step scores K x M candidates, most never seen again.
-  const ei = await kernel.expectedImprovement(
-    batch.map((p) => encodeArchitecture(p.spec)),
-    { signal: input.signal },
-  );
+  const encodings = batch.map((p) => encodeArchitecture(p.spec));
+  const ei = input.knownCost
+    ? await predictedReward(kernel, input, batch, encodings, input.knownCost)
+    : await kernel.expectedImprovement(encodings, { signal: input.signal });
   return batch.map((p, i) => ({ ...p, expectedImprovement: ei[i] }));
+}
+
+/** A cost predicted before training: g = C (2 - C) per candidate, from its predicted cost. */
+export interface KnownCost {
+  teacherAccuracy: number;
+  /** Makes factor() answerable for these specs (measures the table's missing units). */
+  prepare(specs: ArchitectureSpec[], signal?: AbortSignal): Promise<void>;
+  factor(spec: ArchitectureSpec): number;
+}
+
+/**
+ * EI of f = g x a, where the kernel's GP models a = accuracy / teacher accuracy and g comes from
+ * the predicted cost: f ~ N(g mu, |g| sigma), against the best f evaluated so far. The search
+ * then ranks a thousand untrained candidates by what their predicted latency makes of them.
+ */
+async function predictedReward(kernel: LearnedKernel, input: KernelStepInput, batch: Proposal[], encodings: EncodedArchitecture[], known: KnownCost): Promise<Float64Array> {
+  await known.prepare(batch.map((p) => p.spec), input.signal);
+  const { mu, sigma } = await kernel.predict(encodings, { signal: input.signal });
+  const g = batch.map((p) => known.factor(p.spec));
+  const fBest = Math.max(0, ...input.evaluated.map((e) => e.f!));
+  return expectedImprovement(
+    mu.map((m, i) => g[i] * m),
+    sigma.map((s, i) => Math.abs(g[i]) * s),
+    fBest,
+  );
 }
 
 const GENERATIONS = 5;

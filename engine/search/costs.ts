@@ -3,7 +3,7 @@
 // it, from a meter (measured) and the per-layer table (predicted).
 import { ArchitectureSpec } from '../architecture/types';
 import { candidateKey } from '../space/key';
-import { budgetFilter, budgetsNeedLatency, budgetViolation, Budgets, CandidateFilter, LatencySource } from '../cost/budgets';
+import { budgetFilter, budgetsNeedLatency, budgetViolation, Budgets, CandidateFilter, LatencyPredictor, LatencySource } from '../cost/budgets';
 import { Costs, costOf, Objective, structuralCosts } from '../cost/objective';
 
 export interface RunCosts {
@@ -14,6 +14,8 @@ export interface RunCosts {
   filter?: CandidateFilter;
   /** Whether candidates' latencies are measured. */
   measuresLatency: boolean;
+  /** The per-layer table, where latencies are measured. */
+  predictor?: LatencyPredictor;
   /** A candidate's costs, its latency measured where the run needs it. */
   measure(spec: ArchitectureSpec, key: string, signal?: AbortSignal): Promise<Costs>;
   /** The budget the measured costs break, in words. */
@@ -50,6 +52,7 @@ export async function runCosts(
     teacher,
     filter: budgetFilter(budgets, objective, teacher, measuresLatency ? latency!.predictor : undefined),
     measuresLatency,
+    ...(measuresLatency && { predictor: latency!.predictor }),
     measure,
     violation: (costs) => budgetViolation(costs, teacher, budgets, objective),
     cost: (costs) => costOf(objective, costs),

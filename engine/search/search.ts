@@ -9,7 +9,7 @@ import { Evaluator } from '../evaluation/types';
 import { CandidateEvent, JournalEvent } from '../run/journal';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { derivedSeed } from '../run/settings';
-import { reward } from '../space/reward';
+import { compression, reward } from '../space/reward';
 import { SearchSpace } from '../space/space';
 import { ArchitectureSpec } from '../architecture/types';
 import { Costs, structuralCosts } from '../cost/objective';
@@ -19,7 +19,7 @@ import { specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { Rng } from '../util/rng';
-import { kernelProposals, Proposal, randomProposals } from '../bo/proposals';
+import { kernelProposals, KnownCost, Proposal, randomProposals } from '../bo/proposals';
 
 /** Where a running search is (the protocol's esnac/searchProgress, less the run directory). */
 export type SearchProgress = Omit<SearchProgressParams, 'runDir'>;
@@ -101,6 +101,7 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
     encodings,
     transferred: ctx.transferred,
     filter: ctx.costs.filter,
+    ...(ctx.costs.objective === 'latency' && { knownCost: predictedLatencyCost(ctx) }),
     signal: ctx.signal,
     onKernel: (k, kernel) => {
       const file = `kernels/step-${step}-kernel-${k + 1}.json`;
@@ -152,6 +153,20 @@ async function evaluate(ctx: SearchContext, step: number, proposal: Proposal, me
   ctx.hooks?.candidate?.(event);
   if (event.status === 'failed') ctx.hooks?.log?.(`${name} failed: ${event.reason}`);
   report(ctx, 'evaluating', step, run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate'));
+}
+
+/** g = C (2 - C) of a candidate's predicted latency, for the acquisition (see proposals' predictedReward). */
+function predictedLatencyCost(ctx: SearchContext): KnownCost {
+  const predictor = ctx.costs.predictor!;
+  const teacherMs = ctx.costs.teacher.latency!.ms;
+  return {
+    teacherAccuracy: ctx.teacher.accuracy,
+    prepare: (specs, signal) => predictor.prepare(specs, signal),
+    factor: (spec) => {
+      const c = compression(predictor.predict(spec).ms, teacherMs);
+      return c * (2 - c);
+    },
+  };
 }
 
 /** The candidate's costs, or why they could not be measured (a failing latency command). */

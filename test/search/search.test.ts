@@ -15,6 +15,7 @@ import { CommandMeter } from '../../engine/latency/command';
 import { OnnxruntimeMeter } from '../../engine/latency/onnxruntime';
 import { LayerTable, memoryStore, NetworkLatencies, timingModel } from '../../engine/latency/table';
 import { encodeOnnx } from '../../engine/interop/onnx-codec';
+import { latencyUnits } from '../../engine/latency/units';
 import { LatencySource } from '../../engine/cost/budgets';
 import { runCosts } from '../../engine/search/costs';
 import { reward } from '../../engine/space/reward';
@@ -215,7 +216,20 @@ test('a latency budget: the per-layer prediction filters every proposal, the mea
     if (e.latency.ms > budgets.maxLatencyMs) assert.match(e.reason!, /latency .* ms is over the budget/);
     else assert.equal(e.f, reward({ cost: e.latency.ms, accuracy: e.accuracy! }, { cost: JSON.parse(readFileSync(run.path('latency', 'networks.jsonl'), 'utf8').split('\n')[0]).ms, accuracy: TEACHER.accuracy }));
   }
-  assert.ok(existsSync(run.path('latency', 'layers.jsonl')));
+  assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
+});
+
+test('with the latency objective, the kernels score candidates never run by their predicted latency', async () => {
+  await initBackend('auto');
+  const run = newRun({ objective: 'latency', latency: TIMING, steps: 2, kernels: 2 });
+  await search(run, undefined, undefined, openLatency(TIMING, run.dir));
+  const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
+  assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
+  // The table holds the units of the acquisition's samples, far more than the evaluated candidates have.
+  const measuredUnits = new Set<string>([JSON.stringify(['overhead'])]);
+  for (const spec of [teacher, ...(await Promise.all(events.map((e) => loadSpecFile(run.path(e.spec)))))]) for (const u of latencyUnits(spec)) measuredUnits.add(u.key);
+  const tableUnits = readFileSync(run.path('latency', 'layers.jsonl'), 'utf8').trim().split('\n').length;
+  assert.ok(tableUnits > measuredUnits.size, `${tableUnits} table entries, ${measuredUnits.size} units in the teacher and the evaluated candidates`);
 });
 
 test('a latency command that fails or prints garbage fails the candidate with its reason', async () => {
