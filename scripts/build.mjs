@@ -11,7 +11,11 @@ import { dirname, join } from 'node:path';
 const watch = process.argv.includes('--watch');
 const require = createRequire(import.meta.url);
 
-const cliBundles = [{ in: 'engine/cli/main.ts', out: 'cli' }];
+// The CLI, and the library package.json "exports" (engine/index.ts): both run from an installed package.
+const cliBundles = [
+  { in: 'engine/cli/main.ts', out: 'cli' },
+  { in: 'engine/index.ts', out: 'esnac' },
+];
 const packagedBundles = [
   { in: 'extension/extension.ts', out: 'extension' },
   { in: 'engine/server/main.ts', out: 'server' },

@@ -46,6 +46,14 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   },
 };
 
+/** The dataset limits a run's settings give, as loadDataset takes them (0 = all: no limit). */
+export function datasetLimits(settings: Pick<SearchSettings, 'limitTrain' | 'limitValidation'>): { limitTrain?: number; limitValidation?: number } {
+  return {
+    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
+    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
+  };
+}
+
 /** A seed for one purpose within a run, so each step's randomness can be recreated on resume. */
 export function derivedSeed(seed: number, ...parts: (number | string)[]): number {
   // FNV-1a over the parts: cheap, stable across platforms, spreads nearby inputs apart.

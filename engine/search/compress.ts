@@ -7,26 +7,24 @@ import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { ImageShape, loadDataset, parseDatasetName } from '../data';
-import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
+import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
 import { PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { RunLock } from '../run/lock';
-import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
+import { datasetLimits, DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
-import { readModel } from '../model/io';
-import { WorkerPool } from '../evaluation/local/pool';
 import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { openLatency } from '../latency';
 import { needsLatency, runCosts } from './costs';
-import { finishRun } from './finish';
+import { finetuneCandidate, finishRun } from './finish';
 import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
-import { finetuneCandidate, measureTeacher, trainTeacher } from './teacher';
+import { measureTeacher, trainTeacher } from './teacher';
 
 export interface CompressOptions {
   /** The teacher spec file (not needed with `resume`). */
@@ -100,26 +98,13 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
     }
     if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
-    const external = isExternal(settings);
-    const pool = external
-      ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
-      : await WorkerPool.start({
-      setup: {
-        backend: backend.name,
-        dataset: manifest.dataset,
-        ...limits(settings),
-        teacher: readModel(run.path(teacher.weights)),
-        training: {
-          epochs: settings.epochs,
-          batchSize: settings.batchSize,
-          learningRate: settings.learningRate,
-          weightDecay: settings.weightDecay,
-          distillation: settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' },
-          inherit: settings.inheritWeights,
-          seed: settings.seed,
-        },
-      },
-      ...(settings.workers > 0 ? { workers: settings.workers } : {}),
+    const pool = await startEvaluator({
+      runDir: run.dir,
+      dataset: manifest.dataset,
+      settings,
+      teacherSpec: run.path(manifest.teacher.spec),
+      teacherWeights: run.path(teacher.weights),
+      backend: backend.name,
     });
     try {
       await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
@@ -131,7 +116,7 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
       teacher,
       costs,
       loadSpec: loadSpecFile,
-      finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
+      finetune: isExternal(settings) ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
       hooks,
       signal,
     });
@@ -180,7 +165,7 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
 
 /** Loads the dataset once, before a run folder is made or anything trains, to check that the teacher fits it. */
 async function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, settings: SearchSettings): Promise<void> {
-  const data = await loadDataset(dataset, limits(settings));
+  const data = await loadDataset(dataset, datasetLimits(settings));
   const images = (s: ImageShape) => `${s.channels}x${s.height}x${s.width}`;
   const problems = [
     ...(images(teacher.input) !== images(data.input) ? [`takes ${images(teacher.input)} images, ${data.name} has ${images(data.input)}`] : []),
@@ -210,13 +195,6 @@ async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, hooks: 
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);
   return teacher;
-}
-
-function limits(settings: SearchSettings): { limitTrain?: number; limitValidation?: number } {
-  return {
-    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-  };
 }
 
 function bestOf(run: RunDirectory, name: string): CompressResult['best'] {

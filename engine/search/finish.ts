@@ -1,17 +1,21 @@
-// After the search steps: the top candidates are trained further with cross-entropy (from their
-// search weights), then the best student is written next to its weights, with the report.
+// After the search steps: the top candidates are fine-tuned, trained further with cross-entropy
+// from their search weights, then the best student is written next to its weights, with the report.
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { failureReason } from '../evaluation/local/candidate';
 import { EvaluationResult } from '../evaluation/types';
+import { writeModel } from '../model/io';
 import { Objective } from '../cost/objective';
 import { DoneEvent, FinetuneEvent, JournalEvent } from '../run/journal';
 import { frontSpecFile, PARETO_FOLDER, rankCandidates, renderReport, runFront } from '../run/report';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
+import { derivedSeed, SearchSettings } from '../run/settings';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
 import { RunCosts } from './costs';
 import { writeFolderAtomic } from '../util/atomic-write';
 import { fileStem } from '../util/file-name';
+import { datasetFor, fit } from './fit';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -34,6 +38,21 @@ export interface FinishContext {
   loadSpec: (path: string) => Promise<ArchitectureSpec>;
   hooks?: SearchHooks;
   signal?: AbortSignal;
+}
+
+/** Fine-tunes a candidate from its search weights with cross-entropy. */
+export async function finetuneCandidate(request: FinetuneRequest, dataset: string, settings: SearchSettings, signal?: AbortSignal): Promise<EvaluationResult> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const data = await datasetFor(dataset, settings);
+    const result = await fit(request.spec, data, request.epochs, derivedSeed(settings.seed, 'finetune', request.name), settings, {}, signal, request.weights);
+    writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
+    return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { status: 'failed', reason: failureReason(err), seconds: seconds() };
+  }
 }
 
 export const BEST_SPEC = 'best.arch.yaml';

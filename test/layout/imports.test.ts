@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENGINE_LAYERS, Import, importsOf, layerCycle, protocolAloneDiagnostics, repositoryImports, ROOT, violation, webviewReach } from './imports';
 
@@ -27,6 +27,14 @@ test('every engine folder has a place in the layers, and the layers have no cycl
   assert.deepEqual(folders.filter((f) => !(f in ENGINE_LAYERS)), []);
   assert.deepEqual(Object.keys(ENGINE_LAYERS).filter((f) => !folders.includes(f)), [], 'no stale entries');
   assert.equal(layerCycle(ENGINE_LAYERS), undefined);
+});
+
+test("the README's Layout section names every engine folder and every top-level folder", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const layout = readme.slice(readme.indexOf('## Layout'), readme.indexOf('\n## ', readme.indexOf('## Layout') + 1));
+  const folders = (dir: string) => readdirSync(join(ROOT, dir)).filter((name) => !name.startsWith('.') && name !== 'node_modules' && name !== 'dist' && statSync(join(ROOT, dir, name)).isDirectory());
+  assert.deepEqual(folders('engine').filter((f) => !layout.includes(`\`${f}\``)), []);
+  assert.deepEqual(folders('.').filter((f) => !layout.includes(`\`${f}/\``)), []);
 });
 
 // The checker itself, on arrows the tree above must not have: each one is reported.
