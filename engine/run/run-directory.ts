@@ -7,7 +7,7 @@ import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
-import { SearchSettings } from './settings';
+import { DEFAULT_SETTINGS, SearchSettings } from './settings';
 
 export const RUN_FORMAT = 'esnac.run/v1';
 /** The teacher spec as the run saw it, at the top of the run directory. */
@@ -85,7 +85,8 @@ export class RunDirectory {
     if (manifest?.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest?.format)}' (expected ${RUN_FORMAT})`);
     const missing = REQUIRED.filter(([path, type]) => typeof path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], manifest) !== type);
     if (missing.length > 0) throw new UserError(`${manifestPath}: ${missing.map(([path, type]) => `"${path}" (${type})`).join(', ')} missing or of another type; was the file edited?`);
-    return new RunDirectory(abs, manifest);
+    // Settings added since the run was made take their defaults (a run from before objectives counts params).
+    return new RunDirectory(abs, { ...manifest, settings: { ...DEFAULT_SETTINGS, ...manifest.settings } });
   }
 
   /** The same run with other settings, recorded in run.json (replaced whole): for what a resume may change. */

@@ -2,7 +2,7 @@
 // every one can be changed per run and is recorded in run.json.
 import type { SearchSettings } from '../../protocol';
 
-export type { AcquisitionOptimizer, DistillationLoss, EvaluatorSettings, SearchMethod, SearchSettings, TrainingSettings } from '../../protocol';
+export type { AcquisitionOptimizer, Budgets, DistillationLoss, EvaluatorSettings, LatencySettings, Objective, SearchMethod, SearchSettings, TrainingSettings } from '../../protocol';
 
 /**
  * The one table of defaults: the CLI's help and option defaults, the extension's offers and
@@ -10,6 +10,9 @@ export type { AcquisitionOptimizer, DistillationLoss, EvaluatorSettings, SearchM
  */
 export const DEFAULT_SETTINGS: SearchSettings = {
   method: 'bo',
+  objective: 'params',
+  budgets: { maxParams: 0, maxMacs: 0, maxLatencyMs: 0, minRatio: 0 },
+  latency: { batchSize: 1, threads: 1, warmup: 5, repeats: 30, command: '' },
   seed: 0,
   steps: 20,
   kernels: 8,

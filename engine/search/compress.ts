@@ -10,6 +10,7 @@ import { ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
 import { EvaluatorSettings, evaluatorSettings } from '../evaluation/settings';
 import { TeacherEvent } from '../run/journal';
+import { PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { RunLock } from '../run/lock';
 import { datasetLimits, DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
@@ -19,6 +20,8 @@ import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
 import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
+import { openLatency } from '../latency';
+import { needsLatency, runCosts } from './costs';
 import { finetuneCandidate, finishRun } from './finish';
 import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
@@ -60,6 +63,8 @@ export interface CompressHooks extends SearchHooks {
 export interface CompressResult {
   runDir: string;
   best?: { name: string; spec: string; f: number; accuracy: number; params: number };
+  /** The Pareto front of the objective's cost against accuracy: names, cheapest first (specs in pareto/). */
+  front?: string[];
   cancelled: boolean;
 }
 
@@ -109,7 +114,7 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
-  for (const folder of ['', 'candidates', 'kernels']) {
+  for (const folder of ['', 'candidates', 'kernels', PARETO_FOLDER].filter((f) => existsSync(run.path(f)))) {
     for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
   }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
@@ -117,6 +122,15 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
   const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
   try {
     const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
+    // Before any training starts: the teacher's latency is timed on an idle machine.
+    const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
+    if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
+    const costs = await runCosts(settings, teacherSpec, latency, signal);
+    if (!run.journal.read().some((e) => e.type === 'costs')) {
+      const { params, macs, latency: teacherLatency } = costs.teacher;
+      run.journal.append({ type: 'costs', teacher: { params, macs, ...(teacherLatency && { latency: teacherLatency }) }, ...(latency && { meter: latency.meter.label }) });
+    }
+    if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
     const pool = await startEvaluator({
       runDir: run.dir,
@@ -127,20 +141,22 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
       backend: backend.name,
     });
     try {
-      await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
+      await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
     } finally {
       await pool.close();
     }
     const done = await finishRun({
       run,
       teacher,
+      costs,
       loadSpec: loadSpecFile,
       finetune: isExternal(settings) ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
       hooks,
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
-    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best) } : {}) };
+    const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
+    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best), front } : {}) };
   } catch (err) {
     if (signal?.aborted) {
       hooks.log?.(`cancelled: resume with esnac compress --resume ${run.dir}`);

@@ -1,16 +1,18 @@
 // After the search steps: the top candidates are fine-tuned, trained further with cross-entropy
 // from their search weights, then the best student is written next to its weights, with the report.
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { failureReason } from '../evaluation/local/candidate';
 import { EvaluationResult } from '../evaluation/types';
 import { writeModel } from '../model/io';
-import { DoneEvent, FinetuneEvent } from '../run/journal';
-import { rankCandidates, renderReport } from '../run/report';
+import { Objective } from '../cost/objective';
+import { DoneEvent, FinetuneEvent, JournalEvent } from '../run/journal';
+import { frontSpecFile, PARETO_FOLDER, rankCandidates, renderReport, runFront } from '../run/report';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { RunCosts } from './costs';
 import { writeFolderAtomic } from '../util/atomic-write';
 import { fileStem } from '../util/file-name';
 import { datasetFor, fit } from './fit';
@@ -30,6 +32,7 @@ export type Finetuner = (request: FinetuneRequest, signal?: AbortSignal) => Prom
 export interface FinishContext {
   run: RunDirectory;
   teacher: { accuracy: number; params: number };
+  costs: RunCosts;
   /** Absent: no fine-tuning, whatever the settings say (e.g. an external evaluator). */
   finetune?: Finetuner;
   loadSpec: (path: string) => Promise<ArchitectureSpec>;
@@ -83,7 +86,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
         result.status === 'ok' && Number.isFinite(result.accuracy)
-          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ params: event.params, accuracy: result.accuracy }, ctx.teacher), weights: outDir, seconds: result.seconds }
+          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ cost: ctx.costs.cost(event), accuracy: result.accuracy }, { cost: ctx.costs.cost(ctx.costs.teacher), accuracy: ctx.teacher.accuracy }), weights: outDir, seconds: result.seconds }
           : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.status === 'ok' ? `accuracy ${result.accuracy}` : result.reason, seconds: result.seconds };
       run.journal.append(tuned);
     }
@@ -98,10 +101,17 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
     if (existsSync(run.path(weights))) writeFolderAtomic(run.path(BEST_WEIGHTS), (temporary) => cpSync(run.path(weights), temporary, { recursive: true }));
     else ctx.hooks?.log?.(`warning: ${run.path(weights)} is gone, so the run has no ${BEST_WEIGHTS}; train ${BEST_SPEC} again to get its weights`);
   }
+  writeFront(run, events, ctx.costs.objective);
   if (!existsSync(run.path(REPORT))) run.writeNew(REPORT, renderReport(run.manifest, events));
   const done: DoneEvent = { type: 'done', best: best.event.name, bestSpec: BEST_SPEC, f: best.event.f! };
   if (!events.some((e) => e.type === 'done')) run.journal.append(done);
   return done;
+}
+
+/** The front's candidate specs, copied into pareto/: at candidates/' depth, so their teacher path holds. */
+function writeFront(run: RunDirectory, events: JournalEvent[], objective: Objective): void {
+  mkdirSync(run.path(PARETO_FOLDER), { recursive: true });
+  for (const { event } of runFront(events, objective)) writeOnce(run, frontSpecFile(event), readFileSync(run.path(event.spec), 'utf8'));
 }
 
 /** Writes a run file; one left by an interrupted attempt is kept if identical. */

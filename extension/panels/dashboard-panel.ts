@@ -6,6 +6,7 @@ import type { WebviewMessage } from '../../protocol/webview';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { RunDirectory } from '../../engine/run/run-directory';
 import { dashboardRun } from '../view-models/run';
+import { ExtensionCommands } from '../commands/ids';
 import type { PanelContext } from './index';
 import { basename } from './specs';
 import { EsnacPanel } from './webview-panel';
@@ -68,6 +69,9 @@ export class DashboardPanel extends EsnacPanel {
         return;
       case 'textDiff':
         return this.context.host.diffWithTeacher(spec);
+      case 'export':
+        await vscode.commands.executeCommand(ExtensionCommands.exportStudent, spec);
+        return;
     }
   }
 }
