@@ -1,10 +1,12 @@
 // The messages between the extension host's panels (extension/panels) and their webviews
-// (webview/), and the data they carry. Like protocol/index.ts it imports nothing, so the host,
-// the browser bundle and the unit tests all load it.
+// (webview/), and the data they carry. Like protocol/index.ts it imports nothing but that file, so
+// the host, the browser bundle and the unit tests all load it.
 //
 // The host parses and measures specs where the files are and sends only finished graphs and run
 // records: the webview never reads a file. Handshake: the webview posts `ready` once its script
 // runs; the host queues everything it sends before that (sprotty-vscode's pattern).
+
+import type { CandidateEvent, Objective, RunStatus } from './index';
 
 /** The webview panel types; package.json activates the extension on `onWebviewPanel:<type>`. */
 export const ViewTypes = {
@@ -75,34 +77,25 @@ export interface GraphDiffSummary {
 
 // ---- runs ----
 
-export interface DashboardCandidate {
-  /** 1-based search step; step 1 is the random initial batch. */
-  step: number;
-  name: string;
-  /** 'random', or 'kernel-<k>' for the BO kernel that proposed it. */
-  proposedBy: string;
-  status: 'ok' | 'failed';
-  params: number;
-  accuracy?: number;
-  /** The reward f = C(2 - C) * accuracy / teacher accuracy. */
-  f?: number;
+/** A candidate as the dashboard lists it: its journal event, less what only the engine reads. */
+export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name' | 'proposedBy' | 'status' | 'params' | 'macs' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
+  /** Measured median ms, in runs that measure latency. */
+  latencyMs?: number;
   /** Accuracy after fine-tuning, for the top candidates of a finished run. */
   finetunedAccuracy?: number;
-  reason?: string;
-  seconds: number;
 }
-
-export type DashboardRunStatus = 'running' | 'finished' | 'stopped';
 
 export interface DashboardRun {
   /** The run directory, for the title. */
   runDir: string;
-  teacher: { name: string; params: number; accuracy?: number };
+  teacher: { name: string; params: number; macs?: number; latencyMs?: number; accuracy?: number };
   dataset: string;
   method: string;
+  /** The cost C counts. */
+  objective: Objective;
   /** Candidates the search will evaluate in all (steps x kernels). */
   total: number;
-  status: DashboardRunStatus;
+  status: RunStatus;
   /** The best student's name once the run is done. */
   best?: string;
   /** In evaluation order. */
@@ -122,7 +115,7 @@ export interface Viewport {
   scale: number;
 }
 
-export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
+export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'macs' | 'latencyMs' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
 
 /** The webview's vscode.setState; the host's serializer reads `subject` back after a reload. */
 export interface WebviewState {
@@ -148,7 +141,8 @@ export type HostMessage =
 
 // ---- webview -> host ----
 
-export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff';
+/** `export`: to PyTorch or ONNX, as the explorer's Export Student command does. */
+export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff' | 'export';
 
 export type WebviewMessage =
   /** The script runs: the host may send (and flushes what it queued). */

@@ -27,6 +27,7 @@ export const PLACEHOLDERS = {
   stderr: "slurm job templates: the job's standard error file (its tail explains a failure)",
   command: 'slurm job templates: the command template, substituted and quoted for the shell',
   timeMinutes: 'slurm job templates: a time limit a minute above the timeout (0 without one)',
+  onnx: 'latency commands (--latency-command): the ONNX model to time',
 } as const;
 
 export type Placeholder = keyof typeof PLACEHOLDERS;
@@ -98,6 +99,29 @@ export function splitArguments(template: string, where: string): string[] {
   if (current !== undefined) args.push(current);
   if (args.length === 0) throw new UserError(`${where}: the command is empty`);
   return args;
+}
+
+/**
+ * For templates a shell reads: a UserError when a placeholder sits inside quotes, where the value,
+ * quoted again, would be read by the shell ("{name}" would run a $(...) in a name).
+ */
+export function refuseQuotedPlaceholders(template: string, where: string): void {
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (quote !== "'" && ch === '\\') {
+      i++;
+    } else if (quote === undefined && (ch === "'" || ch === '"')) {
+      quote = ch;
+    } else if (ch === quote) {
+      quote = undefined;
+    } else if (quote !== undefined && ch === '{') {
+      const placeholder = /^\{([A-Za-z]+)\}/.exec(template.slice(i));
+      if (placeholder && placeholder[1] in PLACEHOLDERS) {
+        throw new UserError(`${where}: the placeholder {${placeholder[1]}} is inside ${quote} quotes; write it bare (esnac quotes every value for the shell)`);
+      }
+    }
+  }
 }
 
 /** One argument as POSIX shell text that means exactly that string. */

@@ -9,6 +9,8 @@ import { WeightMap } from '../model/weights';
 import { encodeSafetensors } from './safetensors';
 import { flatValues, readsFlat } from './flat-values';
 import { torchTensors } from './layout';
+import { fileStem } from '../util/file-name';
+import { visible } from '../util/text';
 
 export interface PytorchExport {
   /** The .py source. */
@@ -140,7 +142,7 @@ def load_safetensors(path):
 `;
 
 /** The .py source (and .safetensors bytes when `weights` are given) for `spec`; `weightsFile` is the name the loader opens, beside the .py. */
-export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weightsFile = `${spec.name}.safetensors`): PytorchExport {
+export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weightsFile = `${fileStem(spec.name)}.safetensors`): PytorchExport {
   const graph = resolveGraph(spec);
   const flat = flatValues(graph);
   const names = pythonNames(spec);
@@ -160,12 +162,12 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
   const output = names.get(graph.output)!;
   const { channels: c, height: h, width: w } = spec.input;
   const lines = [
-    `# ${spec.name}: written by esnac from its architecture spec. Layers are named after the spec's`,
+    `# ${visible(spec.name)}: written by esnac from its architecture spec. Layers are named after the spec's`,
     `# layer ids ('.' and '-' become '_'); the forward pass follows the spec's graph.`,
     HEADER,
     '',
     `class ${cls}(nn.Module):`,
-    `    """${spec.name}: input ${c}x${h}x${w} (NCHW), ${spec.classes} classes."""`,
+    `    """${docstringText(spec.name)}: input ${c}x${h}x${w} (NCHW), ${spec.classes} classes."""`,
     '',
     `    input_shape = (${c}, ${h}, ${w})`,
     `    classes = ${spec.classes}`,
@@ -196,6 +198,11 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
     lines.push('', '', 'def build():', `    return ${cls}()`);
   }
   return { source: lines.join('\n') + '\n', ...(weights ? { weights: safetensorsFor(spec, weights, names) } : {}) };
+}
+
+/** Text inside a """docstring""": no quote can close it, no backslash starts an escape, one line. */
+function docstringText(text: string): string {
+  return visible(text.replace(/[\\"]/g, (ch) => `\\${ch}`));
 }
 
 /** A value in the rank the reading layer needs (flat: [N, F]; else [N, C, H, W]). */

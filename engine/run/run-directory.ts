@@ -1,15 +1,31 @@
 // A run directory is the record of a search: run.json (what was asked), journal.jsonl (what
 // happened), candidates/, kernels/, and at the end best.arch.yaml and report.md. Files are
-// created exclusively: nothing that exists is ever overwritten.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// created exclusively (nothing that exists is ever overwritten) and whole (engine/util/atomic-write).
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors';
+import { fileStem } from '../util/file-name';
+import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
-import { SearchSettings } from './settings';
+import { DEFAULT_SETTINGS, SearchSettings } from './settings';
 
 export const RUN_FORMAT = 'esnac.run/v1';
 /** The teacher spec as the run saw it, at the top of the run directory. */
 export const TEACHER_SPEC = 'teacher.arch.yaml';
+
+/** The fields of run.json that everything reading a run relies on, with their types. */
+const REQUIRED: Array<[path: string, type: 'string' | 'number' | 'object']> = [
+  ['createdAt', 'string'],
+  ['teacher.name', 'string'],
+  ['teacher.spec', 'string'],
+  ['dataset', 'string'],
+  ['settings', 'object'],
+  ['settings.steps', 'number'],
+  ['settings.kernels', 'number'],
+  ['settings.seed', 'number'],
+  ['settings.operators', 'object'],
+  ['versions', 'object'],
+];
 
 export interface RunManifest {
   format: typeof RUN_FORMAT;
@@ -45,10 +61,13 @@ export class RunDirectory {
     if (existsSync(abs) && readdirSync(abs).length > 0) {
       throw new UserError(`${abs} already exists and is not empty: choose another run directory, or resume it with --resume`);
     }
-    mkdirSync(join(abs, 'candidates'), { recursive: true });
-    mkdirSync(join(abs, 'kernels'), { recursive: true });
-    writeNew(join(abs, manifest.teacher.spec), teacherText);
-    writeNew(join(abs, 'run.json'), JSON.stringify(manifest, null, 2) + '\n');
+    // Made whole or not at all: a crash here leaves no folder that is neither empty nor a run.
+    writeFolderAtomic(abs, (temporary) => {
+      mkdirSync(join(temporary, 'candidates'));
+      mkdirSync(join(temporary, 'kernels'));
+      writeNew(join(temporary, manifest.teacher.spec), teacherText);
+      writeNew(join(temporary, 'run.json'), JSON.stringify(manifest, null, 2) + '\n');
+    });
     return new RunDirectory(abs, manifest);
   }
 
@@ -63,8 +82,18 @@ export class RunDirectory {
     } catch (err) {
       throw new UserError(`${manifestPath}: not valid JSON (${(err as Error).message})`);
     }
-    if (manifest.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest.format)}' (expected ${RUN_FORMAT})`);
-    return new RunDirectory(abs, manifest);
+    if (manifest?.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest?.format)}' (expected ${RUN_FORMAT})`);
+    const missing = REQUIRED.filter(([path, type]) => typeof path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], manifest) !== type);
+    if (missing.length > 0) throw new UserError(`${manifestPath}: ${missing.map(([path, type]) => `"${path}" (${type})`).join(', ')} missing or of another type; was the file edited?`);
+    // Settings added since the run was made take their defaults (a run from before objectives counts params).
+    return new RunDirectory(abs, { ...manifest, settings: { ...DEFAULT_SETTINGS, ...manifest.settings } });
+  }
+
+  /** The same run with other settings, recorded in run.json (replaced whole): for what a resume may change. */
+  withSettings(settings: SearchSettings): RunDirectory {
+    const manifest = { ...this.manifest, settings };
+    writeFileAtomic(this.path('run.json'), JSON.stringify(manifest, null, 2) + '\n');
+    return new RunDirectory(this.dir, manifest);
   }
 
   path(...parts: string[]): string {
@@ -79,7 +108,7 @@ export class RunDirectory {
 
 export function writeNew(path: string, text: string): void {
   try {
-    writeFileSync(path, text, { flag: 'wx' });
+    writeFileAtomic(path, text, { exclusive: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; esnac never overwrites a file`);
     throw err;
@@ -89,5 +118,5 @@ export function writeNew(path: string, text: string): void {
 /** esnac-runs/<teacher>-<yyyymmdd-hhmmss> under the given folder. */
 export function defaultRunDirectory(root: string, teacherName: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return join(root, 'esnac-runs', `${teacherName}-${stamp}`);
+  return join(root, 'esnac-runs', `${fileStem(teacherName)}-${stamp}`);
 }

@@ -2,25 +2,30 @@
 // teacher has weights and a measured accuracy, runs the search steps with the local training
 // pool, then fine-tunes the best candidates and writes the best student. The CLI, the language
 // server and tests call this.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
-import { parseDatasetName } from '../data';
-import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
+import { ImageShape, loadDataset, parseDatasetName } from '../data';
+import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
+import { EvaluatorSettings, evaluatorSettings } from '../evaluation/settings';
 import { TeacherEvent } from '../run/journal';
+import { PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
-import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
+import { RunLock } from '../run/lock';
+import { datasetLimits, DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
+import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
-import { readModel } from '../model/io';
-import { WorkerPool } from '../evaluation/local/pool';
+import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
-import { finishRun } from './finish';
-import { loadTransferredKernels } from './transfer';
+import { openLatency } from '../latency';
+import { needsLatency, runCosts } from './costs';
+import { finetuneCandidate, finishRun } from './finish';
+import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
-import { finetuneCandidate, measureTeacher, trainTeacher } from './teacher';
+import { measureTeacher, trainTeacher } from './teacher';
 
 export interface CompressOptions {
   /** The teacher spec file (not needed with `resume`). */
@@ -31,14 +36,23 @@ export interface CompressOptions {
   teacherWeights?: string;
   /** A new run directory; default esnac-runs/<teacher>-<stamp> under the workspace root. */
   runDir?: string;
-  /** An existing run directory to continue; its run.json decides everything else. */
+  /** An existing run directory to continue; its run.json decides everything else but `changes`. */
   resume?: string;
+  /** With `resume`: what may change when a run goes on. */
+  changes?: ResumeChanges;
   settings?: Partial<SearchSettings>;
   backend?: BackendName | 'auto';
   /** Kernel transfer: propose with the kernels saved by another run, without fitting any. */
   kernelsFrom?: string;
   /** Where default run directories go (default: the current directory). */
   workspaceRoot?: string;
+}
+
+/** What a resumed run may change: how its candidates are run and for how long, not what it searches. */
+export interface ResumeChanges {
+  workers?: number;
+  budgetMinutes?: number;
+  evaluator?: Partial<Pick<EvaluatorSettings, 'command' | 'shell' | 'jobTemplate' | 'timeoutMinutes' | 'retries' | 'pollSeconds'>>;
 }
 
 export interface CompressHooks extends SearchHooks {
@@ -49,68 +63,108 @@ export interface CompressHooks extends SearchHooks {
 export interface CompressResult {
   runDir: string;
   best?: { name: string; spec: string; f: number; accuracy: number; params: number };
+  /** The Pareto front of the objective's cost against accuracy: names, cheapest first (specs in pareto/). */
+  front?: string[];
   cancelled: boolean;
 }
 
 const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
-  const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options);
+  // Every input is checked before anything is created or started, so a bad one leaves nothing running.
+  const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
+  const opened = options.resume ? RunDirectory.open(options.resume) : await createRun(options);
+  const lock = RunLock.acquire(opened.dir);
+  try {
+    const run = options.changes ? changed(opened, options.changes, hooks) : opened;
+    return await searchAndFinish(run, options, savedKernels, hooks, signal);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The run with what a resume changes, checked and recorded in run.json. */
+function changed(run: RunDirectory, changes: ResumeChanges, hooks: CompressHooks): RunDirectory {
+  const before = run.manifest.settings;
+  const evaluatorBefore = evaluatorSettings(before.evaluator);
+  const settings: SearchSettings = {
+    ...before,
+    ...(changes.workers !== undefined && { workers: changes.workers }),
+    ...(changes.budgetMinutes !== undefined && { budgetMinutes: changes.budgetMinutes }),
+    evaluator: checkedEvaluatorSettings({ ...evaluatorBefore, ...changes.evaluator }),
+  };
+  if (changes.evaluator && settings.evaluator.kind === 'local') {
+    throw new UserError(`${run.dir} trains its candidates with the local workers: evaluator options (${Object.keys(changes.evaluator).join(', ')}) do not apply to it`);
+  }
+  const said = (value: unknown) => JSON.stringify(value);
+  const differences = [
+    ...(['workers', 'budgetMinutes'] as const).filter((k) => settings[k] !== before[k]).map((k) => `${k} ${said(before[k])} -> ${said(settings[k])}`),
+    ...(Object.keys(settings.evaluator) as (keyof EvaluatorSettings)[]).filter((k) => settings.evaluator[k] !== evaluatorBefore[k]).map((k) => `evaluator ${k} ${said(evaluatorBefore[k])} -> ${said(settings.evaluator[k])}`),
+  ];
+  if (differences.length === 0) return run;
+  hooks.log?.(`resuming with ${differences.join(', ')}`);
+  return run.withSettings(settings);
+}
+
+/** The search on a run folder this process holds the lock of. */
+async function searchAndFinish(run: RunDirectory, options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
+  for (const folder of ['', 'candidates', 'kernels', PARETO_FOLDER].filter((f) => existsSync(run.path(f)))) {
+    for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
+  }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
+  if (options.resume) await checkDatasetFits(teacherSpec, manifest.dataset, settings);
+  const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
   try {
     const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
+    // Before any training starts: the teacher's latency is timed on an idle machine.
+    const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
+    if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
+    const costs = await runCosts(settings, teacherSpec, latency, signal);
+    if (!run.journal.read().some((e) => e.type === 'costs')) {
+      const { params, macs, latency: teacherLatency } = costs.teacher;
+      run.journal.append({ type: 'costs', teacher: { params, macs, ...(teacherLatency && { latency: teacherLatency }) }, ...(latency && { meter: latency.meter.label }) });
+    }
+    if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
-    const external = isExternal(settings);
-    const pool = external
-      ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
-      : await WorkerPool.start({
-      setup: {
-        backend: backend.name,
-        dataset: manifest.dataset,
-        ...limits(settings),
-        teacher: readModel(run.path(teacher.weights)),
-        training: {
-          epochs: settings.epochs,
-          batchSize: settings.batchSize,
-          learningRate: settings.learningRate,
-          weightDecay: settings.weightDecay,
-          distillation: settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' },
-          inherit: settings.inheritWeights,
-          seed: settings.seed,
-        },
-      },
-      ...(settings.workers > 0 ? { workers: settings.workers } : {}),
+    const pool = await startEvaluator({
+      runDir: run.dir,
+      dataset: manifest.dataset,
+      settings,
+      teacherSpec: run.path(manifest.teacher.spec),
+      teacherWeights: run.path(teacher.weights),
+      backend: backend.name,
     });
-    const kernelsFrom = options.kernelsFrom;
-    const transferred = kernelsFrom ? await withSynchronousBackend(async () => loadTransferredKernels(kernelsFrom)) : undefined;
     try {
-      await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
+      await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
     } finally {
       await pool.close();
-      transferred?.forEach((e) => e.dispose());
     }
     const done = await finishRun({
       run,
       teacher,
+      costs,
       loadSpec: loadSpecFile,
-      finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
+      finetune: isExternal(settings) ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
       hooks,
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
-    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best) } : {}) };
+    const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
+    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best), front } : {}) };
   } catch (err) {
     if (signal?.aborted) {
       hooks.log?.(`cancelled: resume with esnac compress --resume ${run.dir}`);
       return { runDir: run.dir, cancelled: true };
     }
     throw err;
+  } finally {
+    transferred?.forEach((e) => e.dispose());
   }
 }
 
@@ -123,6 +177,7 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
   if (options.teacherWeights && !existsSync(join(options.teacherWeights, 'model.json'))) {
     throw new UserError(`${options.teacherWeights}: no model.json (expected a folder written by 'esnac train')`);
   }
+  await checkDatasetFits(teacher, options.dataset, settings);
   const backend = await initBackend(options.backend ?? 'auto');
   const manifest: RunManifest = {
     format: RUN_FORMAT,
@@ -142,26 +197,38 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
   return RunDirectory.create(dir, manifest, specToText(teacher, 'yaml'));
 }
 
+/** Loads the dataset once, before a run folder is made or anything trains, to check that the teacher fits it. */
+async function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, settings: SearchSettings): Promise<void> {
+  const data = await loadDataset(dataset, datasetLimits(settings));
+  const images = (s: ImageShape) => `${s.channels}x${s.height}x${s.width}`;
+  const problems = [
+    ...(images(teacher.input) !== images(data.input) ? [`takes ${images(teacher.input)} images, ${data.name} has ${images(data.input)}`] : []),
+    ...(teacher.classes !== data.classes ? [`has ${teacher.classes} classes, ${data.name} has ${data.classes}`] : []),
+  ];
+  if (problems.length > 0) {
+    throw new UserError(`the teacher ${teacher.name} does not fit the dataset ${dataset}: it ${problems.join('; it ')}. Use a teacher made for ${data.name} (esnac zoo writes some) or the dataset the teacher was made for`);
+  }
+}
+
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: Awaited<ReturnType<typeof loadSpecFile>>, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
   const given = manifest.teacher.weights;
+  // Weights without a journal entry are from an attempt that stopped before it ended: redo it.
+  rmSync(run.path(TEACHER_WEIGHTS), { recursive: true, force: true });
   const event = given
     ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings)
     : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings, hooks, signal);
+  if (!(event.accuracy > 0)) {
+    const how = given ? `the weights ${given} may not be trained for ${manifest.dataset}` : `train it for more epochs (--teacher-epochs, now ${manifest.settings.teacherEpochs}) or on more examples`;
+    throw new UserError(`the teacher ${spec.name} scores ${(100 * event.accuracy).toFixed(2)}% on the validation split of ${manifest.dataset}: candidates cannot be measured against it (f divides by its accuracy); ${how}`);
+  }
   const teacher: TeacherEvent = { type: 'teacher', ...event, weights: TEACHER_WEIGHTS };
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);
   return teacher;
-}
-
-function limits(settings: SearchSettings): { limitTrain?: number; limitValidation?: number } {
-  return {
-    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-  };
 }
 
 function bestOf(run: RunDirectory, name: string): CompressResult['best'] {

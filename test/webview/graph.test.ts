@@ -8,7 +8,7 @@ import { layerInputs } from '../../engine/architecture/graph';
 import { ArchitectureSpec, INPUT_ID } from '../../engine/architecture/types';
 import { ZOO_NAMES, zooDatasets, zooTeacher } from '../../engine/zoo/index';
 import { buildElkGraph, inPortId, MeasureText, nodeLines, outPortId } from '../../webview/model/elk';
-import { buildGraphModel } from '../../webview/model/graph';
+import { buildGraphModel } from '../../extension/view-models/graph';
 import { MINI_SE, MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
 
 const measure: MeasureText = (text, bold) => text.length * (bold ? 7.6 : 7.1);

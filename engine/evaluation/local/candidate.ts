@@ -6,15 +6,12 @@ import { inheritWeights } from '../../model/inherit';
 import { encodeModel, writeModel } from '../../model/io';
 import { Network } from '../../model/network';
 import { disposeWeights, initialWeights } from '../../model/weights';
-import { derivedSeed } from '../../run/settings';
+import { DEFAULT_SETTINGS, derivedSeed, SearchSettings, TrainingSettings } from '../../run/settings';
 import { Rng } from '../../util/rng';
-import { DistillLoss, train, TRAINING_DEFAULTS } from '../../train/loop';
+import { DistillLoss, train } from '../../train/loop';
+import { errorMessage } from '../../util/errors';
 
-export interface CandidateTraining {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
+export interface CandidateTraining extends TrainingSettings {
   distillation: DistillLoss;
   /** Start from the teacher's weights (the authors' choice) or from a fresh initialisation. */
   inherit: boolean;
@@ -22,7 +19,14 @@ export interface CandidateTraining {
   seed: number;
 }
 
-export const CANDIDATE_DEFAULTS: CandidateTraining = { ...TRAINING_DEFAULTS, distillation: { kind: 'mse' }, inherit: true, seed: 0 };
+/** How a run's settings train each candidate. */
+export function candidateTraining(settings: SearchSettings): CandidateTraining {
+  const { epochs, batchSize, learningRate, weightDecay, seed } = settings;
+  const distillation: DistillLoss = settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' };
+  return { epochs, batchSize, learningRate, weightDecay, distillation, inherit: settings.inheritWeights, seed };
+}
+
+export const CANDIDATE_DEFAULTS: CandidateTraining = candidateTraining(DEFAULT_SETTINGS);
 
 /** What an evaluation needs besides the candidate; loaded once and reused across candidates. */
 export interface EvaluationContext {
@@ -76,7 +80,7 @@ function abortError(signal: AbortSignal | undefined): Error {
 
 /** One line for the journal and the user. */
 export function failureReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (/out of memory|Array buffer allocation failed|Cannot enlarge memory|memory access out of bounds/i.test(message)) {
     return `out of memory: ${message.split('\n')[0]}`;
   }
