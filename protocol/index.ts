@@ -54,6 +54,8 @@ export interface SearchSettings {
   finetuneTop: number;
   finetuneEpochs: number;
   budgetMinutes: number;
+  normalise: string;
+  augment: 'auto' | 'none' | 'crop-flip';
   limitTrain: number;
   limitValidation: number;
   workers: number;
@@ -93,16 +95,24 @@ export type JournalEntry =
     }
   | { type: 'kernels'; step: number; files: string[]; seconds: number }
   | { type: 'finetune'; name: string; status: 'ok' | 'failed'; accuracy?: number; f?: number; epochs: number; weights?: string; reason?: string; seconds: number }
-  | { type: 'done'; best: string; bestSpec: string; f: number };
+  | { type: 'test'; name: string; accuracy: number; examples: number; weights?: 'search' | 'fine-tuned'; source: string }
+  | { type: 'done'; best: string; bestSpec: string; f: number; bestWeights?: 'search' | 'fine-tuned'; bestValidationAccuracy?: number };
 
-/** The best student of a run so far. */
+/** engine/run/report.ts BestStudent: the student a finished run delivers, or the best so far. */
 export interface BestCandidate {
   name: string;
   /** Its spec file (absolute). */
   spec: string;
+  /** Search-time reward and validation accuracy: what the search optimised. */
   f: number;
   accuracy: number;
   params: number;
+  teacherParams?: number;
+  /** Which weights best.weights holds, and their validation accuracy. */
+  weights?: 'search' | 'fine-tuned';
+  validationAccuracy?: number;
+  /** Held-out test accuracy of the student and the teacher (same examples), measured once at the end. */
+  test?: { accuracy: number; teacher: number; examples: number; source: string };
 }
 
 // ---- requests ----

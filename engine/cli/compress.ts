@@ -3,11 +3,13 @@
 import { Command } from 'commander';
 import { relative } from 'node:path';
 import { CandidateEvent } from '../run/journal';
+import { headline } from '../run/report';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { compress, CompressOptions } from '../search/compress';
 import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from '../evaluation/cli-options';
 import { SearchProgress } from '../search/search';
-import { integerArg, numberArg, choiceArg } from './args';
+import { AUGMENT_CHOICES, AugmentChoice } from '../data/preprocessing';
+import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
 
 interface CliOptions extends EvaluatorOptions {
   dataset?: string;
@@ -33,6 +35,8 @@ interface CliOptions extends EvaluatorOptions {
   batchSize?: number;
   distillation?: SearchSettings['distillation'];
   temperature?: number;
+  normalise?: string;
+  augment?: AugmentChoice;
   kernelSteps?: number;
   removal: boolean;
   shrink: boolean;
@@ -45,7 +49,7 @@ export function register(program: Command): void {
     .command('compress')
     .description('search for compressed students of a teacher (learned-kernel Bayesian optimisation, ICLR 2019)')
     .argument('[teacher]', 'teacher spec file (*.arch.yaml / *.arch.json)')
-    .option('-d, --dataset <name>', 'mnist (embedded), fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
+    .option('-d, --dataset <name>', 'mnist (embedded), fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, folder:DIR (ImageFolder layout) or npz:FILE')
     .option('--teacher-weights <dir>', "trained teacher weights (a folder written by 'esnac train'); without it the teacher is trained first")
     .option('-o, --output <dir>', 'run directory (default: esnac-runs/<teacher>-<date>)')
     .option('--resume <dir>', 'continue an interrupted run from its journal')
@@ -69,6 +73,8 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'training batch size (default 128)', integerArg(1))
     .option('--distillation <loss>', 'mse between logits (default) or kl', choiceArg(['mse', 'kl'] as const))
     .option('--temperature <t>', 'temperature of the kl distillation (default 4)', numberArg(0.01))
+    .option('--normalise <rule>', `${NORMALISE_HELP}; without it, what the teacher's weights record (esnac import --normalise)`, normaliseArg)
+    .option('--augment <how>', AUGMENT_HELP, choiceArg(AUGMENT_CHOICES))
     .option('--no-removal', 'do not remove layers')
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
@@ -97,6 +103,8 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
     ...(o.batchSize !== undefined && { batchSize: o.batchSize }),
     ...(o.distillation !== undefined && { distillation: o.distillation }),
     ...(o.temperature !== undefined && { temperature: o.temperature }),
+    ...(o.normalise !== undefined && { normalise: o.normalise }),
+    ...(o.augment !== undefined && { augment: o.augment }),
     operators: { removal: o.removal, shrink: o.shrink, skip: o.skip },
     inheritWeights: o.inherit,
   };
@@ -144,8 +152,8 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
     }
     if (result.best) {
       const b = result.best;
-      say(`best student: ${b.name}  accuracy ${pct(b.accuracy)}  ${b.params.toLocaleString('en-US')} params  f ${b.f.toFixed(4)}`);
       say(`written to ${relative(process.cwd(), b.spec) || b.spec} (report: ${relative(process.cwd(), result.runDir)}/report.md)`);
+      say(headline(b));
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -3,12 +3,13 @@
 import { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { BackendName, initBackend } from '../backend';
-import { describeDataset, loadDataset } from '../data';
+import { AUGMENT_CHOICES, AugmentChoice, DEFAULT_AUGMENT, DEFAULT_NORMALISE, describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
 import { loadSpecFile } from '../architecture/validate';
 import { TRAINING_DEFAULTS } from '../train/loop';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
+import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
 
 interface TrainOptions {
   dataset: string;
@@ -20,6 +21,8 @@ interface TrainOptions {
   backend: BackendName | 'auto';
   limitTrain?: string;
   limitValidation?: string;
+  normalise: string;
+  augment: AugmentChoice;
   output: string;
   force?: boolean;
 }
@@ -29,7 +32,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a network from scratch with cross-entropy and write its best-epoch weights (model.json + weights.bin)')
     .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
-    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
+    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, folder:DIR or npz:FILE')
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
     .option('-e, --epochs <n>', 'epochs', String(TRAINING_DEFAULTS.epochs))
     .option('--batch <n>', 'batch size', String(TRAINING_DEFAULTS.batchSize))
@@ -39,6 +42,8 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--limit-train <n>', 'train on the first N training examples only')
     .option('--limit-validation <n>', 'validate on the first N validation examples only')
+    .option('--normalise <rule>', NORMALISE_HELP, normaliseArg, DEFAULT_NORMALISE)
+    .option('--augment <how>', AUGMENT_HELP, choiceArg(AUGMENT_CHOICES), DEFAULT_AUGMENT)
     .option('-f, --force', 'overwrite a non-empty output folder')
     .action((file: string, options: TrainOptions) => runTrain(file, options));
 }
@@ -69,6 +74,10 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
   const spec = await loadSpecFile(file);
   const backend = await initBackend(options.backend);
   const data = await loadDataset(options.dataset, {
+    seed,
+    input: spec.input,
+    normalise: options.normalise,
+    augment: options.augment,
     ...(options.limitTrain !== undefined ? { limitTrain: positiveInteger('--limit-train', options.limitTrain) } : {}),
     ...(options.limitValidation !== undefined ? { limitValidation: positiveInteger('--limit-validation', options.limitValidation) } : {}),
   });

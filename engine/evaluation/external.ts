@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { SearchSettings } from '../run/settings';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec } from '../architecture/types';
+import { LoadOptions } from '../data';
 import { loadSpecFile } from '../architecture/validate';
 import { specToText } from '../architecture/write';
 import { exportDataset, InitialWeights } from './inputs';
@@ -22,6 +23,8 @@ export interface ExternalSetup {
   runDir: string;
   /** The dataset name the run was given (mnist, cifar10:DIR...). */
   dataset: string;
+  /** The run's load options (limits, seed, input size, recorded normalisation). */
+  load: LoadOptions;
   settings: SearchSettings;
   /** The teacher's spec file and trained weights folder (absolute). */
   teacherSpec: string;
@@ -179,15 +182,7 @@ export class ExternalEvaluator implements Evaluator {
   }
 
   private datasetFiles(): Promise<string> {
-    const { settings } = this.setup;
-    this.dataset ??= exportDataset(
-      this.setup.dataset,
-      {
-        ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-        ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-      },
-      join(this.setup.runDir, 'dataset'),
-    );
+    this.dataset ??= exportDataset(this.setup.dataset, this.setup.load, join(this.setup.runDir, 'dataset'));
     return this.dataset;
   }
 }

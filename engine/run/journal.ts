@@ -62,14 +62,37 @@ export interface FinetuneEvent {
   seconds: number;
 }
 
+/**
+ * Accuracy on the held-out test split, measured once at the end of a run: the teacher and the
+ * delivered students. Nothing before it reads the test split, so no decision depends on it.
+ */
+export interface TestEvent {
+  type: 'test';
+  /** `teacher`, or a candidate's name. */
+  name: string;
+  accuracy: number;
+  /** Test examples it was measured on. */
+  examples: number;
+  /** Which of a candidate's weights were measured: those of the search, or the fine-tuned ones. */
+  weights?: WeightsChoice;
+  /** What the test split is (`t10k files`, `x_test of FILE`...). */
+  source: string;
+}
+
+/** Of a candidate's search and fine-tuned weights, the better by validation accuracy. */
+export type WeightsChoice = 'search' | 'fine-tuned';
+
 export interface DoneEvent {
   type: 'done';
   best: string;
   bestSpec: string;
   f: number;
+  /** Which weights best.weights holds, and their validation accuracy. */
+  bestWeights?: WeightsChoice;
+  bestValidationAccuracy?: number;
 }
 
-export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
+export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | TestEvent | DoneEvent;
 
 export class Journal {
   constructor(readonly path: string) {}

@@ -3,6 +3,7 @@
 // created exclusively: nothing that exists is ever overwritten.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Normalisation } from '../data/types';
 import { UserError } from '../util/errors';
 import { Journal } from './journal';
 import { SearchSettings } from './settings';
@@ -24,9 +25,19 @@ export interface RunManifest {
     weights?: string;
   };
   dataset: string;
+  /**
+   * The input every network of the run gets, decided when the run was created (runs from before
+   * it was recorded use the settings' rules).
+   */
+  preprocessing?: Preprocessing;
   settings: SearchSettings;
   backend: string;
   versions: Record<string, string>;
+}
+
+export interface Preprocessing {
+  normalisation: Normalisation;
+  augment: 'none' | 'crop-flip';
 }
 
 export class RunDirectory {

@@ -1,5 +1,6 @@
 // Search settings. Defaults are the authors' (shared/notes/reference-implementation.md); every
 // one can be changed per run and is recorded in run.json.
+import { AugmentChoice, DEFAULT_AUGMENT, DEFAULT_NORMALISE } from '../data/preprocessing';
 import { DEFAULT_EVALUATOR, EvaluatorSettings } from '../evaluation/settings';
 
 export type SearchMethod = 'bo' | 'random';
@@ -39,6 +40,13 @@ export interface SearchSettings {
   finetuneEpochs: number;
   /** Stop starting new steps after this many minutes (0 = no limit). */
   budgetMinutes: number;
+  /**
+   * How pixels are normalised: `dataset` (the training split's statistics), `none`, `imagenet` or
+   * `MEAN/STD`. Unset in a request, a teacher's recorded normalisation wins over the default.
+   */
+  normalise: string;
+  /** Training batches: `auto` (crop + flip for natural images, none for digits), `none`, `crop-flip`. */
+  augment: AugmentChoice;
   /** Limit training / validation examples (0 = all): for demos on small machines. */
   limitTrain: number;
   limitValidation: number;
@@ -69,6 +77,8 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   finetuneTop: 4,
   finetuneEpochs: 10,
   budgetMinutes: 0,
+  normalise: DEFAULT_NORMALISE,
+  augment: DEFAULT_AUGMENT,
   limitTrain: 0,
   limitValidation: 0,
   workers: 0,

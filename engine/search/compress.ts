@@ -8,7 +8,9 @@ import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
+import { choosePreprocessing, runLoadOptions } from '../run/dataset';
 import { TeacherEvent } from '../run/journal';
+import { BestStudent, bestStudent } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
@@ -17,10 +19,10 @@ import { specToText } from '../architecture/write';
 import { readModel } from '../model/io';
 import { WorkerPool } from '../evaluation/local/pool';
 import { UserError } from '../util/errors';
-import { finishRun } from './finish';
+import { BEST_SPEC, finishRun } from './finish';
 import { loadTransferredKernels } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
-import { finetuneCandidate, measureTeacher, trainTeacher } from './teacher';
+import { finetuneCandidate, measureOnTestSplit, measureTeacher, RunData, trainTeacher } from './teacher';
 
 export interface CompressOptions {
   /** The teacher spec file (not needed with `resume`). */
@@ -48,14 +50,14 @@ export interface CompressHooks extends SearchHooks {
 
 export interface CompressResult {
   runDir: string;
-  best?: { name: string; spec: string; f: number; accuracy: number; params: number };
+  best?: BestStudent;
   cancelled: boolean;
 }
 
 const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
-  const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options);
+  const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options, hooks);
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
@@ -63,17 +65,18 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
+  const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
   try {
-    const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
+    const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal);
     const space = buildSearchSpace(teacherSpec, settings.operators);
     const external = isExternal(settings);
     const pool = external
-      ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
+      ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, load: data.load, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
       : await WorkerPool.start({
       setup: {
         backend: backend.name,
         dataset: manifest.dataset,
-        ...limits(settings),
+        load: data.load,
         teacher: readModel(run.path(teacher.weights)),
         training: {
           epochs: settings.epochs,
@@ -99,12 +102,14 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       run,
       teacher,
       loadSpec: loadSpecFile,
-      finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
+      finetune: external ? undefined : (request, s) => finetuneCandidate(request, data, settings, s),
+      test: (requests, s) => measureOnTestSplit(requests, data, s),
       hooks,
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
-    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best) } : {}) };
+    const best = done && bestStudent(run.journal.read(), () => run.path(BEST_SPEC));
+    return { runDir: run.dir, cancelled: false, ...(best ? { best } : {}) };
   } catch (err) {
     if (signal?.aborted) {
       hooks.log?.(`cancelled: resume with esnac compress --resume ${run.dir}`);
@@ -114,7 +119,7 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   }
 }
 
-async function createRun(options: CompressOptions): Promise<RunDirectory> {
+async function createRun(options: CompressOptions, hooks: CompressHooks): Promise<RunDirectory> {
   if (!options.teacherPath) throw new UserError('compress needs a teacher spec file (or --resume RUN_DIR)');
   if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
   parseDatasetName(options.dataset);
@@ -124,6 +129,10 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
     throw new UserError(`${options.teacherWeights}: no model.json (expected a folder written by 'esnac train')`);
   }
   const backend = await initBackend(options.backend ?? 'auto');
+  const teacherNormalisation = options.teacherWeights ? readModel(options.teacherWeights).normalisation : undefined;
+  const chosen = await choosePreprocessing(options.dataset, settings, options.settings?.normalise !== undefined, teacher.input, teacherNormalisation);
+  hooks.log?.(`dataset ${chosen.description}`);
+  if (chosen.warning) hooks.log?.(`warning: ${chosen.warning}`);
   const manifest: RunManifest = {
     format: RUN_FORMAT,
     createdAt: new Date().toISOString(),
@@ -134,6 +143,7 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
       ...(options.teacherWeights ? { weights: resolve(options.teacherWeights) } : {}),
     },
     dataset: options.dataset,
+    preprocessing: chosen.preprocessing,
     settings,
     backend: options.backend ?? 'auto',
     versions: { esnac: packageVersion(), tfjs: tfjsVersion, node: process.version, backendUsed: backend.name },
@@ -143,32 +153,18 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
 }
 
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: Awaited<ReturnType<typeof loadSpecFile>>, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: Awaited<ReturnType<typeof loadSpecFile>>, data: RunData, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
   const given = manifest.teacher.weights;
   const event = given
-    ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings)
-    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings, hooks, signal);
+    ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), data)
+    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), data, manifest.settings, hooks, signal);
   const teacher: TeacherEvent = { type: 'teacher', ...event, weights: TEACHER_WEIGHTS };
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);
   return teacher;
-}
-
-function limits(settings: SearchSettings): { limitTrain?: number; limitValidation?: number } {
-  return {
-    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-  };
-}
-
-function bestOf(run: RunDirectory, name: string): CompressResult['best'] {
-  const events = run.journal.read();
-  const candidate = events.find((e) => e.type === 'candidate' && e.name === name);
-  if (candidate?.type !== 'candidate') return undefined;
-  return { name, spec: run.path('best.arch.yaml'), f: candidate.f!, accuracy: candidate.accuracy!, params: candidate.params };
 }
 
 function packageVersion(): string {

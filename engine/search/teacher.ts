@@ -1,7 +1,8 @@
 // Training done in the search's own thread: the teacher (trained from scratch, or measured on
-// the user's weights) and the final fine-tuning of the top candidates with cross-entropy.
+// the user's weights), the final fine-tuning of the top candidates with cross-entropy, and the
+// one measurement on the held-out test split.
 import { cpSync } from 'node:fs';
-import { Dataset, loadDataset } from '../data';
+import { Dataset, LoadOptions, loadDataset } from '../data';
 import { EvaluationResult } from '../evaluation/types';
 import { loadModel, writeModel } from '../model/io';
 import { Network } from '../model/network';
@@ -13,16 +14,15 @@ import { failureReason } from '../evaluation/local/candidate';
 import { EpochReport, evaluateAccuracy } from '../train/loop';
 import { FitResult, fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
-import { FinetuneRequest } from './finish';
+import { FinetuneRequest, TestMeasure, TestRequest } from './finish';
 import { SearchHooks } from './search';
 
 type TeacherMeasure = Pick<TeacherEvent, 'accuracy' | 'params' | 'trained' | 'seconds'>;
 
-async function datasetFor(name: string, settings: SearchSettings): Promise<Dataset> {
-  return loadDataset(name, {
-    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-  });
+/** The run's dataset: its name and load options (engine/run/dataset.ts). */
+export interface RunData {
+  name: string;
+  load: LoadOptions;
 }
 
 /** Cross-entropy training with the run's optimiser settings; a stop before the end rejects. */
@@ -47,9 +47,9 @@ async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number, seed: 
 }
 
 /** Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. */
-export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: string, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal): Promise<TeacherMeasure> {
+export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal): Promise<TeacherMeasure> {
   const started = performance.now();
-  const data = await datasetFor(dataset, settings);
+  const data = await loadDataset(dataset.name, dataset.load);
   hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${settings.teacherEpochs} epochs (no --teacher-weights given)`);
   const result = await fit(spec, data, settings.teacherEpochs, derivedSeed(settings.seed, 'teacher'), settings, hooks, signal);
   writeModel(outDir, result.model);
@@ -57,7 +57,7 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
 }
 
 /** Measures the user's teacher weights on the validation split and copies them into the run. */
-export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string, outDir: string, dataset: string, settings: SearchSettings): Promise<TeacherMeasure> {
+export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string, outDir: string, dataset: RunData): Promise<TeacherMeasure> {
   const started = performance.now();
   const loaded = loadModel(weightsDir);
   let net: Network;
@@ -69,7 +69,7 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
     disposeWeights(loaded.weights);
   }
   try {
-    const data = await datasetFor(dataset, settings);
+    const data = await loadDataset(dataset.name, dataset.load);
     const accuracy = await evaluateAccuracy(net, data.validation, data);
     cpSync(weightsDir, outDir, { recursive: true, errorOnExist: true, force: false });
     return { accuracy, params: net.params, trained: false, seconds: (performance.now() - started) / 1000 };
@@ -79,11 +79,11 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
 }
 
 /** Fine-tunes a candidate from its search weights with cross-entropy. */
-export async function finetuneCandidate(request: FinetuneRequest, dataset: string, settings: SearchSettings, signal?: AbortSignal): Promise<EvaluationResult> {
+export async function finetuneCandidate(request: FinetuneRequest, dataset: RunData, settings: SearchSettings, signal?: AbortSignal): Promise<EvaluationResult> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
-    const data = await datasetFor(dataset, settings);
+    const data = await loadDataset(dataset.name, dataset.load);
     const result = await fit(request.spec, data, request.epochs, derivedSeed(settings.seed, 'finetune', request.name), settings, {}, signal, request.weights);
     writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
     return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
@@ -91,4 +91,28 @@ export async function finetuneCandidate(request: FinetuneRequest, dataset: strin
     if (signal?.aborted) throw err;
     return { status: 'failed', reason: failureReason(err), seconds: seconds() };
   }
+}
+
+/** Reads the test split (its first and only reading in a run) and measures each network on it. */
+export async function measureOnTestSplit(requests: TestRequest[], dataset: RunData, signal?: AbortSignal): Promise<TestMeasure | undefined> {
+  const data = await loadDataset(dataset.name, dataset.load);
+  if (!data.test) return undefined;
+  const { split, notes } = await data.test.read();
+  const accuracies: number[] = [];
+  for (const request of requests) {
+    signal?.throwIfAborted();
+    const loaded = loadModel(request.weights);
+    let net: Network;
+    try {
+      net = new Network(request.spec, loaded.weights);
+    } finally {
+      disposeWeights(loaded.weights);
+    }
+    try {
+      accuracies.push(await evaluateAccuracy(net, split, data));
+    } finally {
+      net.dispose();
+    }
+  }
+  return { source: data.test.source, examples: split.count, accuracies, notes };
 }

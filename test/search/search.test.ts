@@ -20,7 +20,7 @@ import { analyticStandInEvaluator } from '../space/fixtures/stand-in-evaluator';
 
 const teacher = zooTeacher('vgg-mini', 'mnist');
 const teacherParams = inferShapes(teacher).params;
-const TEACHER = { accuracy: 0.98, params: teacherParams };
+const TEACHER = { accuracy: 0.98, params: teacherParams, weights: 'teacher.weights' };
 
 // Small kernels keep the test quick; the loop's logic is the same at the authors' sizes.
 const settings: SearchSettings = {
@@ -99,14 +99,14 @@ test('finishing writes the best student, the report, and a done event; a second 
   await initBackend('auto');
   const run = newRun({ method: 'random' });
   await search(run);
-  const done = await finishRun({ run, teacher: TEACHER, loadSpec: loadSpecFile });
+  const done = await finishRun({ run, teacher: TEACHER, loadSpec: loadSpecFile, test: async () => undefined });
   assert.ok(done);
   const best = await loadSpecFile(run.path('best.arch.yaml'));
   assert.equal(best.name, done.best);
   assert.ok(inferShapes(best).params < teacherParams);
   const report = readFileSync(run.path('report.md'), 'utf8');
   assert.match(report, new RegExp(done.best));
-  const again = await finishRun({ run, teacher: TEACHER, loadSpec: loadSpecFile });
+  const again = await finishRun({ run, teacher: TEACHER, loadSpec: loadSpecFile, test: async () => undefined });
   assert.deepEqual(again, done);
   assert.equal(run.journal.read().filter((e) => e.type === 'done').length, 1);
 });
