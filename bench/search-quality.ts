@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../engine/backend';
-import { runLoadOptions } from '../engine/run/dataset';
+import { runLoadOptions } from '../engine/search/dataset';
 import { CandidateEvent, JournalEvent } from '../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchMethod, SearchSettings } from '../engine/run/settings';
 import { compress } from '../engine/search/compress';

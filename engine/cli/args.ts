@@ -38,5 +38,5 @@ export function normaliseArg(value: string): string {
 }
 
 export const NORMALISE_HELP =
-  "input normalisation: dataset (the training split's per-channel statistics, default), none (pixels in [0, 1]), imagenet, or MEAN/STD (e.g. 0.5/0.25, or per channel 0.49,0.48,0.45/0.25,0.24,0.26)";
-export const AUGMENT_HELP = 'training augmentation: auto (crop-flip for natural images, none for digits; default), none, or crop-flip';
+  "input normalisation: dataset (the training split's per-channel statistics), none (pixels in [0, 1]), imagenet, or MEAN/STD (e.g. 0.5/0.25, or per channel 0.49,0.48,0.45/0.25,0.24,0.26)";
+export const AUGMENT_HELP = 'training augmentation: auto (crop-flip for natural images, none for digits), none, or crop-flip';

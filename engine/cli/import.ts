@@ -3,7 +3,8 @@
 // `esnac compress --teacher-weights` reads.
 import { Command } from 'commander';
 import { initBackend } from '../backend';
-import { describeNormalisation } from '../data/preprocessing';
+import { Normalisation, describeNormalisation, parseFixedNormalisation } from '../data';
+import { UserError } from '../util/errors';
 import { importOnnxFile } from '../interop/files';
 import { normaliseArg } from './args';
 
@@ -29,13 +30,36 @@ export function register(program: Command): void {
       normaliseArg,
     )
     .option('-f, --force', 'overwrite existing files')
+    .addHelpText(
+      'after',
+      `
+Batchnorm: torch.onnx.export's default (training=torch.onnx.TrainingMode.EVAL) folds each
+batchnorm into the conv before it, so the imported teacher has no batchnorm layers (its convs
+get biases instead) and its students fine-tune without them. To keep them, export with
+  torch.onnx.export(model.eval(), x, 'model.onnx', training=torch.onnx.TrainingMode.PRESERVE)
+esnac says so when it sees folded batchnorm.
+
+A final softmax or log_softmax is dropped (esnac works on logits), with a note. A model with
+operators the spec format cannot express is refused with every such node listed.`,
+    )
     .action((model: string, options: ImportOptions) => runImport(model, options));
 }
 
 async function runImport(model: string, options: ImportOptions): Promise<void> {
   await initBackend('cpu');
-  const { spec, params, normalisation } = await importOnnxFile({ model, spec: options.output, ...options });
-  const recorded = normalisation ? ` (trained on: ${describeNormalisation(normalisation)})` : '';
-  const weights = options.weights !== undefined ? ` and its weights to ${options.weights}${recorded}` : '';
+  const { normalise, ...request } = options;
+  const normalisation = normalise === undefined ? undefined : (channels: number) => fixedNormalisation(normalise, channels);
+  const { spec, params, notes, normalisation: recorded } = await importOnnxFile({ model, spec: options.output, ...request, ...(normalisation ? { normalisation } : {}) });
+  for (const note of notes) process.stderr.write(`esnac: note: ${note}
+`);
+  const trainedOn = recorded ? ` (trained on: ${describeNormalisation(recorded)})` : '';
+  const weights = options.weights !== undefined ? ` and its weights to ${options.weights}${trainedOn}` : '';
   process.stdout.write(`wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${options.output}${weights}\n`);
+}
+
+/** The numbers of a --normalise rule; `dataset` names none, so a trained network cannot record it. */
+function fixedNormalisation(rule: string, channels: number): Normalisation {
+  const fixed = parseFixedNormalisation(rule, channels);
+  if (!fixed) throw new UserError('--normalise dataset names no numbers: give the ones the network was trained with (none, imagenet or MEAN/STD)');
+  return fixed;
 }

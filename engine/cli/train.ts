@@ -3,10 +3,10 @@
 import { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { BackendName, initBackend } from '../backend';
-import { AUGMENT_CHOICES, AugmentChoice, DEFAULT_AUGMENT, DEFAULT_NORMALISE, describeDataset, loadDataset } from '../data';
+import { AUGMENT_CHOICES, AugmentChoice, describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
 import { loadSpecFile } from '../architecture/validate';
-import { TRAINING_DEFAULTS } from '../train/loop';
+import { DEFAULT_SETTINGS } from '../run/settings';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
 import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
@@ -34,16 +34,16 @@ export function register(program: Command): void {
     .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
     .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, folder:DIR or npz:FILE')
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
-    .option('-e, --epochs <n>', 'epochs', String(TRAINING_DEFAULTS.epochs))
-    .option('--batch <n>', 'batch size', String(TRAINING_DEFAULTS.batchSize))
-    .option('--lr <rate>', 'Adam learning rate', String(TRAINING_DEFAULTS.learningRate))
-    .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(TRAINING_DEFAULTS.weightDecay))
-    .option('--seed <n>', 'seed for initialisation, batch order and augmentation', '0')
+    .option('-e, --epochs <n>', 'epochs', String(DEFAULT_SETTINGS.teacherEpochs))
+    .option('--batch <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
+    .option('--lr <rate>', 'Adam learning rate', String(DEFAULT_SETTINGS.learningRate))
+    .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(DEFAULT_SETTINGS.weightDecay))
+    .option('--seed <n>', 'seed for initialisation, batch order and augmentation', String(DEFAULT_SETTINGS.seed))
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--limit-train <n>', 'train on the first N training examples only')
     .option('--limit-validation <n>', 'validate on the first N validation examples only')
-    .option('--normalise <rule>', NORMALISE_HELP, normaliseArg, DEFAULT_NORMALISE)
-    .option('--augment <how>', AUGMENT_HELP, choiceArg(AUGMENT_CHOICES), DEFAULT_AUGMENT)
+    .option('--normalise <rule>', NORMALISE_HELP, normaliseArg, DEFAULT_SETTINGS.normalise)
+    .option('--augment <how>', AUGMENT_HELP, choiceArg(AUGMENT_CHOICES), DEFAULT_SETTINGS.augment)
     .option('-f, --force', 'overwrite a non-empty output folder')
     .action((file: string, options: TrainOptions) => runTrain(file, options));
 }

@@ -11,7 +11,7 @@ import { readImageFolder } from './folder';
 import { readIdxPair } from './idx';
 import { DatasetName, parseDatasetName } from './names';
 import { readNpz } from './npz';
-import { AugmentChoice, describeNormalisation, parseFixedNormalisation, resolveAugment } from './preprocessing';
+import { AugmentChoice, DATASET_STATISTICS, describeNormalisation, parseFixedNormalisation, resolveAugment } from './preprocessing';
 import { Dataset, DatasetSource, ImageShape, Normalisation, Split } from './types';
 
 export type { Batch, BatchOptions } from './batches';
@@ -19,7 +19,7 @@ export { CROP_PADDING, batchCount, batches, normaliseImage, normalisingCoefficie
 export type { DatasetKind, DatasetName } from './names';
 export { ACCEPTED_DATASET_FORMS, DEFAULT_FASHION_MNIST_DIR, parseDatasetName } from './names';
 export type { AugmentChoice } from './preprocessing';
-export { AUGMENT_CHOICES, DEFAULT_AUGMENT, DEFAULT_NORMALISE, IMAGENET, NORMALISE_FORMS, checkNormaliseRule, describeNormalisation, parseFixedNormalisation } from './preprocessing';
+export { AUGMENT_CHOICES, DATASET_STATISTICS, IMAGENET, checkNormaliseRule, describeNormalisation, parseFixedNormalisation } from './preprocessing';
 export type { Dataset, HeldOutSplit, ImageShape, Normalisation, Split } from './types';
 
 export interface LoadOptions {
@@ -29,7 +29,7 @@ export interface LoadOptions {
   limitValidation?: number;
   /** Seeds the splits a dataset's files do not give (image folders, npz without x_val). */
   seed?: number;
-  /** The network's input: image folders are resized and converted to it; others must match it. */
+  /** The network's input: image folders are resized and converted to it (other datasets have their own; callers compare). */
   input?: ImageShape;
   /** A --normalise rule (default `dataset`), or numbers already chosen (a run's recorded ones). */
   normalise?: string | Normalisation;
@@ -101,11 +101,6 @@ function checkLimit(option: string, value: number | undefined): void {
   }
 }
 
-function checkInput(name: string, found: ImageShape, wanted: ImageShape | undefined): void {
-  if (!wanted || (found.channels === wanted.channels && found.height === wanted.height && found.width === wanted.width)) return;
-  throw new UserError(`dataset ${name}: ${found.height}x${found.width}x${found.channels} images, but the network takes ${wanted.height}x${wanted.width}x${wanted.channels}`);
-}
-
 function chooseNormalisation(rule: string | Normalisation, src: DatasetSource): Normalisation {
   if (typeof rule !== 'string') {
     if (rule.mean.length !== src.input.channels) throw new UserError(`normalisation ${rule.rule} has ${rule.mean.length} channel(s), the images ${src.input.channels}`);
@@ -123,7 +118,6 @@ export async function loadDataset(name: string, options: LoadOptions = {}): Prom
   checkLimit('limitValidation', options.limitValidation);
   const parsed = parseDatasetName(name);
   const src = await readSource(parsed, options);
-  checkInput(name, src.input, options.input);
   return {
     name: parsed.kind,
     input: src.input,
@@ -131,7 +125,7 @@ export async function loadDataset(name: string, options: LoadOptions = {}): Prom
     train: takeFirst(src.train, src.input, options.limitTrain),
     validation: takeFirst(src.validation, src.input, options.limitValidation),
     ...(src.test && { test: src.test }),
-    normalisation: chooseNormalisation(options.normalise ?? 'dataset', src),
+    normalisation: chooseNormalisation(options.normalise ?? DATASET_STATISTICS, src),
     augment: resolveAugment(options.augment ?? 'auto', src.augment),
     source: src.source,
     splitRule: src.splitRule,

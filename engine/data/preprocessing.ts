@@ -1,16 +1,14 @@
 // What a network's input is made of: how pixels are normalised and whether training batches are
 // augmented. Chosen per run (or recorded with a teacher's weights), printed, and carried with
 // the students, so a network is never fed inputs normalised other than as it was trained.
+import { AugmentChoice, Normalisation } from '../../protocol';
 import { UserError } from '../util/errors';
-import { Normalisation } from './types';
 
-/** `dataset` (the training split's own statistics), `none`, `imagenet`, or `MEAN/STD`. */
-export const NORMALISE_FORMS = ['dataset', 'none', 'imagenet', 'MEAN/STD'] as const;
-export const AUGMENT_CHOICES = ['auto', 'none', 'crop-flip'] as const;
-export type AugmentChoice = (typeof AUGMENT_CHOICES)[number];
+export { AUGMENT_CHOICES, describeNormalisation } from '../../protocol';
+export type { AugmentChoice } from '../../protocol';
 
-export const DEFAULT_NORMALISE = 'dataset';
-export const DEFAULT_AUGMENT: AugmentChoice = 'auto';
+/** The rule of the dataset's own statistics, which loadDataset uses when given none. */
+export const DATASET_STATISTICS = 'dataset';
 
 /** torchvision's ImageNet statistics (torchvision.models' weights expect them). */
 export const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
@@ -34,7 +32,7 @@ export function checkNormaliseRule(rule: string): void {
  * text); `undefined` for `dataset`, whose numbers come from the training split.
  */
 export function parseFixedNormalisation(rule: string, channels: number | undefined): Normalisation | undefined {
-  if (rule === 'dataset') return undefined;
+  if (rule === DATASET_STATISTICS) return undefined;
   const width = (values: number[], what: string): number[] => {
     if (channels === undefined) return values;
     if (values.length === 1) return Array.from({ length: channels }, () => values[0]);
@@ -57,11 +55,4 @@ export function parseFixedNormalisation(rule: string, channels: number | undefin
 /** Whether training batches are augmented: `auto` follows the dataset's kind. */
 export function resolveAugment(choice: AugmentChoice, datasetDefault: boolean): boolean {
   return choice === 'auto' ? datasetDefault : choice === 'crop-flip';
-}
-
-const formatNumbers = (values: number[]) => `[${values.map((v) => Number(v.toFixed(4))).join(', ')}]`;
-
-/** One line: `normalisation dataset: mean [...], std [...] (pixels in [0, 1])`. */
-export function describeNormalisation(n: Normalisation): string {
-  return `normalisation ${n.rule}: mean ${formatNumbers(n.mean)}, std ${formatNumbers(n.std)} (pixels in [0, 1])`;
 }

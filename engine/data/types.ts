@@ -1,4 +1,5 @@
 // The dataset layer's data: plain typed arrays, so the trainer decides when they become tensors.
+import type { Normalisation } from '../../protocol';
 
 export interface ImageShape {
   channels: number;
@@ -18,13 +19,7 @@ export interface Split {
   count: number;
 }
 
-export interface Normalisation {
-  /** How the numbers were chosen: `dataset`, `none`, `imagenet`, or `MEAN/STD` as given. */
-  rule: string;
-  /** Per-channel mean and standard deviation, on pixels scaled to [0, 1]. */
-  mean: number[];
-  std: number[];
-}
+export type { Normalisation } from '../../protocol';
 
 /** The held-out test split: read only when asked, at the end of a run, never for a decision. */
 export interface HeldOutSplit {

@@ -5,8 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { version } from '../../package.json';
-import { parseFixedNormalisation } from '../data/preprocessing';
-import { Normalisation } from '../data/types';
+import type { Normalisation } from '../../protocol';
 import { encodeModel, loadModel, MODEL_FILE, writeModel } from '../model/io';
 import { checkWeights } from '../model/network';
 import { disposeWeights, initialWeights, WeightMap, weightSpecs } from '../model/weights';
@@ -30,8 +29,8 @@ export interface ImportRequest {
   weights?: string;
   /** The architecture's name; the model file's name without .onnx by default. */
   name?: string;
-  /** How the network was trained (a --normalise rule other than `dataset`), recorded with the weights. */
-  normalise?: string;
+  /** How the network was trained, for its number of input channels; recorded with the weights (esnac import --normalise). */
+  normalisation?: (channels: number) => Normalisation;
   force?: boolean;
 }
 
@@ -39,6 +38,8 @@ export interface ImportResult {
   spec: ArchitectureSpec;
   params: number;
   normalisation?: Normalisation;
+  /** What the import changed or noticed (a dropped final softmax, batchnorm folded into convs). */
+  notes: string[];
 }
 
 export type ExportFormat = 'pytorch' | 'onnx';
@@ -73,15 +74,14 @@ export async function importOnnxFile(request: ImportRequest): Promise<ImportResu
   refuseExisting(specPath, force);
   if (weightsDir !== undefined) refuseFullFolder(weightsDir, force);
   const name = request.name ?? basename(modelPath).replace(/\.onnx$/i, '');
-  if (request.normalise !== undefined && weightsDir === undefined) throw new UserError('--normalise is recorded with the weights: give --weights DIR too');
-  if (request.normalise === 'dataset') throw new UserError("--normalise dataset names no numbers: give the ones the network was trained with (none, imagenet or MEAN/STD)");
+  if (request.normalisation !== undefined && weightsDir === undefined) throw new UserError('--normalise is recorded with the weights: give --weights DIR too');
   const imported = importOnnx(readOnnxFile(modelPath), name, modelPath);
   try {
     const spec = { ...imported.spec, description: `imported from ${basename(modelPath)}` };
-    const normalisation = request.normalise !== undefined ? parseFixedNormalisation(request.normalise, spec.input.channels) : undefined;
+    const normalisation = request.normalisation?.(spec.input.channels);
     if (weightsDir !== undefined) writeModel(weightsDir, await encodeModel(spec, imported.weights, { importedFrom: basename(modelPath) }, normalisation), force);
     writeCreatingFolder(specPath, specToText(spec, formatForPath(specPath)));
-    return { spec, params: inferShapes(spec).params, ...(normalisation ? { normalisation } : {}) };
+    return { spec, params: inferShapes(spec).params, notes: imported.notes, ...(normalisation ? { normalisation } : {}) };
   } finally {
     disposeWeights(imported.weights);
   }

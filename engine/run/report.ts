@@ -1,7 +1,8 @@
 // report.md: the run's top candidates against the teacher, as in the paper's Table 1.
-import { describeNormalisation } from '../data/preprocessing';
+import { describeNormalisation } from '../../protocol';
 import { CandidateEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent, WeightsChoice } from './journal';
 import { RunManifest } from './run-directory';
+import { markdownText } from '../util/text';
 
 export interface RankedCandidate {
   event: CandidateEvent;
@@ -75,8 +76,8 @@ const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n /
 
 function preprocessingLines(manifest: RunManifest): string[] {
   const p = manifest.preprocessing;
-  if (!p) return [`Preprocessing: normalisation ${manifest.settings.normalise ?? 'dataset'}, augmentation ${manifest.settings.augment ?? 'auto'} (numbers not recorded by this run's version).`];
-  return [`Input: ${describeNormalisation(p.normalisation)}; training augmentation: ${p.augment}. Exported students expect the same input.`];
+  if (!p) return [`Preprocessing: normalisation ${markdownText(manifest.settings.normalise ?? 'dataset')}, augmentation ${manifest.settings.augment ?? 'auto'} (numbers not recorded by this run's version).`];
+  return [`Input: ${markdownText(describeNormalisation(p.normalisation))}; training augmentation: ${p.augment}. Exported students expect the same input.`];
 }
 
 export function renderReport(manifest: RunManifest, events: JournalEvent[], top = 10): string {
@@ -89,10 +90,10 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
   const tests = new Map(events.filter((e): e is TestEvent => e.type === 'test').map((e) => [e.name, e.accuracy]));
   const testColumn = tests.size > 0;
   const lines = [
-    `# Compression of ${manifest.teacher.name} on ${manifest.dataset}`,
+    `# Compression of ${markdownText(manifest.teacher.name)} on ${markdownText(manifest.dataset)}`,
     '',
-    ...(best ? [`**${headline(best)}.**`, ''] : []),
-    ...(best?.test ? [`Test split: ${best.test.source}, read once at the end; every choice before it (search, fine-tuning, best weights) used the validation split.`, ''] : []),
+    ...(best ? [`**${headline({ ...best, name: markdownText(best.name) })}.**`, ''] : []),
+    ...(best?.test ? [`Test split: ${markdownText(best.test.source)}, read once at the end; every choice before it (search, fine-tuning, best weights) used the validation split.`, ''] : []),
     ...preprocessingLines(manifest),
     '',
     `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.versions.backendUsed ?? manifest.backend}.`,
@@ -107,7 +108,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     const ratio = teacher ? 1 - event.params / teacher.params : NaN;
     const smaller = teacher ? teacher.params / event.params : NaN;
     const tuned = finetune?.status === 'ok' ? pct(finetune.accuracy!) : '';
-    lines.push(`| ${event.name} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${millions(event.params)} | ${ratio.toFixed(4)} | ${smaller.toFixed(2)}x | ${event.f!.toFixed(4)} |`);
+    lines.push(`| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${millions(event.params)} | ${ratio.toFixed(4)} | ${smaller.toFixed(2)}x | ${event.f!.toFixed(4)} |`);
   }
   lines.push('', 'Ratio is C = 1 - params/params(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time validation accuracy.', '');
   return lines.join('\n');

@@ -2,25 +2,28 @@
 // teacher has weights and a measured accuracy, runs the search steps with the local training
 // pool, then fine-tunes the best candidates and writes the best student. The CLI, the language
 // server and tests call this.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
-import { parseDatasetName } from '../data';
+import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
-import { choosePreprocessing, runLoadOptions } from '../run/dataset';
 import { TeacherEvent } from '../run/journal';
 import { BestStudent, bestStudent } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
+import { RunLock } from '../run/lock';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
+import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
 import { readModel } from '../model/io';
 import { WorkerPool } from '../evaluation/local/pool';
+import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { BEST_SPEC, finishRun } from './finish';
-import { loadTransferredKernels } from './transfer';
+import { choosePreprocessing, runLoadOptions } from './dataset';
+import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { finetuneCandidate, measureOnTestSplit, measureTeacher, RunData, trainTeacher } from './teacher';
 
@@ -57,15 +60,32 @@ export interface CompressResult {
 const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
+  // Every input is checked before anything is created or started, so a bad one leaves nothing running.
+  const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
   const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options, hooks);
+  const lock = RunLock.acquire(run.dir);
+  try {
+    return await searchAndFinish(run, options, savedKernels, hooks, signal);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The search on a run folder this process holds the lock of. */
+async function searchAndFinish(run: RunDirectory, options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
+  for (const folder of ['', 'candidates', 'kernels']) {
+    for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
+  }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
   const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
+  if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
+  const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
   try {
     const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal);
     const space = buildSearchSpace(teacherSpec, settings.operators);
@@ -90,13 +110,10 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       },
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
     });
-    const kernelsFrom = options.kernelsFrom;
-    const transferred = kernelsFrom ? await withSynchronousBackend(async () => loadTransferredKernels(kernelsFrom)) : undefined;
     try {
       await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
     } finally {
       await pool.close();
-      transferred?.forEach((e) => e.dispose());
     }
     const done = await finishRun({
       run,
@@ -116,6 +133,8 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       return { runDir: run.dir, cancelled: true };
     }
     throw err;
+  } finally {
+    transferred?.forEach((e) => e.dispose());
   }
 }
 
@@ -128,11 +147,12 @@ async function createRun(options: CompressOptions, hooks: CompressHooks): Promis
   if (options.teacherWeights && !existsSync(join(options.teacherWeights, 'model.json'))) {
     throw new UserError(`${options.teacherWeights}: no model.json (expected a folder written by 'esnac train')`);
   }
-  const backend = await initBackend(options.backend ?? 'auto');
   const teacherNormalisation = options.teacherWeights ? readModel(options.teacherWeights).normalisation : undefined;
   const chosen = await choosePreprocessing(options.dataset, settings, options.settings?.normalise !== undefined, teacher.input, teacherNormalisation);
-  hooks.log?.(`dataset ${chosen.description}`);
+  checkDatasetFits(teacher, options.dataset, chosen.data);
+  hooks.log?.(`dataset ${describeDataset(chosen.data)}`);
   if (chosen.warning) hooks.log?.(`warning: ${chosen.warning}`);
+  const backend = await initBackend(options.backend ?? 'auto');
   const manifest: RunManifest = {
     format: RUN_FORMAT,
     createdAt: new Date().toISOString(),
@@ -152,15 +172,33 @@ async function createRun(options: CompressOptions, hooks: CompressHooks): Promis
   return RunDirectory.create(dir, manifest, specToText(teacher, 'yaml'));
 }
 
+/** Checks, before a run folder is made or anything trains, that the teacher fits the dataset. */
+function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, data: Pick<Dataset, 'name' | 'input' | 'classes'>): void {
+  const images = (s: ImageShape) => `${s.channels}x${s.height}x${s.width}`;
+  const problems = [
+    ...(images(teacher.input) !== images(data.input) ? [`takes ${images(teacher.input)} images, ${data.name} has ${images(data.input)}`] : []),
+    ...(teacher.classes !== data.classes ? [`has ${teacher.classes} classes, ${data.name} has ${data.classes}`] : []),
+  ];
+  if (problems.length > 0) {
+    throw new UserError(`the teacher ${teacher.name} does not fit the dataset ${dataset}: it ${problems.join('; it ')}. Use a teacher made for ${data.name} (esnac zoo writes some) or the dataset the teacher was made for`);
+  }
+}
+
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: Awaited<ReturnType<typeof loadSpecFile>>, data: RunData, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: RunData, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
   const given = manifest.teacher.weights;
+  // Weights without a journal entry are from an attempt that stopped before it ended: redo it.
+  rmSync(run.path(TEACHER_WEIGHTS), { recursive: true, force: true });
   const event = given
     ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), data)
     : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), data, manifest.settings, hooks, signal);
+  if (!(event.accuracy > 0)) {
+    const how = given ? `the weights ${given} may not be trained for ${manifest.dataset}` : `train it for more epochs (--teacher-epochs, now ${manifest.settings.teacherEpochs}) or on more examples`;
+    throw new UserError(`the teacher ${spec.name} scores ${(100 * event.accuracy).toFixed(2)}% on the validation split of ${manifest.dataset}: candidates cannot be measured against it (f divides by its accuracy); ${how}`);
+  }
   const teacher: TeacherEvent = { type: 'teacher', ...event, weights: TEACHER_WEIGHTS };
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);

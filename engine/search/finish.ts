@@ -11,6 +11,8 @@ import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { writeFolderAtomic } from '../util/atomic-write';
+import { fileStem } from '../util/file-name';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -73,7 +75,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       if (finetune) continue;
       ctx.signal?.throwIfAborted();
       ctx.hooks?.log?.(`fine-tuning ${event.name} for ${settings.finetuneEpochs} epochs`);
-      const outDir = `candidates/${event.name}.finetuned`;
+      const outDir = `candidates/${fileStem(event.name)}.finetuned`;
       const result = await ctx.finetune(
         {
           name: event.name,
@@ -86,9 +88,9 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       );
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
-        result.status === 'ok'
+        result.status === 'ok' && Number.isFinite(result.accuracy)
           ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ params: event.params, accuracy: result.accuracy }, ctx.teacher), weights: outDir, seconds: result.seconds }
-          : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.reason, seconds: result.seconds };
+          : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.status === 'ok' ? `accuracy ${result.accuracy}` : result.reason, seconds: result.seconds };
       run.journal.append(tuned);
     }
   }
@@ -99,7 +101,9 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
   writeOnce(run, BEST_SPEC, specToText({ ...bestSpec, candidate: { ...bestSpec.candidate!, teacherPath: TEACHER_SPEC } }, 'yaml'));
   const chosen = betterWeights(run, best);
   if (chosen && !existsSync(run.path(BEST_WEIGHTS))) {
-    cpSync(run.path(chosen.weights), run.path(BEST_WEIGHTS), { recursive: true, errorOnExist: true, force: false });
+    writeFolderAtomic(run.path(BEST_WEIGHTS), (temporary) => cpSync(run.path(chosen.weights), temporary, { recursive: true }));
+  } else if (!chosen && (best.event.weights || best.finetune?.weights)) {
+    ctx.hooks?.log?.(`warning: the weights of ${best.event.name} are gone, so the run has no ${BEST_WEIGHTS}; train ${BEST_SPEC} again to get its weights`);
   }
   if (!run.journal.read().some((e) => e.type === 'test')) await measureOnTest(ctx, final, best);
   const done: DoneEvent = {

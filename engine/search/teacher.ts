@@ -2,6 +2,7 @@
 // the user's weights), the final fine-tuning of the top candidates with cross-entropy, and the
 // one measurement on the held-out test split.
 import { cpSync } from 'node:fs';
+import { writeFolderAtomic } from '../util/atomic-write';
 import { Dataset, LoadOptions, loadDataset } from '../data';
 import { EvaluationResult } from '../evaluation/types';
 import { loadModel, writeModel } from '../model/io';
@@ -71,7 +72,7 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
   try {
     const data = await loadDataset(dataset.name, dataset.load);
     const accuracy = await evaluateAccuracy(net, data.validation, data);
-    cpSync(weightsDir, outDir, { recursive: true, errorOnExist: true, force: false });
+    writeFolderAtomic(outDir, (temporary) => cpSync(weightsDir, temporary, { recursive: true }));
     return { accuracy, params: net.params, trained: false, seconds: (performance.now() - started) / 1000 };
   } finally {
     net.dispose();

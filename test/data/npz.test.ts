@@ -95,7 +95,6 @@ test('npz: grey (N, H, W) images, and problems named with the file and array', a
   writeFileSync(notZip, 'hello');
   await assert.rejects(loadDataset(`npz:${notZip}`), /not-zip\.npz: not a zip archive/);
   assert.throws(() => parseNpy(Buffer.from('nope'), 'x.npy'), /x\.npy: not a \.npy array/);
-  await assert.rejects(loadDataset(`npz:${grey}`, { input: { channels: 3, height: H, width: W } }), /3x5x1 images, but the network takes 3x5x3/);
 });
 
 const numpy = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding: 'utf8' });

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { initBackend } from '../../engine/backend';
-import { loadDataset } from '../../engine/data';
+import { loadDataset, parseFixedNormalisation } from '../../engine/data';
 import { exportSpecFile, importOnnxFile } from '../../engine/interop/files';
 import { readOnnxFile } from '../../engine/interop/onnx-codec';
 import { readModel } from '../../engine/model/io';
-import { runLoadOptions } from '../../engine/run/dataset';
+import { runLoadOptions } from '../../engine/search/dataset';
 import { TeacherEvent } from '../../engine/run/journal';
 import { DEFAULT_SETTINGS } from '../../engine/run/settings';
 import { compress } from '../../engine/search/compress';
@@ -68,7 +68,7 @@ test('a teacher trained on raw pixels, imported with --normalise none, measures 
 
   const teacherPath = join(dir, 'lenet.arch.yaml');
   const weights = join(dir, 'lenet.weights');
-  const imported = await importOnnxFile({ model: onnx, spec: teacherPath, weights, normalise: 'none' });
+  const imported = await importOnnxFile({ model: onnx, spec: teacherPath, weights, normalisation: (channels) => parseFixedNormalisation('none', channels)! });
   assert.deepEqual(readModel(weights).normalisation, { rule: 'none', mean: [0], std: [1] });
   assert.deepEqual(imported.normalisation, { rule: 'none', mean: [0], std: [1] });
 
