@@ -81,19 +81,26 @@ export interface GraphDiffSummary {
 export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name' | 'proposedBy' | 'status' | 'params' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
   /** Accuracy after fine-tuning, for the top candidates of a finished run. */
   finetunedAccuracy?: number;
+  /** Held-out test accuracy, for the students a finished run delivers. */
+  testAccuracy?: number;
 }
 
 export interface DashboardRun {
   /** The run directory, for the title. */
   runDir: string;
-  teacher: { name: string; params: number; accuracy?: number };
+  /** `accuracy` on the validation split; `testAccuracy` on the held-out test split at the end. */
+  teacher: { name: string; params: number; accuracy?: number; testAccuracy?: number };
   dataset: string;
+  /** The input every network of the run gets (normalisation, augmentation), in words. */
+  preprocessing?: string;
   method: string;
   /** Candidates the search will evaluate in all (steps x kernels). */
   total: number;
   status: RunStatus;
   /** The best student's name once the run is done. */
   best?: string;
+  /** The finished run's headline: the best student's test accuracy next to the teacher's, its size. */
+  headline?: string;
   /** In evaluation order. */
   candidates: DashboardCandidate[];
 }
