@@ -9,9 +9,10 @@ import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { compress, CompressOptions } from '../search/compress';
 import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './evaluator-options';
 import { SearchProgress } from '../search/search';
+import { OBJECTIVES } from '../../protocol';
 import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
 
-type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights'>;
+type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights' | 'budgets' | 'latency'>;
 
 interface SettingOption {
   setting: ScalarSetting;
@@ -41,9 +42,45 @@ const SETTING_OPTIONS: SettingOption[] = [
   { setting: 'batchSize', flags: '--batch-size <n>', help: 'training batch size', parse: integerArg(1) },
   { setting: 'distillation', flags: '--distillation <loss>', help: 'mse between logits or kl', parse: choiceArg(['mse', 'kl'] as const) },
   { setting: 'temperature', flags: '--temperature <t>', help: 'temperature of the kl distillation', parse: numberArg(0.01) },
+  { setting: 'objective', flags: '--objective <cost>', help: "the cost C counts: params (the paper's), macs, or latency (measured)", parse: choiceArg(OBJECTIVES) },
   { setting: 'normalise', flags: '--normalise <rule>', help: NORMALISE_HELP, parse: normaliseArg, default: "what the teacher's weights record (esnac import --normalise), else dataset" },
   { setting: 'augment', flags: '--augment <how>', help: AUGMENT_HELP, parse: choiceArg(AUGMENT_CHOICES) },
 ];
+
+/** Options of one nested setting (budgets, latency): flag -> field, the help's default from DEFAULT_SETTINGS. */
+interface NestedOption<K extends 'budgets' | 'latency'> {
+  field: keyof SearchSettings[K];
+  option: string;
+  flags: string;
+  help: string;
+  parse: (value: string) => SearchSettings[K][keyof SearchSettings[K]];
+}
+
+const BUDGET_OPTIONS: NestedOption<'budgets'>[] = [
+  { field: 'maxParams', option: 'maxParams', flags: '--max-params <n>', help: 'never propose a candidate with more parameters', parse: integerArg(1) },
+  { field: 'maxMacs', option: 'maxMacs', flags: '--max-macs <n>', help: 'never propose a candidate with more multiply-accumulates', parse: integerArg(1) },
+  { field: 'maxLatencyMs', option: 'maxLatency', flags: '--max-latency <ms>', help: 'never propose a candidate the per-layer table predicts slower; one measured slower fails untrained', parse: numberArg(0) },
+  { field: 'minRatio', option: 'minRatio', flags: '--min-ratio <x>', help: "never propose a candidate less than x times smaller (fewer MACs, faster) than the teacher, in the objective's cost", parse: numberArg(1) },
+];
+
+const LATENCY_OPTIONS: NestedOption<'latency'>[] = [
+  { field: 'batchSize', option: 'latencyBatch', flags: '--latency-batch <n>', help: 'images per timed run', parse: integerArg(1) },
+  { field: 'threads', option: 'latencyThreads', flags: '--latency-threads <n>', help: 'onnxruntime threads when timing', parse: integerArg(1) },
+  { field: 'warmup', option: 'latencyWarmup', flags: '--latency-warmup <n>', help: 'untimed runs before timing', parse: integerArg(0) },
+  { field: 'repeats', option: 'latencyRepeats', flags: '--latency-repeats <n>', help: 'timed runs, of which the median counts', parse: integerArg(1) },
+  { field: 'command', option: 'latencyCommand', flags: '--latency-command <template>', help: 'time on another device: a command given {onnx} (the model file) that prints milliseconds; run without a shell', parse: String },
+];
+
+/** The nested setting from its options, each absent one at its default. */
+function nested<K extends 'budgets' | 'latency'>(key: K, options: NestedOption<K>[], o: Record<string, unknown>): SearchSettings[K] {
+  const given = options.filter(({ option }) => o[option] !== undefined).map(({ field, option }) => [field, o[option]]);
+  return { ...DEFAULT_SETTINGS[key], ...Object.fromEntries(given) };
+}
+
+function nestedHelp<K extends 'budgets' | 'latency'>(key: K, { field, help }: NestedOption<K>): string {
+  const value = DEFAULT_SETTINGS[key][field];
+  return value === 0 || value === '' ? `${help} (default: none)` : `${help} (default ${String(value)})`;
+}
 
 type CliOptions = EvaluatorOptions &
   Partial<Pick<SearchSettings, ScalarSetting>> & {
@@ -76,6 +113,8 @@ export function register(program: Command): void {
     .option('--kernels-from <dir>', 'propose with the kernels learned by another run instead of fitting new ones')
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', choiceArg(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const));
   for (const option of SETTING_OPTIONS) command.option(option.flags, helpWithDefault(option), option.parse);
+  for (const option of BUDGET_OPTIONS) command.option(option.flags, nestedHelp('budgets', option), option.parse);
+  for (const option of LATENCY_OPTIONS) command.option(option.flags, nestedHelp('latency', option), option.parse);
   command
     .option('--kernel-steps <n>', `at most this many optimiser steps per kernel fit (default ${DEFAULT_SETTINGS.kernelFit.maxSteps})`, integerArg(1))
     .option('--no-removal', 'do not remove layers')
@@ -93,6 +132,8 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
     ...Object.fromEntries(given),
     operators: { removal: o.removal, shrink: o.shrink, skip: o.skip },
     inheritWeights: o.inherit,
+    budgets: nested('budgets', BUDGET_OPTIONS, { ...o }),
+    latency: nested('latency', LATENCY_OPTIONS, { ...o }),
   };
   if (o.kernelSteps !== undefined) pick.kernelFit = { ...DEFAULT_SETTINGS.kernelFit, maxSteps: o.kernelSteps };
   const evaluator = evaluatorFromOptions(o);
@@ -139,6 +180,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
     if (result.best) {
       const b = result.best;
       say(`written to ${relative(process.cwd(), b.spec) || b.spec} (report: ${relative(process.cwd(), result.runDir)}/report.md)`);
+      if (result.front) say(`Pareto front (${result.front.length} students): ${relative(process.cwd(), result.runDir)}/pareto/`);
       say(headline(b));
     }
   } finally {

@@ -14,7 +14,7 @@ import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
 interface TrainOptions {
   dataset: string;
   epochs: string;
-  batch: string;
+  batchSize: string;
   lr: string;
   weightDecay: string;
   seed: string;
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, folder:DIR or npz:FILE')
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
     .option('-e, --epochs <n>', 'epochs', String(DEFAULT_SETTINGS.teacherEpochs))
-    .option('--batch <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
+    .option('--batch-size <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
     .option('--lr <rate>', 'Adam learning rate', String(DEFAULT_SETTINGS.learningRate))
     .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(DEFAULT_SETTINGS.weightDecay))
     .option('--seed <n>', 'seed for initialisation, batch order and augmentation', String(DEFAULT_SETTINGS.seed))
@@ -62,7 +62,7 @@ function nonNegative(flag: string, value: string): number {
 
 async function runTrain(file: string, options: TrainOptions): Promise<void> {
   const epochs = positiveInteger('--epochs', options.epochs);
-  const batchSize = positiveInteger('--batch', options.batch);
+  const batchSize = positiveInteger('--batch-size', options.batchSize);
   const learningRate = nonNegative('--lr', options.lr);
   const weightDecay = nonNegative('--weight-decay', options.weightDecay);
   const seed = Number(options.seed);

@@ -16,11 +16,12 @@ import { abortReason, tail } from './process';
 import { Placeholder, Values } from './template';
 import { EvaluationRequest, EvaluationResult, Evaluator } from './types';
 import { fileStem } from '../util/file-name';
+import { errorMessage } from '../util/errors';
 
 export const RESULT_FILE = 'result.json';
 
-/** What every evaluator outside the engine needs to know about the run. */
-export interface ExternalSetup {
+/** What every evaluator needs to know about the run. */
+export interface RunSetup {
   runDir: string;
   /** The dataset name the run was given (mnist, cifar10:DIR...). */
   dataset: string;
@@ -65,7 +66,7 @@ export class ExternalEvaluator implements Evaluator {
 
   constructor(
     private readonly runner: Runner,
-    private readonly setup: ExternalSetup,
+    private readonly setup: RunSetup,
     readonly concurrency: number,
   ) {
     const { settings } = setup;
@@ -122,7 +123,7 @@ export class ExternalEvaluator implements Evaluator {
       values = await this.prepare(request, workDir);
     } catch (err) {
       signal.throwIfAborted();
-      return { status: 'failed', reason: `could not prepare the candidate's inputs: ${(err as Error).message}`, seconds: seconds() };
+      return { status: 'failed', reason: `could not prepare the candidate's inputs: ${errorMessage(err)}`, seconds: seconds() };
     }
     const { timeoutMinutes, retries } = this.setup.settings.evaluator;
     const attempts = retries + 1;
@@ -206,7 +207,7 @@ export function readResult(file: string, spec: ArchitectureSpec): ReadResult {
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
   } catch (err) {
-    return { ok: false, reason: `${file}: not valid JSON (${(err as Error).message})` };
+    return { ok: false, reason: `${file}: not valid JSON (${errorMessage(err)})` };
   }
   const { accuracy, params, backend } = json ?? {};
   if (typeof accuracy !== 'number' || !(accuracy >= 0 && accuracy <= 1)) {

@@ -8,7 +8,7 @@ import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
-import { SearchSettings } from './settings';
+import { DEFAULT_SETTINGS, SearchSettings } from './settings';
 
 export const RUN_FORMAT = 'esnac.run/v1';
 /** The teacher spec as the run saw it, at the top of the run directory. */
@@ -80,7 +80,8 @@ export class RunDirectory {
       throw new UserError(`${manifestPath}: not valid JSON (${(err as Error).message})`);
     }
     if (manifest.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest.format)}' (expected ${RUN_FORMAT})`);
-    return new RunDirectory(abs, manifest);
+    // Settings added since the run was made take their defaults (a run from before objectives counts params).
+    return new RunDirectory(abs, { ...manifest, settings: { ...DEFAULT_SETTINGS, ...manifest.settings } });
   }
 
   path(...parts: string[]): string {

@@ -7,25 +7,27 @@ import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
-import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
+import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
-import { BestStudent, bestStudent } from '../run/report';
+import { BestStudent, bestStudent, PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { RunLock } from '../run/lock';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
+import { readModel } from '../model/io';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
-import { readModel } from '../model/io';
-import { WorkerPool } from '../evaluation/local/pool';
 import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
-import { BEST_SPEC, finishRun } from './finish';
+import { openLatency } from '../latency';
+import { needsLatency, runCosts } from './costs';
 import { choosePreprocessing, runLoadOptions } from './dataset';
+import { BEST_SPEC, finetuneCandidate, finishRun, measureOnTestSplit } from './finish';
+import { RunData } from './fit';
 import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
-import { finetuneCandidate, measureOnTestSplit, measureTeacher, RunData, trainTeacher } from './teacher';
+import { measureTeacher, trainTeacher } from './teacher';
 
 export interface CompressOptions {
   /** The teacher spec file (not needed with `resume`). */
@@ -54,6 +56,8 @@ export interface CompressHooks extends SearchHooks {
 export interface CompressResult {
   runDir: string;
   best?: BestStudent;
+  /** The Pareto front of the objective's cost against accuracy: names, cheapest first (specs in pareto/). */
+  front?: string[];
   cancelled: boolean;
 }
 
@@ -79,7 +83,7 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
-  for (const folder of ['', 'candidates', 'kernels']) {
+  for (const folder of ['', 'candidates', 'kernels', PARETO_FOLDER].filter((f) => existsSync(run.path(f)))) {
     for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
   }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
@@ -88,45 +92,44 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
   const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
   try {
     const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal);
+    // Before any training starts: the teacher's latency is timed on an idle machine.
+    const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
+    if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
+    const costs = await runCosts(settings, teacherSpec, latency, signal);
+    if (!run.journal.read().some((e) => e.type === 'costs')) {
+      const { params, macs, latency: teacherLatency } = costs.teacher;
+      run.journal.append({ type: 'costs', teacher: { params, macs, ...(teacherLatency && { latency: teacherLatency }) }, ...(latency && { meter: latency.meter.label }) });
+    }
+    if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
-    const external = isExternal(settings);
-    const pool = external
-      ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, load: data.load, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
-      : await WorkerPool.start({
-      setup: {
-        backend: backend.name,
-        dataset: manifest.dataset,
-        load: data.load,
-        teacher: readModel(run.path(teacher.weights)),
-        training: {
-          epochs: settings.epochs,
-          batchSize: settings.batchSize,
-          learningRate: settings.learningRate,
-          weightDecay: settings.weightDecay,
-          distillation: settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' },
-          inherit: settings.inheritWeights,
-          seed: settings.seed,
-        },
-      },
-      ...(settings.workers > 0 ? { workers: settings.workers } : {}),
+    const pool = await startEvaluator({
+      runDir: run.dir,
+      dataset: manifest.dataset,
+      load: data.load,
+      settings,
+      teacherSpec: run.path(manifest.teacher.spec),
+      teacherWeights: run.path(teacher.weights),
+      backend: backend.name,
     });
     try {
-      await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
+      await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
     } finally {
       await pool.close();
     }
     const done = await finishRun({
       run,
       teacher,
+      costs,
       loadSpec: loadSpecFile,
-      finetune: external ? undefined : (request, s) => finetuneCandidate(request, data, settings, s),
+      finetune: isExternal(settings) ? undefined : (request, s) => finetuneCandidate(request, data, settings, s),
       test: (requests, s) => measureOnTestSplit(requests, data, s),
       hooks,
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
+    const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
     const best = done && bestStudent(run.journal.read(), () => run.path(BEST_SPEC));
-    return { runDir: run.dir, cancelled: false, ...(best ? { best } : {}) };
+    return { runDir: run.dir, cancelled: false, ...(best ? { best, front } : {}) };
   } catch (err) {
     if (signal?.aborted) {
       hooks.log?.(`cancelled: resume with esnac compress --resume ${run.dir}`);

@@ -3,12 +3,12 @@
 // all see the same examples with the same normalisation.
 import { Dataset, ImageShape, LoadOptions, Normalisation, loadDataset } from '../data';
 import { Preprocessing, RunManifest } from '../run/run-directory';
+import { datasetLimits } from '../run/settings';
 
 export function runLoadOptions(manifest: Pick<RunManifest, 'settings'> & Partial<Pick<RunManifest, 'preprocessing'>>, input: ImageShape): LoadOptions {
   const { settings, preprocessing } = manifest;
   return {
-    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
+    ...datasetLimits(settings),
     seed: settings.seed,
     input,
     normalise: preprocessing?.normalisation ?? settings.normalise,

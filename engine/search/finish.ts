@@ -1,18 +1,27 @@
-// After the search steps: the top candidates are trained further with cross-entropy (from their
-// search weights); the best student is written next to the better of its weights; then, and only
-// then, the teacher and the delivered students are measured on the held-out test split, and the
-// report leads with those numbers.
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+// After the search steps: the top candidates are fine-tuned, trained further with cross-entropy
+// from their search weights; the best student is written next to the better of its weights; then,
+// and only then, the teacher and the delivered students are measured on the held-out test split,
+// and the report leads with those numbers.
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { failureReason } from '../evaluation/local/candidate';
 import { EvaluationResult } from '../evaluation/types';
-import { DoneEvent, FinetuneEvent, TeacherEvent, TestEvent, WeightsChoice } from '../run/journal';
-import { RankedCandidate, rankCandidates, renderReport } from '../run/report';
+import { loadModel, writeModel } from '../model/io';
+import { Network } from '../model/network';
+import { disposeWeights } from '../model/weights';
+import { Objective } from '../cost/objective';
+import { DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent, WeightsChoice } from '../run/journal';
+import { frontSpecFile, PARETO_FOLDER, RankedCandidate, rankCandidates, renderReport, runFront } from '../run/report';
+import { evaluateAccuracy } from '../train/loop';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
+import { derivedSeed, SearchSettings } from '../run/settings';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { RunCosts } from './costs';
 import { writeFolderAtomic } from '../util/atomic-write';
 import { fileStem } from '../util/file-name';
+import { datasetFor, fit, RunData } from './fit';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -49,6 +58,7 @@ export type TestEvaluator = (requests: TestRequest[], signal?: AbortSignal) => P
 export interface FinishContext {
   run: RunDirectory;
   teacher: Pick<TeacherEvent, 'accuracy' | 'params' | 'weights'>;
+  costs: RunCosts;
   /** Absent: no fine-tuning, whatever the settings say (e.g. an external evaluator). */
   finetune?: Finetuner;
   /** The final, and only, reader of the test split. */
@@ -56,6 +66,45 @@ export interface FinishContext {
   loadSpec: (path: string) => Promise<ArchitectureSpec>;
   hooks?: SearchHooks;
   signal?: AbortSignal;
+}
+
+/** Fine-tunes a candidate from its search weights with cross-entropy. */
+export async function finetuneCandidate(request: FinetuneRequest, dataset: RunData, settings: SearchSettings, signal?: AbortSignal): Promise<EvaluationResult> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const data = await datasetFor(dataset);
+    const result = await fit(request.spec, data, request.epochs, derivedSeed(settings.seed, 'finetune', request.name), settings, {}, signal, request.weights);
+    writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
+    return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { status: 'failed', reason: failureReason(err), seconds: seconds() };
+  }
+}
+
+/** Reads the test split (its first and only reading in a run) and measures each network on it. */
+export async function measureOnTestSplit(requests: TestRequest[], dataset: RunData, signal?: AbortSignal): Promise<TestMeasure | undefined> {
+  const data = await datasetFor(dataset);
+  if (!data.test) return undefined;
+  const { split, notes } = await data.test.read();
+  const accuracies: number[] = [];
+  for (const request of requests) {
+    signal?.throwIfAborted();
+    const loaded = loadModel(request.weights);
+    let net: Network;
+    try {
+      net = new Network(request.spec, loaded.weights);
+    } finally {
+      disposeWeights(loaded.weights);
+    }
+    try {
+      accuracies.push(await evaluateAccuracy(net, split, data));
+    } finally {
+      net.dispose();
+    }
+  }
+  return { source: data.test.source, examples: split.count, accuracies, notes };
 }
 
 export const BEST_SPEC = 'best.arch.yaml';
@@ -89,7 +138,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
         result.status === 'ok' && Number.isFinite(result.accuracy)
-          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ params: event.params, accuracy: result.accuracy }, ctx.teacher), weights: outDir, seconds: result.seconds }
+          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ cost: ctx.costs.cost(event), accuracy: result.accuracy }, { cost: ctx.costs.cost(ctx.costs.teacher), accuracy: ctx.teacher.accuracy }), weights: outDir, seconds: result.seconds }
           : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.status === 'ok' ? `accuracy ${result.accuracy}` : result.reason, seconds: result.seconds };
       run.journal.append(tuned);
     }
@@ -106,6 +155,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
     ctx.hooks?.log?.(`warning: the weights of ${best.event.name} are gone, so the run has no ${BEST_WEIGHTS}; train ${BEST_SPEC} again to get its weights`);
   }
   if (!run.journal.read().some((e) => e.type === 'test')) await measureOnTest(ctx, final, best);
+  writeFront(run, run.journal.read(), ctx.costs.objective);
   const done: DoneEvent = {
     type: 'done',
     best: best.event.name,
@@ -162,6 +212,12 @@ async function measureOnTest(ctx: FinishContext, ranked: RankedCandidate[], best
     };
     run.journal.append(event);
   });
+}
+
+/** The front's candidate specs, copied into pareto/: at candidates/' depth, so their teacher path holds. */
+function writeFront(run: RunDirectory, events: JournalEvent[], objective: Objective): void {
+  mkdirSync(run.path(PARETO_FOLDER), { recursive: true });
+  for (const { event } of runFront(events, objective)) writeOnce(run, frontSpecFile(event), readFileSync(run.path(event.spec), 'utf8'));
 }
 
 /** Writes a run file; one left by an interrupted attempt is kept if identical. */

@@ -1,56 +1,23 @@
-// Training done in the search's own thread: the teacher (trained from scratch, or measured on
-// the user's weights), the final fine-tuning of the top candidates with cross-entropy, and the
-// one measurement on the held-out test split.
+// The teacher of a run, before the search: trained from scratch, or measured on the user's weights.
 import { cpSync } from 'node:fs';
 import { writeFolderAtomic } from '../util/atomic-write';
-import { Dataset, LoadOptions, loadDataset } from '../data';
-import { EvaluationResult } from '../evaluation/types';
 import { loadModel, writeModel } from '../model/io';
 import { Network } from '../model/network';
 import { disposeWeights } from '../model/weights';
 import { TeacherEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
-import { failureReason } from '../evaluation/local/candidate';
-import { EpochReport, evaluateAccuracy } from '../train/loop';
-import { FitResult, fitOnLabels } from '../train/supervised';
-import { UserError } from '../util/errors';
-import { FinetuneRequest, TestMeasure, TestRequest } from './finish';
+import { evaluateAccuracy } from '../train/loop';
+import { errorMessage, UserError } from '../util/errors';
+import { datasetFor, fit, RunData } from './fit';
 import { SearchHooks } from './search';
 
 type TeacherMeasure = Pick<TeacherEvent, 'accuracy' | 'params' | 'trained' | 'seconds'>;
 
-/** The run's dataset: its name and load options (engine/run/dataset.ts). */
-export interface RunData {
-  name: string;
-  load: LoadOptions;
-}
-
-/** Cross-entropy training with the run's optimiser settings; a stop before the end rejects. */
-async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number, seed: number, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal, from?: string): Promise<FitResult> {
-  const initial = from ? loadModel(from).weights : undefined;
-  try {
-    const result = await fitOnLabels(spec, data, {
-      epochs,
-      batchSize: settings.batchSize,
-      learningRate: settings.learningRate,
-      weightDecay: settings.weightDecay,
-      seed,
-      ...(initial ? { initial } : {}),
-      ...(signal ? { signal } : {}),
-      onEpoch: (e: EpochReport) => hooks.log?.(`  epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, validation accuracy ${(100 * e.accuracy).toFixed(2)}%, ${e.imagesPerSecond.toFixed(0)} img/s`),
-    });
-    if (result.outcome.stopped) throw signal?.reason ?? new Error('training stopped');
-    return result;
-  } finally {
-    if (initial) disposeWeights(initial);
-  }
-}
-
 /** Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. */
 export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal): Promise<TeacherMeasure> {
   const started = performance.now();
-  const data = await loadDataset(dataset.name, dataset.load);
+  const data = await datasetFor(dataset);
   hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${settings.teacherEpochs} epochs (no --teacher-weights given)`);
   const result = await fit(spec, data, settings.teacherEpochs, derivedSeed(settings.seed, 'teacher'), settings, hooks, signal);
   writeModel(outDir, result.model);
@@ -65,55 +32,16 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
   try {
     net = new Network(spec, loaded.weights);
   } catch (err) {
-    throw new UserError(`${weightsDir}: these weights do not fit the teacher spec ${spec.name}: ${(err as Error).message}`);
+    throw new UserError(`${weightsDir}: these weights do not fit the teacher spec ${spec.name}: ${errorMessage(err)}`);
   } finally {
     disposeWeights(loaded.weights);
   }
   try {
-    const data = await loadDataset(dataset.name, dataset.load);
+    const data = await datasetFor(dataset);
     const accuracy = await evaluateAccuracy(net, data.validation, data);
     writeFolderAtomic(outDir, (temporary) => cpSync(weightsDir, temporary, { recursive: true }));
     return { accuracy, params: net.params, trained: false, seconds: (performance.now() - started) / 1000 };
   } finally {
     net.dispose();
   }
-}
-
-/** Fine-tunes a candidate from its search weights with cross-entropy. */
-export async function finetuneCandidate(request: FinetuneRequest, dataset: RunData, settings: SearchSettings, signal?: AbortSignal): Promise<EvaluationResult> {
-  const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
-  try {
-    const data = await loadDataset(dataset.name, dataset.load);
-    const result = await fit(request.spec, data, request.epochs, derivedSeed(settings.seed, 'finetune', request.name), settings, {}, signal, request.weights);
-    writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
-    return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    return { status: 'failed', reason: failureReason(err), seconds: seconds() };
-  }
-}
-
-/** Reads the test split (its first and only reading in a run) and measures each network on it. */
-export async function measureOnTestSplit(requests: TestRequest[], dataset: RunData, signal?: AbortSignal): Promise<TestMeasure | undefined> {
-  const data = await loadDataset(dataset.name, dataset.load);
-  if (!data.test) return undefined;
-  const { split, notes } = await data.test.read();
-  const accuracies: number[] = [];
-  for (const request of requests) {
-    signal?.throwIfAborted();
-    const loaded = loadModel(request.weights);
-    let net: Network;
-    try {
-      net = new Network(request.spec, loaded.weights);
-    } finally {
-      disposeWeights(loaded.weights);
-    }
-    try {
-      accuracies.push(await evaluateAccuracy(net, split, data));
-    } finally {
-      net.dispose();
-    }
-  }
-  return { source: data.test.source, examples: split.count, accuracies, notes };
 }

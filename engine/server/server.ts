@@ -15,7 +15,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { version as esnacVersion } from '../../package.json';
 import * as protocol from '../../protocol';
-import { UserError } from '../util/errors';
+import { errorDetail, errorMessage, UserError } from '../util/errors';
 import { analyzeSpec, SpecAnalysis } from './analysis';
 import { completions, completionSite } from './completion';
 import { codeLenses, definition, diagnostics, documentSymbols, hover, references } from './features';
@@ -75,7 +75,7 @@ function serveSpecFiles(connection: Connection, log: Log): void {
       if (spec) void connection.sendDiagnostics({ uri, version: spec.document.version, diagnostics: diagnostics(spec.analysis) });
     } catch (err) {
       // A timer's exception would end the server; one document's bug must not.
-      log('error', `checking ${uri} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log('error', `checking ${uri} failed: ${errorDetail(err)}`);
     }
   };
 
@@ -197,7 +197,7 @@ async function asResponse<T>(work: () => Promise<T>): Promise<T | ResponseError<
     return await work();
   } catch (err) {
     if (err instanceof UserError) return new ResponseError(ErrorCodes.InvalidParams, err.message);
-    return new ResponseError(ErrorCodes.InternalError, err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return new ResponseError(ErrorCodes.InternalError, errorDetail(err));
   }
 }
 
@@ -207,6 +207,6 @@ async function describeEngine(searches: SearchWorkers): Promise<protocol.EngineI
     const { name, detail, tfjsVersion, skipped } = await searches.probe('auto');
     return { ...base, backend: { name, detail, tfjsVersion, skipped } };
   } catch (err) {
-    return { ...base, error: err instanceof Error ? err.message : String(err) };
+    return { ...base, error: errorMessage(err) };
   }
 }
