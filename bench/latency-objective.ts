@@ -20,6 +20,7 @@ import { tableError } from '../engine/run/report';
 import { RunDirectory } from '../engine/run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../engine/run/settings';
 import { compress } from '../engine/search/compress';
+import { runLoadOptions } from '../engine/search/dataset';
 import { trainTeacher } from '../engine/search/teacher';
 import { writeResults } from './_results';
 
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'esnac-latency-objective-'));
   const teacher = await loadSpecFile(teacherPath);
   const teacherWeights = join(work, 'teacher.weights');
-  const trained = await trainTeacher(teacher, teacherWeights, dataset, { ...DEFAULT_SETTINGS, ...settings }, {});
+  const runSettings = { ...DEFAULT_SETTINGS, ...settings };
+  const trained = await trainTeacher(teacher, teacherWeights, { name: dataset, load: runLoadOptions({ settings: runSettings }, teacher.input) }, runSettings, {});
   process.stdout.write(`teacher ${teacher.name}: accuracy ${(100 * trained.accuracy).toFixed(2)}%\n`);
 
   const runs: Record<string, { runDir: string; minutes: number; best: CandidateEvent }> = {};

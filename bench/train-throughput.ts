@@ -43,14 +43,15 @@ interface Measured {
 function syntheticData(spec: ReturnType<typeof zooTeacher>, count: number, rng: Rng): Dataset {
   const { channels, height, width } = spec.input;
   const split = (n: number) => ({
-    images: Float32Array.from({ length: n * channels * height * width }, () => rng.normal()),
+    pixels: Float32Array.from({ length: n * channels * height * width }, () => rng.normal()),
+    scale: 1,
     labels: Int32Array.from({ length: n }, () => rng.int(0, spec.classes - 1)),
     count: n,
   });
   return {
     name: 'synthetic', input: spec.input, classes: spec.classes, train: split(count), validation: split(1),
-    normalisation: { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) },
-    augment: false, source: 'random', splitRule: 'random',
+    normalisation: { rule: 'none', mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) },
+    augment: false, source: 'random', splitRule: 'random', notes: [],
   };
 }
 

@@ -41,8 +41,14 @@ export function countText(n: number): string {
   return String(n);
 }
 
+/**
+ * The student in one line: its held-out test accuracy next to the teacher's when the run measured
+ * them, its size, then the validation accuracy the search optimised.
+ */
 export function bestSummary(best: BestCandidate): string {
-  return `best student ${best.name}: accuracy ${percent(best.accuracy)}, ${countText(best.params)} params, f ${best.f.toFixed(3)}`;
+  const size = `${countText(best.params)} params${best.teacherParams ? ` (${(best.teacherParams / best.params).toFixed(1)}x smaller)` : ''}`;
+  if (!best.test) return `best student ${best.name}: validation accuracy ${percent(best.accuracy)} (no test accuracy), ${size}, f ${best.f.toFixed(3)}`;
+  return `best student ${best.name}: test accuracy ${percent(best.test.accuracy)} (teacher ${percent(best.test.teacher)}), ${size}; search validation accuracy ${percent(best.accuracy)}`;
 }
 
 /** A run directory's short name for messages: its folder name. */

@@ -4,13 +4,13 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import type { SearchSettings, StartSearchParams } from '../protocol';
 import { defaultRunDirectory } from '../engine/run/run-directory';
-import { EsnacSettings } from './settings';
+import { DEFAULT_ESNAC_SETTINGS, EsnacSettings } from './settings';
 
 type Evaluator = SearchSettings['evaluator'];
 
-export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
+export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100' | 'folder' | 'npz';
 
-/** The embedded MNIST digits need no folder; the others read their files from `dir`. */
+/** The embedded MNIST digits need no folder; the others read their files from `dir` (for npz, the .npz file). */
 export type DatasetChoice = { kind: 'mnist' } | { kind: Exclude<DatasetKind, 'mnist'>; dir: string };
 
 export interface CompressAnswers {
@@ -38,7 +38,7 @@ export function datasetArgument(choice: DatasetChoice): string {
 
 /** The folder the settings give for a dataset kind ('' when none). */
 export function configuredFolder(settings: EsnacSettings, kind: Exclude<DatasetKind, 'mnist'>): string {
-  return { 'fashion-mnist': settings.datasets.fashionMnist, cifar10: settings.datasets.cifar10, cifar100: settings.datasets.cifar100 }[kind];
+  return { 'fashion-mnist': settings.datasets.fashionMnist, cifar10: settings.datasets.cifar10, cifar100: settings.datasets.cifar100, folder: '', npz: '' }[kind];
 }
 
 /** The answers' effect on what is remembered for the next run. */
@@ -108,6 +108,8 @@ export function startSearchParams(request: {
     settings: {
       ...answers.budget,
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
+      ...(settings.preprocessing.normalise !== '' ? { normalise: settings.preprocessing.normalise } : {}),
+      ...(settings.preprocessing.augment !== DEFAULT_ESNAC_SETTINGS.preprocessing.augment ? { augment: settings.preprocessing.augment } : {}),
       ...(settings.evaluator.kind === 'local' ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
     },
     ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),

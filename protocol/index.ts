@@ -66,6 +66,23 @@ export interface EvaluatorSettings {
   pollSeconds: number;
 }
 
+/**
+ * What a network's input is made of: pixels scaled to [0, 1], then (x - mean[c]) / std[c]. Chosen
+ * per run (engine/data/preprocessing.ts), recorded in run.json and with trained weights.
+ */
+export interface Normalisation {
+  /** How the numbers were chosen: `dataset`, `none`, `imagenet`, or `MEAN/STD` as given. */
+  rule: string;
+  mean: number[];
+  std: number[];
+}
+
+/** One line: `normalisation dataset: mean [...], std [...] (pixels in [0, 1])`. */
+export function describeNormalisation(n: Normalisation): string {
+  const numbers = (values: number[]) => `[${values.map((v) => Number(v.toFixed(4))).join(', ')}]`;
+  return `normalisation ${n.rule}: mean ${numbers(n.mean)}, std ${numbers(n.std)} (pixels in [0, 1])`;
+}
+
 /** The cost a search compresses: C = 1 - cost / cost(teacher) (engine/cost). */
 export const OBJECTIVES = ['params', 'macs', 'latency'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
@@ -102,6 +119,9 @@ export interface Latency {
 }
 
 export type SearchMethod = 'bo' | 'random';
+/** How training batches are augmented: `auto` follows the dataset's kind. */
+export const AUGMENT_CHOICES = ['auto', 'none', 'crop-flip'] as const;
+export type AugmentChoice = (typeof AUGMENT_CHOICES)[number];
 export type DistillationLoss = 'mse' | 'kl';
 export type AcquisitionOptimizer = 'random' | 'evolution';
 
@@ -143,6 +163,14 @@ export interface SearchSettings extends TrainingSettings {
   finetuneEpochs: number;
   /** Stop starting new steps after this many minutes (0 = no limit). */
   budgetMinutes: number;
+  /**
+   * How pixels are normalised: `dataset` (the training split's statistics), `none`, `imagenet` or
+   * `MEAN/STD` (engine/data/preprocessing.ts). Unset in a request, a teacher's recorded
+   * normalisation wins over the default.
+   */
+  normalise: string;
+  /** Training batches: `auto` (crop + flip for natural images, none for digits), `none`, `crop-flip`. */
+  augment: AugmentChoice;
   /** Limit training / validation examples (0 = all): for demos on small machines. */
   limitTrain: number;
   limitValidation: number;
@@ -222,12 +250,35 @@ export interface FinetuneEvent {
   seconds: number;
 }
 
+/** Of a candidate's search and fine-tuned weights, the better by validation accuracy. */
+export type WeightsChoice = 'search' | 'fine-tuned';
+
+/**
+ * Accuracy on the held-out test split, measured once at the end of a run: the teacher and the
+ * delivered students. Nothing before it reads the test split, so no decision depends on it.
+ */
+export interface TestEvent {
+  type: 'test';
+  /** `teacher`, or a candidate's name. */
+  name: string;
+  accuracy: number;
+  /** Test examples it was measured on. */
+  examples: number;
+  /** Which of a candidate's weights were measured. */
+  weights?: WeightsChoice;
+  /** What the test split is (`t10k files`, `x_test of FILE`...). */
+  source: string;
+}
+
 /** The search ended; its best student is written as best.arch.yaml. */
 export interface DoneEvent {
   type: 'done';
   best: string;
   bestSpec: string;
   f: number;
+  /** Which weights best.weights holds, and their validation accuracy. */
+  bestWeights?: WeightsChoice;
+  bestValidationAccuracy?: number;
 }
 
 /** The teacher's costs against which candidates are compared, recorded once before the first step. */
@@ -239,16 +290,23 @@ export interface CostsEvent {
 }
 
 /** One line of a run's journal.jsonl; paths in it are relative to the run directory. */
-export type JournalEvent = TeacherEvent | CostsEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
+export type JournalEvent = TeacherEvent | CostsEvent | CandidateEvent | KernelsEvent | FinetuneEvent | TestEvent | DoneEvent;
 
-/** The best student of a run so far. */
+/** engine/run/report.ts BestStudent: the student a finished run delivers, or the best so far. */
 export interface BestCandidate {
   name: string;
   /** Its spec file (absolute). */
   spec: string;
+  /** Search-time reward and validation accuracy: what the search optimised. */
   f: number;
   accuracy: number;
   params: number;
+  teacherParams?: number;
+  /** Which weights best.weights holds, and their validation accuracy. */
+  weights?: WeightsChoice;
+  validationAccuracy?: number;
+  /** Held-out test accuracy of the student and the teacher (same examples), measured once at the end. */
+  test?: { accuracy: number; teacher: number; examples: number; source: string };
 }
 
 // ---- requests ----

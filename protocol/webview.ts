@@ -83,13 +83,18 @@ export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name'
   latencyMs?: number;
   /** Accuracy after fine-tuning, for the top candidates of a finished run. */
   finetunedAccuracy?: number;
+  /** Held-out test accuracy, for the students a finished run delivers. */
+  testAccuracy?: number;
 }
 
 export interface DashboardRun {
   /** The run directory, for the title. */
   runDir: string;
-  teacher: { name: string; params: number; macs?: number; latencyMs?: number; accuracy?: number };
+  /** `accuracy` on the validation split; `testAccuracy` on the held-out test split at the end. */
+  teacher: { name: string; params: number; macs?: number; latencyMs?: number; accuracy?: number; testAccuracy?: number };
   dataset: string;
+  /** The input every network of the run gets (normalisation, augmentation), in words. */
+  preprocessing?: string;
   method: string;
   /** The cost C counts. */
   objective: Objective;
@@ -98,6 +103,8 @@ export interface DashboardRun {
   status: RunStatus;
   /** The best student's name once the run is done. */
   best?: string;
+  /** The finished run's headline: the best student's test accuracy next to the teacher's, its size. */
+  headline?: string;
   /** In evaluation order. */
   candidates: DashboardCandidate[];
 }

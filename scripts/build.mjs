@@ -1,8 +1,8 @@
 // One esbuild context per kind of bundle. The CLI keeps node_modules external: it runs next to
 // an installed package. The bundles the extension package (vsix) runs carry their dependencies,
 // since a vsix installs without node_modules: all but vscode (the host's) and the optional native
-// tfjs-node(-gpu) and webgpu (Dawn) with its tfjs backend, and onnxruntime-node (latency
-// objectives), which the engine requires at run time where a user installed them.
+// tfjs-node(-gpu) and webgpu (Dawn) with its tfjs backend, onnxruntime-node (latency objectives)
+// and sharp (image folders), which the engine requires at run time where a user installed them.
 import * as esbuild from 'esbuild';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -59,7 +59,7 @@ const contexts = [
   await esbuild.context({
     ...nodeOptions,
     entryPoints: packagedBundles.filter((b) => existsSync(b.in)),
-    external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-backend-webgpu', 'onnxruntime-node'],
+    external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-backend-webgpu', 'onnxruntime-node', 'sharp'],
     // tfjs's ES module builds: their side-effect entries register the kernels, and the gradient
     // registrations share their one copy of tfjs-core (the CommonJS builds would add a second).
     mainFields: ['module', 'main'],

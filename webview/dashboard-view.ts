@@ -45,7 +45,8 @@ const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 function accuracyCell(row: CandidateRow): string {
   if (row.accuracy === undefined) return `failed${row.reason ? `: ${row.reason}` : ''}`;
   const tuned = row.finetunedAccuracy === undefined ? '' : ` (fine-tuned ${percent(row.finetunedAccuracy)})`;
-  return percent(row.accuracy) + tuned;
+  const test = row.testAccuracy === undefined ? '' : `; test ${percent(row.testAccuracy)}`;
+  return percent(row.accuracy) + tuned + test;
 }
 
 /** Axis labels for round counts: 500, 2K, 10K, 1M. */
@@ -180,18 +181,21 @@ export class DashboardView {
 
 function header(run: DashboardRun): HTMLElement {
   const teacher = run.teacher.accuracy === undefined ? 'not measured yet' : percent(run.teacher.accuracy);
+  const teacherTest = run.teacher.testAccuracy === undefined ? '' : ` (test ${percent(run.teacher.testAccuracy)})`;
   const facts = [
     `${run.dataset}, ${run.method === 'bo' ? 'Bayesian optimisation' : 'random search'}`,
     `${run.candidates.length} of ${run.total} candidates evaluated`,
-    `teacher accuracy ${teacher}, ${formatCount(run.teacher.params)} params`,
+    `teacher validation accuracy ${teacher}${teacherTest}, ${formatCount(run.teacher.params)} params`,
     `objective: ${run.objective}`,
-    ...(run.best ? [`best: ${run.best}`] : []),
+    ...(run.best && !run.headline ? [`best: ${run.best}`] : []),
   ];
   return html(
     'div',
     { class: 'run-header' },
     html('h1', {}, `Compression of ${run.teacher.name}`, html('span', { class: `status ${run.status}` }, run.status)),
+    ...(run.headline ? [html('div', { class: 'headline' }, run.headline)] : []),
     html('div', { class: 'facts' }, facts.join(' · ')),
+    ...(run.preprocessing ? [html('div', { class: 'facts' }, `input: ${run.preprocessing}`)] : []),
     html('div', { class: 'run-dir' }, run.runDir),
   );
 }

@@ -2,14 +2,16 @@
 // cleanly and leaves a run that `--resume` continues.
 import { Command } from 'commander';
 import { relative, resolve } from 'node:path';
+import { AUGMENT_CHOICES } from '../data/preprocessing';
 import { CandidateEvent } from '../run/journal';
+import { headline } from '../run/report';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { compress, CompressOptions, ResumeChanges } from '../search/compress';
 import { UserError } from '../util/errors';
 import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './evaluator-options';
 import { SearchProgress } from '../search/search';
 import { OBJECTIVES } from '../../protocol';
-import { integerArg, numberArg, choiceArg } from './args';
+import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
 import { onStopSignals, signalExitCode, StopSignal } from './signals';
 
 type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights' | 'budgets' | 'latency'>;
@@ -43,6 +45,8 @@ const SETTING_OPTIONS: SettingOption[] = [
   { setting: 'distillation', flags: '--distillation <loss>', help: 'mse between logits or kl', parse: choiceArg(['mse', 'kl'] as const) },
   { setting: 'temperature', flags: '--temperature <t>', help: 'temperature of the kl distillation', parse: numberArg(0.01) },
   { setting: 'objective', flags: '--objective <cost>', help: "the cost C counts: params (the paper's), macs, or latency (measured)", parse: choiceArg(OBJECTIVES) },
+  { setting: 'normalise', flags: '--normalise <rule>', help: NORMALISE_HELP, parse: normaliseArg, default: "what the teacher's weights record (esnac import --normalise), else dataset" },
+  { setting: 'augment', flags: '--augment <how>', help: AUGMENT_HELP, parse: choiceArg(AUGMENT_CHOICES) },
 ];
 
 /** Options of one nested setting (budgets, latency): flag -> field, the help's default from DEFAULT_SETTINGS. */
@@ -207,9 +211,9 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
     }
     if (result.best) {
       const b = result.best;
-      say(`best student: ${b.name}  accuracy ${pct(b.accuracy)}  ${b.params.toLocaleString('en-US')} params  f ${b.f.toFixed(4)}`);
       say(`written to ${relative(process.cwd(), b.spec) || b.spec} (report: ${relative(process.cwd(), result.runDir)}/report.md)`);
       if (result.front) say(`Pareto front (${result.front.length} students): ${relative(process.cwd(), result.runDir)}/pareto/`);
+      say(headline(b));
     }
   } finally {
     stopListening();

@@ -3,13 +3,14 @@
 import { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { BackendName, initBackend } from '../backend';
-import { describeDataset, loadDataset } from '../data';
+import { AUGMENT_CHOICES, AugmentChoice, describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
 import { loadSpecFile } from '../architecture/validate';
 import { DEFAULT_SETTINGS } from '../run/settings';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
 import { onStopSignals, signalExitCode } from './signals';
+import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
 
 interface TrainOptions {
   dataset: string;
@@ -21,6 +22,8 @@ interface TrainOptions {
   backend: BackendName | 'auto';
   limitTrain?: string;
   limitValidation?: string;
+  normalise: string;
+  augment: AugmentChoice;
   output: string;
   force?: boolean;
 }
@@ -30,7 +33,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a network from scratch with cross-entropy and write its best-epoch weights (model.json + weights.bin)')
     .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
-    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
+    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, folder:DIR or npz:FILE')
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
     .option('-e, --epochs <n>', 'epochs', String(DEFAULT_SETTINGS.teacherEpochs))
     .option('--batch-size <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
@@ -40,6 +43,8 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--limit-train <n>', 'train on the first N training examples only')
     .option('--limit-validation <n>', 'validate on the first N validation examples only')
+    .option('--normalise <rule>', NORMALISE_HELP, normaliseArg, DEFAULT_SETTINGS.normalise)
+    .option('--augment <how>', AUGMENT_HELP, choiceArg(AUGMENT_CHOICES), DEFAULT_SETTINGS.augment)
     .option('-f, --force', 'overwrite a non-empty output folder')
     .action((file: string, options: TrainOptions) => runTrain(file, options));
 }
@@ -70,6 +75,10 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
   const spec = await loadSpecFile(file);
   const backend = await initBackend(options.backend);
   const data = await loadDataset(options.dataset, {
+    seed,
+    input: spec.input,
+    normalise: options.normalise,
+    augment: options.augment,
     ...(options.limitTrain !== undefined ? { limitTrain: positiveInteger('--limit-train', options.limitTrain) } : {}),
     ...(options.limitValidation !== undefined ? { limitValidation: positiveInteger('--limit-validation', options.limitValidation) } : {}),
   });

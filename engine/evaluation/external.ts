@@ -5,9 +5,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { datasetLimits, SearchSettings } from '../run/settings';
+import { SearchSettings } from '../run/settings';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec } from '../architecture/types';
+import { LoadOptions } from '../data';
 import { loadSpecFile } from '../architecture/validate';
 import { specToText } from '../architecture/write';
 import { exportDataset, InitialWeights } from './inputs';
@@ -24,6 +25,8 @@ export interface RunSetup {
   runDir: string;
   /** The dataset name the run was given (mnist, cifar10:DIR...). */
   dataset: string;
+  /** The run's load options (limits, seed, input size, recorded normalisation). */
+  load: LoadOptions;
   settings: SearchSettings;
   /** The teacher's spec file and trained weights folder (absolute). */
   teacherSpec: string;
@@ -181,7 +184,7 @@ export class ExternalEvaluator implements Evaluator {
   }
 
   private datasetFiles(): Promise<string> {
-    this.dataset ??= exportDataset(this.setup.dataset, datasetLimits(this.setup.settings), join(this.setup.runDir, 'dataset'));
+    this.dataset ??= exportDataset(this.setup.dataset, this.setup.load, join(this.setup.runDir, 'dataset'));
     return this.dataset;
   }
 }

@@ -3,7 +3,6 @@
 // candidate. startEvaluator is the one place that builds them: a new kind is one case there.
 import { BackendName } from '../backend';
 import { readModel } from '../model/io';
-import { datasetLimits } from '../run/settings';
 import { UserError } from '../util/errors';
 import { CommandRunner, CommandTemplate } from './command';
 import { ExternalEvaluator, RunSetup } from './external';
@@ -54,7 +53,7 @@ export async function startEvaluator(start: EvaluatorStart): Promise<Evaluator> 
   switch (evaluator.kind) {
     case 'local':
       return WorkerPool.start({
-        setup: { backend, dataset: setup.dataset, ...datasetLimits(settings), teacher: readModel(setup.teacherWeights), training: candidateTraining(settings) },
+        setup: { backend, dataset: setup.dataset, load: setup.load, teacher: readModel(setup.teacherWeights), training: candidateTraining(settings) },
         ...(workers !== undefined ? { workers } : {}),
       });
     case 'command':

@@ -49,6 +49,7 @@ export function decodeOnnx(bytes: Uint8Array, source: string): OnnxModel {
     irVersion: int64(proto.irVersion, at('ir_version')),
     opsetVersion: int64(opset.version ?? 0, at('opset version')),
     producerName: proto.producerName,
+    ...(proto.metadataProps?.length ? { metadata: Object.fromEntries(proto.metadataProps.map((p) => [p.key ?? '', p.value ?? ''])) } : {}),
     graph: {
       name: graph.name ?? '',
       nodes: (graph.node ?? []).map((n) => nodeFromProto(n, source)),
@@ -66,6 +67,7 @@ export function encodeOnnx(model: OnnxModel): Uint8Array {
     irVersion: model.irVersion,
     opsetImport: [{ domain: '', version: model.opsetVersion }],
     producerName: model.producerName,
+    ...(model.metadata ? { metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })) } : {}),
     graph: {
       name: graph.name,
       node: graph.nodes.map(nodeToProto),

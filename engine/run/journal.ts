@@ -5,7 +5,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync,
 import type { JournalEvent } from '../../protocol';
 import { UserError } from '../util/errors';
 
-export type { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, KernelsEvent, TeacherEvent } from '../../protocol';
+export type { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, KernelsEvent, TeacherEvent, TestEvent, WeightsChoice } from '../../protocol';
 
 /** An append-only JSON-lines file: the run's journal by default, other records (latency caches) too. */
 export class Journal<E extends object = JournalEvent> {

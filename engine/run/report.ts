@@ -2,7 +2,8 @@
 // Pareto front of cost against accuracy.
 import { costOf, COST_NAMES, Latency, Objective } from '../cost/objective';
 import { paretoFront } from '../cost/pareto';
-import { CandidateEvent, CostsEvent, FinetuneEvent, JournalEvent, TeacherEvent } from './journal';
+import { describeNormalisation } from '../../protocol';
+import { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent, WeightsChoice } from './journal';
 import { RunManifest } from './run-directory';
 import { markdownText } from '../util/text';
 
@@ -18,6 +19,46 @@ export function rankCandidates(events: JournalEvent[]): RankedCandidate[] {
     .filter((e): e is CandidateEvent => e.type === 'candidate' && e.status === 'ok')
     .sort((a, b) => b.f! - a.f! || a.params - b.params || a.name.localeCompare(b.name))
     .map((event) => ({ event, finetune: finetunes.get(event.name) }));
+}
+
+/** The student a finished run delivers (or the best so far), with the numbers a user judges it by. */
+export interface BestStudent {
+  name: string;
+  /** Its spec file (absolute). */
+  spec: string;
+  /** Search-time reward and validation accuracy: what the search optimised. */
+  f: number;
+  accuracy: number;
+  params: number;
+  teacherParams?: number;
+  /** Which weights best.weights holds, and their validation accuracy. */
+  weights?: WeightsChoice;
+  validationAccuracy?: number;
+  /** Held-out test accuracy of the student and of the teacher, on the same examples. */
+  test?: { accuracy: number; teacher: number; examples: number; source: string };
+}
+
+/** The delivered student of a finished run (the done event's), else the top candidate so far. */
+export function bestStudent(events: JournalEvent[], specPath: (candidateSpec: string, finished: boolean) => string): BestStudent | undefined {
+  const done = events.find((e): e is DoneEvent => e.type === 'done');
+  const ranked = rankCandidates(events);
+  const chosen = done ? ranked.find((r) => r.event.name === done.best) : ranked[0];
+  if (!chosen) return undefined;
+  const { name, spec, f, accuracy, params } = chosen.event;
+  const teacher = events.find((e): e is TeacherEvent => e.type === 'teacher');
+  const tests = new Map(events.filter((e): e is TestEvent => e.type === 'test').map((e) => [e.name, e]));
+  const studentTest = tests.get(name);
+  const teacherTest = tests.get('teacher');
+  return {
+    name,
+    spec: specPath(spec, done !== undefined),
+    f: f!,
+    accuracy: accuracy!,
+    params,
+    ...(teacher ? { teacherParams: teacher.params } : {}),
+    ...(done?.bestWeights ? { weights: done.bestWeights, validationAccuracy: done.bestValidationAccuracy } : {}),
+    ...(studentTest && teacherTest ? { test: { accuracy: studentTest.accuracy, teacher: teacherTest.accuracy, examples: studentTest.examples, source: studentTest.source } } : {}),
+  };
 }
 
 /**
@@ -57,9 +98,28 @@ export function tableError(events: JournalEvent[]): { count: number; mean: numbe
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/**
+ * The one line a run ends with (the CLI's last line, report.md's first): the delivered student's
+ * held-out test accuracy next to the teacher's, its size, then what the search optimised.
+ */
+export function headline(best: BestStudent): string {
+  const size = `${best.params.toLocaleString('en-US')} params${best.teacherParams ? ` (${(best.teacherParams / best.params).toFixed(1)}x smaller than the teacher)` : ''}`;
+  const measured = best.test
+    ? `test accuracy ${pct(best.test.accuracy)} (teacher ${pct(best.test.teacher)}, ${best.test.examples.toLocaleString('en-US')} held-out examples)`
+    : 'no held-out test accuracy (the dataset has no test split)';
+  const weights = best.weights ? `; delivered weights: ${best.weights} (validation ${pct(best.validationAccuracy!)})` : '';
+  return `best student ${best.name}: ${measured}, ${size}; search validation accuracy ${pct(best.accuracy)}, f ${best.f.toFixed(4)}${weights}`;
+}
 const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
 const ms = (l: Latency | undefined) => (l ? `${l.ms.toFixed(3)} ± ${l.noiseMs.toFixed(3)}` : '');
 const macs = (n: number | undefined) => (n === undefined ? '' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : millions(n));
+
+function preprocessingLines(manifest: RunManifest): string[] {
+  const p = manifest.preprocessing;
+  if (!p) return [`Preprocessing: normalisation ${markdownText(manifest.settings.normalise ?? 'dataset')}, augmentation ${manifest.settings.augment ?? 'auto'} (numbers not recorded by this run's version).`];
+  return [`Input: ${markdownText(describeNormalisation(p.normalisation))}; training augmentation: ${p.augment}. Exported students expect the same input.`];
+}
 
 export function renderReport(manifest: RunManifest, events: JournalEvent[], top = 10): string {
   const teacher = events.find((e): e is TeacherEvent => e.type === 'teacher');
@@ -69,28 +129,36 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
   const evaluated = events.filter((e) => e.type === 'candidate');
   const failed = evaluated.filter((e) => e.type === 'candidate' && e.status === 'failed').length;
   const s = manifest.settings;
+  const best = bestStudent(events, (spec) => spec);
+  const tests = new Map(events.filter((e): e is TestEvent => e.type === 'test').map((e) => [e.name, e.accuracy]));
+  const testColumn = tests.size > 0;
   const objective = s.objective;
   const cost = COST_NAMES[objective];
   const teacherCost = teacher ? costOf(objective, { params: teacher.params, ...teacherCosts }) : NaN;
   const lines = [
     `# Compression of ${markdownText(manifest.teacher.name)} on ${markdownText(manifest.dataset)}`,
     '',
+    ...(best ? [`**${headline({ ...best, name: markdownText(best.name) })}.**`, ''] : []),
+    ...(best?.test ? [`Test split: ${markdownText(best.test.source)}, read once at the end; every choice before it (search, fine-tuning, best weights) used the validation split.`, ''] : []),
+    ...preprocessingLines(manifest),
+    '',
     `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.versions.backendUsed ?? manifest.backend}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
     `Objective: ${objective} (C = 1 - ${cost.title}/${cost.title}(teacher))${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
     '',
-    `| architecture | accuracy | fine-tuned | params | MACs | latency (ms) | ratio | times ${cost.fewer} | f |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| architecture | validation accuracy (search) | fine-tuned |${testColumn ? ' test accuracy |' : ''} params | MACs | latency (ms) | ratio | times ${cost.fewer} | f |`,
+    `|---|---|---|${testColumn ? '---|' : ''}---|---|---|---|---|---|`,
   ];
-  if (teacher) lines.push(`| teacher | ${pct(teacher.accuracy)} | | ${millions(teacher.params)} | ${macs(teacherCosts.macs)} | ${ms(teacherCosts.latency)} | 0 | 1.00x | 0 |`);
+  const testCell = (name: string) => (testColumn ? ` ${tests.has(name) ? pct(tests.get(name)!) : ''} |` : '');
+  if (teacher) lines.push(`| teacher | ${pct(teacher.accuracy)} | |${testCell('teacher')} ${millions(teacher.params)} | ${macs(teacherCosts.macs)} | ${ms(teacherCosts.latency)} | 0 | 1.00x | 0 |`);
   for (const { event, finetune } of ranked.slice(0, top)) {
     const eventCost = costOf(objective, event);
     const tuned = finetune?.status === 'ok' ? pct(finetune.accuracy!) : '';
     lines.push(
-      `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} | ${millions(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
+      `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${millions(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
     );
   }
-  lines.push('', `Ratio is C = 1 - ${cost.title}/${cost.title}(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time accuracy.`, '');
+  lines.push('', `Ratio is C = 1 - ${cost.title}/${cost.title}(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time validation accuracy.`, '');
   lines.push(...frontSection(events, objective), ...tableErrorLine(events));
   return lines.join('\n');
 }

@@ -3,6 +3,7 @@
 // created exclusively (nothing that exists is ever overwritten) and whole (engine/util/atomic-write).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Normalisation } from '../../protocol';
 import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
@@ -40,9 +41,19 @@ export interface RunManifest {
     weights?: string;
   };
   dataset: string;
+  /**
+   * The input every network of the run gets, decided when the run was created (runs from before
+   * it was recorded use the settings' rules).
+   */
+  preprocessing?: Preprocessing;
   settings: SearchSettings;
   backend: string;
   versions: Record<string, string>;
+}
+
+export interface Preprocessing {
+  normalisation: Normalisation;
+  augment: 'none' | 'crop-flip';
 }
 
 export class RunDirectory {

@@ -32,6 +32,8 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   finetuneTop: 4,
   finetuneEpochs: 10,
   budgetMinutes: 0,
+  normalise: 'dataset',
+  augment: 'auto',
   limitTrain: 0,
   limitValidation: 0,
   workers: 0,

@@ -6,14 +6,15 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
-import { ImageShape, loadDataset, parseDatasetName } from '../data';
+import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
 import { EvaluatorSettings, evaluatorSettings } from '../evaluation/settings';
 import { TeacherEvent } from '../run/journal';
-import { PARETO_FOLDER, runFront } from '../run/report';
+import { BestStudent, bestStudent, PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { RunLock } from '../run/lock';
-import { datasetLimits, DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
+import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
+import { readModel } from '../model/io';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
 import { ArchitectureSpec } from '../architecture/types';
@@ -22,7 +23,9 @@ import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { openLatency } from '../latency';
 import { needsLatency, runCosts } from './costs';
-import { finetuneCandidate, finishRun } from './finish';
+import { choosePreprocessing, runLoadOptions } from './dataset';
+import { BEST_SPEC, finetuneCandidate, finishRun, measureOnTestSplit } from './finish';
+import { RunData } from './fit';
 import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { measureTeacher, trainTeacher } from './teacher';
@@ -62,7 +65,7 @@ export interface CompressHooks extends SearchHooks {
 
 export interface CompressResult {
   runDir: string;
-  best?: { name: string; spec: string; f: number; accuracy: number; params: number };
+  best?: BestStudent;
   /** The Pareto front of the objective's cost against accuracy: names, cheapest first (specs in pareto/). */
   front?: string[];
   cancelled: boolean;
@@ -73,7 +76,7 @@ const TEACHER_WEIGHTS = 'teacher.weights';
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
   const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
-  const opened = options.resume ? RunDirectory.open(options.resume) : await createRun(options);
+  const opened = options.resume ? RunDirectory.open(options.resume) : await createRun(options, hooks);
   const lock = RunLock.acquire(opened.dir);
   try {
     const run = options.changes ? changed(opened, options.changes, hooks) : opened;
@@ -118,10 +121,11 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
     for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
   }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
-  if (options.resume) await checkDatasetFits(teacherSpec, manifest.dataset, settings);
+  const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
+  if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
   const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
   try {
-    const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
+    const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal);
     // Before any training starts: the teacher's latency is timed on an idle machine.
     const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
     if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
@@ -135,6 +139,7 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
     const pool = await startEvaluator({
       runDir: run.dir,
       dataset: manifest.dataset,
+      load: data.load,
       settings,
       teacherSpec: run.path(manifest.teacher.spec),
       teacherWeights: run.path(teacher.weights),
@@ -150,13 +155,15 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
       teacher,
       costs,
       loadSpec: loadSpecFile,
-      finetune: isExternal(settings) ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
+      finetune: isExternal(settings) ? undefined : (request, s) => finetuneCandidate(request, data, settings, s),
+      test: (requests, s) => measureOnTestSplit(requests, data, s),
       hooks,
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
     const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
-    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best), front } : {}) };
+    const best = done && bestStudent(run.journal.read(), () => run.path(BEST_SPEC));
+    return { runDir: run.dir, cancelled: false, ...(best ? { best, front } : {}) };
   } catch (err) {
     if (signal?.aborted) {
       hooks.log?.(`cancelled: resume with esnac compress --resume ${run.dir}`);
@@ -168,7 +175,7 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
   }
 }
 
-async function createRun(options: CompressOptions): Promise<RunDirectory> {
+async function createRun(options: CompressOptions, hooks: CompressHooks): Promise<RunDirectory> {
   if (!options.teacherPath) throw new UserError('compress needs a teacher spec file (or --resume RUN_DIR)');
   if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
   parseDatasetName(options.dataset);
@@ -177,7 +184,11 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
   if (options.teacherWeights && !existsSync(join(options.teacherWeights, 'model.json'))) {
     throw new UserError(`${options.teacherWeights}: no model.json (expected a folder written by 'esnac train')`);
   }
-  await checkDatasetFits(teacher, options.dataset, settings);
+  const teacherNormalisation = options.teacherWeights ? readModel(options.teacherWeights).normalisation : undefined;
+  const chosen = await choosePreprocessing(options.dataset, settings, options.settings?.normalise !== undefined, teacher.input, teacherNormalisation);
+  checkDatasetFits(teacher, options.dataset, chosen.data);
+  hooks.log?.(`dataset ${describeDataset(chosen.data)}`);
+  if (chosen.warning) hooks.log?.(`warning: ${chosen.warning}`);
   const backend = await initBackend(options.backend ?? 'auto');
   const manifest: RunManifest = {
     format: RUN_FORMAT,
@@ -189,6 +200,7 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
       ...(options.teacherWeights ? { weights: resolve(options.teacherWeights) } : {}),
     },
     dataset: options.dataset,
+    preprocessing: chosen.preprocessing,
     settings,
     backend: options.backend ?? 'auto',
     versions: { esnac: packageVersion(), tfjs: tfjsVersion, node: process.version, backendUsed: backend.name },
@@ -197,9 +209,8 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
   return RunDirectory.create(dir, manifest, specToText(teacher, 'yaml'));
 }
 
-/** Loads the dataset once, before a run folder is made or anything trains, to check that the teacher fits it. */
-async function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, settings: SearchSettings): Promise<void> {
-  const data = await loadDataset(dataset, datasetLimits(settings));
+/** Checks, before a run folder is made or anything trains, that the teacher fits the dataset. */
+function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, data: Pick<Dataset, 'name' | 'input' | 'classes'>): void {
   const images = (s: ImageShape) => `${s.channels}x${s.height}x${s.width}`;
   const problems = [
     ...(images(teacher.input) !== images(data.input) ? [`takes ${images(teacher.input)} images, ${data.name} has ${images(data.input)}`] : []),
@@ -211,7 +222,7 @@ async function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, sett
 }
 
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: RunData, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
@@ -219,8 +230,8 @@ async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, hooks: 
   // Weights without a journal entry are from an attempt that stopped before it ended: redo it.
   rmSync(run.path(TEACHER_WEIGHTS), { recursive: true, force: true });
   const event = given
-    ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings)
-    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings, hooks, signal);
+    ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), data)
+    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), data, manifest.settings, hooks, signal);
   if (!(event.accuracy > 0)) {
     const how = given ? `the weights ${given} may not be trained for ${manifest.dataset}` : `train it for more epochs (--teacher-epochs, now ${manifest.settings.teacherEpochs}) or on more examples`;
     throw new UserError(`the teacher ${spec.name} scores ${(100 * event.accuracy).toFixed(2)}% on the validation split of ${manifest.dataset}: candidates cannot be measured against it (f divides by its accuracy); ${how}`);
@@ -229,13 +240,6 @@ async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, hooks: 
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);
   return teacher;
-}
-
-function bestOf(run: RunDirectory, name: string): CompressResult['best'] {
-  const events = run.journal.read();
-  const candidate = events.find((e) => e.type === 'candidate' && e.name === name);
-  if (candidate?.type !== 'candidate') return undefined;
-  return { name, spec: run.path('best.arch.yaml'), f: candidate.f!, accuracy: candidate.accuracy!, params: candidate.params };
 }
 
 function packageVersion(): string {

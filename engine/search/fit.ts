@@ -1,16 +1,22 @@
 // Cross-entropy training in the search's own thread with the run's settings: the teacher
 // (teacher.ts) and the fine-tuning of the best candidates (finish.ts).
-import { Dataset, loadDataset } from '../data';
+import { Dataset, LoadOptions, loadDataset } from '../data';
 import { loadModel } from '../model/io';
 import { disposeWeights } from '../model/weights';
-import { datasetLimits, SearchSettings } from '../run/settings';
+import { SearchSettings } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
 import { EpochReport } from '../train/loop';
 import { FitResult, fitOnLabels } from '../train/supervised';
 import { SearchHooks } from './search';
 
-export async function datasetFor(name: string, settings: SearchSettings): Promise<Dataset> {
-  return loadDataset(name, datasetLimits(settings));
+/** The run's dataset: its name and load options (engine/search/dataset.ts runLoadOptions). */
+export interface RunData {
+  name: string;
+  load: LoadOptions;
+}
+
+export async function datasetFor(data: RunData): Promise<Dataset> {
+  return loadDataset(data.name, data.load);
 }
 
 /** Cross-entropy training with the run's optimiser settings; a stop before the end rejects. */

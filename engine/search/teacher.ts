@@ -9,15 +9,15 @@ import { derivedSeed, SearchSettings } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
 import { evaluateAccuracy } from '../train/loop';
 import { errorMessage, UserError } from '../util/errors';
-import { datasetFor, fit } from './fit';
+import { datasetFor, fit, RunData } from './fit';
 import { SearchHooks } from './search';
 
 type TeacherMeasure = Pick<TeacherEvent, 'accuracy' | 'params' | 'trained' | 'seconds'>;
 
 /** Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. */
-export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: string, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal): Promise<TeacherMeasure> {
+export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal): Promise<TeacherMeasure> {
   const started = performance.now();
-  const data = await datasetFor(dataset, settings);
+  const data = await datasetFor(dataset);
   hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${settings.teacherEpochs} epochs (no --teacher-weights given)`);
   const result = await fit(spec, data, settings.teacherEpochs, derivedSeed(settings.seed, 'teacher'), settings, hooks, signal);
   writeModel(outDir, result.model);
@@ -25,7 +25,7 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
 }
 
 /** Measures the user's teacher weights on the validation split and copies them into the run. */
-export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string, outDir: string, dataset: string, settings: SearchSettings): Promise<TeacherMeasure> {
+export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string, outDir: string, dataset: RunData): Promise<TeacherMeasure> {
   const started = performance.now();
   const loaded = loadModel(weightsDir);
   let net: Network;
@@ -37,7 +37,7 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
     disposeWeights(loaded.weights);
   }
   try {
-    const data = await datasetFor(dataset, settings);
+    const data = await datasetFor(dataset);
     const accuracy = await evaluateAccuracy(net, data.validation, data);
     writeFolderAtomic(outDir, (temporary) => cpSync(weightsDir, temporary, { recursive: true }));
     return { accuracy, params: net.params, trained: false, seconds: (performance.now() - started) / 1000 };

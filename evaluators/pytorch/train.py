@@ -6,7 +6,8 @@ teacher), distillation from the teacher's logits (MSE between logits, or KL at a
 Adam (lr 1e-3, L2 weight decay 5e-4 as PyTorch's Adam applies it), batches of 128, E epochs; the
 candidate's A(x) is its best validation accuracy. Student and teacher are built by
 `esnac export SPEC --to pytorch --weights DIR`; the examples are the run's dataset files (the
-{data} placeholder: NHWC float32, already normalised and limited as the engine would).
+{data} placeholder: NHWC images as the engine holds them, uint8 for image files, limited as the
+engine would, normalised per batch here with the numbers dataset.json records).
 
 Writes OUT/result.json: {"accuracy": best validation accuracy in [0, 1], "backend": "pytorch ...",
 "epochs": [...], "teacherAccuracy": ...} (no "params": the engine counts them from the spec, as
@@ -37,7 +38,7 @@ def parse_args(argv):
     p.add_argument('--init', required=True, help="the candidate's initial weights folder (esnac format)")
     p.add_argument('--teacher', required=True, help="the teacher's spec file")
     p.add_argument('--teacher-weights', required=True, help="the teacher's weights folder (esnac format)")
-    p.add_argument('--data', required=True, help='the run\'s dataset folder (dataset.json and .f32/.i32 files)')
+    p.add_argument('--data', required=True, help='the run\'s dataset folder (dataset.json, .u8/.f32 images and .i32 labels)')
     p.add_argument('--out', required=True, help='where result.json and student.pt go')
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--batch-size', type=int, default=128)
@@ -67,14 +68,41 @@ def export_module(esnac, spec, weights, out_file):
     return module.build()
 
 
-def load_split(folder, manifest, split):
-    """Images as an [N, C, H, W] float tensor (the files are NHWC) and labels as int64."""
-    info = manifest[split]
-    shape = manifest['input']
-    c, h, w = shape['channels'], shape['height'], shape['width']
-    images = torch.from_file(os.path.join(folder, info['images']), size=info['count'] * c * h * w, dtype=torch.float32)
-    labels = torch.from_file(os.path.join(folder, info['labels']), size=info['count'], dtype=torch.int32)
-    return images.view(info['count'], h, w, c).permute(0, 3, 1, 2).contiguous(), labels.long()
+DATASET_FORMAT = 'esnac.dataset/v2'
+DTYPES = {'uint8': torch.uint8, 'float32': torch.float32}
+
+
+class Split:
+    """A split as stored (NCHW views of the NHWC files, uint8 or float32), normalised per batch."""
+
+    def __init__(self, folder, manifest, split):
+        info = manifest[split]
+        shape = manifest['input']
+        c, h, w = shape['channels'], shape['height'], shape['width']
+        images = torch.from_file(os.path.join(folder, info['images']), size=info['count'] * c * h * w, dtype=DTYPES[info['dtype']])
+        self.images = images.view(info['count'], h, w, c).permute(0, 3, 1, 2)
+        self.labels = torch.from_file(os.path.join(folder, info['labels']), size=info['count'], dtype=torch.int32).long()
+        norm = manifest['normalisation']
+        std = torch.tensor(norm['std'], dtype=torch.float32).view(1, c, 1, 1)
+        # (pixel * scale - mean) / std as one multiply-add per value.
+        self.gain = info['scale'] / std
+        self.shift = torch.tensor(norm['mean'], dtype=torch.float32).view(1, c, 1, 1) / std
+
+    def __len__(self):
+        return len(self.labels)
+
+    def batch(self, index, device):
+        """The examples at `index` (a slice or an index tensor), normalised, on `device`."""
+        x = self.images[index].to(device, torch.float32)
+        return x * self.gain.to(device) - self.shift.to(device)
+
+
+def read_manifest(folder):
+    with open(os.path.join(folder, 'dataset.json')) as f:
+        manifest = json.load(f)
+    if manifest.get('format') != DATASET_FORMAT:
+        raise RuntimeError(f"{folder}/dataset.json: format {manifest.get('format')!r}, expected {DATASET_FORMAT}")
+    return manifest
 
 
 def augment(x, generator):
@@ -97,13 +125,13 @@ def distillation_loss(kind, temperature, student, teacher):
 
 
 @torch.no_grad()
-def accuracy(model, images, labels, device, batch=1000):
+def accuracy(model, split, device, batch=1000):
     model.eval()
     correct = 0
-    for i in range(0, len(images), batch):
-        logits = model(images[i:i + batch].to(device))
-        correct += (logits.argmax(1).cpu() == labels[i:i + batch]).sum().item()
-    return correct / len(images)
+    for i in range(0, len(split), batch):
+        logits = model(split.batch(slice(i, i + batch), device))
+        correct += (logits.argmax(1).cpu() == split.labels[i:i + batch]).sum().item()
+    return correct / len(split)
 
 
 def write_json(path, value):
@@ -125,10 +153,9 @@ def main(argv):
     torch.manual_seed(zlib.crc32(f'{args.seed}/{name}'.encode()))
     generator = torch.Generator().manual_seed(zlib.crc32(f'{args.seed}/{name}/batches'.encode()))
 
-    with open(os.path.join(args.data, 'dataset.json')) as f:
-        manifest = json.load(f)
-    train_x, train_y = load_split(args.data, manifest, 'train')
-    val_x, val_y = load_split(args.data, manifest, 'validation')
+    manifest = read_manifest(args.data)
+    train = Split(args.data, manifest, 'train')
+    validation = Split(args.data, manifest, 'validation')
 
     work = os.path.join(args.out, 'pytorch')
     os.makedirs(work, exist_ok=True)
@@ -139,16 +166,15 @@ def main(argv):
         p.requires_grad_(False)
 
     # A check that teacher and data arrived as the engine has them: its accuracy here is the run's.
-    teacher_accuracy = accuracy(teacher, val_x, val_y, device)
+    teacher_accuracy = accuracy(teacher, validation, device)
     optimizer = torch.optim.Adam(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     best, best_epoch, epochs = -1.0, 0, []
     for epoch in range(1, args.epochs + 1):
         student.train()
-        order = torch.randperm(len(train_x), generator=generator)
+        order = torch.randperm(len(train), generator=generator)
         loss_sum, steps = 0.0, 0
         for i in range(0, len(order), args.batch_size):
-            batch = order[i:i + args.batch_size]
-            x = train_x[batch]
+            x = train.batch(order[i:i + args.batch_size], 'cpu')
             if manifest.get('augment'):
                 x = augment(x, generator)
             x = x.to(device)
@@ -162,7 +188,7 @@ def main(argv):
             optimizer.step()
             loss_sum += loss.item()
             steps += 1
-        acc = accuracy(student, val_x, val_y, device)
+        acc = accuracy(student, validation, device)
         epochs.append({'epoch': epoch, 'loss': loss_sum / max(steps, 1), 'accuracy': acc})
         print(f'epoch {epoch}/{args.epochs}: loss {loss_sum / max(steps, 1):.4f}, validation accuracy {100 * acc:.2f}%', flush=True)
         if acc > best:

@@ -19,7 +19,7 @@ import { EvaluatorSettings } from '../../engine/evaluation/settings';
 async function evaluatorFor(evaluator: Partial<EvaluatorSettings>, dataset = 'mnist') {
   const runDir = mkdtempSync(join(tmpdir(), 'esnac-command-'));
   const settings: SearchSettings = { ...DEFAULT_SETTINGS, evaluator: evaluatorWith({ kind: 'command', ...evaluator }) };
-  const ev = await startEvaluator({ runDir, dataset, settings, teacherSpec: join(runDir, 'teacher.arch.yaml'), teacherWeights: join(runDir, 'teacher.weights') });
+  const ev = await startEvaluator({ runDir, dataset, load: {}, settings, teacherSpec: join(runDir, 'teacher.arch.yaml'), teacherWeights: join(runDir, 'teacher.weights') });
   const spec = await loadSpecFile(TEACHER);
   const request = (name: string) => ({ name, spec: { ...spec, name }, outDir: join(runDir, 'candidates', `${name}.weights`) });
   return { ev, runDir, request, workDir: (name: string) => join(runDir, 'candidates', `${name}.eval`) };

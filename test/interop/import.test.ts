@@ -40,12 +40,13 @@ const COMPACT = ['efficientnet_b0', 'mobilenet_v3_small', 'regnet_y_400mf'];
 function randomDataset(spec: ArchitectureSpec, rng: Rng): Dataset {
   const { channels, height, width } = spec.input;
   const split = (count: number) => ({
-    images: Float32Array.from({ length: count * channels * height * width }, () => rng.normal()),
+    pixels: Float32Array.from({ length: count * channels * height * width }, () => rng.normal()),
+    scale: 1,
     labels: Int32Array.from({ length: count }, () => rng.int(0, spec.classes - 1)),
     count,
   });
-  const normalisation = { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
-  return { name: 'random', input: spec.input, classes: spec.classes, train: split(8), validation: split(4), normalisation, augment: false, source: 'random', splitRule: 'random images' };
+  const normalisation = { rule: 'none', mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
+  return { name: 'random', input: spec.input, classes: spec.classes, train: split(8), validation: split(4), normalisation, augment: false, source: 'random', splitRule: 'random images', notes: [] };
 }
 
 describe('importing torchvision models exported by torch.onnx', { skip: skipReason }, () => {

@@ -22,6 +22,7 @@ const SEARCH_SETTINGS: Record<string, unknown> = {
   'esnac.search.kernels': DEFAULT_SETTINGS.kernels,
   'esnac.search.epochs': DEFAULT_SETTINGS.epochs,
   'esnac.search.method': DEFAULT_SETTINGS.method,
+  'esnac.preprocessing.augment': DEFAULT_SETTINGS.augment,
   ...Object.fromEntries(Object.entries(DEFAULT_SETTINGS.evaluator).map(([key, value]) => [`esnac.evaluator.${key}`, value])),
 };
 

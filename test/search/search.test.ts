@@ -32,7 +32,7 @@ import { analyticStandInEvaluator } from './fixtures/stand-in-evaluator';
 
 const teacher = zooTeacher('vgg-mini', 'mnist');
 const teacherParams = inferShapes(teacher).params;
-const TEACHER = { accuracy: 0.98, params: teacherParams };
+const TEACHER = { accuracy: 0.98, params: teacherParams, weights: 'teacher.weights' };
 
 // Small kernels keep the test quick; the loop's logic is the same at the authors' sizes.
 const settings: SearchSettings = {
@@ -112,7 +112,7 @@ test('finishing writes the best student, the report, and a done event; a second 
   await initBackend('auto');
   const run = newRun({ method: 'random' });
   await search(run);
-  const done = await finishRun({ run, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), loadSpec: loadSpecFile });
+  const done = await finishRun({ run, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), loadSpec: loadSpecFile, test: async () => undefined });
   assert.ok(done);
   const best = await loadSpecFile(run.path('best.arch.yaml'));
   assert.equal(best.name, done.best);
@@ -128,7 +128,7 @@ test('finishing writes the best student, the report, and a done event; a second 
     assert.equal(readFileSync(run.path('pareto', `${event.name}.arch.yaml`), 'utf8'), readFileSync(run.path(event.spec), 'utf8'));
   }
   assert.deepEqual(readdirSync(run.path('pareto')).sort(), front.map((c) => `${c.event.name}.arch.yaml`).sort());
-  const again = await finishRun({ run, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), loadSpec: loadSpecFile });
+  const again = await finishRun({ run, teacher: TEACHER, costs: await runCosts(run.manifest.settings, teacher), loadSpec: loadSpecFile, test: async () => undefined });
   assert.deepEqual(again, done);
   assert.equal(run.journal.read().filter((e) => e.type === 'done').length, 1);
 });

@@ -60,7 +60,7 @@ export async function evaluateCandidate(request: EvaluationRequest, context: Eva
     try {
       if (request.outDir && outcome.best) {
         const training = { dataset: context.data.name, epochs: outcome.epochs.length, bestEpoch: outcome.bestEpoch, accuracy: outcome.bestAccuracy };
-        writeModel(request.outDir, await encodeModel(request.spec, outcome.best, training), true);
+        writeModel(request.outDir, await encodeModel(request.spec, outcome.best, training, context.data.normalisation), true);
       }
     } finally {
       if (outcome.best) disposeWeights(outcome.best);
