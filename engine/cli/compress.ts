@@ -1,16 +1,18 @@
 // `esnac compress TEACHER --dataset D [...]`: the whole search, with live progress; Ctrl-C stops
 // cleanly and leaves a run that `--resume` continues.
 import { Command } from 'commander';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { AUGMENT_CHOICES } from '../data/preprocessing';
 import { CandidateEvent } from '../run/journal';
 import { headline } from '../run/report';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
-import { compress, CompressOptions } from '../search/compress';
+import { compress, CompressOptions, ResumeChanges } from '../search/compress';
+import { UserError } from '../util/errors';
 import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './evaluator-options';
 import { SearchProgress } from '../search/search';
 import { OBJECTIVES } from '../../protocol';
 import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
+import { onStopSignals, signalExitCode, StopSignal } from './signals';
 
 type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights' | 'budgets' | 'latency'>;
 
@@ -121,9 +123,38 @@ export function register(program: Command): void {
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
     .option('--no-inherit', "start candidates from scratch instead of the teacher's weights");
-  addEvaluatorOptions(command).action(async (teacher: string | undefined, options: CliOptions) => {
+  addEvaluatorOptions(command).action(async (teacher: string | undefined, options: CliOptions, self: Command) => {
+    if (options.resume !== undefined) refuseFixedOnResume(teacher, self);
     await runCompress(teacher, options);
   });
+}
+
+/** Options a resumed run takes: how candidates are run and for how long. The others are the run's, in run.json. */
+const CHANGE_ON_RESUME = new Set(['resume', 'backend', 'kernelsFrom', 'workers', 'budgetMinutes', 'evaluatorCommand', 'evaluatorShell', 'evaluationTimeout', 'retries', 'pollSeconds', 'jobTemplate']);
+
+function refuseFixedOnResume(teacher: string | undefined, command: Command): void {
+  const fixed = command.options.filter((o) => command.getOptionValueSource(o.attributeName()) === 'cli' && !CHANGE_ON_RESUME.has(o.attributeName())).map((o) => o.long!);
+  if (teacher !== undefined) fixed.unshift(`the teacher ${teacher}`);
+  if (fixed.length === 0) return;
+  const may = command.options.filter((o) => CHANGE_ON_RESUME.has(o.attributeName()) && o.attributeName() !== 'resume').map((o) => o.long!);
+  throw new UserError(`--resume goes on with the run's own settings (run.json); these cannot change: ${[...new Set(fixed)].join(', ')}. A resume may change ${may.join(', ')}`);
+}
+
+/** What a resume changes, from the options given. */
+function changesFrom(o: CliOptions): ResumeChanges {
+  const evaluator = {
+    ...(o.evaluatorCommand !== undefined && { command: o.evaluatorCommand }),
+    ...(o.evaluatorShell !== undefined && { shell: o.evaluatorShell }),
+    ...(o.jobTemplate !== undefined && { jobTemplate: resolve(o.jobTemplate) }),
+    ...(o.evaluationTimeout !== undefined && { timeoutMinutes: o.evaluationTimeout }),
+    ...(o.retries !== undefined && { retries: o.retries }),
+    ...(o.pollSeconds !== undefined && { pollSeconds: o.pollSeconds }),
+  };
+  return {
+    ...(o.workers !== undefined && { workers: o.workers }),
+    ...(o.budgetMinutes !== undefined && { budgetMinutes: o.budgetMinutes }),
+    ...(Object.keys(evaluator).length > 0 && { evaluator }),
+  };
 }
 
 function settingsFrom(o: CliOptions): Partial<SearchSettings> {
@@ -143,12 +174,13 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
 
 async function runCompress(teacher: string | undefined, o: CliOptions): Promise<void> {
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n');
-    controller.abort(new Error('cancelled by the user'));
-  };
-  process.on('SIGINT', onSigint);
+  let stoppedBy: StopSignal | undefined;
+  const stopListening = onStopSignals((signal) => {
+    if (controller.signal.aborted) process.exit(signalExitCode(signal));
+    stoppedBy = signal;
+    process.stderr.write(`\n${signal}: stopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n`);
+    controller.abort(new Error(`stopped by ${signal}`));
+  });
   const started = Date.now();
   const settings = settingsFrom(o);
   try {
@@ -161,7 +193,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
         ...(o.resume !== undefined && { resume: o.resume }),
         ...(o.kernelsFrom !== undefined && { kernelsFrom: o.kernelsFrom }),
         ...(o.backend !== undefined && { backend: o.backend }),
-        ...(o.resume === undefined && { settings }),
+        ...(o.resume === undefined ? { settings } : { changes: changesFrom(o) }),
       },
       {
         runDirectory: (dir) => say(`run directory: ${relative(process.cwd(), dir) || dir}`),
@@ -174,7 +206,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
       controller.signal,
     );
     if (result.cancelled) {
-      process.exitCode = 130;
+      process.exitCode = signalExitCode(stoppedBy ?? 'SIGINT');
       return;
     }
     if (result.best) {
@@ -184,7 +216,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
       say(headline(b));
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
   }
 }
 

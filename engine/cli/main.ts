@@ -22,7 +22,8 @@ const commands: Array<(program: Command) => void> = [registerValidate, registerS
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof UserError) {
+  if (err instanceof UserError || isSystemError(err)) {
+    // A system error (a full disk, a read-only folder) is the machine's, not esnac's: its message names the file.
     process.stderr.write(`esnac: ${err.message}\n`);
   } else {
     process.stderr.write(`esnac: internal error: ${errorDetail(err)}\n`);
@@ -31,3 +32,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   // even if a library left a handle open, rather than hang after an error.
   process.exit(process.exitCode || 1);
 });
+
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string' && typeof (err as NodeJS.ErrnoException).code === 'string';
+}

@@ -10,6 +10,7 @@ import { DEFAULT_SETTINGS } from '../run/settings';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
 import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
+import { onStopSignals, signalExitCode } from './signals';
 
 interface TrainOptions {
   dataset: string;
@@ -89,11 +90,11 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
   log(`backend: ${backend.detail}`);
   log(describeDataset(data));
   const controller = new AbortController();
-  const onInterrupt = () => {
-    log('stopping after this batch (Ctrl-C again to quit without saving)');
+  const stopListening = onStopSignals((signal) => {
+    if (controller.signal.aborted) process.exit(signalExitCode(signal));
+    log(`${signal}: stopping after this batch (Ctrl-C again to quit without saving)`);
     controller.abort();
-  };
-  process.once('SIGINT', onInterrupt);
+  });
   try {
     const result = await fitOnLabels(spec, data, {
       epochs, batchSize, learningRate, weightDecay, seed, signal: controller.signal,
@@ -104,6 +105,6 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
     const which = outcome.epochs.length > 0 ? `epoch ${outcome.bestEpoch}` : 'the interrupted first epoch';
     process.stdout.write(`${options.output}: ${spec.name}, ${result.params} parameters, validation accuracy ${(100 * result.accuracy).toFixed(2)}% (${which}${outcome.stopped ? ', stopped early' : ''})\n`);
   } finally {
-    process.off('SIGINT', onInterrupt);
+    stopListening();
   }
 }

@@ -8,6 +8,7 @@ import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
+import { EvaluatorSettings, evaluatorSettings } from '../evaluation/settings';
 import { TeacherEvent } from '../run/journal';
 import { BestStudent, bestStudent, PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
@@ -38,14 +39,23 @@ export interface CompressOptions {
   teacherWeights?: string;
   /** A new run directory; default esnac-runs/<teacher>-<stamp> under the workspace root. */
   runDir?: string;
-  /** An existing run directory to continue; its run.json decides everything else. */
+  /** An existing run directory to continue; its run.json decides everything else but `changes`. */
   resume?: string;
+  /** With `resume`: what may change when a run goes on. */
+  changes?: ResumeChanges;
   settings?: Partial<SearchSettings>;
   backend?: BackendName | 'auto';
   /** Kernel transfer: propose with the kernels saved by another run, without fitting any. */
   kernelsFrom?: string;
   /** Where default run directories go (default: the current directory). */
   workspaceRoot?: string;
+}
+
+/** What a resumed run may change: how its candidates are run and for how long, not what it searches. */
+export interface ResumeChanges {
+  workers?: number;
+  budgetMinutes?: number;
+  evaluator?: Partial<Pick<EvaluatorSettings, 'command' | 'shell' | 'jobTemplate' | 'timeoutMinutes' | 'retries' | 'pollSeconds'>>;
 }
 
 export interface CompressHooks extends SearchHooks {
@@ -66,13 +76,37 @@ const TEACHER_WEIGHTS = 'teacher.weights';
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
   const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
-  const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options, hooks);
-  const lock = RunLock.acquire(run.dir);
+  const opened = options.resume ? RunDirectory.open(options.resume) : await createRun(options, hooks);
+  const lock = RunLock.acquire(opened.dir);
   try {
+    const run = options.changes ? changed(opened, options.changes, hooks) : opened;
     return await searchAndFinish(run, options, savedKernels, hooks, signal);
   } finally {
     lock.release();
   }
+}
+
+/** The run with what a resume changes, checked and recorded in run.json. */
+function changed(run: RunDirectory, changes: ResumeChanges, hooks: CompressHooks): RunDirectory {
+  const before = run.manifest.settings;
+  const evaluatorBefore = evaluatorSettings(before.evaluator);
+  const settings: SearchSettings = {
+    ...before,
+    ...(changes.workers !== undefined && { workers: changes.workers }),
+    ...(changes.budgetMinutes !== undefined && { budgetMinutes: changes.budgetMinutes }),
+    evaluator: checkedEvaluatorSettings({ ...evaluatorBefore, ...changes.evaluator }),
+  };
+  if (changes.evaluator && settings.evaluator.kind === 'local') {
+    throw new UserError(`${run.dir} trains its candidates with the local workers: evaluator options (${Object.keys(changes.evaluator).join(', ')}) do not apply to it`);
+  }
+  const said = (value: unknown) => JSON.stringify(value);
+  const differences = [
+    ...(['workers', 'budgetMinutes'] as const).filter((k) => settings[k] !== before[k]).map((k) => `${k} ${said(before[k])} -> ${said(settings[k])}`),
+    ...(Object.keys(settings.evaluator) as (keyof EvaluatorSettings)[]).filter((k) => settings.evaluator[k] !== evaluatorBefore[k]).map((k) => `evaluator ${k} ${said(evaluatorBefore[k])} -> ${said(settings.evaluator[k])}`),
+  ];
+  if (differences.length === 0) return run;
+  hooks.log?.(`resuming with ${differences.join(', ')}`);
+  return run.withSettings(settings);
 }
 
 /** The search on a run folder this process holds the lock of. */

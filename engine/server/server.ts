@@ -9,6 +9,8 @@ import {
   ErrorCodes,
   InitializeResult,
   ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
@@ -28,7 +30,14 @@ export const DIAGNOSTICS_DELAY_MS = 200;
 
 /** Serves LSP over this process's stdin and stdout until the client disconnects. */
 export function serveStdio(): void {
-  const connection = createConnection(process.stdin, process.stdout);
+  // A corrupted frame leaves the reader unable to find the next message: exit, so the client
+  // (which restarts a server that stops) gets a working one, instead of one alive but deaf.
+  const reader = new StreamMessageReader(process.stdin);
+  reader.onError((err) => {
+    process.stderr.write(`esnac language server: unreadable input (${err.message}); exiting so the client restarts it\n`);
+    process.exit(1);
+  });
+  const connection = createConnection(reader, new StreamMessageWriter(process.stdout));
   startServer(connection);
   connection.listen();
 }
