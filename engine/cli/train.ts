@@ -9,8 +9,8 @@ import { loadSpecFile } from '../architecture/validate';
 import { DEFAULT_SETTINGS } from '../run/settings';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
-import { onStopSignals, signalExitCode } from './signals';
 import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
+import { onStopSignals, signalExitCode } from './signals';
 
 interface TrainOptions {
   dataset: string;

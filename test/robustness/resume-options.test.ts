@@ -45,7 +45,7 @@ test('a run whose trainer hangs is resumed with another command, a timeout, retr
   const r = spawnSync(process.execPath, [CLI, 'compress', '--resume', runDir, '--evaluator-command', ok, '--evaluation-timeout', '5', '--retries', '0', '--workers', '1', '--budget-minutes', '30'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /resuming with workers 0 -> 1, budgetMinutes 0 -> 30, evaluator command .* -> .*ok.*, evaluator timeoutMinutes 0 -> 5, evaluator retries 1 -> 0/);
-  assert.match(r.stdout, /best student: /);
+  assert.match(r.stdout, /best student \S+: /);
   const { settings } = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunManifest;
   assert.deepEqual([settings.evaluator.command, settings.evaluator.timeoutMinutes, settings.evaluator.retries, settings.workers, settings.budgetMinutes, settings.steps], [ok, 5, 0, 1, 30, 1]);
 });
