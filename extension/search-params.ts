@@ -108,7 +108,7 @@ export function startSearchParams(request: {
     settings: {
       ...answers.budget,
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
-      ...(settings.evaluator.kind === 'local' ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
+      evaluator: runEvaluator(settings.evaluator, request.workspaceRoot),
     },
     ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),
   };
@@ -161,8 +161,11 @@ function runEvaluator(evaluator: Evaluator, workspaceRoot: string): Evaluator {
 /** A few words on who trains the candidates, for the questions' title; undefined for the built-in workers. */
 export function evaluatorNote(evaluator: Evaluator): string | undefined {
   switch (evaluator.kind) {
+    case 'auto':
     case 'local':
       return undefined;
+    case 'pytorch':
+      return 'candidates trained by PyTorch workers';
     case 'command':
       return 'candidates trained by esnac.evaluator.command';
     case 'slurm':

@@ -59,7 +59,9 @@ export interface SearchSettings {
   workers: number;
   /** engine/evaluation/settings.ts EvaluatorSettings: who trains the candidates. */
   evaluator: {
-    kind: 'local' | 'command' | 'slurm';
+    kind: 'auto' | 'pytorch' | 'local' | 'command' | 'slurm';
+    python: string;
+    autocast: boolean;
     command: string;
     shell: boolean;
     jobTemplate: string;

@@ -11,9 +11,10 @@ export type { ExternalSetup } from './external';
 export { DEFAULT_EVALUATOR, EVALUATOR_KINDS, evaluatorSettings } from './settings';
 export type { EvaluatorKind, EvaluatorSettings } from './settings';
 
-/** Whether the run's candidates train outside the engine (no tfjs workers, no tfjs fine-tuning). */
+/** Whether the run's candidates train outside the engine (a command or Slurm: no fine-tuning). */
 export function isExternal(settings: ExternalSetup['settings']): boolean {
-  return evaluatorSettings(settings.evaluator).kind !== 'local';
+  const { kind } = evaluatorSettings(settings.evaluator);
+  return kind === 'command' || kind === 'slurm';
 }
 
 /** The evaluator settings with defaults filled in; a UserError for a bad value or command template. */
@@ -23,7 +24,7 @@ export function checkedEvaluatorSettings(recorded: Partial<EvaluatorSettings> | 
   if (!Number.isInteger(settings.retries) || settings.retries < 0) throw new UserError(`evaluator retries must be a whole number >= 0, got ${settings.retries}`);
   if (!(settings.timeoutMinutes >= 0)) throw new UserError(`the evaluation timeout must be >= 0 minutes, got ${settings.timeoutMinutes}`);
   if (!(settings.pollSeconds > 0)) throw new UserError(`the Slurm poll interval must be > 0 seconds, got ${settings.pollSeconds}`);
-  if (settings.kind !== 'local') new CommandTemplate(settings.command, settings.shell);
+  if (settings.kind === 'command' || settings.kind === 'slurm') new CommandTemplate(settings.command, settings.shell);
   if (settings.kind === 'slurm') loadJobTemplate(settings);
   return settings;
 }
@@ -47,8 +48,8 @@ export async function startExternalEvaluator(setup: ExternalSetup): Promise<Eval
       runner = await SlurmRunner.start(evaluator);
       concurrency = settings.kernels;
       break;
-    case 'local':
-      throw new Error('the local evaluator is the worker pool (engine/evaluation/local/pool.ts)');
+    default:
+      throw new Error(`the ${evaluator.kind} evaluator is a worker pool (engine/evaluation/local, engine/evaluation/pytorch)`);
   }
   return new ExternalEvaluator(runner, { ...setup, settings }, settings.workers > 0 ? settings.workers : concurrency);
 }

@@ -1,11 +1,16 @@
 // Which evaluator trains the candidates of a run, recorded in run.json with the other settings:
-// the built-in tfjs workers, a user's command per candidate, or a Slurm job per candidate.
+// the built-in tfjs workers, the PyTorch worker pool, a user's command per candidate, or a Slurm
+// job per candidate; `auto` is PyTorch when a Python with torch is found, else tfjs.
 
-export const EVALUATOR_KINDS = ['local', 'command', 'slurm'] as const;
+export const EVALUATOR_KINDS = ['auto', 'pytorch', 'local', 'command', 'slurm'] as const;
 export type EvaluatorKind = (typeof EVALUATOR_KINDS)[number];
 
 export interface EvaluatorSettings {
   kind: EvaluatorKind;
+  /** pytorch and auto: the Python interpreter; '' = ESNAC_PYTHON, else the first python3/python with torch >= 1.13. */
+  python: string;
+  /** pytorch on CUDA: autocast (bf16 where supported, else fp16 with a gradient scaler). */
+  autocast: boolean;
   /**
    * command and slurm: the command run per candidate, with {placeholders} (engine/evaluation/
    * template.ts PLACEHOLDERS). Split into arguments like a shell would, never run by one.
@@ -24,7 +29,9 @@ export interface EvaluatorSettings {
 }
 
 export const DEFAULT_EVALUATOR: EvaluatorSettings = {
-  kind: 'local',
+  kind: 'auto',
+  python: '',
+  autocast: true,
   command: '',
   shell: false,
   jobTemplate: '',

@@ -28,7 +28,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
   const lines = [
     `# Compression of ${manifest.teacher.name} on ${manifest.dataset}`,
     '',
-    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.versions.backendUsed ?? manifest.backend}.`,
+    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
     '',
     '| architecture | accuracy | fine-tuned | params | ratio | times smaller | f |',
@@ -43,4 +43,12 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
   }
   lines.push('', 'Ratio is C = 1 - params/params(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time accuracy.', '');
   return lines.join('\n');
+}
+
+/** Who trained the candidates, as run.json recorded it. */
+function trainedBy(manifest: RunManifest): string {
+  const v = manifest.versions;
+  if (v.evaluatorUsed === 'pytorch') return `trained by PyTorch ${v.torch ?? ''} workers`.replace('  ', ' ');
+  if (v.evaluatorUsed === 'command' || v.evaluatorUsed === 'slurm') return `trained by the ${v.evaluatorUsed} evaluator`;
+  return `backend ${v.backendUsed ?? manifest.backend}`;
 }

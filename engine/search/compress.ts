@@ -7,7 +7,13 @@ import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { parseDatasetName } from '../data';
-import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
+import { checkedEvaluatorSettings, startExternalEvaluator } from '../evaluation';
+import { chooseEvaluator, EvaluatorChoice, poolLayout } from '../evaluation/choice';
+import { exportDataset } from '../evaluation/inputs';
+import { CandidateTraining } from '../evaluation/local/candidate';
+import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
+import { PytorchPool } from '../evaluation/pytorch/pool';
+import { Evaluator } from '../evaluation/types';
 import { TeacherEvent } from '../run/journal';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
@@ -55,51 +61,56 @@ export interface CompressResult {
 const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
-  const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options);
+  const created = options.resume ? undefined : await createRun(options);
+  const run = created?.run ?? RunDirectory.open(options.resume!);
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
+  const choice = created?.choice ?? (await chooseEvaluator(checkedEvaluatorSettings(settings.evaluator)));
+  hooks.log?.(`evaluator: ${choice.used}: ${choice.why}`);
   run.journal.repairTornTail();
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
+  let pytorch: PytorchEvaluator | undefined;
   try {
-    const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
+    if (choice.used === 'pytorch') pytorch = await startPytorch(run, choice, hooks);
+    const teacher = await prepareTeacher(run, teacherSpec, hooks, signal, pytorch);
     const space = buildSearchSpace(teacherSpec, settings.operators);
-    const external = isExternal(settings);
-    const pool = external
-      ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
-      : await WorkerPool.start({
-      setup: {
-        backend: backend.name,
-        dataset: manifest.dataset,
-        ...limits(settings),
-        teacher: readModel(run.path(teacher.weights)),
-        training: {
-          epochs: settings.epochs,
-          batchSize: settings.batchSize,
-          learningRate: settings.learningRate,
-          weightDecay: settings.weightDecay,
-          distillation: settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' },
-          inherit: settings.inheritWeights,
-          seed: settings.seed,
-        },
-      },
-      ...(settings.workers > 0 ? { workers: settings.workers } : {}),
-    });
+    const training: CandidateTraining = {
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      learningRate: settings.learningRate,
+      weightDecay: settings.weightDecay,
+      distillation: settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' },
+      inherit: settings.inheritWeights,
+      seed: settings.seed,
+    };
+    pytorch?.useTeacher({ teacherWeights: run.path(teacher.weights), training });
+    const external = choice.used === 'command' || choice.used === 'slurm';
+    const pool: Evaluator =
+      pytorch ??
+      (external
+        ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
+        : await WorkerPool.start({
+            setup: { backend: backend.name, dataset: manifest.dataset, ...limits(settings), teacher: readModel(run.path(teacher.weights)), training },
+            ...(settings.workers > 0 ? { workers: settings.workers } : {}),
+          }));
     const kernelsFrom = options.kernelsFrom;
     const transferred = kernelsFrom ? await withSynchronousBackend(async () => loadTransferredKernels(kernelsFrom)) : undefined;
     try {
       await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
     } finally {
-      await pool.close();
+      // The PyTorch pool fine-tunes too: it closes at the end.
+      if (!pytorch) await pool.close();
       transferred?.forEach((e) => e.dispose());
     }
+    const tuner = pytorch;
     const done = await finishRun({
       run,
       teacher,
       loadSpec: loadSpecFile,
-      finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s),
+      finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s, tuner),
       hooks,
       signal,
     });
@@ -111,10 +122,22 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       return { runDir: run.dir, cancelled: true };
     }
     throw err;
+  } finally {
+    await pytorch?.close();
   }
 }
 
-async function createRun(options: CompressOptions): Promise<RunDirectory> {
+/** The PyTorch workers, on the run's dataset exported once into RUN/dataset. */
+async function startPytorch(run: RunDirectory, choice: EvaluatorChoice, hooks: CompressHooks): Promise<PytorchEvaluator> {
+  const { settings } = run.manifest;
+  const dataset = await exportDataset(run.manifest.dataset, limits(settings), run.path('dataset'));
+  const layout = poolLayout(choice.torch!, settings.workers);
+  const pool = await PytorchPool.start({ python: choice.torch!.python, dataset, ...layout, autocast: settings.evaluator.autocast });
+  hooks.log?.(`PyTorch workers: ${layout.workers} x ${pool.detail}`);
+  return new PytorchEvaluator(pool);
+}
+
+async function createRun(options: CompressOptions): Promise<{ run: RunDirectory; choice: EvaluatorChoice }> {
   if (!options.teacherPath) throw new UserError('compress needs a teacher spec file (or --resume RUN_DIR)');
   if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
   parseDatasetName(options.dataset);
@@ -124,6 +147,7 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
     throw new UserError(`${options.teacherWeights}: no model.json (expected a folder written by 'esnac train')`);
   }
   const backend = await initBackend(options.backend ?? 'auto');
+  const choice = await chooseEvaluator(settings.evaluator);
   const manifest: RunManifest = {
     format: RUN_FORMAT,
     createdAt: new Date().toISOString(),
@@ -136,21 +160,29 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
     dataset: options.dataset,
     settings,
     backend: options.backend ?? 'auto',
-    versions: { esnac: packageVersion(), tfjs: tfjsVersion, node: process.version, backendUsed: backend.name },
+    versions: {
+      esnac: packageVersion(),
+      tfjs: tfjsVersion,
+      node: process.version,
+      backendUsed: backend.name,
+      evaluatorUsed: choice.used,
+      evaluatorChoice: choice.why,
+      ...(choice.torch ? { torch: choice.torch.torch, python: choice.torch.python } : {}),
+    },
   };
   const dir = options.runDir ?? defaultRunDirectory(options.workspaceRoot ?? process.cwd(), teacher.name, new Date());
-  return RunDirectory.create(dir, manifest, specToText(teacher, 'yaml'));
+  return { run: RunDirectory.create(dir, manifest, specToText(teacher, 'yaml')), choice };
 }
 
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: Awaited<ReturnType<typeof loadSpecFile>>, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: Awaited<ReturnType<typeof loadSpecFile>>, hooks: CompressHooks, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
   const given = manifest.teacher.weights;
   const event = given
     ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings)
-    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings, hooks, signal);
+    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings, hooks, signal, pytorch);
   const teacher: TeacherEvent = { type: 'teacher', ...event, weights: TEACHER_WEIGHTS };
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);

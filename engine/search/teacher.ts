@@ -2,6 +2,7 @@
 // the user's weights) and the final fine-tuning of the top candidates with cross-entropy.
 import { cpSync } from 'node:fs';
 import { Dataset, loadDataset } from '../data';
+import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
 import { EvaluationResult } from '../evaluation/types';
 import { loadModel, writeModel } from '../model/io';
 import { Network } from '../model/network';
@@ -37,7 +38,7 @@ async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number, seed: 
       seed,
       ...(initial ? { initial } : {}),
       ...(signal ? { signal } : {}),
-      onEpoch: (e: EpochReport) => hooks.log?.(`  epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, validation accuracy ${(100 * e.accuracy).toFixed(2)}%, ${e.imagesPerSecond.toFixed(0)} img/s`),
+      onEpoch: (e: EpochReport) => hooks.log?.(epochLine(e, epochs)),
     });
     if (result.outcome.stopped) throw signal?.reason ?? new Error('training stopped');
     return result;
@@ -46,12 +47,27 @@ async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number, seed: 
   }
 }
 
+function epochLine(e: Pick<EpochReport, 'epoch' | 'loss' | 'accuracy' | 'imagesPerSecond'>, epochs: number): string {
+  return `  epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, validation accuracy ${(100 * e.accuracy).toFixed(2)}%, ${e.imagesPerSecond.toFixed(0)} img/s`;
+}
+
+function optimiser(settings: SearchSettings): { batchSize: number; learningRate: number; weightDecay: number } {
+  return { batchSize: settings.batchSize, learningRate: settings.learningRate, weightDecay: settings.weightDecay };
+}
+
 /** Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. */
-export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: string, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal): Promise<TeacherMeasure> {
+export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: string, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherMeasure> {
   const started = performance.now();
+  const seed = derivedSeed(settings.seed, 'teacher');
+  if (pytorch) {
+    hooks.log?.(`training the teacher ${spec.name} on ${dataset} for ${settings.teacherEpochs} epochs with PyTorch (no --teacher-weights given)`);
+    const result = await pytorch.fit({ spec, out: outDir, epochs: settings.teacherEpochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed } }, signal, (e) => hooks.log?.(epochLine(e, settings.teacherEpochs)));
+    if (result.status !== 'ok') throw new Error(`training the teacher failed: ${result.reason}`);
+    return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 };
+  }
   const data = await datasetFor(dataset, settings);
   hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${settings.teacherEpochs} epochs (no --teacher-weights given)`);
-  const result = await fit(spec, data, settings.teacherEpochs, derivedSeed(settings.seed, 'teacher'), settings, hooks, signal);
+  const result = await fit(spec, data, settings.teacherEpochs, seed, settings, hooks, signal);
   writeModel(outDir, result.model);
   return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 };
 }
@@ -78,13 +94,18 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
   }
 }
 
-/** Fine-tunes a candidate from its search weights with cross-entropy. */
-export async function finetuneCandidate(request: FinetuneRequest, dataset: string, settings: SearchSettings, signal?: AbortSignal): Promise<EvaluationResult> {
+/** Fine-tunes a candidate from its search weights with cross-entropy (with PyTorch when given its pool). */
+export async function finetuneCandidate(request: FinetuneRequest, dataset: string, settings: SearchSettings, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<EvaluationResult> {
+  const seed = derivedSeed(settings.seed, 'finetune', request.name);
+  if (pytorch) {
+    const record = { ...optimiser(settings), seed, finetuned: true };
+    return pytorch.fit({ spec: request.spec, ...(request.weights ? { initial: request.weights } : {}), out: request.outDir, epochs: request.epochs, seed, ...optimiser(settings), record }, signal);
+  }
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
     const data = await datasetFor(dataset, settings);
-    const result = await fit(request.spec, data, request.epochs, derivedSeed(settings.seed, 'finetune', request.name), settings, {}, signal, request.weights);
+    const result = await fit(request.spec, data, request.epochs, seed, settings, {}, signal, request.weights);
     writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
     return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
   } catch (err) {
