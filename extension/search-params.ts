@@ -1,8 +1,10 @@
 // What "Compress architecture" asks, what it remembers between runs, and the esnac/startSearch
 // request the answers make. Pure, so the mapping is tested without VS Code.
+import { isDeepStrictEqual } from 'node:util';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import type { SearchSettings, StartSearchParams } from '../protocol';
+import { DEFAULT_EVALUATOR } from '../engine/evaluation/settings';
 import { defaultRunDirectory } from '../engine/run/run-directory';
 import { EsnacSettings } from './settings';
 
@@ -108,7 +110,7 @@ export function startSearchParams(request: {
     settings: {
       ...answers.budget,
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
-      evaluator: runEvaluator(settings.evaluator, request.workspaceRoot),
+      ...(isDeepStrictEqual(settings.evaluator, DEFAULT_EVALUATOR) ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
     },
     ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),
   };

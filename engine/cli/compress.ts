@@ -112,7 +112,10 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
     process.stderr.write('\nstopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n');
     controller.abort(new Error('cancelled by the user'));
   };
-  process.on('SIGINT', onSigint);
+  // SIGTERM and SIGHUP (a closed terminal, a job scheduler) stop the run as Ctrl-C does: the
+  // journal stays resumable and the training workers end with it.
+  const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of STOP_SIGNALS) process.on(s, onSigint);
   const started = Date.now();
   const settings = settingsFrom(o);
   if (o.kernelSteps !== undefined) settings.kernelFit = { ...DEFAULT_SETTINGS.kernelFit, maxSteps: o.kernelSteps };
@@ -148,7 +151,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
       say(`written to ${relative(process.cwd(), b.spec) || b.spec} (report: ${relative(process.cwd(), result.runDir)}/report.md)`);
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSigint);
   }
 }
 

@@ -9,13 +9,14 @@ cudnn.benchmark, the data on the GPU when it fits (else pinned batches), and no 
 batch: the loss is summed on the device and checked every SYNC_EVERY batches.
 """
 import time
+import traceback
 
 import torch
 import torch.nn.functional as F
 
 from .dataset import Dataset
 from .network import SpecNetwork
-from .weights import load_into, read_model, state
+from .weights import WeightsError, load_into, read_model, state, write_model
 
 CROP_PADDING = 4
 EVAL_BATCH = 512
@@ -254,3 +255,24 @@ class Trainer:
         value = loss_sum.item()
         if value != value or value in (float('inf'), float('-inf')):
             raise Diverged(f'the training loss became {value} in epoch {epoch} (try a lower learning rate)')
+
+
+def train_and_save(trainer, job, cancelled, on_epoch):
+    """Trains a `train` job (docs/pytorch-worker.md), writes its best weights to job['out'], and
+    returns the result: status ok, failed with a reason, or cancelled."""
+    started = time.perf_counter()
+    try:
+        best, outcome = trainer.train(job, cancelled, on_epoch)
+        if job.get('out'):
+            record = {**job.get('record', {}), 'dataset': trainer.data.name, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'],
+                      'accuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
+            write_model(job['out'], job['spec'], best, record)
+        return {'status': 'ok', 'accuracy': outcome['bestAccuracy'], 'bestEpoch': outcome['bestEpoch'], 'batchSize': outcome['batchSize'],
+                'params': outcome['params'], 'epochs': outcome['epochs'], 'seconds': time.perf_counter() - started, 'backend': trainer.device.describe()}
+    except Cancelled:
+        return {'status': 'cancelled', 'seconds': time.perf_counter() - started}
+    except (Diverged, OutOfMemory, WeightsError) as err:
+        return {'status': 'failed', 'reason': str(err).split('\n')[0], 'seconds': time.perf_counter() - started}
+    except (ValueError, RuntimeError, OSError) as err:
+        traceback.print_exc()
+        return {'status': 'failed', 'reason': f'{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""}', 'seconds': time.perf_counter() - started}

@@ -14,8 +14,6 @@ import queue
 import signal
 import sys
 import threading
-import time
-import traceback
 
 PROTOCOL_VERSION = 1
 
@@ -49,28 +47,11 @@ def read_messages(jobs, cancelled):
 
 
 def run_job(trainer, job, channel, cancelled):
-    from .training import Cancelled, Diverged, OutOfMemory
-    from .weights import WeightsError, write_model
-    started = time.perf_counter()
+    from .training import train_and_save
     job_id = job['id']
-
-    def on_epoch(report):
-        channel.send({'type': 'epoch', 'id': job_id, **report})
-
     try:
-        best, outcome = trainer.train(job, lambda: job_id in cancelled, on_epoch)
-        if job.get('out'):
-            record = {**job.get('record', {}), 'dataset': trainer.data.name, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'], 'accuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
-            write_model(job['out'], job['spec'], best, record)
-        channel.send({'type': 'result', 'id': job_id, 'status': 'ok', 'accuracy': outcome['bestAccuracy'], 'bestEpoch': outcome['bestEpoch'], 'batchSize': outcome['batchSize'],
-                      'params': outcome['params'], 'epochs': outcome['epochs'], 'seconds': time.perf_counter() - started, 'backend': trainer.device.describe()})
-    except Cancelled:
-        channel.send({'type': 'result', 'id': job_id, 'status': 'cancelled', 'seconds': time.perf_counter() - started})
-    except (Diverged, OutOfMemory, WeightsError, ValueError, RuntimeError) as err:
-        reason = str(err).split('\n')[0] if isinstance(err, (Diverged, OutOfMemory)) else f'{type(err).__name__}: {err}'
-        if not isinstance(err, (Diverged, OutOfMemory, WeightsError)):
-            traceback.print_exc()
-        channel.send({'type': 'result', 'id': job_id, 'status': 'failed', 'reason': reason, 'seconds': time.perf_counter() - started})
+        result = train_and_save(trainer, job, lambda: job_id in cancelled, lambda report: channel.send({'type': 'epoch', 'id': job_id, **report}))
+        channel.send({'type': 'result', 'id': job_id, **result})
     finally:
         cancelled.discard(job_id)
 

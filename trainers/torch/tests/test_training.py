@@ -132,3 +132,18 @@ def test_worker_names_a_missing_dataset(tmp_path):
         assert answer['type'] == 'setup-failed' and 'dataset.json' in answer['reason'] and answer['user']
     finally:
         worker.process.kill()
+
+
+def test_train_one_writes_result_and_weights_in_the_runs_format(run_folder, capsys):
+    from esnac_trainer.train_one import main
+    out, weights = str(run_folder['root'] / 'eval'), str(run_folder['root'] / 'weights')
+    assert main(['--init', run_folder['initial'], '--teacher-weights', run_folder['teacher'], '--data', run_folder['dataset'], '--out', out,
+                 '--weights', weights, '--epochs', '2', '--batch-size', '16', '--distillation', 'kl', '--device', 'cpu', '--name', 'c1']) == 0
+    with open(os.path.join(out, 'result.json')) as f:
+        result = json.load(f)
+    assert 0 <= result['accuracy'] <= 1 and len(result['epochs']) == 2 and result['backend'].startswith('pytorch ')
+    spec, training, _ = read_model(weights)
+    assert spec == TINY and training['accuracy'] == result['accuracy']
+    assert 'epoch 2/2' in capsys.readouterr().out
+    assert main(['--init', run_folder['initial'], '--teacher-weights', run_folder['teacher'], '--data', run_folder['dataset'], '--out', out, '--lr', '1e30', '--epochs', '2', '--batch-size', '16', '--device', 'cpu']) == 1
+    assert 'training loss became' in capsys.readouterr().err
