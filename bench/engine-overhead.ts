@@ -8,7 +8,7 @@ import { initBackend } from '../engine/backend';
 import { CandidateEvent } from '../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../engine/run/settings';
 import { kernelProposals } from '../engine/bo/proposals';
-import { drawCandidates } from '../engine/space/random-search';
+import { drawCandidates } from '../engine/space/draw';
 import { reward } from '../engine/space/reward';
 import { buildSearchSpace } from '../engine/space/space';
 import { inferShapes } from '../engine/architecture/shapes';

@@ -9,7 +9,7 @@ import { fitKernel, KernelFitOptions, LearnedKernel } from './kernel/learned-ker
 import { CandidateEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { candidateKey } from '../space/key';
-import { drawCandidates } from '../space/random-search';
+import { drawCandidates } from '../space/draw';
 import { Action, applyAction, mutateAction, SearchSpace } from '../space/space';
 import { EncodedArchitecture, encodeArchitecture } from '../space/encoding';
 import { ArchitectureSpec } from '../architecture/types';

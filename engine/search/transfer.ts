@@ -6,8 +6,13 @@ import { BiLstmEmbedding } from '../bo/embedding/bilstm';
 import { LearnedKernel } from '../bo/kernel/learned-kernel';
 import { UserError } from '../util/errors';
 
-/** The embeddings of the kernels saved at the last step of another run (the caller disposes them). */
-export function loadTransferredKernels(runDir: string): BiLstmEmbedding[] {
+export interface SavedKernel {
+  file: string;
+  json: unknown;
+}
+
+/** The kernel files saved at the last step of another run, parsed: checked before a search starts anything. */
+export function readTransferredKernels(runDir: string): SavedKernel[] {
   const dir = join(resolve(runDir), 'kernels');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   if (files.length === 0) throw new UserError(`${dir}: no saved kernels to transfer (was that run a BO search with at least two steps?)`);
@@ -16,5 +21,24 @@ export function loadTransferredKernels(runDir: string): BiLstmEmbedding[] {
   return files
     .filter((f) => step(f) === last)
     .sort()
-    .map((f) => LearnedKernel.fromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')), join(dir, f)).embedding);
+    .map((f) => {
+      const file = join(dir, f);
+      try {
+        return { file, json: JSON.parse(readFileSync(file, 'utf8')) as unknown };
+      } catch (err) {
+        throw new UserError(`${file}: not a saved kernel (${(err as Error).message}); pass --kernels-from a run whose kernel files are whole`);
+      }
+    });
+}
+
+/** Their embeddings (the caller disposes them); none are left allocated when one is refused. */
+export function transferredEmbeddings(saved: SavedKernel[]): BiLstmEmbedding[] {
+  const embeddings: BiLstmEmbedding[] = [];
+  try {
+    for (const { file, json } of saved) embeddings.push(LearnedKernel.fromJSON(json, file).embedding);
+    return embeddings;
+  } catch (err) {
+    embeddings.forEach((e) => e.dispose());
+    throw err;
+  }
 }

@@ -30,7 +30,7 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Every layer type of the format, with grouped, depthwise and bias-free convs and padded pools. */
+/** Every layer type of the format, with grouped, depthwise and bias-free convs, padded pools in ceil mode, a squeeze-and-excitation gate. */
 const EVERY_LAYER: ArchitectureSpec = {
   format: ARCH_FORMAT,
   name: 'every-layer',
@@ -38,17 +38,26 @@ const EVERY_LAYER: ArchitectureSpec = {
   classes: 7,
   layers: [
     { id: 'stem', type: 'conv', out: 8, kernel: 3, padding: 1 },
-    { id: 'bn', type: 'batchnorm' },
+    { id: 'bn', type: 'batchnorm', eps: 1e-3 },
     { id: 'act', type: 'relu6' },
-    { id: 'max', type: 'maxpool', kernel: 3, stride: 2, padding: 1 },
+    { id: 'max', type: 'maxpool', kernel: 3, stride: 2, padding: 1, ceilMode: true },
     { id: 'grouped', type: 'conv', out: 8, kernel: 3, padding: 1, groups: 2, bias: false },
     { id: 'dw', type: 'conv', out: 16, kernel: 3, padding: 1, groups: 8, inputs: ['max'] },
     { id: 'left', type: 'chunk', chunks: 2, index: 1, inputs: ['dw'] },
     { id: 'sum', type: 'identity', inputs: ['grouped', 'left', 'max'] },
-    { id: 'cat', type: 'concat', inputs: ['sum', 'dw'] },
+    { id: 'squeeze', type: 'globalavgpool' },
+    { id: 'excite', type: 'conv', out: 8, kernel: 1 },
+    { id: 'gate', type: 'hardsigmoid' },
+    { id: 'se', type: 'mul', inputs: ['sum', 'gate'] },
+    { id: 'hswish', type: 'hardswish' },
+    { id: 'silu', type: 'silu' },
+    { id: 'tanh', type: 'tanh' },
+    { id: 'sigmoid', type: 'sigmoid' },
+    { id: 'cat', type: 'concat', inputs: ['sigmoid', 'dw'] },
     { id: 'shuffle', type: 'shuffle', groups: 4 },
     { id: 'r', type: 'relu' },
-    { id: 'avg', type: 'avgpool', kernel: 3, stride: 2, padding: 1 },
+    { id: 'avg', type: 'avgpool', kernel: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false },
+    { id: 'avg2', type: 'avgpool', kernel: 2, stride: 1, padding: 1 },
     { id: 'drop', type: 'dropout', rate: 0 },
     { id: 'flat', type: 'flatten' },
     { id: 'fc1', type: 'linear', out: 12 },

@@ -1,8 +1,8 @@
 // The evaluator's command line options, shared by `esnac compress` (engine/cli/compress.ts).
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { choiceArg, integerArg, numberArg } from '../cli/args';
-import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } from './settings';
+import { choiceArg, integerArg, numberArg } from './args';
+import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } from '../evaluation/settings';
 
 export interface EvaluatorOptions {
   evaluator?: EvaluatorKind;
@@ -18,7 +18,7 @@ export interface EvaluatorOptions {
 
 export function addEvaluatorOptions(command: Command): Command {
   return command
-    .option('--evaluator <kind>', 'who trains candidates: auto (default: pytorch when a Python with torch >= 1.13 is found, else local), pytorch (PyTorch workers), local (tfjs workers), command (your trainer) or slurm (a job each)', choiceArg(EVALUATOR_KINDS))
+    .option('--evaluator <kind>', `who trains candidates: auto (pytorch when a Python with torch >= 1.13 is found, else local), pytorch (PyTorch workers), local (tfjs workers), command (your trainer) or slurm (a job each) (default ${DEFAULT_EVALUATOR.kind})`, choiceArg(EVALUATOR_KINDS))
     .option('--python <path>', 'pytorch and auto: the Python interpreter (default: $ESNAC_PYTHON, else the first python3/python on PATH with torch, then /usr/bin/python3)')
     .option('--no-autocast', 'pytorch on CUDA: train in float32 instead of bf16/fp16 autocast')
     .option('--evaluator-command <template>', 'command and slurm: the trainer to run per candidate, e.g. "python train.py --arch {spec} --out {out}" (see docs/slurm.md)')
