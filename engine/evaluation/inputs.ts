@@ -4,7 +4,7 @@
 // initial weights (inherited from the teacher as the local evaluator does).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDataset, Split } from '../data';
+import { Dataset, loadDataset, Split } from '../data';
 import { inheritWeights } from '../model/inherit';
 import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
@@ -26,7 +26,12 @@ export interface DatasetLimits {
  */
 export async function exportDataset(name: string, limits: DatasetLimits, dir: string): Promise<string> {
   if (existsSync(join(dir, DATASET_FILE))) return dir;
-  const data = await loadDataset(name, limits);
+  writeDatasetFolder(await loadDataset(name, limits), dir);
+  return dir;
+}
+
+/** Writes `data` as `dir`/dataset.json and its split files, the folder whole or not at all. */
+export function writeDatasetFolder(data: Dataset, dir: string): void {
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
@@ -49,7 +54,6 @@ export async function exportDataset(name: string, limits: DatasetLimits, dir: st
   };
   writeFileSync(join(partial, DATASET_FILE), JSON.stringify(manifest, null, 2) + '\n');
   renameSync(partial, dir);
-  return dir;
 }
 
 function bytes(array: Float32Array | Int32Array): Uint8Array {
