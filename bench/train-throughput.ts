@@ -178,6 +178,8 @@ async function pytorchRows(rows: Row[], seconds: number, cores: number): Promise
     process.stderr.write(`pytorch: not available (${found.reason})\n`);
     return [];
   }
+  // The engine makes the initial weights it hands the workers with tfjs.
+  await initBackend('wasm');
   const out: PytorchRow[] = [];
   for (const model of PYTORCH_MODELS) {
     const counts = cores < 2 ? [1] : [1, cores];

@@ -10,7 +10,8 @@ import sys
 
 import torch
 
-from esnac_trainer.weights import load_network, tensor_bytes
+from esnac_trainer.files import tensor_bytes
+from esnac_trainer.weights import load_network
 
 torch.set_num_threads(1)
 for job in json.load(open(sys.argv[1])):

@@ -3,11 +3,12 @@ place that knows that format. Each split's files are memory-mapped, so every wor
 shares one copy in the page cache. Images are NHWC, already normalised and limited as the engine
 has them.
 """
+import json
 import os
 
 import torch
 
-from .files import FormatError, read_format
+from .files import FormatError, read_format, tensor_bytes, write_whole
 
 DATASET_FORMAT = 'esnac.dataset/v1'
 DATASET_FILE = 'dataset.json'
@@ -51,3 +52,18 @@ def _mapped(path, count, dtype):
     if count == 0:
         return torch.zeros(0, dtype=dtype)
     return torch.from_file(path, shared=False, size=count, dtype=dtype)
+
+
+def write_dataset(folder, name, splits, classes, augment=False):
+    """Writes a dataset folder in the engine's export format, for tests and benchmarks that make
+    their own data: `splits` maps train and validation to (images [N, H, W, C] float32, labels [N])."""
+    os.makedirs(folder, exist_ok=True)
+    _, h, w, c = splits['train'][0].shape
+    manifest = {'format': DATASET_FORMAT, 'name': name, 'input': {'channels': c, 'height': h, 'width': w}, 'classes': classes, 'augment': augment}
+    for split, (images, labels) in splits.items():
+        files = {'images': f'{split}-images.f32', 'labels': f'{split}-labels.i32'}
+        write_whole(os.path.join(folder, files['images']), tensor_bytes(images.float()))
+        write_whole(os.path.join(folder, files['labels']), tensor_bytes(labels.int()))
+        manifest[split] = {'count': int(labels.shape[0]), **files}
+    write_whole(os.path.join(folder, DATASET_FILE), (json.dumps(manifest, indent=2) + '\n').encode('utf-8'))
+    return folder

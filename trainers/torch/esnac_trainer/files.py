@@ -1,4 +1,5 @@
 """Reading the engine's JSON files and writing files whole or not at all."""
+import ctypes
 import json
 import os
 
@@ -27,3 +28,9 @@ def write_whole(path, data):
         f.flush()
         os.fsync(f.fileno())
     os.replace(partial, path)
+
+
+def tensor_bytes(tensor):
+    """A tensor's values as bytes in memory order, in its own dtype (little-endian on every machine torch builds for)."""
+    flat = tensor.detach().cpu().contiguous().view(-1)
+    return ctypes.string_at(flat.data_ptr(), flat.element_size() * flat.numel()) if flat.numel() else b''

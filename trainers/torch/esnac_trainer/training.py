@@ -263,8 +263,9 @@ def train_and_save(trainer, job, cancelled, on_epoch):
     started = time.perf_counter()
     try:
         best, outcome = trainer.train(job, cancelled, on_epoch)
+        trained = time.perf_counter() - started
         if job.get('out'):
-            record = {**job.get('record', {}), 'dataset': trainer.data.name, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'],
+            record = {**job.get('record', {}), 'dataset': trainer.data.name, 'seconds': trained, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'],
                       'accuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
             write_model(job['out'], job['spec'], best, record)
         return {'status': 'ok', 'accuracy': outcome['bestAccuracy'], 'bestEpoch': outcome['bestEpoch'], 'batchSize': outcome['batchSize'],

@@ -3,13 +3,12 @@ esnac.weights/v1, the spec, a tfjs weightsManifest) next to weights.bin (float32
 in manifest order). Layouts are tfjs's (engine/model/weights.ts): conv [kh, kw, in/groups, out],
 linear [in, out]; converted to and from PyTorch's [out, in/groups, kh, kw] and [out, in] here.
 """
-import ctypes
 import json
 import os
 
 import torch
 
-from .files import FormatError, read_format, write_whole
+from .files import FormatError, read_format, tensor_bytes, write_whole
 from .network import SpecNetwork
 
 WEIGHTS_FORMAT = 'esnac.weights/v1'
@@ -19,12 +18,6 @@ WEIGHTS_FILE = 'weights.bin'
 
 class WeightsError(FormatError):
     """A weights folder that cannot be read, or does not fit its spec."""
-
-
-def tensor_bytes(tensor):
-    """A tensor's float32 values as bytes in memory order (little-endian on every machine torch builds for)."""
-    flat = tensor.detach().float().cpu().contiguous().view(-1)
-    return ctypes.string_at(flat.data_ptr(), 4 * flat.numel()) if flat.numel() else b''
 
 
 def to_torch_layout(tensor):

@@ -1,4 +1,3 @@
-import json
 import os
 import sys
 
@@ -7,6 +6,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from esnac_trainer import dataset  # noqa: E402
 from esnac_trainer.network import SpecNetwork  # noqa: E402
 from esnac_trainer.weights import state, write_model  # noqa: E402
 
@@ -32,16 +32,11 @@ def write_dataset(folder, train=64, validation=32, shape=(1, 6, 6), classes=3, a
     """A dataset folder in the engine's export format whose labels a small net can learn."""
     g = torch.Generator().manual_seed(seed)
     c, h, w = shape
-    manifest = {'format': 'esnac.dataset/v1', 'name': 'synthetic', 'input': {'channels': c, 'height': h, 'width': w}, 'classes': classes, 'augment': augment}
+    splits = {}
     for split, count in (('train', train), ('validation', validation)):
         labels = torch.randint(0, classes, (count,), generator=g, dtype=torch.int32)
-        images = torch.randn(count, h, w, c, generator=g) * 0.3 + labels.float()[:, None, None, None]
-        images.numpy().tofile(os.path.join(folder, f'{split}-images.f32'))
-        labels.numpy().tofile(os.path.join(folder, f'{split}-labels.i32'))
-        manifest[split] = {'count': count, 'images': f'{split}-images.f32', 'labels': f'{split}-labels.i32'}
-    with open(os.path.join(folder, 'dataset.json'), 'w') as f:
-        json.dump(manifest, f)
-    return folder
+        splits[split] = (torch.randn(count, h, w, c, generator=g) * 0.3 + labels.float()[:, None, None, None], labels)
+    return dataset.write_dataset(folder, 'synthetic', splits, classes, augment)
 
 
 def write_weights(folder, spec, seed=0):
