@@ -1,6 +1,7 @@
 // The words the extension shows for engine state and search progress. Pure, so tested without VS Code.
 import { basename } from 'node:path';
 import type { BestCandidate, EngineInfoParams, SearchProgressParams } from '../protocol';
+import { errorMessage } from '../engine/util/errors';
 
 /** "about 12 min left" style; undefined when unknown. */
 export function etaText(seconds: number | undefined): string | undefined {
@@ -66,6 +67,6 @@ export function engineDescription(info: EngineInfoParams): string[] {
 
 /** An error's first line for a notification; the rest (a stack) belongs in the log. */
 export function errorHeadline(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return message.split('\n')[0];
 }

@@ -70,6 +70,41 @@ export interface EvaluatorSettings {
   pollSeconds: number;
 }
 
+/** The cost a search compresses: C = 1 - cost / cost(teacher) (engine/cost). */
+export const OBJECTIVES = ['params', 'macs', 'latency'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+/** Upper bounds on costs and a lower bound on teacher cost / candidate cost; 0 = none. */
+export interface Budgets {
+  maxParams: number;
+  maxMacs: number;
+  maxLatencyMs: number;
+  /** Times smaller, in the objective's cost (for latency: times faster). */
+  minRatio: number;
+}
+
+/** How latency is measured: the ONNX export timed by onnxruntime here, or by the user's command. */
+export interface LatencySettings {
+  /** Images per timed run. */
+  batchSize: number;
+  /** onnxruntime's intra-op threads. */
+  threads: number;
+  /** Untimed runs first. */
+  warmup: number;
+  /** Timed runs; the median is the latency. */
+  repeats: number;
+  /** A command template given {onnx} that prints milliseconds; empty: onnxruntime here. */
+  command: string;
+}
+
+/** A latency measured by timing repeated runs (or predicted from the per-layer table). */
+export interface Latency {
+  /** Median milliseconds per batch. */
+  ms: number;
+  /** Half the spread of the middle half of the repeats (interquartile range / 2), in ms. */
+  noiseMs: number;
+}
+
 export type SearchMethod = 'bo' | 'random';
 export type DistillationLoss = 'mse' | 'kl';
 export type AcquisitionOptimizer = 'random' | 'evolution';
@@ -80,6 +115,12 @@ export type AcquisitionOptimizer = 'random' | 'evolution';
  */
 export interface SearchSettings extends TrainingSettings {
   method: SearchMethod;
+  /** The cost in C = 1 - cost / cost(teacher): params (the paper), MACs or measured latency. */
+  objective: Objective;
+  /** Candidates breaking one are never proposed. */
+  budgets: Budgets;
+  /** How latency is measured (objective latency, or a latency budget). */
+  latency: LatencySettings;
   seed: number;
   /** Search steps. Step 1 evaluates K random candidates; steps 2..T are BO steps (T x K in all, as the authors' 20 x 8 = 160). */
   steps: number;
@@ -146,8 +187,14 @@ export interface CandidateEvent {
   proposedBy: string;
   status: 'ok' | 'failed';
   params: number;
+  /** Absent in runs from before MACs were recorded. */
+  macs?: number;
+  /** Measured when the run's objective or budgets need it. */
+  latency?: Latency;
+  /** The per-layer table's prediction, recorded with each measurement. */
+  predictedLatency?: Latency;
   accuracy?: number;
-  /** The reward f = C(2 - C) * accuracy / teacher accuracy. */
+  /** The reward f = C(2 - C) * accuracy / teacher accuracy, C from the run's objective. */
   f?: number;
   /** Why it failed. */
   reason?: string;
@@ -187,8 +234,16 @@ export interface DoneEvent {
   f: number;
 }
 
+/** The teacher's costs against which candidates are compared, recorded once before the first step. */
+export interface CostsEvent {
+  type: 'costs';
+  teacher: { params: number; macs: number; latency?: Latency };
+  /** What timed the latencies, when the run measures them. */
+  meter?: string;
+}
+
 /** One line of a run's journal.jsonl; paths in it are relative to the run directory. */
-export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
+export type JournalEvent = TeacherEvent | CostsEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
 
 /** The best student of a run so far. */
 export interface BestCandidate {

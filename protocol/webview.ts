@@ -6,7 +6,7 @@
 // records: the webview never reads a file. Handshake: the webview posts `ready` once its script
 // runs; the host queues everything it sends before that (sprotty-vscode's pattern).
 
-import type { CandidateEvent, RunStatus } from './index';
+import type { CandidateEvent, Objective, RunStatus } from './index';
 
 /** The webview panel types; package.json activates the extension on `onWebviewPanel:<type>`. */
 export const ViewTypes = {
@@ -78,7 +78,9 @@ export interface GraphDiffSummary {
 // ---- runs ----
 
 /** A candidate as the dashboard lists it: its journal event, less what only the engine reads. */
-export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name' | 'proposedBy' | 'status' | 'params' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
+export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name' | 'proposedBy' | 'status' | 'params' | 'macs' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
+  /** Measured median ms, in runs that measure latency. */
+  latencyMs?: number;
   /** Accuracy after fine-tuning, for the top candidates of a finished run. */
   finetunedAccuracy?: number;
 }
@@ -86,9 +88,11 @@ export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name'
 export interface DashboardRun {
   /** The run directory, for the title. */
   runDir: string;
-  teacher: { name: string; params: number; accuracy?: number };
+  teacher: { name: string; params: number; macs?: number; latencyMs?: number; accuracy?: number };
   dataset: string;
   method: string;
+  /** The cost C counts. */
+  objective: Objective;
   /** Candidates the search will evaluate in all (steps x kernels). */
   total: number;
   status: RunStatus;
@@ -111,7 +115,7 @@ export interface Viewport {
   scale: number;
 }
 
-export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
+export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'macs' | 'latencyMs' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
 
 /** The webview's vscode.setState; the host's serializer reads `subject` back after a reload. */
 export interface WebviewState {
@@ -137,7 +141,8 @@ export type HostMessage =
 
 // ---- webview -> host ----
 
-export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff';
+/** `export`: to PyTorch or ONNX, as the explorer's Export Student command does. */
+export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff' | 'export';
 
 export type WebviewMessage =
   /** The script runs: the host may send (and flushes what it queued). */

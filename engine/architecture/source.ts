@@ -52,12 +52,15 @@ export interface ParsedSource {
 
 type Span = [start: number, end: number];
 
+/** Line breaks as LSP counts them (and YAML reads them): \r\n, \n, and a lone \r (old Mac files). */
+const LINE_BREAK = /\r\n|\r|\n/g;
+
 /** Offsets -> positions for one text. */
 class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(private readonly text: string) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    for (const m of text.matchAll(LINE_BREAK)) this.starts.push(m.index + m[0].length);
   }
 
   position(offset: number): Position {
@@ -77,8 +80,8 @@ class LineIndex {
 
   /** The span cut at the end of its first line, so a diagnostic does not cover a whole block. */
   firstLine([start, end]: Span): Span {
-    const newline = this.text.indexOf('\n', start);
-    return [start, newline === -1 ? end : Math.min(end, newline)];
+    const newline = this.text.slice(start, end).search(/[\r\n]/);
+    return [start, newline === -1 ? end : start + newline];
   }
 }
 

@@ -9,11 +9,12 @@ import { loadSpecFile } from '../architecture/validate';
 import { DEFAULT_SETTINGS } from '../run/settings';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
+import { onStopSignals, signalExitCode } from './signals';
 
 interface TrainOptions {
   dataset: string;
   epochs: string;
-  batch: string;
+  batchSize: string;
   lr: string;
   weightDecay: string;
   seed: string;
@@ -32,7 +33,7 @@ export function register(program: Command): void {
     .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
     .option('-e, --epochs <n>', 'epochs', String(DEFAULT_SETTINGS.teacherEpochs))
-    .option('--batch <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
+    .option('--batch-size <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
     .option('--lr <rate>', 'Adam learning rate', String(DEFAULT_SETTINGS.learningRate))
     .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(DEFAULT_SETTINGS.weightDecay))
     .option('--seed <n>', 'seed for initialisation, batch order and augmentation', String(DEFAULT_SETTINGS.seed))
@@ -57,7 +58,7 @@ function nonNegative(flag: string, value: string): number {
 
 async function runTrain(file: string, options: TrainOptions): Promise<void> {
   const epochs = positiveInteger('--epochs', options.epochs);
-  const batchSize = positiveInteger('--batch', options.batch);
+  const batchSize = positiveInteger('--batch-size', options.batchSize);
   const learningRate = nonNegative('--lr', options.lr);
   const weightDecay = nonNegative('--weight-decay', options.weightDecay);
   const seed = Number(options.seed);
@@ -80,11 +81,11 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
   log(`backend: ${backend.detail}`);
   log(describeDataset(data));
   const controller = new AbortController();
-  const onInterrupt = () => {
-    log('stopping after this batch (Ctrl-C again to quit without saving)');
+  const stopListening = onStopSignals((signal) => {
+    if (controller.signal.aborted) process.exit(signalExitCode(signal));
+    log(`${signal}: stopping after this batch (Ctrl-C again to quit without saving)`);
     controller.abort();
-  };
-  process.once('SIGINT', onInterrupt);
+  });
   try {
     const result = await fitOnLabels(spec, data, {
       epochs, batchSize, learningRate, weightDecay, seed, signal: controller.signal,
@@ -95,6 +96,6 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
     const which = outcome.epochs.length > 0 ? `epoch ${outcome.bestEpoch}` : 'the interrupted first epoch';
     process.stdout.write(`${options.output}: ${spec.name}, ${result.params} parameters, validation accuracy ${(100 * result.accuracy).toFixed(2)}% (${which}${outcome.stopped ? ', stopped early' : ''})\n`);
   } finally {
-    process.off('SIGINT', onInterrupt);
+    stopListening();
   }
 }

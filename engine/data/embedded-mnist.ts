@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { validationSize } from './examples';
 import { allInOrder } from '../util/promises';
 import { fileError } from './files';
@@ -40,7 +40,7 @@ async function readDigit(dir: string, digit: number): Promise<Float32Array> {
   try {
     data = (JSON.parse(text) as { data?: unknown }).data;
   } catch (err) {
-    throw fileError(file, `not valid JSON (${(err as Error).message})`);
+    throw fileError(file, `not valid JSON (${errorMessage(err)})`);
   }
   if (!Array.isArray(data) || data.length === 0 || data.length % pixelsPerImage(MNIST_INPUT) !== 0) {
     throw fileError(file, `expected "data": a non-empty array of 784 values per sample`);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { SearchSettings } from '../run/settings';
+import { datasetLimits, SearchSettings } from '../run/settings';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec } from '../architecture/types';
 import { loadSpecFile } from '../architecture/validate';
@@ -15,11 +15,12 @@ import { abortReason, tail } from './process';
 import { Placeholder, Values } from './template';
 import { EvaluationRequest, EvaluationResult, Evaluator } from './types';
 import { fileStem } from '../util/file-name';
+import { errorMessage } from '../util/errors';
 
 export const RESULT_FILE = 'result.json';
 
-/** What every evaluator outside the engine needs to know about the run. */
-export interface ExternalSetup {
+/** What every evaluator needs to know about the run. */
+export interface RunSetup {
   runDir: string;
   /** The dataset name the run was given (mnist, cifar10:DIR...). */
   dataset: string;
@@ -62,7 +63,7 @@ export class ExternalEvaluator implements Evaluator {
 
   constructor(
     private readonly runner: Runner,
-    private readonly setup: ExternalSetup,
+    private readonly setup: RunSetup,
     readonly concurrency: number,
   ) {
     const { settings } = setup;
@@ -119,7 +120,7 @@ export class ExternalEvaluator implements Evaluator {
       values = await this.prepare(request, workDir);
     } catch (err) {
       signal.throwIfAborted();
-      return { status: 'failed', reason: `could not prepare the candidate's inputs: ${(err as Error).message}`, seconds: seconds() };
+      return { status: 'failed', reason: `could not prepare the candidate's inputs: ${errorMessage(err)}`, seconds: seconds() };
     }
     const { timeoutMinutes, retries } = this.setup.settings.evaluator;
     const attempts = retries + 1;
@@ -180,15 +181,7 @@ export class ExternalEvaluator implements Evaluator {
   }
 
   private datasetFiles(): Promise<string> {
-    const { settings } = this.setup;
-    this.dataset ??= exportDataset(
-      this.setup.dataset,
-      {
-        ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-        ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-      },
-      join(this.setup.runDir, 'dataset'),
-    );
+    this.dataset ??= exportDataset(this.setup.dataset, datasetLimits(this.setup.settings), join(this.setup.runDir, 'dataset'));
     return this.dataset;
   }
 }
@@ -211,7 +204,7 @@ export function readResult(file: string, spec: ArchitectureSpec): ReadResult {
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
   } catch (err) {
-    return { ok: false, reason: `${file}: not valid JSON (${(err as Error).message})` };
+    return { ok: false, reason: `${file}: not valid JSON (${errorMessage(err)})` };
   }
   const { accuracy, params, backend } = json ?? {};
   if (typeof accuracy !== 'number' || !(accuracy >= 0 && accuracy <= 1)) {

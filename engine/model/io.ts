@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArchitectureSpec } from '../architecture/types';
 import { writeFolderAtomic } from '../util/atomic-write';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { checkWeights } from './network';
 import { WeightMap, weightSpecs } from './weights';
 
@@ -80,7 +80,7 @@ export function readModel(dir: string): EncodedModel {
   try {
     json = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelJson;
   } catch (err) {
-    throw new UserError(`${jsonPath}: not valid JSON (${(err as Error).message})`);
+    throw new UserError(`${jsonPath}: not valid JSON (${errorMessage(err)})`);
   }
   if (json?.format !== WEIGHTS_FORMAT) throw new UserError(`${jsonPath}: format is ${JSON.stringify(json?.format)}, expected "${WEIGHTS_FORMAT}"`);
   const groups = json.weightsManifest;

@@ -7,29 +7,30 @@ import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { ImageShape, loadDataset, parseDatasetName } from '../data';
-import { checkedEvaluatorSettings, startExternalEvaluator } from '../evaluation';
+import { checkedEvaluatorSettings, startEvaluator } from '../evaluation';
 import { chooseEvaluator, EvaluatorChoice, poolLayout } from '../evaluation/choice';
 import { exportDataset } from '../evaluation/inputs';
-import { CandidateTraining } from '../evaluation/local/candidate';
 import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
 import { PytorchPool } from '../evaluation/pytorch/pool';
-import { Evaluator } from '../evaluation/types';
+import { candidateTraining } from '../evaluation/local/candidate';
+import { EvaluatorSettings, evaluatorSettings } from '../evaluation/settings';
 import { TeacherEvent } from '../run/journal';
+import { PARETO_FOLDER, runFront } from '../run/report';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
 import { RunLock } from '../run/lock';
-import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
+import { datasetLimits, DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
-import { readModel } from '../model/io';
-import { WorkerPool } from '../evaluation/local/pool';
 import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
-import { finishRun } from './finish';
+import { openLatency } from '../latency';
+import { needsLatency, runCosts } from './costs';
+import { finetuneCandidate, finishRun } from './finish';
 import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
-import { finetuneCandidate, measureTeacher, trainTeacher } from './teacher';
+import { measureTeacher, trainTeacher } from './teacher';
 
 export interface CompressOptions {
   /** The teacher spec file (not needed with `resume`). */
@@ -40,14 +41,23 @@ export interface CompressOptions {
   teacherWeights?: string;
   /** A new run directory; default esnac-runs/<teacher>-<stamp> under the workspace root. */
   runDir?: string;
-  /** An existing run directory to continue; its run.json decides everything else. */
+  /** An existing run directory to continue; its run.json decides everything else but `changes`. */
   resume?: string;
+  /** With `resume`: what may change when a run goes on. */
+  changes?: ResumeChanges;
   settings?: Partial<SearchSettings>;
   backend?: BackendName | 'auto';
   /** Kernel transfer: propose with the kernels saved by another run, without fitting any. */
   kernelsFrom?: string;
   /** Where default run directories go (default: the current directory). */
   workspaceRoot?: string;
+}
+
+/** What a resumed run may change: how its candidates are run and for how long, not what it searches. */
+export interface ResumeChanges {
+  workers?: number;
+  budgetMinutes?: number;
+  evaluator?: Partial<Pick<EvaluatorSettings, 'command' | 'shell' | 'jobTemplate' | 'timeoutMinutes' | 'retries' | 'pollSeconds'>>;
 }
 
 export interface CompressHooks extends SearchHooks {
@@ -58,6 +68,8 @@ export interface CompressHooks extends SearchHooks {
 export interface CompressResult {
   runDir: string;
   best?: { name: string; spec: string; f: number; accuracy: number; params: number };
+  /** The Pareto front of the objective's cost against accuracy: names, cheapest first (specs in pareto/). */
+  front?: string[];
   cancelled: boolean;
 }
 
@@ -67,13 +79,37 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
   const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
   const created = options.resume ? undefined : await createRun(options);
-  const run = created?.run ?? RunDirectory.open(options.resume!);
-  const lock = RunLock.acquire(run.dir);
+  const opened = created?.run ?? RunDirectory.open(options.resume!);
+  const lock = RunLock.acquire(opened.dir);
   try {
-    return await searchAndFinish(run, created?.choice, options, savedKernels, hooks, signal);
+    const run = options.changes ? changed(opened, options.changes, hooks) : opened;
+    return await searchAndFinish(run, options.changes?.evaluator ? undefined : created?.choice, options, savedKernels, hooks, signal);
   } finally {
     lock.release();
   }
+}
+
+/** The run with what a resume changes, checked and recorded in run.json. */
+function changed(run: RunDirectory, changes: ResumeChanges, hooks: CompressHooks): RunDirectory {
+  const before = run.manifest.settings;
+  const evaluatorBefore = evaluatorSettings(before.evaluator);
+  const settings: SearchSettings = {
+    ...before,
+    ...(changes.workers !== undefined && { workers: changes.workers }),
+    ...(changes.budgetMinutes !== undefined && { budgetMinutes: changes.budgetMinutes }),
+    evaluator: checkedEvaluatorSettings({ ...evaluatorBefore, ...changes.evaluator }),
+  };
+  if (changes.evaluator && settings.evaluator.kind === 'local') {
+    throw new UserError(`${run.dir} trains its candidates with the local workers: evaluator options (${Object.keys(changes.evaluator).join(', ')}) do not apply to it`);
+  }
+  const said = (value: unknown) => JSON.stringify(value);
+  const differences = [
+    ...(['workers', 'budgetMinutes'] as const).filter((k) => settings[k] !== before[k]).map((k) => `${k} ${said(before[k])} -> ${said(settings[k])}`),
+    ...(Object.keys(settings.evaluator) as (keyof EvaluatorSettings)[]).filter((k) => settings.evaluator[k] !== evaluatorBefore[k]).map((k) => `evaluator ${k} ${said(evaluatorBefore[k])} -> ${said(settings.evaluator[k])}`),
+  ];
+  if (differences.length === 0) return run;
+  hooks.log?.(`resuming with ${differences.join(', ')}`);
+  return run.withSettings(settings);
 }
 
 /** The search on a run folder this process holds the lock of. */
@@ -86,7 +122,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
   const choice = chosen ?? (await chooseEvaluator(checkedEvaluatorSettings(settings.evaluator)));
   hooks.log?.(`evaluator: ${choice.used}: ${choice.why}`);
   run.journal.repairTornTail();
-  for (const folder of ['', 'candidates', 'kernels']) {
+  for (const folder of ['', 'candidates', 'kernels', PARETO_FOLDER].filter((f) => existsSync(run.path(f)))) {
     for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
   }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
@@ -96,28 +132,30 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
   try {
     if (choice.used === 'pytorch') pytorch = await startPytorch(run, choice, hooks);
     const teacher = await prepareTeacher(run, teacherSpec, hooks, signal, pytorch);
+    // Before any training starts: the teacher's latency is timed on an idle machine.
+    const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
+    if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
+    const costs = await runCosts(settings, teacherSpec, latency, signal);
+    if (!run.journal.read().some((e) => e.type === 'costs')) {
+      const { params, macs, latency: teacherLatency } = costs.teacher;
+      run.journal.append({ type: 'costs', teacher: { params, macs, ...(teacherLatency && { latency: teacherLatency }) }, ...(latency && { meter: latency.meter.label }) });
+    }
+    if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
-    const training: CandidateTraining = {
-      epochs: settings.epochs,
-      batchSize: settings.batchSize,
-      learningRate: settings.learningRate,
-      weightDecay: settings.weightDecay,
-      distillation: settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' },
-      inherit: settings.inheritWeights,
-      seed: settings.seed,
-    };
-    pytorch?.useTeacher({ teacherWeights: run.path(teacher.weights), training });
+    pytorch?.useTeacher({ teacherWeights: run.path(teacher.weights), training: candidateTraining(settings) });
     const external = choice.used === 'command' || choice.used === 'slurm';
-    const pool: Evaluator =
+    const pool =
       pytorch ??
-      (external
-        ? await startExternalEvaluator({ runDir: run.dir, dataset: manifest.dataset, settings, teacherSpec: run.path(manifest.teacher.spec), teacherWeights: run.path(teacher.weights) })
-        : await WorkerPool.start({
-            setup: { backend: backend.name, dataset: manifest.dataset, ...limits(settings), teacher: readModel(run.path(teacher.weights)), training },
-            ...(settings.workers > 0 ? { workers: settings.workers } : {}),
-          }));
+      (await startEvaluator({
+        runDir: run.dir,
+        dataset: manifest.dataset,
+        settings: { ...settings, evaluator: { ...settings.evaluator, kind: choice.used } },
+        teacherSpec: run.path(manifest.teacher.spec),
+        teacherWeights: run.path(teacher.weights),
+        backend: backend.name,
+      }));
     try {
-      await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
+      await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
     } finally {
       // The PyTorch pool fine-tunes too: it closes at the end.
       if (!pytorch) await pool.close();
@@ -126,13 +164,15 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
     const done = await finishRun({
       run,
       teacher,
+      costs,
       loadSpec: loadSpecFile,
       finetune: external ? undefined : (request, s) => finetuneCandidate(request, manifest.dataset, settings, s, tuner),
       hooks,
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
-    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best) } : {}) };
+    const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
+    return { runDir: run.dir, cancelled: false, ...(done ? { best: bestOf(run, done.best), front } : {}) };
   } catch (err) {
     if (signal?.aborted) {
       hooks.log?.(`cancelled: resume with esnac compress --resume ${run.dir}`);
@@ -148,7 +188,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
 /** The PyTorch workers, on the run's dataset exported once into RUN/dataset. */
 async function startPytorch(run: RunDirectory, choice: EvaluatorChoice, hooks: CompressHooks): Promise<PytorchEvaluator> {
   const { settings } = run.manifest;
-  const dataset = await exportDataset(run.manifest.dataset, limits(settings), run.path('dataset'));
+  const dataset = await exportDataset(run.manifest.dataset, datasetLimits(settings), run.path('dataset'));
   const layout = poolLayout(choice.torch!, settings.workers);
   const pool = await PytorchPool.start({ python: choice.torch!.python, dataset, ...layout, autocast: settings.evaluator.autocast });
   hooks.log?.(`PyTorch workers: ${layout.workers} x ${pool.detail}`);
@@ -195,7 +235,7 @@ async function createRun(options: CompressOptions): Promise<{ run: RunDirectory;
 
 /** Loads the dataset once, before a run folder is made or anything trains, to check that the teacher fits it. */
 async function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, settings: SearchSettings): Promise<void> {
-  const data = await loadDataset(dataset, limits(settings));
+  const data = await loadDataset(dataset, datasetLimits(settings));
   const images = (s: ImageShape) => `${s.channels}x${s.height}x${s.width}`;
   const problems = [
     ...(images(teacher.input) !== images(data.input) ? [`takes ${images(teacher.input)} images, ${data.name} has ${images(data.input)}`] : []),
@@ -225,13 +265,6 @@ async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, hooks: 
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);
   return teacher;
-}
-
-function limits(settings: SearchSettings): { limitTrain?: number; limitValidation?: number } {
-  return {
-    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-  };
 }
 
 function bestOf(run: RunDirectory, name: string): CompressResult['best'] {

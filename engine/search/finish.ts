@@ -1,15 +1,22 @@
-// After the search steps: the top candidates are trained further with cross-entropy (from their
-// search weights), then the best student is written next to its weights, with the report.
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+// After the search steps: the top candidates are fine-tuned, trained further with cross-entropy
+// from their search weights, then the best student is written next to its weights, with the report.
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { failureReason } from '../evaluation/local/candidate';
 import { EvaluationResult } from '../evaluation/types';
-import { DoneEvent, FinetuneEvent } from '../run/journal';
-import { rankCandidates, renderReport } from '../run/report';
+import { writeModel } from '../model/io';
+import { Objective } from '../cost/objective';
+import { DoneEvent, FinetuneEvent, JournalEvent } from '../run/journal';
+import { frontSpecFile, PARETO_FOLDER, rankCandidates, renderReport, runFront } from '../run/report';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
+import { derivedSeed, SearchSettings } from '../run/settings';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { RunCosts } from './costs';
 import { writeFolderAtomic } from '../util/atomic-write';
 import { fileStem } from '../util/file-name';
+import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
+import { datasetFor, fit, optimiser } from './fit';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -26,11 +33,32 @@ export type Finetuner = (request: FinetuneRequest, signal?: AbortSignal) => Prom
 export interface FinishContext {
   run: RunDirectory;
   teacher: { accuracy: number; params: number };
+  costs: RunCosts;
   /** Absent: no fine-tuning, whatever the settings say (e.g. an external evaluator). */
   finetune?: Finetuner;
   loadSpec: (path: string) => Promise<ArchitectureSpec>;
   hooks?: SearchHooks;
   signal?: AbortSignal;
+}
+
+/** Fine-tunes a candidate from its search weights with cross-entropy. */
+export async function finetuneCandidate(request: FinetuneRequest, dataset: string, settings: SearchSettings, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<EvaluationResult> {
+  const seed = derivedSeed(settings.seed, 'finetune', request.name);
+  if (pytorch) {
+    const record = { ...optimiser(settings), seed, finetuned: true };
+    return pytorch.fit({ spec: request.spec, ...(request.weights ? { initial: request.weights } : {}), out: request.outDir, epochs: request.epochs, seed, ...optimiser(settings), record }, signal);
+  }
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const data = await datasetFor(dataset, settings);
+    const result = await fit(request.spec, data, request.epochs, seed, settings, {}, signal, request.weights);
+    writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
+    return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { status: 'failed', reason: failureReason(err), seconds: seconds() };
+  }
 }
 
 export const BEST_SPEC = 'best.arch.yaml';
@@ -64,7 +92,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
         result.status === 'ok' && Number.isFinite(result.accuracy)
-          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ params: event.params, accuracy: result.accuracy }, ctx.teacher), weights: outDir, seconds: result.seconds }
+          ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ cost: ctx.costs.cost(event), accuracy: result.accuracy }, { cost: ctx.costs.cost(ctx.costs.teacher), accuracy: ctx.teacher.accuracy }), weights: outDir, seconds: result.seconds }
           : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.status === 'ok' ? `accuracy ${result.accuracy}` : result.reason, seconds: result.seconds };
       run.journal.append(tuned);
     }
@@ -79,10 +107,17 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
     if (existsSync(run.path(weights))) writeFolderAtomic(run.path(BEST_WEIGHTS), (temporary) => cpSync(run.path(weights), temporary, { recursive: true }));
     else ctx.hooks?.log?.(`warning: ${run.path(weights)} is gone, so the run has no ${BEST_WEIGHTS}; train ${BEST_SPEC} again to get its weights`);
   }
+  writeFront(run, events, ctx.costs.objective);
   if (!existsSync(run.path(REPORT))) run.writeNew(REPORT, renderReport(run.manifest, events));
   const done: DoneEvent = { type: 'done', best: best.event.name, bestSpec: BEST_SPEC, f: best.event.f! };
   if (!events.some((e) => e.type === 'done')) run.journal.append(done);
   return done;
+}
+
+/** The front's candidate specs, copied into pareto/: at candidates/' depth, so their teacher path holds. */
+function writeFront(run: RunDirectory, events: JournalEvent[], objective: Objective): void {
+  mkdirSync(run.path(PARETO_FOLDER), { recursive: true });
+  for (const { event } of runFront(events, objective)) writeOnce(run, frontSpecFile(event), readFileSync(run.path(event.spec), 'utf8'));
 }
 
 /** Writes a run file; one left by an interrupted attempt is kept if identical. */

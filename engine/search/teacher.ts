@@ -1,60 +1,19 @@
-// Training done in the search's own thread: the teacher (trained from scratch, or measured on
-// the user's weights) and the final fine-tuning of the top candidates with cross-entropy.
+// The teacher of a run, before the search: trained from scratch, or measured on the user's weights.
 import { cpSync } from 'node:fs';
 import { writeFolderAtomic } from '../util/atomic-write';
-import { Dataset, loadDataset } from '../data';
-import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
-import { EvaluationResult } from '../evaluation/types';
 import { loadModel, writeModel } from '../model/io';
 import { Network } from '../model/network';
 import { disposeWeights } from '../model/weights';
 import { TeacherEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
-import { failureReason } from '../evaluation/local/candidate';
-import { EpochReport, evaluateAccuracy } from '../train/loop';
-import { FitResult, fitOnLabels } from '../train/supervised';
-import { UserError } from '../util/errors';
-import { FinetuneRequest } from './finish';
+import { evaluateAccuracy } from '../train/loop';
+import { errorMessage, UserError } from '../util/errors';
+import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
+import { datasetFor, epochLine, fit, optimiser } from './fit';
 import { SearchHooks } from './search';
 
 type TeacherMeasure = Pick<TeacherEvent, 'accuracy' | 'params' | 'trained' | 'seconds'>;
-
-async function datasetFor(name: string, settings: SearchSettings): Promise<Dataset> {
-  return loadDataset(name, {
-    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-  });
-}
-
-/** Cross-entropy training with the run's optimiser settings; a stop before the end rejects. */
-async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number, seed: number, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal, from?: string): Promise<FitResult> {
-  const initial = from ? loadModel(from).weights : undefined;
-  try {
-    const result = await fitOnLabels(spec, data, {
-      epochs,
-      batchSize: settings.batchSize,
-      learningRate: settings.learningRate,
-      weightDecay: settings.weightDecay,
-      seed,
-      ...(initial ? { initial } : {}),
-      ...(signal ? { signal } : {}),
-      onEpoch: (e: EpochReport) => hooks.log?.(epochLine(e, epochs)),
-    });
-    if (result.outcome.stopped) throw signal?.reason ?? new Error('training stopped');
-    return result;
-  } finally {
-    if (initial) disposeWeights(initial);
-  }
-}
-
-function epochLine(e: Pick<EpochReport, 'epoch' | 'loss' | 'accuracy' | 'imagesPerSecond'>, epochs: number): string {
-  return `  epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, validation accuracy ${(100 * e.accuracy).toFixed(2)}%, ${e.imagesPerSecond.toFixed(0)} img/s`;
-}
-
-function optimiser(settings: SearchSettings): { batchSize: number; learningRate: number; weightDecay: number } {
-  return { batchSize: settings.batchSize, learningRate: settings.learningRate, weightDecay: settings.weightDecay };
-}
 
 /** Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. */
 export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: string, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherMeasure> {
@@ -81,7 +40,7 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
   try {
     net = new Network(spec, loaded.weights);
   } catch (err) {
-    throw new UserError(`${weightsDir}: these weights do not fit the teacher spec ${spec.name}: ${(err as Error).message}`);
+    throw new UserError(`${weightsDir}: these weights do not fit the teacher spec ${spec.name}: ${errorMessage(err)}`);
   } finally {
     disposeWeights(loaded.weights);
   }
@@ -92,25 +51,5 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
     return { accuracy, params: net.params, trained: false, seconds: (performance.now() - started) / 1000 };
   } finally {
     net.dispose();
-  }
-}
-
-/** Fine-tunes a candidate from its search weights with cross-entropy (with PyTorch when given its pool). */
-export async function finetuneCandidate(request: FinetuneRequest, dataset: string, settings: SearchSettings, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<EvaluationResult> {
-  const seed = derivedSeed(settings.seed, 'finetune', request.name);
-  if (pytorch) {
-    const record = { ...optimiser(settings), seed, finetuned: true };
-    return pytorch.fit({ spec: request.spec, ...(request.weights ? { initial: request.weights } : {}), out: request.outDir, epochs: request.epochs, seed, ...optimiser(settings), record }, signal);
-  }
-  const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
-  try {
-    const data = await datasetFor(dataset, settings);
-    const result = await fit(request.spec, data, request.epochs, seed, settings, {}, signal, request.weights);
-    writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
-    return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    return { status: 'failed', reason: failureReason(err), seconds: seconds() };
   }
 }

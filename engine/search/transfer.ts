@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BiLstmEmbedding } from '../bo/embedding/bilstm';
 import { LearnedKernel } from '../bo/kernel/learned-kernel';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 
 export interface SavedKernel {
   file: string;
@@ -26,7 +26,7 @@ export function readTransferredKernels(runDir: string): SavedKernel[] {
       try {
         return { file, json: JSON.parse(readFileSync(file, 'utf8')) as unknown };
       } catch (err) {
-        throw new UserError(`${file}: not a saved kernel (${(err as Error).message}); pass --kernels-from a run whose kernel files are whole`);
+        throw new UserError(`${file}: not a saved kernel (${errorMessage(err)}); pass --kernels-from a run whose kernel files are whole`);
       }
     });
 }

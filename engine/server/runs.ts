@@ -7,6 +7,7 @@ import { rankCandidates } from '../run/report';
 import { RunDirectory } from '../run/run-directory';
 import { JournalEvent } from '../run/journal';
 import { BEST_SPEC } from '../search/finish';
+import { errorMessage } from '../util/errors';
 
 /** The run directories directly under each folder (a folder that is itself a run counts too). */
 export function listRuns(folders: string[], isRunning: (dir: string) => boolean): ListRunsResult {
@@ -15,7 +16,7 @@ export function listRuns(folders: string[], isRunning: (dir: string) => boolean)
     try {
       result.runs.push(summarize(RunDirectory.open(dir), isRunning).summary);
     } catch (err) {
-      result.unreadable.push({ runDir: dir, reason: err instanceof Error ? err.message : String(err) });
+      result.unreadable.push({ runDir: dir, reason: errorMessage(err) });
     }
   }
   result.runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
