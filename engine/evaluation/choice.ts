@@ -36,9 +36,12 @@ export interface PoolLayout {
 }
 
 /**
- * One worker per GPU; on CPU one single-threaded worker per core up to 4 cores (measured here:
- * two 1-thread workers train 1.2-1.3x the images of one 2-thread worker), beyond that workers
- * of 4 threads each (fewer copies of teacher and optimiser state). `workers` > 0 overrides.
+ * One worker per GPU; on CPU one single-threaded worker per core up to 4 cores, beyond that
+ * workers of 4 threads each (fewer copies of teacher and optimiser state). Why single-threaded
+ * on small machines: torch's second intra-op thread gave 1.4-1.55x on this 2-core machine
+ * (resnet-mini 28x28: 808-900 -> 1,252 img/s, issue 16), where independent processes scale as
+ * the tfjs workers do (1.8-1.9x); a quiet-machine A/B of 2x1 against 1x2 is still to be run
+ * (bench/results/train-throughput-pytorch.json was measured under load). `workers` > 0 overrides.
  */
 export function poolLayout(torch: TorchInfo, workers: number, cpus = Math.min(torch.cpus, availableParallelism())): PoolLayout {
   if (torch.gpus > 0) {
