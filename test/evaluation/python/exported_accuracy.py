@@ -13,5 +13,5 @@ loader.loader.exec_module(module)
 net = module.build().eval()
 split = Dataset(sys.argv[2]).validation
 with torch.no_grad():
-    predicted = net(split.images.permute(0, 3, 1, 2).contiguous()).argmax(1)
+    predicted = net(split.normalise(split.images).permute(0, 3, 1, 2).contiguous()).argmax(1)
 print((predicted == split.labels).float().mean().item())

@@ -8,16 +8,16 @@ class FormatError(ValueError):
     """A file that is not what the engine writes there."""
 
 
-def read_format(path, expected_format):
-    """The JSON object in `path`, whose `format` must be `expected_format`."""
+def read_format(path, *expected_formats):
+    """The JSON object in `path`, whose `format` must be one of `expected_formats`."""
     try:
         with open(path, encoding='utf-8') as f:
             value = json.load(f)
     except (OSError, ValueError) as err:
         raise FormatError(f'{path}: {err}') from err
-    if not isinstance(value, dict) or value.get('format') != expected_format:
+    if not isinstance(value, dict) or value.get('format') not in expected_formats:
         found = value.get('format') if isinstance(value, dict) else None
-        raise FormatError(f'{path}: format is {found!r}, expected {expected_format!r}')
+        raise FormatError(f'{path}: format is {found!r}, expected {" or ".join(map(repr, expected_formats))}')
     return value
 
 

@@ -85,17 +85,19 @@ class SplitOnDevice:
     def __init__(self, split, device):
         self.count = split.count
         self.device = device
-        on_gpu = device.cuda and split.images.numel() * 4 < DATA_ON_GPU_SHARE * torch.cuda.get_device_properties(device.device).total_memory
+        on_gpu = device.cuda and split.images.numel() * split.images.element_size() < DATA_ON_GPU_SHARE * torch.cuda.get_device_properties(device.device).total_memory
         where = device.device if on_gpu else torch.device('cpu')
+        self.split = split
         self.images = split.images.to(where)
         self.labels = split.labels.to(device.device)
         self.pinned = device.cuda and not on_gpu
 
     def batch(self, index):
+        """Normalised images [B, H, W, C] on the device, and their labels."""
         x = self.images[index.to(self.images.device)]
         if self.pinned:
             x = x.pin_memory().to(self.device.device, non_blocking=True)
-        return x, self.labels[index.to(self.labels.device)]
+        return self.split.normalise(x), self.labels[index.to(self.labels.device)]
 
 
 def augment(x, generator):
