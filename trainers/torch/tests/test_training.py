@@ -147,3 +147,21 @@ def test_train_one_writes_result_and_weights_in_the_runs_format(run_folder, caps
     assert 'epoch 2/2' in capsys.readouterr().out
     assert main(['--init', run_folder['initial'], '--teacher-weights', run_folder['teacher'], '--data', run_folder['dataset'], '--out', out, '--lr', '1e30', '--epochs', '2', '--batch-size', '16', '--device', 'cpu']) == 1
     assert 'training loss became' in capsys.readouterr().err
+
+
+def test_v2_datasets_hold_bytes_normalised_per_batch(tmp_path):
+    from esnac_trainer.dataset import Dataset
+    from esnac_trainer.files import tensor_bytes
+    from esnac_trainer.training import SplitOnDevice
+    pixels = torch.randint(0, 256, (4, 3, 2, 2), dtype=torch.uint8)
+    labels = torch.tensor([0, 1, 2, 1], dtype=torch.int32)
+    (tmp_path / 'train-images.u8').write_bytes(tensor_bytes(pixels))
+    (tmp_path / 'train-labels.i32').write_bytes(tensor_bytes(labels))
+    split = {'count': 4, 'images': 'train-images.u8', 'dtype': 'uint8', 'scale': 1 / 255, 'labels': 'train-labels.i32'}
+    manifest = {'format': 'esnac.dataset/v2', 'name': 'bytes', 'input': {'channels': 2, 'height': 3, 'width': 2}, 'classes': 3, 'augment': False,
+                'normalisation': {'mean': [0.5, 0.25], 'std': [0.2, 0.5]}, 'train': split, 'validation': split}
+    (tmp_path / 'dataset.json').write_text(json.dumps(manifest))
+    data = Dataset(str(tmp_path))
+    x, y = SplitOnDevice(data.train, Device('cpu')).batch(torch.tensor([2, 0]))
+    expected = (pixels[[2, 0]].float() / 255 - torch.tensor([0.5, 0.25])) / torch.tensor([0.2, 0.5])
+    assert torch.allclose(x, expected, atol=1e-6) and y.tolist() == [2, 0]
