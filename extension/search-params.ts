@@ -1,8 +1,10 @@
 // What "Compress architecture" asks, what it remembers between runs, and the esnac/startSearch
 // request the answers make. Pure, so the mapping is tested without VS Code.
+import { isDeepStrictEqual } from 'node:util';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import type { SearchSettings, StartSearchParams } from '../protocol';
+import { DEFAULT_EVALUATOR } from '../engine/evaluation/settings';
 import { defaultRunDirectory } from '../engine/run/run-directory';
 import { DEFAULT_ESNAC_SETTINGS, EsnacSettings } from './settings';
 
@@ -110,7 +112,7 @@ export function startSearchParams(request: {
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
       ...(settings.preprocessing.normalise !== '' ? { normalise: settings.preprocessing.normalise } : {}),
       ...(settings.preprocessing.augment !== DEFAULT_ESNAC_SETTINGS.preprocessing.augment ? { augment: settings.preprocessing.augment } : {}),
-      ...(settings.evaluator.kind === 'local' ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
+      ...(isDeepStrictEqual(settings.evaluator, DEFAULT_EVALUATOR) ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
     },
     ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),
   };
@@ -163,8 +165,11 @@ function runEvaluator(evaluator: Evaluator, workspaceRoot: string): Evaluator {
 /** A few words on who trains the candidates, for the questions' title; undefined for the built-in workers. */
 export function evaluatorNote(evaluator: Evaluator): string | undefined {
   switch (evaluator.kind) {
+    case 'auto':
     case 'local':
       return undefined;
+    case 'pytorch':
+      return 'candidates trained by PyTorch workers';
     case 'command':
       return 'candidates trained by esnac.evaluator.command';
     case 'slurm':

@@ -61,6 +61,8 @@ export const SETTING_KEYS = {
   augment: 'preprocessing.augment',
   runsFolder: 'runs.folder',
   evaluatorKind: 'evaluator.kind',
+  python: 'python',
+  autocast: 'evaluator.autocast',
   evaluatorCommand: 'evaluator.command',
   evaluatorShell: 'evaluator.shell',
   jobTemplate: 'evaluator.jobTemplate',
@@ -97,6 +99,7 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
   const kind = get(SETTING_KEYS.evaluatorKind);
   const shell = get(SETTING_KEYS.evaluatorShell);
   const augmentChoice = get(SETTING_KEYS.augment);
+  const autocast = get(SETTING_KEYS.autocast);
   return {
     backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : d.backend,
     workers: count(SETTING_KEYS.workers, d.workers, 0),
@@ -120,6 +123,8 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
     runsFolder: text(SETTING_KEYS.runsFolder, '') || d.runsFolder,
     evaluator: {
       kind: EVALUATOR_KINDS.includes(kind as EvaluatorKind) ? (kind as EvaluatorKind) : d.evaluator.kind,
+      python: text(SETTING_KEYS.python, d.evaluator.python),
+      autocast: typeof autocast === 'boolean' ? autocast : d.evaluator.autocast,
       command: text(SETTING_KEYS.evaluatorCommand, d.evaluator.command),
       shell: typeof shell === 'boolean' ? shell : d.evaluator.shell,
       jobTemplate: text(SETTING_KEYS.jobTemplate, d.evaluator.jobTemplate),

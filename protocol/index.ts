@@ -42,13 +42,17 @@ export interface TrainingSettings {
   weightDecay: number;
 }
 
-/** Who trains the candidates of a search. */
-export const EVALUATOR_KINDS = ['local', 'command', 'slurm'] as const;
+/** Who trains the candidates of a search; `auto` is pytorch when a Python with torch >= 1.13 is found, else local. */
+export const EVALUATOR_KINDS = ['auto', 'pytorch', 'local', 'command', 'slurm'] as const;
 export type EvaluatorKind = (typeof EVALUATOR_KINDS)[number];
 
 /** Which evaluator trains the candidates of a run, recorded in run.json with the other settings. */
 export interface EvaluatorSettings {
   kind: EvaluatorKind;
+  /** pytorch and auto: the Python interpreter; '' = ESNAC_PYTHON, else the first python3/python with torch >= 1.13. */
+  python: string;
+  /** pytorch on CUDA: autocast (bf16 where supported, else fp16 with a gradient scaler). */
+  autocast: boolean;
   /**
    * command and slurm: the command run per candidate, with {placeholders} (engine/evaluation/
    * template.ts PLACEHOLDERS). Split into arguments like a shell would, never run by one.
@@ -176,7 +180,7 @@ export interface SearchSettings extends TrainingSettings {
   limitValidation: number;
   /** Parallel evaluations (0 = the evaluator's default). */
   workers: number;
-  /** Who trains the candidates: the local tfjs workers, a command, or Slurm jobs. */
+  /** Who trains the candidates: PyTorch workers, the local tfjs workers, a command, or Slurm jobs. */
   evaluator: EvaluatorSettings;
 }
 

@@ -16,9 +16,10 @@ export type { RunSetup } from './external';
 export { DEFAULT_EVALUATOR, EVALUATOR_KINDS, evaluatorSettings } from './settings';
 export type { EvaluatorKind, EvaluatorSettings } from './settings';
 
-/** Whether the run's candidates train outside the engine (no tfjs workers, no tfjs fine-tuning). */
+/** Whether the run's candidates train outside the engine (a command or Slurm: no fine-tuning). */
 export function isExternal(settings: RunSetup['settings']): boolean {
-  return evaluatorSettings(settings.evaluator).kind !== 'local';
+  const { kind } = evaluatorSettings(settings.evaluator);
+  return kind === 'command' || kind === 'slurm';
 }
 
 /** The evaluator settings with defaults filled in; a UserError for a bad value or command template. */
@@ -28,7 +29,7 @@ export function checkedEvaluatorSettings(recorded: Partial<EvaluatorSettings> | 
   if (!Number.isInteger(settings.retries) || settings.retries < 0) throw new UserError(`evaluator retries must be a whole number >= 0, got ${settings.retries}`);
   if (!(settings.timeoutMinutes >= 0)) throw new UserError(`the evaluation timeout must be >= 0 minutes, got ${settings.timeoutMinutes}`);
   if (!(settings.pollSeconds > 0)) throw new UserError(`the Slurm poll interval must be > 0 seconds, got ${settings.pollSeconds}`);
-  if (settings.kind !== 'local') new CommandTemplate(settings.command, settings.shell);
+  if (settings.kind === 'command' || settings.kind === 'slurm') new CommandTemplate(settings.command, settings.shell);
   if (settings.kind === 'slurm') loadJobTemplate(settings);
   return settings;
 }
@@ -60,5 +61,9 @@ export async function startEvaluator(start: EvaluatorStart): Promise<Evaluator> 
       return new ExternalEvaluator(new CommandRunner(evaluator), setup, workers ?? 1);
     case 'slurm':
       return new ExternalEvaluator(await SlurmRunner.start(evaluator), setup, workers ?? settings.kernels);
+    case 'auto':
+    case 'pytorch':
+      // The PyTorch pool trains the teacher too, so it starts before there are teacher weights.
+      throw new Error(`the ${evaluator.kind} evaluator is chosen by engine/evaluation/choice and started by engine/search/compress`);
   }
 }

@@ -6,7 +6,7 @@
 // candidate's initial weights (inherited from the teacher as the local evaluator does).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadOptions, loadDataset, Split } from '../data';
+import { Dataset, LoadOptions, loadDataset, Split } from '../data';
 import { inheritWeights } from '../model/inherit';
 import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
@@ -23,7 +23,12 @@ export const DATASET_FILE = 'dataset.json';
  */
 export async function exportDataset(name: string, load: LoadOptions, dir: string): Promise<string> {
   if (existsSync(join(dir, DATASET_FILE))) return dir;
-  const data = await loadDataset(name, load);
+  writeDatasetFolder(await loadDataset(name, load), dir);
+  return dir;
+}
+
+/** Writes `data` as `dir`/dataset.json and its split files, the folder whole or not at all. */
+export function writeDatasetFolder(data: Dataset, dir: string): void {
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
@@ -48,7 +53,6 @@ export async function exportDataset(name: string, load: LoadOptions, dir: string
   };
   writeFileSync(join(partial, DATASET_FILE), JSON.stringify(manifest, null, 2) + '\n');
   renameSync(partial, dir);
-  return dir;
 }
 
 function bytes(array: Uint8Array | Float32Array | Int32Array): Uint8Array {

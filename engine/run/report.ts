@@ -142,7 +142,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     ...(best?.test ? [`Test split: ${markdownText(best.test.source)}, read once at the end; every choice before it (search, fine-tuning, best weights) used the validation split.`, ''] : []),
     ...preprocessingLines(manifest),
     '',
-    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.versions.backendUsed ?? manifest.backend}.`,
+    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
     `Objective: ${objective} (C = 1 - ${cost.title}/${cost.title}(teacher))${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
     '',
@@ -201,4 +201,12 @@ function tableErrorLine(events: JournalEvent[]): string[] {
   const error = tableError(events);
   if (!error) return [];
   return [`Per-layer latency table against whole-network measurements: mean error ${pct(error.mean)}, median ${pct(error.median)} over ${error.count} candidates.`, ''];
+}
+
+/** Who trained the candidates, as run.json recorded it. */
+function trainedBy(manifest: RunManifest): string {
+  const v = manifest.versions;
+  if (v.evaluatorUsed === 'pytorch') return `trained by PyTorch ${v.torch ?? ''} workers`.replace('  ', ' ');
+  if (v.evaluatorUsed === 'command' || v.evaluatorUsed === 'slurm') return `trained by the ${v.evaluatorUsed} evaluator`;
+  return `backend ${v.backendUsed ?? manifest.backend}`;
 }

@@ -38,7 +38,9 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   limitValidation: 0,
   workers: 0,
   evaluator: {
-    kind: 'local',
+    kind: 'auto',
+    python: '',
+    autocast: true,
     command: '',
     shell: false,
     jobTemplate: '',

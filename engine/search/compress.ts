@@ -7,7 +7,12 @@ import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, withSynchronousBackend } from '../backend';
 import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
-import { checkedEvaluatorSettings, isExternal, startEvaluator } from '../evaluation';
+import { checkedEvaluatorSettings, startEvaluator } from '../evaluation';
+import { chooseEvaluator, EvaluatorChoice, poolLayout } from '../evaluation/choice';
+import { exportDataset } from '../evaluation/inputs';
+import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
+import { PytorchPool } from '../evaluation/pytorch/pool';
+import { candidateTraining } from '../evaluation/local/candidate';
 import { EvaluatorSettings, evaluatorSettings } from '../evaluation/settings';
 import { TeacherEvent } from '../run/journal';
 import { BestStudent, bestStudent, PARETO_FOLDER, runFront } from '../run/report';
@@ -76,11 +81,12 @@ const TEACHER_WEIGHTS = 'teacher.weights';
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
   const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
-  const opened = options.resume ? RunDirectory.open(options.resume) : await createRun(options, hooks);
+  const created = options.resume ? undefined : await createRun(options, hooks);
+  const opened = created?.run ?? RunDirectory.open(options.resume!);
   const lock = RunLock.acquire(opened.dir);
   try {
     const run = options.changes ? changed(opened, options.changes, hooks) : opened;
-    return await searchAndFinish(run, options, savedKernels, hooks, signal);
+    return await searchAndFinish(run, options.changes?.evaluator ? undefined : created?.choice, options, savedKernels, hooks, signal);
   } finally {
     lock.release();
   }
@@ -110,12 +116,14 @@ function changed(run: RunDirectory, changes: ResumeChanges, hooks: CompressHooks
 }
 
 /** The search on a run folder this process holds the lock of. */
-async function searchAndFinish(run: RunDirectory, options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
+async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | undefined, options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
+  const choice = chosen ?? (await chooseEvaluator(checkedEvaluatorSettings(settings.evaluator)));
+  hooks.log?.(`evaluator: ${choice.used}: ${choice.why}`);
   run.journal.repairTornTail();
   for (const folder of ['', 'candidates', 'kernels', PARETO_FOLDER].filter((f) => existsSync(run.path(f)))) {
     for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
@@ -124,8 +132,10 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
   const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
   if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
   const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
+  let pytorch: PytorchEvaluator | undefined;
   try {
-    const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal);
+    if (choice.used === 'pytorch') pytorch = await startPytorch(run, choice, data, hooks);
+    const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal, pytorch);
     // Before any training starts: the teacher's latency is timed on an idle machine.
     const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
     if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
@@ -136,26 +146,32 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
     }
     if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
-    const pool = await startEvaluator({
-      runDir: run.dir,
-      dataset: manifest.dataset,
-      load: data.load,
-      settings,
-      teacherSpec: run.path(manifest.teacher.spec),
-      teacherWeights: run.path(teacher.weights),
-      backend: backend.name,
-    });
+    pytorch?.useTeacher({ teacherWeights: run.path(teacher.weights), training: candidateTraining(settings) });
+    const external = choice.used === 'command' || choice.used === 'slurm';
+    const pool =
+      pytorch ??
+      (await startEvaluator({
+        runDir: run.dir,
+        dataset: manifest.dataset,
+        load: data.load,
+        settings: { ...settings, evaluator: { ...settings.evaluator, kind: choice.used } },
+        teacherSpec: run.path(manifest.teacher.spec),
+        teacherWeights: run.path(teacher.weights),
+        backend: backend.name,
+      }));
     try {
       await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
     } finally {
-      await pool.close();
+      // The PyTorch pool fine-tunes too: it closes at the end.
+      if (!pytorch) await pool.close();
     }
+    const tuner = pytorch;
     const done = await finishRun({
       run,
       teacher,
       costs,
       loadSpec: loadSpecFile,
-      finetune: isExternal(settings) ? undefined : (request, s) => finetuneCandidate(request, data, settings, s),
+      finetune: external ? undefined : (request, s) => finetuneCandidate(request, data, settings, s, tuner),
       test: (requests, s) => measureOnTestSplit(requests, data, s),
       hooks,
       signal,
@@ -172,10 +188,21 @@ async function searchAndFinish(run: RunDirectory, options: CompressOptions, save
     throw err;
   } finally {
     transferred?.forEach((e) => e.dispose());
+    await pytorch?.close();
   }
 }
 
-async function createRun(options: CompressOptions, hooks: CompressHooks): Promise<RunDirectory> {
+/** The PyTorch workers, on the run's dataset exported once into RUN/dataset. */
+async function startPytorch(run: RunDirectory, choice: EvaluatorChoice, data: RunData, hooks: CompressHooks): Promise<PytorchEvaluator> {
+  const { settings } = run.manifest;
+  const dataset = await exportDataset(data.name, data.load, run.path('dataset'));
+  const layout = poolLayout(choice.torch!, settings.workers);
+  const pool = await PytorchPool.start({ python: choice.torch!.python, dataset, ...layout, autocast: settings.evaluator.autocast });
+  hooks.log?.(`PyTorch workers: ${layout.workers} x ${pool.detail}`);
+  return new PytorchEvaluator(pool);
+}
+
+async function createRun(options: CompressOptions, hooks: CompressHooks): Promise<{ run: RunDirectory; choice: EvaluatorChoice }> {
   if (!options.teacherPath) throw new UserError('compress needs a teacher spec file (or --resume RUN_DIR)');
   if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
   parseDatasetName(options.dataset);
@@ -190,6 +217,7 @@ async function createRun(options: CompressOptions, hooks: CompressHooks): Promis
   hooks.log?.(`dataset ${describeDataset(chosen.data)}`);
   if (chosen.warning) hooks.log?.(`warning: ${chosen.warning}`);
   const backend = await initBackend(options.backend ?? 'auto');
+  const choice = await chooseEvaluator(settings.evaluator);
   const manifest: RunManifest = {
     format: RUN_FORMAT,
     createdAt: new Date().toISOString(),
@@ -203,10 +231,18 @@ async function createRun(options: CompressOptions, hooks: CompressHooks): Promis
     preprocessing: chosen.preprocessing,
     settings,
     backend: options.backend ?? 'auto',
-    versions: { esnac: packageVersion(), tfjs: tfjsVersion, node: process.version, backendUsed: backend.name },
+    versions: {
+      esnac: packageVersion(),
+      tfjs: tfjsVersion,
+      node: process.version,
+      backendUsed: backend.name,
+      evaluatorUsed: choice.used,
+      evaluatorChoice: choice.why,
+      ...(choice.torch ? { torch: choice.torch.torch, python: choice.torch.python } : {}),
+    },
   };
   const dir = options.runDir ?? defaultRunDirectory(options.workspaceRoot ?? process.cwd(), teacher.name, new Date());
-  return RunDirectory.create(dir, manifest, specToText(teacher, 'yaml'));
+  return { run: RunDirectory.create(dir, manifest, specToText(teacher, 'yaml')), choice };
 }
 
 /** Checks, before a run folder is made or anything trains, that the teacher fits the dataset. */
@@ -222,7 +258,7 @@ function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, data: Pick
 }
 
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: RunData, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: RunData, hooks: CompressHooks, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
@@ -231,7 +267,7 @@ async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: R
   rmSync(run.path(TEACHER_WEIGHTS), { recursive: true, force: true });
   const event = given
     ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), data)
-    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), data, manifest.settings, hooks, signal);
+    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), data, manifest.settings, hooks, signal, pytorch);
   if (!(event.accuracy > 0)) {
     const how = given ? `the weights ${given} may not be trained for ${manifest.dataset}` : `train it for more epochs (--teacher-epochs, now ${manifest.settings.teacherEpochs}) or on more examples`;
     throw new UserError(`the teacher ${spec.name} scores ${(100 * event.accuracy).toFixed(2)}% on the validation split of ${manifest.dataset}: candidates cannot be measured against it (f divides by its accuracy); ${how}`);

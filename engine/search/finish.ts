@@ -21,7 +21,8 @@ import { specToText } from '../architecture/write';
 import { RunCosts } from './costs';
 import { writeFolderAtomic } from '../util/atomic-write';
 import { fileStem } from '../util/file-name';
-import { datasetFor, fit, RunData } from './fit';
+import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
+import { datasetFor, fit, optimiser, RunData } from './fit';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -69,12 +70,17 @@ export interface FinishContext {
 }
 
 /** Fine-tunes a candidate from its search weights with cross-entropy. */
-export async function finetuneCandidate(request: FinetuneRequest, dataset: RunData, settings: SearchSettings, signal?: AbortSignal): Promise<EvaluationResult> {
+export async function finetuneCandidate(request: FinetuneRequest, dataset: RunData, settings: SearchSettings, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<EvaluationResult> {
+  const seed = derivedSeed(settings.seed, 'finetune', request.name);
+  if (pytorch) {
+    const record = { ...optimiser(settings), seed, finetuned: true };
+    return pytorch.fit({ spec: request.spec, ...(request.weights ? { initial: request.weights } : {}), out: request.outDir, epochs: request.epochs, seed, ...optimiser(settings), record }, signal);
+  }
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
     const data = await datasetFor(dataset);
-    const result = await fit(request.spec, data, request.epochs, derivedSeed(settings.seed, 'finetune', request.name), settings, {}, signal, request.weights);
+    const result = await fit(request.spec, data, request.epochs, seed, settings, {}, signal, request.weights);
     writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
     return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
   } catch (err) {

@@ -9,17 +9,25 @@ import { derivedSeed, SearchSettings } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
 import { evaluateAccuracy } from '../train/loop';
 import { errorMessage, UserError } from '../util/errors';
-import { datasetFor, fit, RunData } from './fit';
+import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
+import { datasetFor, epochLine, fit, optimiser, RunData } from './fit';
 import { SearchHooks } from './search';
 
 type TeacherMeasure = Pick<TeacherEvent, 'accuracy' | 'params' | 'trained' | 'seconds'>;
 
 /** Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. */
-export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal): Promise<TeacherMeasure> {
+export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherMeasure> {
   const started = performance.now();
+  const seed = derivedSeed(settings.seed, 'teacher');
+  if (pytorch) {
+    hooks.log?.(`training the teacher ${spec.name} on ${dataset.name} for ${settings.teacherEpochs} epochs with PyTorch (no --teacher-weights given)`);
+    const result = await pytorch.fit({ spec, out: outDir, epochs: settings.teacherEpochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed } }, signal, (e) => hooks.log?.(epochLine(e, settings.teacherEpochs)));
+    if (result.status !== 'ok') throw new Error(`training the teacher failed: ${result.reason}`);
+    return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 };
+  }
   const data = await datasetFor(dataset);
   hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${settings.teacherEpochs} epochs (no --teacher-weights given)`);
-  const result = await fit(spec, data, settings.teacherEpochs, derivedSeed(settings.seed, 'teacher'), settings, hooks, signal);
+  const result = await fit(spec, data, settings.teacherEpochs, seed, settings, hooks, signal);
   writeModel(outDir, result.model);
   return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 };
 }

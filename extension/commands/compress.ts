@@ -21,6 +21,7 @@ import {
   specIdentity,
   startSearchParams,
 } from '../search-params';
+import { withChosenPython } from '../python';
 import { Searches } from '../searches';
 import { EsnacSettings, runsFolderPath } from '../settings';
 import { specTarget } from './target';
@@ -43,7 +44,7 @@ export async function compressArchitecture(arg: unknown, options: unknown, state
   // The engine reads the teacher from disk.
   if (document.isDirty && !(await document.save())) return;
   const teacherName = specIdentity(document.getText()).name ?? specBaseName(spec.fsPath);
-  const settings = settingsFor(spec);
+  const settings = await withChosenPython(settingsFor(spec), spec);
   const root = vscode.workspace.getWorkspaceFolder(spec)?.uri.fsPath ?? dirname(spec.fsPath);
   const runDir = newRunDirectory(runsFolderPath(settings, root), teacherName, new Date());
   const given = compressRequest(options);
