@@ -23,7 +23,8 @@ const SEARCH_SETTINGS: Record<string, unknown> = {
   'esnac.search.epochs': DEFAULT_SETTINGS.epochs,
   'esnac.search.method': DEFAULT_SETTINGS.method,
   'esnac.preprocessing.augment': DEFAULT_SETTINGS.augment,
-  ...Object.fromEntries(Object.entries(DEFAULT_SETTINGS.evaluator).map(([key, value]) => [`esnac.evaluator.${key}`, value])),
+  // The interpreter is esnac.python: it serves more than the evaluator (the Python extension's choice).
+  ...Object.fromEntries(Object.entries(DEFAULT_SETTINGS.evaluator).map(([key, value]) => [key === 'python' ? 'esnac.python' : `esnac.evaluator.${key}`, value])),
 };
 
 test("package.json's esnac.* defaults are DEFAULT_SETTINGS'", () => {
