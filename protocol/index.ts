@@ -296,7 +296,7 @@ export interface CostsEvent {
 /** One line of a run's journal.jsonl; paths in it are relative to the run directory. */
 export type JournalEvent = TeacherEvent | CostsEvent | CandidateEvent | KernelsEvent | FinetuneEvent | TestEvent | DoneEvent;
 
-/** engine/run/report.ts BestStudent: the student a finished run delivers, or the best so far. */
+/** The student a finished run delivers, or the best so far (engine/run/report.ts calls it BestStudent). */
 export interface BestCandidate {
   name: string;
   /** Its spec file (absolute). */

@@ -2,8 +2,8 @@
 // Pareto front of cost against accuracy.
 import { costOf, COST_NAMES, Latency, Objective } from '../cost/objective';
 import { paretoFront } from '../cost/pareto';
-import { describeNormalisation } from '../../protocol';
-import { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent, WeightsChoice } from './journal';
+import { BestCandidate, describeNormalisation } from '../../protocol';
+import { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent } from './journal';
 import { RunManifest } from './run-directory';
 import { markdownText } from '../util/text';
 
@@ -21,22 +21,8 @@ export function rankCandidates(events: JournalEvent[]): RankedCandidate[] {
     .map((event) => ({ event, finetune: finetunes.get(event.name) }));
 }
 
-/** The student a finished run delivers (or the best so far), with the numbers a user judges it by. */
-export interface BestStudent {
-  name: string;
-  /** Its spec file (absolute). */
-  spec: string;
-  /** Search-time reward and validation accuracy: what the search optimised. */
-  f: number;
-  accuracy: number;
-  params: number;
-  teacherParams?: number;
-  /** Which weights best.weights holds, and their validation accuracy. */
-  weights?: WeightsChoice;
-  validationAccuracy?: number;
-  /** Held-out test accuracy of the student and of the teacher, on the same examples. */
-  test?: { accuracy: number; teacher: number; examples: number; source: string };
-}
+/** The student a finished run delivers (or the best so far), with the numbers a user judges it by: the wire type. */
+export type BestStudent = BestCandidate;
 
 /** The delivered student of a finished run (the done event's), else the top candidate so far. */
 export function bestStudent(events: JournalEvent[], specPath: (candidateSpec: string, finished: boolean) => string): BestStudent | undefined {
