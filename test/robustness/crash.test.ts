@@ -14,7 +14,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'esnac.js');
 const CRASH_AT = join(import.meta.dirname, 'fixtures', 'crash-at.cjs');
 const TEACHER = join(ROOT, 'examples/teachers/vgg-mini-mnist.arch.yaml');
-const TINY = ['--dataset', 'mnist', '--steps', '2', '--kernels', '2', '--epochs', '1', '--teacher-epochs', '1', '--limit-train', '256', '--limit-validation', '128', '--acquisition-samples', '20', '--kernel-steps', '3', '--finetune-top', '0', '--workers', '1'];
+// The local evaluator: its worker threads write the candidates' weights, which the preload reaches.
+const TINY = ['--evaluator', 'local', '--dataset', 'mnist', '--steps', '2', '--kernels', '2', '--epochs', '1', '--teacher-epochs', '1', '--limit-train', '256', '--limit-validation', '128', '--acquisition-samples', '20', '--kernel-steps', '3', '--finetune-top', '0', '--workers', '1'];
 
 function esnac(args: string[], crash?: { when: 'before' | 'after'; target: string }): SpawnSyncReturns<string> {
   const env = { ...process.env, ...(crash ? { ESNAC_CRASH_WHEN: crash.when, ESNAC_CRASH_TARGET: crash.target } : {}) };
