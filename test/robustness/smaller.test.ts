@@ -98,5 +98,5 @@ test('resuming a run whose best candidate lost its weights warns, instead of end
   rmSync(join(run, best.weights!), { recursive: true });
   const logs: string[] = [];
   await compress({ resume: run }, { log: (m) => logs.push(m) });
-  assert.ok(logs.some((m) => /warning: .* is gone, so the run has no best\.weights/.test(m)), logs.join('\n'));
+  assert.ok(logs.some((m) => /warning: the weights of .* are gone, so the run has no best\.weights/.test(m)), logs.join('\n'));
 });
