@@ -269,7 +269,7 @@ def train_and_save(trainer, job, cancelled, on_epoch):
         if job.get('out'):
             record = {**job.get('record', {}), 'dataset': trainer.data.name, 'seconds': trained, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'],
                       'accuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
-            write_model(job['out'], job['spec'], best, record)
+            write_model(job['out'], job['spec'], best, record, trainer.data.normalisation)
         return {'status': 'ok', 'accuracy': outcome['bestAccuracy'], 'bestEpoch': outcome['bestEpoch'], 'batchSize': outcome['batchSize'],
                 'params': outcome['params'], 'epochs': outcome['epochs'], 'seconds': time.perf_counter() - started, 'backend': trainer.device.describe()}
     except Cancelled:

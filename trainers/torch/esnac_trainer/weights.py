@@ -95,14 +95,17 @@ def load_network(folder):
     return net
 
 
-def write_model(folder, spec, weights, training=None):
-    """Writes model.json + weights.bin into `folder`, each file whole or not at all."""
+def write_model(folder, spec, weights, training=None, normalisation=None):
+    """Writes model.json + weights.bin into `folder`, each file whole or not at all; `normalisation`
+    (the run's {rule, mean, std}) says what input the weights expect, as the engine records it."""
     os.makedirs(folder, exist_ok=True)
     manifest = [{'name': name, 'shape': list(t.shape), 'dtype': 'float32'} for name, t in weights.items()]
     data = b''.join(tensor_bytes(t) for t in weights.values())
     model = {'format': WEIGHTS_FORMAT, 'spec': spec}
     if training is not None:
         model['training'] = training
+    if normalisation is not None and 'rule' in normalisation:
+        model['normalisation'] = normalisation
     model['weightsManifest'] = [{'paths': [WEIGHTS_FILE], 'weights': manifest}]
     write_whole(os.path.join(folder, WEIGHTS_FILE), data)
     write_whole(os.path.join(folder, MODEL_FILE), (json.dumps(model, indent=2) + '\n').encode('utf-8'))
