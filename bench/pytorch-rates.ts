@@ -35,7 +35,8 @@ export interface PytorchBenchOptions {
   autocast: boolean;
 }
 
-function syntheticData(spec: ArchitectureSpec, count: number, rng: Rng): Dataset {
+/** Random images and labels for a spec: what a throughput measurement trains on. */
+export function syntheticData(spec: ArchitectureSpec, count: number, rng: Rng): Dataset {
   const { channels, height, width } = spec.input;
   const split = (n: number) => ({
     pixels: Float32Array.from({ length: n * channels * height * width }, () => rng.normal()),

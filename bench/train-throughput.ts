@@ -18,7 +18,7 @@ import { ZooDataset, ZooName, zooTeacher } from '../engine/zoo';
 import { writeResults } from './_results';
 import { convForwardGflops } from './conv-rate';
 import { findPython } from '../engine/evaluation/pytorch/python';
-import { pytorchRates } from './pytorch-rates';
+import { pytorchRates, syntheticData } from './pytorch-rates';
 
 interface Model {
   label: string;
@@ -42,21 +42,6 @@ interface Job {
 interface Measured {
   imagesPerSecond: number;
   macsPerImage: number;
-}
-
-function syntheticData(spec: ReturnType<typeof zooTeacher>, count: number, rng: Rng): Dataset {
-  const { channels, height, width } = spec.input;
-  const split = (n: number) => ({
-    pixels: Float32Array.from({ length: n * channels * height * width }, () => rng.normal()),
-    scale: 1,
-    labels: Int32Array.from({ length: n }, () => rng.int(0, spec.classes - 1)),
-    count: n,
-  });
-  return {
-    name: 'synthetic', input: spec.input, classes: spec.classes, train: split(count), validation: split(1),
-    normalisation: { rule: 'none', mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) },
-    augment: false, source: 'random', splitRule: 'random', notes: [],
-  };
 }
 
 async function epochRate(net: Network, data: Dataset, batch: number, rng: Rng): Promise<number> {
