@@ -2,6 +2,8 @@
 // one JSON object per line over the worker's stdin and stdout. docs/pytorch-worker.md is the
 // reference; a change to any message bumps PROTOCOL_VERSION on both sides.
 
+import type { EpochReport } from '../../train/loop';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Engine -> worker, first line: load the run's dataset (RUN/dataset, engine/evaluation/inputs.ts) and pick the device. */
@@ -48,14 +50,8 @@ export interface Cancel {
 
 export type ToWorker = Hello | TrainJob | Cancel;
 
-export interface EpochReport {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  imagesPerSecond: number;
-  seconds: number;
-  best: boolean;
-}
+/** A worker's epoch line carries the fields of the tfjs loop's report. */
+export type { EpochReport };
 
 export type TrainResult =
   | { status: 'ok'; accuracy: number; bestEpoch: number; batchSize: number; params: number; epochs: EpochReport[]; seconds: number; backend: string }
