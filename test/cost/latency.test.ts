@@ -1,5 +1,6 @@
-// Latency: onnxruntime's timing repeatable within the noise it reports, the per-layer table's
-// prediction against whole-network timing, and the user's command with its failures.
+// Latency: onnxruntime's timing, the per-layer table's arithmetic against whole-network
+// measurements, and the user's command with its failures. How repeatable real timings are and
+// how well the table predicts them are benchmarks (bench/latency-objective), not assertions.
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,17 +30,14 @@ test('summarise: the median, and half the interquartile range as the noise', () 
   assert.deepEqual(summarise([1, 2, 3, 10]), { ms: 2.5, noiseMs: (4.75 - 1.75) / 2 });
 });
 
-test('onnxruntime times a fixed network repeatably, within the noise it reports', async () => {
+test('onnxruntime times a network: a positive median and a finite noise, on the settings its label names', async () => {
   await initBackend('cpu');
   const meter = new OnnxruntimeMeter(SETTINGS);
   assert.match(meter.label, /^onnxruntime [\d.]+ cpu, 1 thread, batch 8$/);
   const model = await timingModel(teacher);
   const a = await meter.time(model);
   const b = await meter.time(model);
-  for (const m of [a, b]) assert.ok(m.ms > 0 && m.noiseMs >= 0, JSON.stringify(m));
-  // Two medians of the same distribution differ by far less than its spread; twice the two
-  // reported spreads leaves room for a machine whose load changes between the two.
-  assert.ok(Math.abs(a.ms - b.ms) <= 2 * (a.noiseMs + b.noiseMs), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  for (const m of [a, b]) assert.ok(Number.isFinite(m.ms) && m.ms > 0 && Number.isFinite(m.noiseMs) && m.noiseMs >= 0, JSON.stringify(m));
 });
 
 test('units: conv + batchnorm + relu and sum + relu are one unit each; dropout and flatten are free', () => {
@@ -60,9 +58,12 @@ test('units: conv + batchnorm + relu and sum + relu are one unit each; dropout a
   assert.equal(OVERHEAD_UNIT.spec.layers.length, 1);
 });
 
-test('the per-layer table predicts whole-network latency of sampled candidates within 50% (median error)', async () => {
+test('the per-layer table sums its units to the whole network: exact on a meter that counts bytes', async () => {
+  // The fake device's latency is the ONNX file's size, so a unit missed or counted twice, or the
+  // session overhead taken off the wrong number of times, shows as an error here; how well real
+  // timings add up is measured by bench/latency-objective, not asserted in a test.
   await initBackend('cpu');
-  const meter = new OnnxruntimeMeter(SETTINGS);
+  const meter = new CommandMeter(device('ok'));
   const before = tf.memory().numTensors;
   const table = new LayerTable(meter, memoryStore());
   const networks = new NetworkLatencies(meter, memoryStore());
@@ -71,13 +72,10 @@ test('the per-layer table predicts whole-network latency of sampled candidates w
   for (const spec of specs) {
     const measured = await networks.measure(spec, candidateKey(spec));
     await table.prepare([spec]);
-    const predicted = table.predict(spec);
-    errors.push(Math.abs(predicted.ms - measured.ms) / measured.ms);
+    errors.push(Math.abs(table.predict(spec).ms - measured.ms) / measured.ms);
   }
-  errors.sort((a, b) => a - b);
-  const median = (errors[2] + errors[3]) / 2;
-  // Typically 5-15% on a quiet machine; 50% leaves room for one shared by several test runs.
-  assert.ok(median <= 0.5, `relative errors ${errors.map((e) => `${(100 * e).toFixed(0)}%`).join(', ')}`);
+  // What is left is the names and value-info entries a unit declares that the whole file shares.
+  assert.ok(Math.max(...errors) <= 0.02, `relative errors ${errors.map((e) => `${(100 * e).toFixed(1)}%`).join(', ')}`);
   assert.equal(tf.memory().numTensors, before, 'timing models leave no tensors');
   // A spec predicted again costs no measurement; one the table lacks is refused.
   const size = table.size;
