@@ -26,6 +26,27 @@ export interface TrainConfig extends TrainingSettings {
   /** Stops after the current batch; train() then returns what it has (`stopped`). */
   signal?: AbortSignal;
   onEpoch?: (report: EpochReport) => void;
+  /** Go on after the epochs a checkpoint holds (the network already has its weights, `rng` its state). */
+  resume?: TrainResume;
+  /** After each epoch: the whole state, to be written before the next starts (the tensors are freed after). */
+  onCheckpoint?: (state: TrainState) => void | Promise<void>;
+}
+
+/** Where an interrupted training stood after its last finished epoch: what train() needs to go on. */
+export interface TrainResume {
+  epochs: EpochReport[];
+  bestAccuracy: number;
+  bestEpoch: number;
+  /** The best epoch's weights (train() takes a copy). */
+  best: WeightMap;
+  /** The optimiser's state (Adam's iteration count and moments), in its getWeights() order. */
+  optimizer: { name: string; tensor: tf.Tensor }[];
+}
+
+/** A checkpoint: the resume state plus the network's weights after the epoch and the generator's state. */
+export interface TrainState extends TrainResume {
+  weights: WeightMap;
+  rng: number[];
 }
 
 export interface EpochReport {
@@ -60,7 +81,8 @@ export async function train(net: Network, data: Dataset, config: TrainConfig): P
   const optimizer = tf.train.adam(config.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
   const outcome: TrainOutcome = { epochs: [], bestAccuracy: -1, bestEpoch: 0, stopped: false };
   try {
-    for (let epoch = 1; epoch <= config.epochs && !outcome.stopped; epoch++) {
+    if (config.resume) await resumeFrom(config.resume, optimizer, outcome);
+    for (let epoch = outcome.epochs.length + 1; epoch <= config.epochs && !outcome.stopped; epoch++) {
       const started = performance.now();
       let lossSum = 0;
       let steps = 0;
@@ -90,6 +112,7 @@ export async function train(net: Network, data: Dataset, config: TrainConfig): P
       }
       const report = { epoch, loss: lossSum / steps, accuracy, imagesPerSecond: images / trainSeconds, seconds: (performance.now() - started) / 1000, best };
       outcome.epochs.push(report);
+      if (config.onCheckpoint) await checkpoint(net, optimizer, outcome, config);
       config.onEpoch?.(report);
     }
     return outcome;
@@ -98,6 +121,27 @@ export async function train(net: Network, data: Dataset, config: TrainConfig): P
     throw err;
   } finally {
     optimizer.dispose();
+  }
+}
+
+async function resumeFrom(resume: TrainResume, optimizer: tf.Optimizer, outcome: TrainOutcome): Promise<void> {
+  // setWeights makes variables that share (and count a reference to) the given tensors' data: the caller's stay theirs to free.
+  await optimizer.setWeights(resume.optimizer);
+  outcome.epochs = [...resume.epochs];
+  outcome.bestAccuracy = resume.bestAccuracy;
+  outcome.bestEpoch = resume.bestEpoch;
+  outcome.best = new Map([...resume.best].map(([name, t]) => [name, tf.clone(t)]));
+}
+
+async function checkpoint(net: Network, optimizer: tf.Optimizer, outcome: TrainOutcome, config: TrainConfig): Promise<void> {
+  const weights = net.snapshot();
+  // getWeights() hands out the optimiser's own variables, plus a new scalar for the iteration count.
+  const [iterations, ...moments] = await optimizer.getWeights();
+  try {
+    await config.onCheckpoint!({ epochs: outcome.epochs, bestAccuracy: outcome.bestAccuracy, bestEpoch: outcome.bestEpoch, best: outcome.best!, optimizer: [iterations, ...moments], weights, rng: config.rng.state() });
+  } finally {
+    disposeWeights(weights);
+    iterations.tensor.dispose();
   }
 }
 

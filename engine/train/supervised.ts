@@ -7,7 +7,8 @@ import { Network } from '../model/network';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
 import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
-import { EpochReport, evaluateAccuracy, train, TrainOutcome } from './loop';
+import { CheckpointIdentity, disposeTrainState, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { EpochReport, evaluateAccuracy, train, TrainOutcome, TrainState } from './loop';
 
 export interface FitOptions extends TrainingSettings {
   seed: number;
@@ -16,6 +17,14 @@ export interface FitOptions extends TrainingSettings {
   /** Stops after the current batch; the best weights so far are kept. */
   signal?: AbortSignal;
   onEpoch?: (report: EpochReport) => void;
+  /** A folder rewritten after every epoch; one left by a stopped fit of the same training is gone on from. */
+  checkpoint?: {
+    dir: string;
+    /** The epochs the checkpoint held (the fit goes on at the next), before training goes on. */
+    resumed?(epochs: EpochReport[]): void;
+    /** A checkpoint that is there but not used, and why. */
+    ignored?(reason: string): void;
+  };
 }
 
 export interface FitResult {
@@ -27,9 +36,24 @@ export interface FitResult {
 }
 
 export async function fitOnLabels(spec: ArchitectureSpec, data: Dataset, options: FitOptions): Promise<FitResult> {
-  const rng = new Rng(options.seed);
+  const identity: CheckpointIdentity = { spec: spec.name, seed: options.seed, epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate, weightDecay: options.weightDecay, examples: data.train.count };
+  const saved = options.checkpoint && readCheckpoint(options.checkpoint.dir, identity);
+  if (saved && 'ignored' in saved) options.checkpoint?.ignored?.(saved.ignored);
+  const resume = saved && 'state' in saved ? saved.state : undefined;
+  try {
+    if (resume) options.checkpoint?.resumed?.(resume.epochs);
+    return await fitFrom(spec, data, options, identity, resume);
+  } finally {
+    if (resume) disposeTrainState(resume);
+  }
+}
+
+async function fitFrom(spec: ArchitectureSpec, data: Dataset, options: FitOptions, identity: CheckpointIdentity, resume: TrainState | undefined): Promise<FitResult> {
+  const rng = resume ? Rng.fromState(resume.rng) : new Rng(options.seed);
   let net: Network;
-  if (options.initial) {
+  if (resume) {
+    net = new Network(spec, resume.weights);
+  } else if (options.initial) {
     net = new Network(spec, options.initial);
   } else {
     const initial = initialWeights(spec, rng);
@@ -40,7 +64,14 @@ export async function fitOnLabels(spec: ArchitectureSpec, data: Dataset, options
     }
   }
   try {
-    const outcome = await train(net, data, { ...options, objective: { kind: 'cross-entropy' }, rng });
+    const { checkpoint, ...rest } = options;
+    const outcome = await train(net, data, {
+      ...rest,
+      objective: { kind: 'cross-entropy' },
+      rng,
+      ...(resume && { resume }),
+      ...(checkpoint && { onCheckpoint: (state: TrainState) => writeCheckpoint(checkpoint.dir, state, identity) }),
+    });
     if (outcome.best) {
       net.assign(outcome.best);
       disposeWeights(outcome.best);

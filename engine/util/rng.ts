@@ -1,6 +1,6 @@
 // The one source of randomness: every random choice in the engine draws from an Rng made from
 // the run's seed, so a run is reproducible from its seed.
-import { mersenne } from 'pure-rand/generator/mersenne';
+import { mersenne, mersenneFromState } from 'pure-rand/generator/mersenne';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 
@@ -9,8 +9,18 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 export class Rng {
   private readonly gen;
 
-  constructor(seed: number) {
-    this.gen = mersenne(seed);
+  constructor(seed: number, state?: readonly number[]) {
+    this.gen = state ? mersenneFromState(state) : mersenne(seed);
+  }
+
+  /** A generator that goes on exactly where `state()` was taken (a training checkpoint's). */
+  static fromState(state: readonly number[]): Rng {
+    return new Rng(0, state);
+  }
+
+  /** The generator's whole state, for a checkpoint. */
+  state(): number[] {
+    return [...this.gen.getState()];
   }
 
   /** Uniform in [0, 1). */
