@@ -12,23 +12,65 @@ export function etaText(seconds: number | undefined): string | undefined {
   return `about ${(seconds / 3600).toFixed(1)} h left`;
 }
 
-/** The progress notification's line: step, evaluations, best reward, time left. */
-export function progressMessage(p: SearchProgressParams): string {
-  const best = p.bestF === undefined ? undefined : `best f ${p.bestF.toFixed(3)}${p.best ? ` (${p.best})` : ''}`;
-  const where =
-    p.phase === 'finetuning' ? 'fine-tuning the best students' : p.phase === 'done' ? 'finishing' : `step ${p.step}/${p.steps}${p.phase === 'proposing' ? ', proposing' : ''}`;
-  return [where, `${p.evaluated}/${p.total} evaluated`, best, etaText(p.etaSeconds)].filter(Boolean).join(' · ');
+/** Where the run is, in words: the phase and its own counter. */
+function phaseText(p: SearchProgressParams): string {
+  const t = p.training;
+  const epochs = t ? `epoch ${t.epoch}/${t.epochs}${t.accuracy === undefined ? '' : `, validation ${percent(t.accuracy)}`}${t.imagesPerSecond === undefined ? '' : `, ${Math.round(t.imagesPerSecond).toLocaleString('en-US')} img/s`}` : '';
+  switch (p.phase) {
+    case 'teacher':
+      return `training the teacher${t ? `: ${epochs}` : ''}`;
+    case 'proposing':
+      return `step ${p.step}/${p.steps}: ${p.step <= 1 ? 'drawing random candidates' : 'fitting the kernels'}`;
+    case 'evaluating':
+      return `step ${p.step}/${p.steps}: ${p.evaluated}/${p.total} candidates evaluated`;
+    case 'finetuning':
+      return `fine-tuning${t ? ` ${t.name}${t.students ? ` (${t.student}/${t.students})` : ''}: ${epochs}` : ' the best students'}`;
+    case 'testing':
+      return 'measuring on the held-out test split';
+    case 'done':
+      return 'finishing';
+  }
 }
 
-/** The fraction of the search done, for the progress bar (0..1). */
+/** The progress notification's line: share done, phase, best reward, time left. */
+export function progressMessage(p: SearchProgressParams): string {
+  const best = p.bestF === undefined ? undefined : `best f ${p.bestF.toFixed(3)}${p.best ? ` (${p.best})` : ''}`;
+  return [`${Math.floor(100 * progressFraction(p))}%`, phaseText(p), best, etaText(p.etaSeconds)].filter(Boolean).join(' · ');
+}
+
+/** The share of the whole run done, for the progress bar (0..1). */
 export function progressFraction(p: SearchProgressParams): number {
-  return p.total > 0 ? Math.min(1, p.evaluated / p.total) : 0;
+  return Number.isFinite(p.fraction) ? Math.min(1, Math.max(0, p.fraction)) : 0;
 }
 
 /** The status bar's short form of a running search. */
 export function progressShort(p: SearchProgressParams | undefined): string {
   if (!p) return 'starting';
-  return `${p.evaluated}/${p.total}${p.bestF === undefined ? '' : ` · f ${p.bestF.toFixed(3)}`}`;
+  const pct = `${Math.floor(100 * progressFraction(p))}%`;
+  const t = p.training;
+  switch (p.phase) {
+    case 'teacher':
+      return `${pct} · teacher ${t ? `${t.epoch}/${t.epochs}` : ''}`.trim();
+    case 'finetuning':
+      return `${pct} · fine-tune ${t ? `${t.epoch}/${t.epochs}` : ''}`.trim();
+    case 'testing':
+      return `${pct} · testing`;
+    default:
+      return `${pct} · ${p.evaluated}/${p.total}${p.bestF === undefined ? '' : ` · f ${p.bestF.toFixed(3)}`}`;
+  }
+}
+
+/** The status item's longer line (tooltip, screen readers): phase, best and time left. */
+export function progressLong(p: SearchProgressParams | undefined): string {
+  if (!p) return 'starting';
+  const best = p.bestF === undefined ? undefined : `best f ${p.bestF.toFixed(3)}${p.best ? ` (${p.best})` : ''}`;
+  return [`${Math.floor(100 * progressFraction(p))}% done`, phaseText(p), best, etaText(p.etaSeconds)].filter(Boolean).join(', ');
+}
+
+/** The item's words for a screen reader: its text without icon names, then the tooltip's lines. */
+export function accessibleLabel(text: string, lines: string[]): string {
+  const words = text.replace(/\$\([\w~-]+\)\s*/g, '').trim();
+  return [words, ...lines].join('. ');
 }
 
 export function percent(fraction: number): string {

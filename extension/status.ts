@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { Engine, EngineState } from './client';
 import { ExtensionCommands } from './commands/ids';
-import { engineDescription, progressShort, runName } from './format';
+import { accessibleLabel, engineDescription, progressLong, progressShort, runName } from './format';
 import { RunningSearch, Searches } from './searches';
 
 interface Look {
@@ -40,8 +40,10 @@ export class StatusItem implements vscode.Disposable {
     }
     const look = running.length > 0 ? searchLook(running) : engineLook(this.engine.state);
     this.item.text = look.text;
-    const tooltip = new vscode.MarkdownString([...look.lines, 'Click for logs, cancel, dashboard, restart.'].map(escapeMarkdown).join('\n\n'));
-    this.item.tooltip = tooltip;
+    // Plain text, not Markdown: what a screen reader reads is the words, not escapes.
+    const lines = [...look.lines, 'Click for logs, cancel, dashboard, restart.'];
+    this.item.tooltip = lines.join('\n');
+    this.item.accessibilityInformation = { label: accessibleLabel(look.text, lines), role: 'button' };
     this.item.backgroundColor = look.background ? new vscode.ThemeColor(`statusBarItem.${look.background}Background`) : undefined;
     this.item.show();
   }
@@ -51,7 +53,7 @@ function searchLook(running: RunningSearch[]): Look {
   const [first] = running;
   const more = running.length > 1 ? ` +${running.length - 1}` : '';
   const what = first.stopping ? 'stopping' : progressShort(first.progress);
-  return { text: `$(loading~spin) esnac: ${what}${more}`, lines: running.map((s) => `${s.title}: ${s.stopping ? 'stopping' : progressShort(s.progress)}`) };
+  return { text: `$(loading~spin) esnac: ${what}${more}`, lines: running.map((s) => `${s.title}: ${s.stopping ? 'stopping' : progressLong(s.progress)}`) };
 }
 
 function engineLook(state: EngineState): Look {
@@ -67,10 +69,6 @@ function engineLook(state: EngineState): Look {
       if (!state.info.backend) return { text: '$(warning) esnac: no backend', lines: engineDescription(state.info), background: 'warning' };
       return { text: `$(pulse) esnac: ${state.info.backend.name}`, lines: engineDescription(state.info) };
   }
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
 /** The status item's menu. */

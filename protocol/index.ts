@@ -435,9 +435,32 @@ export interface SearchStartedParams {
 /** Notification, server -> client: where a running search is, after each phase change and evaluation. */
 export const SearchProgress = 'esnac/searchProgress';
 
+/**
+ * A run's phases in order: the teacher trains (when no weights are given), then each search step
+ * proposes (step 1 at random, later steps fit the BO kernels first) and evaluates its candidates,
+ * then the best students are fine-tuned, then measured once on the test split.
+ */
+export const SEARCH_PHASES = ['teacher', 'proposing', 'evaluating', 'finetuning', 'testing', 'done'] as const;
+export type SearchPhase = (typeof SEARCH_PHASES)[number];
+
+/** The network trained on labels now: the teacher, or a student being fine-tuned. */
+export interface TrainingProgress {
+  name: string;
+  /** Epochs finished, of `epochs`. */
+  epoch: number;
+  epochs: number;
+  /** The last finished epoch's validation accuracy (0..1) and training speed. */
+  accuracy?: number;
+  imagesPerSecond?: number;
+  /** Fine-tuning: which student (1-based) of how many. */
+  student?: number;
+  students?: number;
+}
+
 export interface SearchProgressParams {
   runDir: string;
-  phase: 'proposing' | 'evaluating' | 'finetuning' | 'done';
+  phase: SearchPhase;
+  /** The search step (1-based; 0 before the first). */
   step: number;
   steps: number;
   evaluated: number;
@@ -445,7 +468,11 @@ export interface SearchProgressParams {
   /** Best reward f so far, and the candidate that has it. */
   bestF?: number;
   best?: string;
-  /** Estimated seconds left, from the mean evaluation time so far. */
+  /** In the teacher and finetuning phases. */
+  training?: TrainingProgress;
+  /** The whole run's share done (0..1), each phase weighted by its estimated time. */
+  fraction: number;
+  /** Estimated seconds left for the whole run, every phase included, from the rates measured so far; absent before any training was timed. */
   etaSeconds?: number;
 }
 

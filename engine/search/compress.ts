@@ -33,6 +33,7 @@ import { BEST_SPEC, finetuneCandidate, finishRun, measureOnTestSplit } from './f
 import { RunData } from './fit';
 import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
+import { RunProgress } from './progress';
 import { measureTeacher, trainTeacher } from './teacher';
 
 export interface CompressOptions {
@@ -77,6 +78,8 @@ export interface CompressResult {
 }
 
 const TEACHER_WEIGHTS = 'teacher.weights';
+/** The teacher's training state after its last epoch, while it trains (removed once it is in the journal). */
+export const TEACHER_CHECKPOINT = 'teacher.checkpoint';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
@@ -132,10 +135,12 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
   const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
   if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
   const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
+  const external = choice.used === 'command' || choice.used === 'slurm';
+  const progress = new RunProgress(settings, { trainsTeacher: !manifest.teacher.weights, finetunes: !external }, () => run.journal.read(), hooks.progress);
   let pytorch: PytorchEvaluator | undefined;
   try {
     if (choice.used === 'pytorch') pytorch = await startPytorch(run, choice, data, hooks);
-    const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal, pytorch);
+    const teacher = await prepareTeacher(run, teacherSpec, data, hooks, progress, signal, pytorch);
     // Before any training starts: the teacher's latency is timed on an idle machine.
     const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
     if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
@@ -147,7 +152,6 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
     if (costs.teacher.latency) hooks.log?.(`teacher latency ${costs.teacher.latency.ms.toFixed(3)} ms (noise ${costs.teacher.latency.noiseMs.toFixed(3)} ms)`);
     const space = buildSearchSpace(teacherSpec, settings.operators);
     pytorch?.useTeacher({ teacherWeights: run.path(teacher.weights), training: candidateTraining(settings) });
-    const external = choice.used === 'command' || choice.used === 'slurm';
     const pool =
       pytorch ??
       (await startEvaluator({
@@ -160,7 +164,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
         backend: backend.name,
       }));
     try {
-      await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, signal });
+      await runSearchSteps({ run, space, teacher, costs, evaluator: pool, transferred, hooks, progress, signal });
     } finally {
       // The PyTorch pool fine-tunes too: it closes at the end.
       if (!pytorch) await pool.close();
@@ -171,12 +175,13 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
       teacher,
       costs,
       loadSpec: loadSpecFile,
-      finetune: external ? undefined : (request, s) => finetuneCandidate(request, data, settings, s, tuner),
+      finetune: external ? undefined : (request, s, onEpoch) => finetuneCandidate(request, data, settings, s, tuner, onEpoch),
       test: (requests, s) => measureOnTestSplit(requests, data, s),
       hooks,
+      progress,
       signal,
     });
-    hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
+    progress.done(done && { name: done.best, f: done.f });
     const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
     const best = done && bestStudent(run.journal.read(), () => run.path(BEST_SPEC));
     return { runDir: run.dir, cancelled: false, ...(best ? { best, front } : {}) };
@@ -258,7 +263,7 @@ function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, data: Pick
 }
 
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: RunData, hooks: CompressHooks, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: RunData, hooks: CompressHooks, progress: RunProgress, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
@@ -267,13 +272,14 @@ async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, data: R
   rmSync(run.path(TEACHER_WEIGHTS), { recursive: true, force: true });
   const event = given
     ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), data)
-    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), data, manifest.settings, hooks, signal, pytorch);
+    : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), data, manifest.settings, hooks, { checkpointDir: run.path(TEACHER_CHECKPOINT), progress, signal, pytorch });
   if (!(event.accuracy > 0)) {
     const how = given ? `the weights ${given} may not be trained for ${manifest.dataset}` : `train it for more epochs (--teacher-epochs, now ${manifest.settings.teacherEpochs}) or on more examples`;
     throw new UserError(`the teacher ${spec.name} scores ${(100 * event.accuracy).toFixed(2)}% on the validation split of ${manifest.dataset}: candidates cannot be measured against it (f divides by its accuracy); ${how}`);
   }
   const teacher: TeacherEvent = { type: 'teacher', ...event, weights: TEACHER_WEIGHTS };
   run.journal.append(teacher);
+  rmSync(run.path(TEACHER_CHECKPOINT), { recursive: true, force: true });
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);
   return teacher;
 }

@@ -22,7 +22,9 @@ import { RunCosts } from './costs';
 import { writeFolderAtomic } from '../util/atomic-write';
 import { fileStem } from '../util/file-name';
 import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
-import { datasetFor, fit, optimiser, RunData } from './fit';
+import { datasetFor, epochLine, fit, optimiser, RunData } from './fit';
+import { RunProgress } from './progress';
+import { EpochReport } from '../train/loop';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -34,7 +36,7 @@ export interface FinetuneRequest {
   epochs: number;
 }
 
-export type Finetuner = (request: FinetuneRequest, signal?: AbortSignal) => Promise<EvaluationResult>;
+export type Finetuner = (request: FinetuneRequest, signal?: AbortSignal, onEpoch?: (e: EpochReport) => void) => Promise<EvaluationResult>;
 
 /** A network to measure on the test split: its spec and weights folder (absolute). */
 export interface TestRequest {
@@ -66,21 +68,23 @@ export interface FinishContext {
   test: TestEvaluator;
   loadSpec: (path: string) => Promise<ArchitectureSpec>;
   hooks?: SearchHooks;
+  /** The run's progress: fine-tuning epochs, then the test measurement. */
+  progress?: RunProgress;
   signal?: AbortSignal;
 }
 
 /** Fine-tunes a candidate from its search weights with cross-entropy. */
-export async function finetuneCandidate(request: FinetuneRequest, dataset: RunData, settings: SearchSettings, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<EvaluationResult> {
+export async function finetuneCandidate(request: FinetuneRequest, dataset: RunData, settings: SearchSettings, signal?: AbortSignal, pytorch?: PytorchEvaluator, onEpoch?: (e: EpochReport) => void): Promise<EvaluationResult> {
   const seed = derivedSeed(settings.seed, 'finetune', request.name);
   if (pytorch) {
     const record = { ...optimiser(settings), seed, finetuned: true };
-    return pytorch.fit({ spec: request.spec, ...(request.weights ? { initial: request.weights } : {}), out: request.outDir, epochs: request.epochs, seed, ...optimiser(settings), record }, signal);
+    return pytorch.fit({ spec: request.spec, ...(request.weights ? { initial: request.weights } : {}), out: request.outDir, epochs: request.epochs, seed, ...optimiser(settings), record }, signal, onEpoch);
   }
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
     const data = await datasetFor(dataset);
-    const result = await fit(request.spec, data, request.epochs, seed, settings, {}, signal, request.weights);
+    const result = await fit(request.spec, data, request.epochs, seed, settings, { signal, from: request.weights, onEpoch });
     writeModel(request.outDir, { ...result.model, training: { ...result.model.training, finetuned: true } }, true);
     return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds: seconds(), backend: 'main thread' };
   } catch (err) {
@@ -126,10 +130,12 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
     return undefined;
   }
   if (ctx.finetune && settings.finetuneTop > 0 && settings.finetuneEpochs > 0) {
-    for (const { event, finetune } of ranked.slice(0, settings.finetuneTop)) {
+    const top = ranked.slice(0, settings.finetuneTop);
+    for (const [index, { event, finetune }] of top.entries()) {
       if (finetune) continue;
       ctx.signal?.throwIfAborted();
-      ctx.hooks?.log?.(`fine-tuning ${event.name} for ${settings.finetuneEpochs} epochs`);
+      ctx.hooks?.log?.(`fine-tuning ${event.name} for ${settings.finetuneEpochs} epochs (student ${index + 1}/${top.length})`);
+      ctx.progress?.finetuneStarts(event.name, index + 1, top.length);
       const outDir = `candidates/${fileStem(event.name)}.finetuned`;
       const result = await ctx.finetune(
         {
@@ -140,6 +146,10 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
           epochs: settings.finetuneEpochs,
         },
         ctx.signal,
+        (e) => {
+          ctx.hooks?.log?.(epochLine(e, settings.finetuneEpochs));
+          ctx.progress?.epochEnded(e);
+        },
       );
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
@@ -199,6 +209,7 @@ async function measureOnTest(ctx: FinishContext, ranked: RankedCandidate[], best
     ...(await Promise.all(students.map(async ({ candidate, chosen }) => ({ name: candidate.event.name, spec: await ctx.loadSpec(run.path(candidate.event.spec)), weights: run.path(chosen.weights) })))),
   ];
   ctx.signal?.throwIfAborted();
+  ctx.progress?.testing();
   ctx.hooks?.log?.(`measuring the teacher and ${students.length} delivered student(s) on the held-out test split (read now, for the first time)`);
   const measured = await ctx.test(requests, ctx.signal);
   if (!measured) {

@@ -6,8 +6,7 @@ import { disposeWeights } from '../model/weights';
 import { SearchSettings } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
 import { EpochReport } from '../train/loop';
-import { FitResult, fitOnLabels } from '../train/supervised';
-import { SearchHooks } from './search';
+import { FitOptions, FitResult, fitOnLabels } from '../train/supervised';
 
 /** The run's dataset: its name and load options (engine/search/dataset.ts runLoadOptions). */
 export interface RunData {
@@ -29,8 +28,17 @@ export function optimiser(settings: SearchSettings): { batchSize: number; learni
   return { batchSize: settings.batchSize, learningRate: settings.learningRate, weightDecay: settings.weightDecay };
 }
 
+export interface FitHooks {
+  signal?: AbortSignal;
+  /** Weights to start from (a folder); absent: a fresh initialisation from the seed. */
+  from?: string;
+  onEpoch?: (e: EpochReport) => void;
+  checkpoint?: FitOptions['checkpoint'];
+}
+
 /** Cross-entropy training with the run's optimiser settings; a stop before the end rejects. */
-export async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number, seed: number, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal, from?: string): Promise<FitResult> {
+export async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number, seed: number, settings: SearchSettings, hooks: FitHooks): Promise<FitResult> {
+  const { signal, from, onEpoch, checkpoint } = hooks;
   const initial = from ? loadModel(from).weights : undefined;
   try {
     const result = await fitOnLabels(spec, data, {
@@ -41,7 +49,8 @@ export async function fit(spec: ArchitectureSpec, data: Dataset, epochs: number,
       seed,
       ...(initial ? { initial } : {}),
       ...(signal ? { signal } : {}),
-      onEpoch: (e: EpochReport) => hooks.log?.(epochLine(e, epochs)),
+      ...(onEpoch ? { onEpoch } : {}),
+      ...(checkpoint ? { checkpoint } : {}),
     });
     if (result.outcome.stopped) throw signal?.reason ?? new Error('training stopped');
     return result;

@@ -20,6 +20,7 @@ import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { Rng } from '../util/rng';
 import { kernelProposals, KnownCost, Proposal, randomProposals } from '../bo/proposals';
+import { RunProgress } from './progress';
 
 /** Where a running search is (the protocol's esnac/searchProgress, less the run directory). */
 export type SearchProgress = Omit<SearchProgressParams, 'runDir'>;
@@ -40,15 +41,20 @@ export interface SearchContext {
   /** Embeddings of another run's kernels: propose with them instead of fitting kernels. */
   transferred?: BiLstmEmbedding[];
   hooks?: SearchHooks;
+  /** The run's progress over all phases; absent, the search reports its own steps through hooks.progress. */
+  progress?: RunProgress;
   signal?: AbortSignal;
 }
 
 /** The teacher spec file, relative to a candidate file (for `esnac diff` and the diff view). */
 const TEACHER_FROM_CANDIDATE = `../${TEACHER_SPEC}`;
 
-export async function runSearchSteps(ctx: SearchContext): Promise<void> {
-  const { run, hooks } = ctx;
+export async function runSearchSteps(context: SearchContext): Promise<void> {
+  const { run, hooks } = context;
   const settings = run.manifest.settings;
+  const progress = context.progress ?? new RunProgress(settings, { trainsTeacher: false, finetunes: false }, () => run.journal.read(), hooks?.progress);
+  progress.setConcurrency(context.evaluator.concurrency);
+  const ctx = { ...context, progress };
   const started = Date.now();
   const encodings = new Map<string, EncodedArchitecture>();
   for (let step = 1; step <= settings.steps; step++) {
@@ -61,12 +67,12 @@ export async function runSearchSteps(ctx: SearchContext): Promise<void> {
     }
     const candidates = events.filter((e): e is CandidateEvent => e.type === 'candidate');
     const earlier = candidates.filter((e) => e.step < step);
-    report(ctx, 'proposing', step, candidates);
+    progress.searching('proposing', step);
     const proposals = await propose(ctx, step, earlier, encodings);
     const done = new Set(candidates.filter((e) => e.step === step).map((e) => e.key));
     const pending = proposals.filter((p) => !done.has(p.key));
     hooks?.log?.(`step ${step}/${settings.steps}: evaluating ${pending.length} candidates`);
-    report(ctx, 'evaluating', step, candidates);
+    progress.searching('evaluating', step);
     // Latencies are timed one at a time before any training starts, on a machine otherwise idle.
     const costs = new Map<string, Awaited<ReturnType<typeof measureCosts>>>();
     for (const p of pending) costs.set(p.key, await measureCosts(ctx, p.spec, p.key));
@@ -120,7 +126,7 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
   return [...proposals, ...(await randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'fill', step)), missing, fresh, 'random', ctx.costs.filter, ctx.signal))];
 }
 
-async function evaluate(ctx: SearchContext, step: number, proposal: Proposal, measured: { costs: Costs } | { reason: string }): Promise<void> {
+async function evaluate(ctx: SearchContext & { progress: RunProgress }, step: number, proposal: Proposal, measured: { costs: Costs } | { reason: string }): Promise<void> {
   const { run } = ctx;
   const spec = { ...proposal.spec, candidate: { ...proposal.spec.candidate!, teacherPath: TEACHER_FROM_CANDIDATE } };
   const name = spec.name;
@@ -152,7 +158,7 @@ async function evaluate(ctx: SearchContext, step: number, proposal: Proposal, me
   run.journal.append(event);
   ctx.hooks?.candidate?.(event);
   if (event.status === 'failed') ctx.hooks?.log?.(`${name} failed: ${event.reason}`);
-  report(ctx, 'evaluating', step, run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate'));
+  ctx.progress.searching('evaluating', step);
 }
 
 /** g = C (2 - C) of a candidate's predicted latency, for the acquisition (see proposals' predictedReward). */
@@ -186,23 +192,4 @@ function writeCandidateSpec(run: RunDirectory, file: string, text: string): void
     return;
   }
   run.writeNew(file, text);
-}
-
-function report(ctx: SearchContext, phase: SearchProgress['phase'], step: number, candidates: CandidateEvent[]): void {
-  const settings = ctx.run.manifest.settings;
-  const total = settings.steps * settings.kernels;
-  const ok = candidates.filter((e) => e.status === 'ok');
-  const best = ok.reduce<CandidateEvent | undefined>((b, e) => (b === undefined || e.f! > b.f! ? e : b), undefined);
-  const mean = candidates.length > 0 ? candidates.reduce((s, e) => s + e.seconds, 0) / candidates.length : undefined;
-  const concurrency = Math.max(1, ctx.evaluator.concurrency);
-  ctx.hooks?.progress?.({
-    phase,
-    step,
-    steps: settings.steps,
-    evaluated: candidates.length,
-    total,
-    bestF: best?.f,
-    best: best?.name,
-    etaSeconds: mean === undefined ? undefined : ((total - candidates.length) * mean) / concurrency,
-  });
 }

@@ -7,29 +7,67 @@ import { disposeWeights } from '../model/weights';
 import { TeacherEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
-import { evaluateAccuracy } from '../train/loop';
+import { EpochReport, evaluateAccuracy } from '../train/loop';
 import { errorMessage, UserError } from '../util/errors';
 import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
 import { datasetFor, epochLine, fit, optimiser, RunData } from './fit';
+import { RunProgress } from './progress';
 import { SearchHooks } from './search';
+
+export interface TeacherTraining {
+  /** Where the local trainer keeps its checkpoint; absent: none. */
+  checkpointDir?: string;
+  progress?: RunProgress;
+  signal?: AbortSignal;
+  /** Train with these PyTorch workers instead of the local trainer. */
+  pytorch?: PytorchEvaluator;
+}
 
 type TeacherMeasure = Pick<TeacherEvent, 'accuracy' | 'params' | 'trained' | 'seconds'>;
 
-/** Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. */
-export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, signal?: AbortSignal, pytorch?: PytorchEvaluator): Promise<TeacherMeasure> {
+/**
+ * Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. The
+ * local trainer checkpoints every epoch into `checkpointDir`, and a training stopped there goes on
+ * at the next epoch.
+ */
+export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, options: TeacherTraining = {}): Promise<TeacherMeasure> {
+  const { checkpointDir, progress, signal, pytorch } = options;
   const started = performance.now();
   const seed = derivedSeed(settings.seed, 'teacher');
+  const epochs = settings.teacherEpochs;
+  const onEpoch = (e: EpochReport) => {
+    hooks.log?.(epochLine(e, epochs));
+    progress?.epochEnded(e);
+  };
   if (pytorch) {
-    hooks.log?.(`training the teacher ${spec.name} on ${dataset.name} for ${settings.teacherEpochs} epochs with PyTorch (no --teacher-weights given)`);
-    const result = await pytorch.fit({ spec, out: outDir, epochs: settings.teacherEpochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed } }, signal, (e) => hooks.log?.(epochLine(e, settings.teacherEpochs)));
+    hooks.log?.(`training the teacher ${spec.name} on ${dataset.name} for ${epochs} epochs with PyTorch (no --teacher-weights given)`);
+    progress?.teacherStarts(spec.name, []);
+    const result = await pytorch.fit({ spec, out: outDir, epochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed } }, signal, onEpoch);
     if (result.status !== 'ok') throw new Error(`training the teacher failed: ${result.reason}`);
     return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 };
   }
   const data = await datasetFor(dataset);
-  hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${settings.teacherEpochs} epochs (no --teacher-weights given)`);
-  const result = await fit(spec, data, settings.teacherEpochs, seed, settings, hooks, signal);
+  let held: EpochReport[] = [];
+  hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${epochs} epochs (no --teacher-weights given)`);
+  progress?.teacherStarts(spec.name, []);
+  const result = await fit(spec, data, epochs, seed, settings, {
+    signal,
+    onEpoch,
+    ...(checkpointDir && {
+      checkpoint: {
+        dir: checkpointDir,
+        resumed: (done: EpochReport[]) => {
+          held = done;
+          hooks.log?.(`resuming the teacher's training at epoch ${done.length + 1}/${epochs}: epochs 1-${done.length} are in its checkpoint`);
+          progress?.teacherStarts(spec.name, done);
+        },
+        ignored: (why: string) => hooks.log?.(`not resuming the teacher's training from its checkpoint: ${why}`),
+      },
+    }),
+  });
   writeModel(outDir, result.model);
-  return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000 + held.reduce((sum, e) => sum + e.seconds, 0);
+  return { accuracy: result.accuracy, params: result.params, trained: true, seconds };
 }
 
 /** Measures the user's teacher weights on the validation split and copies them into the run. */

@@ -3,22 +3,35 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JournalEvent, SearchProgressParams } from '../../protocol';
 import { bestStudent } from '../../engine/run/report';
-import { bestSummary, diffTitle, engineDescription, errorHeadline, etaText, progressFraction, progressMessage, progressShort } from '../../extension/format';
+import { accessibleLabel, bestSummary, diffTitle, engineDescription, errorHeadline, etaText, progressFraction, progressLong, progressMessage, progressShort } from '../../extension/format';
 
-const progress: SearchProgressParams = { runDir: '/r', phase: 'evaluating', step: 3, steps: 20, evaluated: 17, total: 160, bestF: 0.91234, best: 'c17', etaSeconds: 725 };
+const progress: SearchProgressParams = { runDir: '/r', phase: 'evaluating', step: 3, steps: 20, evaluated: 17, total: 160, bestF: 0.91234, best: 'c17', fraction: 0.4267, etaSeconds: 725 };
+const teacher: SearchProgressParams = { ...progress, phase: 'teacher', step: 0, evaluated: 0, bestF: undefined, best: undefined, fraction: 0.05, training: { name: 'vgg', epoch: 3, epochs: 10, accuracy: 0.9712, imagesPerSecond: 1234.4 } };
 
-test('progress: step, evaluations, best reward and time left, by phase', () => {
-  assert.equal(progressMessage(progress), 'step 3/20 · 17/160 evaluated · best f 0.912 (c17) · about 12 min left');
-  assert.equal(progressMessage({ ...progress, phase: 'proposing', bestF: undefined, best: undefined, etaSeconds: undefined }), 'step 3/20, proposing · 17/160 evaluated');
-  assert.match(progressMessage({ ...progress, phase: 'finetuning' }), /^fine-tuning the best students · /);
-  assert.equal(progressShort(progress), '17/160 · f 0.912');
+test('progress: share done, phase, best reward and time left, by phase', () => {
+  assert.equal(progressMessage(progress), '42% · step 3/20: 17/160 candidates evaluated · best f 0.912 (c17) · about 12 min left');
+  assert.equal(progressMessage({ ...progress, phase: 'proposing', bestF: undefined, best: undefined, etaSeconds: undefined }), '42% · step 3/20: fitting the kernels');
+  assert.equal(progressMessage({ ...progress, phase: 'proposing', step: 1, bestF: undefined, etaSeconds: undefined }), '42% · step 1/20: drawing random candidates');
+  assert.equal(progressMessage(teacher), '5% · training the teacher: epoch 3/10, validation 97.1%, 1,234 img/s · about 12 min left');
+  assert.equal(
+    progressMessage({ ...progress, phase: 'finetuning', training: { name: 'c17', epoch: 1, epochs: 10, student: 2, students: 3 } }),
+    '42% · fine-tuning c17 (2/3): epoch 1/10 · best f 0.912 (c17) · about 12 min left',
+  );
+  assert.match(progressMessage({ ...progress, phase: 'testing' }), /^42% · measuring on the held-out test split · /);
+  assert.equal(progressShort(progress), '42% · 17/160 · f 0.912');
+  assert.equal(progressShort(teacher), '5% · teacher 3/10');
   assert.equal(progressShort(undefined), 'starting');
+  assert.equal(progressLong(teacher), '5% done, training the teacher: epoch 3/10, validation 97.1%, 1,234 img/s, about 12 min left');
 });
 
 test('progress fraction stays within 0..1', () => {
-  assert.equal(progressFraction(progress), 17 / 160);
-  assert.equal(progressFraction({ ...progress, evaluated: 170 }), 1);
-  assert.equal(progressFraction({ ...progress, total: 0 }), 0);
+  assert.equal(progressFraction(progress), 0.4267);
+  assert.equal(progressFraction({ ...progress, fraction: 1.2 }), 1);
+  assert.equal(progressFraction({ ...progress, fraction: Number.NaN }), 0);
+});
+
+test('the status item reads to a screen reader as words: no icon names, no Markdown escapes', () => {
+  assert.equal(accessibleLabel('$(loading~spin) esnac: 5% · teacher 3/10', ['Compressing vgg: 5% done, training the teacher (epoch 3/10)']), 'esnac: 5% · teacher 3/10. Compressing vgg: 5% done, training the teacher (epoch 3/10)');
 });
 
 test('time left', () => {

@@ -39,6 +39,28 @@ test('Ctrl-C stops a search within seconds, and --resume finishes it', async () 
   assert.ok(existsSync(join(runDir, 'best.arch.yaml')));
 });
 
+test('Ctrl-C during teacher training, then --resume: the teacher goes on at its next epoch', async () => {
+  const runDir = join(mkdtempSync(join(tmpdir(), 'esnac-cli-')), 'run');
+  const args = [...TINY.filter((_, i) => TINY[i - 1] !== '--teacher-epochs' && TINY[i] !== '--teacher-epochs'), '--teacher-epochs', '3', '--evaluator', 'local', '--workers', '1'];
+  const child = spawn(process.execPath, [CLI, 'compress', join(ROOT, 'examples/teachers/vgg-mini-mnist.arch.yaml'), ...args, '-o', runDir], { cwd: ROOT });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (/epoch 1\/3: /.test(output)) child.kill('SIGINT');
+  });
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 130, output);
+  assert.doesNotMatch(output, /"type":"teacher"/);
+
+  const resumed = spawnSync(process.execPath, [CLI, 'compress', '--resume', runDir], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(resumed.status, 0, resumed.stdout + resumed.stderr);
+  assert.match(resumed.stdout, /resuming the teacher's training at epoch 2\/3/);
+  assert.doesNotMatch(resumed.stdout, /epoch 1\/3: /, 'epoch 1 is not trained again');
+  assert.match(resumed.stdout, /epoch 3\/3: /);
+  assert.match(resumed.stdout, /best student \S+: /);
+});
+
 test('bad arguments and files give one clear line, not a stack trace', () => {
   const noDataset = spawnSync(process.execPath, [CLI, 'compress', join(ROOT, 'examples/teachers/vgg-mini-mnist.arch.yaml')], { encoding: 'utf8' });
   assert.equal(noDataset.status, 1);

@@ -1,12 +1,12 @@
 // The whole search with real training on the embedded MNIST, at a tiny budget.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CandidateEvent, TeacherEvent } from '../../engine/run/journal';
-import { SearchSettings } from '../../engine/run/settings';
-import { compress } from '../../engine/search/compress';
+import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
+import { compress, TEACHER_CHECKPOINT } from '../../engine/search/compress';
 import { SearchProgress } from '../../engine/search/search';
 import { inferShapes } from '../../engine/architecture/shapes';
 import { checkSpec, loadSpecFile } from '../../engine/architecture/validate';
@@ -58,4 +58,35 @@ test('compress refuses a run directory that is not empty, and a dataset it canno
   const runDir = mkdtempSync(join(tmpdir(), 'esnac-compress-'));
   await assert.rejects(compress({ teacherPath: TEACHER, dataset: 'mnist', runDir: join(runDir, '..'), settings: tiny }), /not empty/);
   await assert.rejects(compress({ teacherPath: TEACHER, dataset: 'cifar10', runDir: join(runDir, 'x'), settings: tiny }), /cifar10/);
+});
+
+test('a run stopped in teacher training resumes at the next teacher epoch, saying so', async () => {
+  const runDir = join(mkdtempSync(join(tmpdir(), 'esnac-compress-')), 'run');
+  // The local trainer checkpoints the teacher; one process at a time keeps the test light.
+  const settings: Partial<SearchSettings> = { ...TINY_SEARCH, teacherEpochs: 3, workers: 1, evaluator: { ...DEFAULT_SETTINGS.evaluator, kind: 'local' } };
+  const controller = new AbortController();
+  const first: SearchProgress[] = [];
+  const stopped = await compress(
+    { teacherPath: TEACHER, dataset: 'mnist', runDir, settings },
+    {
+      progress: (p) => {
+        first.push(p);
+        if (p.phase === 'teacher' && p.training?.epoch === 1) controller.abort();
+      },
+    },
+    controller.signal,
+  );
+  assert.equal(stopped.cancelled, true);
+  assert.ok(existsSync(join(runDir, TEACHER_CHECKPOINT, 'state.json')), 'the teacher checkpoint is kept');
+  assert.ok(first.some((p) => p.phase === 'teacher' && p.training?.epoch === 1 && p.training.epochs === 3 && p.training.accuracy !== undefined && p.training.imagesPerSecond! > 0));
+
+  const logs: string[] = [];
+  const again: SearchProgress[] = [];
+  const resumed = await compress({ resume: runDir }, { log: (m) => logs.push(m), progress: (p) => again.push(p) });
+  assert.equal(resumed.cancelled, false);
+  assert.ok(logs.some((m) => /resuming the teacher's training at epoch 2\/3/.test(m)), logs.join('\n'));
+  const teacherEpochs = again.filter((p) => p.phase === 'teacher').map((p) => p.training?.epoch);
+  assert.deepEqual([...new Set(teacherEpochs)], [0, 1, 2, 3], 'goes on from epoch 1 held in the checkpoint');
+  assert.ok(!existsSync(join(runDir, TEACHER_CHECKPOINT)), 'the checkpoint is removed once the teacher is in the journal');
+  assert.ok(again.some((p) => p.phase === 'testing') && again.at(-1)?.phase === 'done');
 });
