@@ -12,6 +12,8 @@ import { openDashboard, resumeRun } from './commands/runs';
 import { specTarget } from './commands/target';
 import { createLog, reportError } from './log';
 import { registerPanels } from './panels';
+import * as requests from './requests';
+import { registerRunsView, RunsView } from './runs-view';
 import { Searches } from './searches';
 import { ENGINE_SETTINGS } from './settings';
 import { statusActions, StatusItem } from './status';
@@ -28,6 +30,11 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     revealLayer: (spec, layerId) => revealLayer(engine, spec, layerId),
     diffWithTeacher: (candidate) => diffWithTeacher(candidate),
+    runs: {
+      status: async (runDir) => (await engine.request(requests.runState, { runDir })).status,
+      progress: (runDir) => searches.progressOf(runDir),
+      onDidChange: searches.onDidChange,
+    },
   });
   const command = (id: string, run: (...args: unknown[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -52,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command(ExtensionCommands.resumeRun, (arg) => resumeRun(arg, engine, searches, log)),
     command(ExtensionCommands.openDashboard, (arg) => openDashboard(arg, engine, log, (runDir) => panels.openDashboard(runDir))),
     command(ExtensionCommands.cancelSearch, () => cancelSearch(searches)),
+    ...registerRunsView(new RunsView(engine, searches, log), searches),
     command(ExtensionCommands.showLogs, () => log.show()),
     command(ExtensionCommands.restartEngine, () => engine.restart()),
     command(ExtensionCommands.statusActions, () => statusActions(engine, searches, log)),

@@ -2,7 +2,7 @@
 // esnac/resumeRun) shown as a notification with progress and Cancel, updated from
 // esnac/searchProgress. Cancelling sends $/cancelRequest; the engine answers once the run
 // directory is consistent, so a cancelled run can be resumed.
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, SearchProgressParams, SearchResult, StartSearchParams } from '../protocol';
 import { Engine, settingsFor } from './client';
@@ -48,6 +48,11 @@ export class Searches implements vscode.Disposable {
 
   list(): RunningSearch[] {
     return [...this.running.values()];
+  }
+
+  /** The latest progress of the search this window runs in `runDir`. */
+  progressOf(runDir: string): SearchProgressParams | undefined {
+    return this.running.get(resolve(runDir))?.progress;
   }
 
   /** Starts a new search; `params.runDir` is where it goes (picked by the client, see newRunDirectory). */
@@ -128,9 +133,10 @@ export class Searches implements vscode.Disposable {
       return;
     }
     const student = vscode.Uri.file(result.best.spec);
-    const choice = await vscode.window.showInformationMessage(`esnac: ${name} finished; ${bestSummary(result.best)}`, 'Open', 'Preview', 'Diff');
+    const choice = await vscode.window.showInformationMessage(`esnac: ${name} finished; ${bestSummary(result.best)}. Files in ${result.runDir} (${basename(result.best.spec)}, best.weights, report.md).`, 'Open', 'Preview', 'Diff', 'Reveal');
     if (choice === 'Open') await vscode.window.showTextDocument(student);
     if (choice === 'Preview') await open(Commands.previewArchitecture, student);
+    if (choice === 'Reveal') await open('revealInExplorer', student);
     if (choice === 'Diff') await open(Commands.diffWithTeacher, student);
   }
 }

@@ -100,7 +100,10 @@ export interface DashboardRun {
   objective: Objective;
   /** Candidates the search will evaluate in all (steps x kernels). */
   total: number;
+  /** The engine's answer (esnac/runState), not a guess from file times. */
   status: RunStatus;
+  /** A running run's phase, share done and time left, in words (the progress notification's line). */
+  progress?: string;
   /** The best student's name once the run is done. */
   best?: string;
   /** The finished run's headline: the best student's test accuracy next to the teacher's, its size. */

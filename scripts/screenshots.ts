@@ -189,7 +189,7 @@ async function messages(runDir: string): Promise<Record<'graph' | 'diff' | 'dash
   return {
     graph: { type: 'graph', subject: { kind: 'graph', spec: 'file:///resnet18' }, graph: buildGraphModel(resnet18), problems: [], stale: false },
     diff: { type: 'graphDiff', subject: { kind: 'graphDiff', teacher: 'file:///t', student: 'file:///s' }, ...diff },
-    dashboard: { type: 'run', subject: { kind: 'dashboard', runDir }, run: dashboardRun(run.dir, run.manifest, run.journal.read(), false) },
+    dashboard: { type: 'run', subject: { kind: 'dashboard', runDir }, run: dashboardRun(run.dir, run.manifest, run.journal.read(), 'finished') },
   };
 }
 

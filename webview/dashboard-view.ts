@@ -194,6 +194,7 @@ function header(run: DashboardRun): HTMLElement {
     { class: 'run-header' },
     html('h1', {}, `Compression of ${run.teacher.name}`, html('span', { class: `status ${run.status}` }, run.status)),
     ...(run.headline ? [html('div', { class: 'headline' }, run.headline)] : []),
+    ...(run.progress ? [html('div', { class: 'progress', role: 'status' }, run.progress)] : []),
     html('div', { class: 'facts' }, facts.join(' · ')),
     ...(run.preprocessing ? [html('div', { class: 'facts' }, `input: ${run.preprocessing}`)] : []),
     html('div', { class: 'run-dir' }, run.runDir),

@@ -15,4 +15,9 @@ export const ExtensionCommands = {
   importOnnx: 'esnac.importOnnx',
   /** Export a spec (the argument, a Uri or path, else the active editor's) to PyTorch or ONNX. */
   exportStudent: 'esnac.exportStudent',
+  /** The Runs view's: list again; a run's folder in the Explorer; cancel a run of this window; delete a run (asked first). */
+  refreshRuns: 'esnac.runs.refresh',
+  revealRun: 'esnac.runs.reveal',
+  cancelRun: 'esnac.runs.cancel',
+  deleteRun: 'esnac.runs.delete',
 } as const;

@@ -23,7 +23,8 @@ export async function openDashboard(arg: unknown, engine: Engine, log: vscode.Lo
   if (runDir) await open(vscode.Uri.file(runDir));
 }
 
-function runsFolders(): string[] {
+/** Each workspace folder's runs folder (esnac.runs.folder). */
+export function runsFolders(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).map((folder) => runsFolderPath(settingsFor(folder.uri), folder.uri.fsPath));
 }
 

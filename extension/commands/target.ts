@@ -4,10 +4,11 @@ import { isSpecFileName } from '../../protocol';
 
 /**
  * The command's argument (a Uri from a menu, a URI string from a CodeLens, a path from a
- * notification) or else the active editor's spec file.
+ * notification, a tree item of a file or folder from a view) or else the active editor's spec file.
  */
 export function uriArgument(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
+  if (arg instanceof vscode.TreeItem && arg.resourceUri) return arg.resourceUri;
   if (typeof arg === 'string' && arg !== '') return arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
   return undefined;
 }

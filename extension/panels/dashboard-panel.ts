@@ -1,11 +1,13 @@
 // The dashboard of one run directory: read from run.json and journal.jsonl, and read again
-// whenever the journal grows, so a running search shows each candidate as it is evaluated.
-import { statSync } from 'node:fs';
+// whenever the journal grows, so a running search shows each candidate as it is evaluated. Whether
+// the run is running is the engine's answer (esnac/runState), asked again every few seconds while
+// it runs, so a run that ends or is killed elsewhere shows as such.
 import * as vscode from 'vscode';
 import type { WebviewMessage } from '../../protocol/webview';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { RunDirectory } from '../../engine/run/run-directory';
 import { dashboardRun } from '../view-models/run';
+import { progressMessage } from '../format';
 import { ExtensionCommands } from '../commands/ids';
 import type { PanelContext } from './index';
 import { basename } from './specs';
@@ -14,12 +16,8 @@ import { errorMessage } from '../../engine/util/errors';
 
 const JOURNAL = 'journal.jsonl';
 const JOURNAL_DEBOUNCE_MS = 200;
-
-/**
- * The panel reads files only, so it cannot ask the engine whether the search still runs: an
- * unfinished run whose journal changed this recently counts as running.
- */
-const RUNNING_WITHIN_MS = 15 * 60_000;
+/** How often a running run's state is asked again (a killed process shows as stopped within this). */
+const RUNNING_RECHECK_MS = 3_000;
 
 export class DashboardPanel extends EsnacPanel {
   private events: JournalEvent[] = [];
@@ -33,18 +31,20 @@ export class DashboardPanel extends EsnacPanel {
     super(panel, `Run: ${basename(runDir)}`, context);
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(runDir, JOURNAL));
     const changed = () => this.scheduleUpdate(JOURNAL_DEBOUNCE_MS);
-    this.disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+    this.disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), context.host.runs.onDidChange(changed));
   }
 
-  update(): void {
+  async update(): Promise<void> {
     const subject = { kind: 'dashboard' as const, runDir: this.runDir.toString() };
     try {
       const run = RunDirectory.open(this.runDir.fsPath);
       this.events = run.journal.read();
       this.teacherSpec = vscode.Uri.file(run.path(run.manifest.teacher.spec));
-      const finished = this.events.some((e) => e.type === 'done');
-      const running = !finished && Date.now() - journalTime(run) < RUNNING_WITHIN_MS;
-      this.connection.send({ type: 'run', subject, run: dashboardRun(run.dir, run.manifest, this.events, running) });
+      const { runs } = this.context.host;
+      const status = await runs.status(run.dir);
+      const progress = runs.progress(run.dir);
+      this.connection.send({ type: 'run', subject, run: dashboardRun(run.dir, run.manifest, this.events, status, progress && progressMessage(progress)) });
+      if (status === 'running') this.scheduleUpdate(RUNNING_RECHECK_MS);
     } catch (err) {
       const message = `cannot read the run ${this.runDir.fsPath}: ${errorMessage(err)}`;
       this.context.host.log.error(message);
@@ -73,13 +73,5 @@ export class DashboardPanel extends EsnacPanel {
         await vscode.commands.executeCommand(ExtensionCommands.exportStudent, spec);
         return;
     }
-  }
-}
-
-function journalTime(run: RunDirectory): number {
-  try {
-    return statSync(run.path(JOURNAL)).mtimeMs;
-  } catch {
-    return 0;
   }
 }

@@ -2,6 +2,7 @@
 // per spec, pair or run (opening it again reveals it), each restored after a window reload by a
 // WebviewPanelSerializer from the subject its webview keeps in its state.
 import * as vscode from 'vscode';
+import type { RunStatus, SearchProgressParams } from '../../protocol';
 import { PanelSubject, ViewTypes, WebviewState } from '../../protocol/webview';
 import { DashboardPanel } from './dashboard-panel';
 import { DiffPanel } from './diff-panel';
@@ -14,6 +15,17 @@ export interface PanelHost {
   revealLayer(spec: vscode.Uri, layerId: string): Promise<void>;
   /** Runs the built-in text diff between a candidate and its teacher. */
   diffWithTeacher(candidate: vscode.Uri): Promise<void>;
+  /** What the engine says of runs, and the progress of those this window runs. */
+  runs: RunStates;
+}
+
+export interface RunStates {
+  /** The engine's answer (esnac/runState): running in any process, finished, or stopped. */
+  status(runDir: string): Promise<RunStatus>;
+  /** The latest progress of a search this window runs. */
+  progress(runDir: string): SearchProgressParams | undefined;
+  /** A search of this window started, progressed or ended. */
+  onDidChange: vscode.Event<void>;
 }
 
 export interface Panels extends vscode.Disposable {

@@ -1,13 +1,16 @@
 // A run directory's record (run.json and the journal) as the dashboard shows it. Runs in the extension
 // host, which reads the run directory; the webview gets only this model.
 import type { DashboardCandidate, DashboardRun } from '../../protocol/webview';
-import { describeNormalisation } from '../../protocol';
+import { describeNormalisation, RunStatus } from '../../protocol';
 import type { FinetuneEvent, JournalEvent, TestEvent } from '../../engine/run/journal';
 import { bestStudent, headline } from '../../engine/run/report';
 import type { RunManifest } from '../../engine/run/run-directory';
 
-/** Teacher params are 0 until the journal records the teacher, which comes before any candidate. */
-export function dashboardRun(runDir: string, manifest: RunManifest, events: JournalEvent[], running: boolean): DashboardRun {
+/**
+ * Teacher params are 0 until the journal records the teacher, which comes before any candidate.
+ * `status` is the engine's answer (esnac/runState); `progress` the live line of a run in progress.
+ */
+export function dashboardRun(runDir: string, manifest: RunManifest, events: JournalEvent[], status: RunStatus, progress?: string): DashboardRun {
   const teacher = events.find((e) => e.type === 'teacher');
   const costs = events.find((e) => e.type === 'costs');
   const done = events.find((e) => e.type === 'done');
@@ -38,7 +41,8 @@ export function dashboardRun(runDir: string, manifest: RunManifest, events: Jour
     method: settings.method,
     objective: settings.objective,
     total: settings.steps * settings.kernels,
-    status: running ? 'running' : done ? 'finished' : 'stopped',
+    status,
+    ...(status === 'running' && progress !== undefined && { progress }),
     ...(done && { best: done.best }),
     ...(best && { headline: headline(best) }),
     candidates,

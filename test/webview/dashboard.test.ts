@@ -94,7 +94,7 @@ test('a journal becomes the dashboard record, with fine-tuned accuracy and the b
     { type: 'finetune', name: 'a', status: 'ok', accuracy: 0.93, f: 1.3, epochs: 2, seconds: 3 },
     { type: 'done', best: 'a', bestSpec: 'best.arch.yaml', f: 1.3 },
   ];
-  const record = dashboardRun('/runs/r', manifest, events, false);
+  const record = dashboardRun('/runs/r', manifest, events, 'finished');
   assert.deepEqual(record.teacher, { name: 'vgg-mini-mnist', params: 2000, macs: 90_000, latencyMs: undefined, accuracy: 0.95 });
   assert.equal(record.objective, 'macs');
   assert.equal(candidateRows(record)[0].timesSmaller, 3);
@@ -108,8 +108,10 @@ test('a journal becomes the dashboard record, with fine-tuned accuracy and the b
       ['b', 'failed', undefined, 'diverged'],
     ],
   );
-  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 3), false).status, 'stopped');
-  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 3), true).status, 'running');
+  // The state is the engine's answer (esnac/runState), never guessed from the files.
+  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 3), 'stopped').status, 'stopped');
+  const live = dashboardRun('/runs/r', manifest, events.slice(0, 3), 'running', '5% · training the teacher: epoch 1/10');
+  assert.deepEqual([live.status, live.progress], ['running', '5% · training the teacher: epoch 1/10']);
 });
 
 test('axis ticks are round numbers covering the range', () => {
