@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
     engine,
     searches,
     new StatusItem(engine, searches),
-    command(Commands.compressArchitecture, (arg, options) => compressArchitecture(arg, options, context.workspaceState, searches, log)),
+    command(Commands.compressArchitecture, (arg, options) => compressArchitecture(arg, options, context.workspaceState, searches, engine, log)),
     command(Commands.previewArchitecture, async (arg) => {
       const spec = specTarget(arg, 'Preview architecture');
       if (spec) await panels.previewArchitecture(spec);

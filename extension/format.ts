@@ -32,6 +32,13 @@ function phaseText(p: SearchProgressParams): string {
   }
 }
 
+/** A duration in round words: "40 s", "12 min", "3.1 h". */
+export function durationText(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
 /** The progress notification's line: share done, phase, best reward, time left. */
 export function progressMessage(p: SearchProgressParams): string {
   const best = p.bestF === undefined ? undefined : `best f ${p.bestF.toFixed(3)}${p.best ? ` (${p.best})` : ''}`;

@@ -3,8 +3,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
-import type { SearchSettings, StartSearchParams } from '../protocol';
+import type { SearchSettings, SpeedResult, StartSearchParams } from '../protocol';
 import { DEFAULT_EVALUATOR } from '../engine/evaluation/settings';
+import { DEFAULT_SETTINGS } from '../engine/run/settings';
+import { estimate } from '../engine/search/progress';
 import { defaultRunDirectory } from '../engine/run/run-directory';
 import { DEFAULT_ESNAC_SETTINGS, EsnacSettings } from './settings';
 
@@ -15,11 +17,66 @@ export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100' | '
 /** The embedded MNIST digits need no folder; the others read their files from `dir` (for npz, the .npz file). */
 export type DatasetChoice = { kind: 'mnist' } | { kind: Exclude<DatasetKind, 'mnist'>; dir: string };
 
+/** How long a run trains: the search budget, and (from a preset or the Advanced path) the rest. */
+export type Budget = Pick<SearchSettings, 'steps' | 'kernels' | 'epochs' | 'method'> &
+  Partial<Pick<SearchSettings, 'teacherEpochs' | 'finetuneTop' | 'finetuneEpochs' | 'limitTrain' | 'limitValidation' | 'objective'>>;
+
 export interface CompressAnswers {
   dataset: DatasetChoice;
   /** A folder written by `esnac train`; absent: the engine trains the teacher first. */
   teacherWeights?: string;
-  budget: Pick<SearchSettings, 'steps' | 'kernels' | 'epochs' | 'method'>;
+  budget: Budget;
+  /** Who trains, when chosen on the Advanced path; absent: esnac.evaluator.kind. */
+  trainer?: 'pytorch' | 'local';
+}
+
+/** Run sizes to choose from, smallest first; the last is the paper's (DEFAULT_SETTINGS). */
+export const PRESETS: { label: string; detail: string; budget: Budget }[] = [
+  {
+    label: 'Quick look',
+    detail: 'a first answer in minutes: 2 steps x 4 candidates of 1 epoch, teacher 2 epochs, 2,048 training examples',
+    budget: { steps: 2, kernels: 4, epochs: 1, method: 'bo', teacherEpochs: 2, finetuneTop: 1, finetuneEpochs: 1, limitTrain: 2048, limitValidation: 512 },
+  },
+  {
+    label: 'Standard',
+    detail: '8 steps x 4 candidates of 3 epochs, teacher 5 epochs, the top 2 fine-tuned 5 epochs, all the data',
+    budget: { steps: 8, kernels: 4, epochs: 3, method: 'bo', teacherEpochs: 5, finetuneTop: 2, finetuneEpochs: 5, limitTrain: 0, limitValidation: 0 },
+  },
+  {
+    label: `Paper: ${DEFAULT_SETTINGS.steps} steps x ${DEFAULT_SETTINGS.kernels}, ${DEFAULT_SETTINGS.epochs} epochs`,
+    detail: `the authors' budget: teacher ${DEFAULT_SETTINGS.teacherEpochs} epochs, the top ${DEFAULT_SETTINGS.finetuneTop} fine-tuned ${DEFAULT_SETTINGS.finetuneEpochs} epochs, all the data`,
+    budget: {
+      steps: DEFAULT_SETTINGS.steps,
+      kernels: DEFAULT_SETTINGS.kernels,
+      epochs: DEFAULT_SETTINGS.epochs,
+      method: DEFAULT_SETTINGS.method,
+      teacherEpochs: DEFAULT_SETTINGS.teacherEpochs,
+      finetuneTop: DEFAULT_SETTINGS.finetuneTop,
+      finetuneEpochs: DEFAULT_SETTINGS.finetuneEpochs,
+      limitTrain: 0,
+      limitValidation: 0,
+    },
+  },
+];
+
+/**
+ * Seconds a run of this budget takes at the measured speed: the run's own estimate (engine/search/
+ * progress.ts) priced with an epoch of the teacher on the examples the run trains on. Candidates,
+ * smaller than the teacher, are priced as teacher epochs: an upper bound.
+ */
+export function budgetSeconds(budget: Budget, speed: SpeedResult, trainsTeacher: boolean, workers: number): number {
+  const examples = budget.limitTrain ? Math.min(budget.limitTrain, speed.trainExamples) : speed.trainExamples;
+  const epoch = examples / Math.max(1e-9, speed.imagesPerSecond);
+  const finetuneEpochs = (budget.finetuneEpochs ?? DEFAULT_SETTINGS.finetuneEpochs) * Math.min(budget.finetuneTop ?? DEFAULT_SETTINGS.finetuneTop, budget.steps * budget.kernels);
+  const plan = {
+    teacherEpochs: trainsTeacher ? (budget.teacherEpochs ?? DEFAULT_SETTINGS.teacherEpochs) : 0,
+    candidates: budget.steps * budget.kernels,
+    kernelFits: 0,
+    epochs: budget.epochs,
+    concurrency: workers > 0 ? workers : speed.cores,
+    finetuneEpochs,
+  };
+  return estimate(plan, { teacherEpochs: 0, candidates: 0, kernelFits: 0, finetuneEpochs: 0 }, { teacherEpoch: epoch }).etaSeconds ?? 0;
 }
 
 /** The answers kept in workspaceState, offered first the next time. */
@@ -54,10 +111,10 @@ export function remember(previous: RememberedAnswers, teacherPath: string, answe
   };
 }
 
-/** A whole number >= 1, or the reason the text is not one (for an input box's validation). */
-export function parseCount(text: string): number | string {
+/** A whole number >= min (1 unless given), or the reason the text is not one (for an input box's validation). */
+export function parseCount(text: string, min = 1): number | string {
   const value = Number(text.trim());
-  return /^\d+$/.test(text.trim()) && value >= 1 ? value : 'a whole number, at least 1';
+  return /^\d+$/.test(text.trim()) && value >= min ? value : `a whole number, at least ${min}`;
 }
 
 /** The spec's name and candidate origin, read leniently (JSON is YAML); undefined parts when absent. */
@@ -109,10 +166,11 @@ export function startSearchParams(request: {
     workspaceRoot: request.workspaceRoot,
     settings: {
       ...answers.budget,
+      ...(answers.trainer && { evaluator: { ...runEvaluator(settings.evaluator, request.workspaceRoot), kind: answers.trainer } }),
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
       ...(settings.preprocessing.normalise !== '' ? { normalise: settings.preprocessing.normalise } : {}),
       ...(settings.preprocessing.augment !== DEFAULT_ESNAC_SETTINGS.preprocessing.augment ? { augment: settings.preprocessing.augment } : {}),
-      ...(isDeepStrictEqual(settings.evaluator, DEFAULT_EVALUATOR) ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
+      ...(answers.trainer || isDeepStrictEqual(settings.evaluator, DEFAULT_EVALUATOR) ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
     },
     ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),
   };

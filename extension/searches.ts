@@ -29,6 +29,7 @@ export class Searches implements vscode.Disposable {
   private readonly running = new Map<string, Tracked>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[] = [];
 
   /** A search started, progressed or ended. */
   readonly onDidChange = this.changed.event;
@@ -55,8 +56,20 @@ export class Searches implements vscode.Disposable {
     return this.running.get(resolve(runDir))?.progress;
   }
 
-  /** Starts a new search; `params.runDir` is where it goes (picked by the client, see newRunDirectory). */
-  start(params: StartSearchParams & { runDir: string }, teacherName: string): Promise<void> {
+  /**
+   * Starts a new search; `params.runDir` is where it goes (picked by the client, see
+   * newRunDirectory). With `openDashboard`, its dashboard opens once the run directory is made.
+   */
+  start(params: StartSearchParams & { runDir: string }, teacherName: string, openDashboard = false): Promise<void> {
+    if (openDashboard) {
+      const key = resolve(params.runDir);
+      const opened = this.engine.onProgress((progress) => {
+        if (resolve(progress.runDir) !== key) return;
+        opened.dispose();
+        void vscode.commands.executeCommand(ExtensionCommands.openDashboard, vscode.Uri.file(key));
+      });
+      this.subscriptions.push(opened);
+    }
     return this.run(params.runDir, `Compressing ${teacherName}`, (token) => this.engine.request(requests.startSearch, params, token));
   }
 
@@ -69,6 +82,7 @@ export class Searches implements vscode.Disposable {
   dispose(): void {
     for (const search of this.running.values()) search.cancel();
     this.subscription.dispose();
+    this.subscriptions.forEach((s) => s.dispose());
     this.changed.dispose();
   }
 

@@ -22,6 +22,8 @@ export interface EsnacSettings {
   preprocessing: { normalise: string; augment: AugmentChoice };
   /** Where runs go: absolute, or relative to the workspace folder. */
   runsFolder: string;
+  /** Open a run's dashboard when its search starts. */
+  openDashboard: boolean;
   /** Who trains the candidates; `jobTemplate` as set (relative to the workspace folder, or absolute). */
   evaluator: SearchSettings['evaluator'];
 }
@@ -41,6 +43,7 @@ export const DEFAULT_ESNAC_SETTINGS: EsnacSettings = {
   datasets: { fashionMnist: '', cifar10: '', cifar100: '' },
   preprocessing: { normalise: '', augment },
   runsFolder: 'esnac-runs',
+  openDashboard: true,
   evaluator,
 };
 
@@ -60,6 +63,7 @@ export const SETTING_KEYS = {
   normalise: 'preprocessing.normalise',
   augment: 'preprocessing.augment',
   runsFolder: 'runs.folder',
+  openDashboard: 'runs.openDashboard',
   evaluatorKind: 'evaluator.kind',
   python: 'python',
   autocast: 'evaluator.autocast',
@@ -100,6 +104,7 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
   const shell = get(SETTING_KEYS.evaluatorShell);
   const augmentChoice = get(SETTING_KEYS.augment);
   const autocast = get(SETTING_KEYS.autocast);
+  const openDashboard = get(SETTING_KEYS.openDashboard);
   return {
     backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : d.backend,
     workers: count(SETTING_KEYS.workers, d.workers, 0),
@@ -121,6 +126,7 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
       augment: AUGMENT_CHOICES.includes(augmentChoice as AugmentChoice) ? (augmentChoice as AugmentChoice) : d.preprocessing.augment,
     },
     runsFolder: text(SETTING_KEYS.runsFolder, '') || d.runsFolder,
+    openDashboard: typeof openDashboard === 'boolean' ? openDashboard : d.openDashboard,
     evaluator: {
       kind: EVALUATOR_KINDS.includes(kind as EvaluatorKind) ? (kind as EvaluatorKind) : d.evaluator.kind,
       python: text(SETTING_KEYS.python, d.evaluator.python),

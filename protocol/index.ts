@@ -402,6 +402,29 @@ export interface RunStateResult extends RunSummary {
   journal: JournalEvent[];
 }
 
+/**
+ * Request, client -> server: how fast this machine trains the teacher (one short epoch on a
+ * sample, in a worker), for run setup's estimates.
+ */
+export const MeasureSpeed = 'esnac/measureSpeed';
+
+export interface SpeedParams {
+  teacher: string;
+  dataset: string;
+  backend?: BackendChoice;
+}
+
+export interface SpeedResult {
+  /** Training images per second of the teacher (validation excluded). */
+  imagesPerSecond: number;
+  /** The dataset's split sizes, before any limit. */
+  trainExamples: number;
+  validationExamples: number;
+  /** What trained, e.g. `tfjs wasm`. */
+  trainer: string;
+  cores: number;
+}
+
 /** Request, client -> server: the EngineInfoParams that esnac/engineInfo announces, waiting for it if needed. */
 export const GetEngineInfo = 'esnac/getEngineInfo';
 

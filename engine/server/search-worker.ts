@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { compress } from '../search/compress';
+import { measureSpeed } from '../search/speed';
 import { errorDetail, UserError } from '../util/errors';
 import { FromSearchWorker, SearchJob, ToSearchWorker } from './search-messages';
 
@@ -13,6 +14,10 @@ function post(message: FromSearchWorker): void {
 async function run(job: SearchJob): Promise<void> {
   if (job.kind === 'probe') {
     post({ type: 'backend', info: await initBackend(job.backend) });
+    return;
+  }
+  if (job.kind === 'speed') {
+    post({ type: 'speed', result: await measureSpeed(job.params.teacher, job.params.dataset, job.params.backend) });
     return;
   }
   const controller = new AbortController();

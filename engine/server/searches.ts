@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker, WorkerOptions } from 'node:worker_threads';
 import { CancellationToken } from 'vscode-languageserver';
+import type { SpeedParams, SpeedResult } from '../../protocol';
 import { BackendInfo } from '../backend';
 import { CandidateEvent } from '../run/journal';
 import { lockHolder } from '../run/lock';
@@ -72,6 +73,12 @@ export class SearchWorkers {
   probe(backend: BackendInfo['name'] | 'auto'): Promise<BackendInfo> {
     const worker = this.spawn({ kind: 'probe', backend }, () => undefined);
     return settle(worker, (message) => (message.type === 'backend' ? message.info : undefined));
+  }
+
+  /** How fast this machine trains the teacher, measured in a short-lived worker. */
+  speed(params: SpeedParams): Promise<SpeedResult> {
+    const worker = this.spawn({ kind: 'speed', params }, () => undefined);
+    return settle(worker, (message) => (message.type === 'speed' ? message.result : undefined));
   }
 
   async dispose(): Promise<void> {

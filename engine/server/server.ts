@@ -168,6 +168,7 @@ function serveSearches(connection: Connection, log: Log): void {
   );
   connection.onRequest(protocol.ListRuns, ({ folders }: protocol.ListRunsParams) => asResponse(async () => listRuns(folders, isRunning)));
   connection.onRequest(protocol.RunState, ({ runDir }: protocol.RunStateParams) => asResponse(async () => runState(runDir, isRunning)));
+  connection.onRequest(protocol.MeasureSpeed, (params: protocol.SpeedParams) => asResponse(() => searches.speed(params)));
   connection.onShutdown(() => searches.dispose());
 }
 

@@ -1,12 +1,17 @@
-// "Compress architecture": asks for the dataset, the teacher's weights and the budget, each
-// offering the last answer first, then starts esnac/startSearch with the file as teacher.
+// "Compress architecture": asks, in numbered questions with a way back, for the dataset, the
+// teacher's weights and the run's size (a preset with its time estimated on this machine, or the
+// Advanced path), each offering the last answer first, then starts esnac/startSearch with the
+// file as teacher.
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_FASHION_MNIST_DIR } from '../../engine/data/names';
 import { settingsFor } from '../client';
 import {
+  Budget,
+  budgetSeconds,
   CompressAnswers,
   compressRequest,
+  datasetArgument,
   configuredFolder,
   DatasetChoice,
   DatasetKind,
@@ -14,6 +19,7 @@ import {
   NOTHING_REMEMBERED,
   newRunDirectory,
   parseCount,
+  PRESETS,
   remember,
   RememberedAnswers,
   requestedSearchParams,
@@ -24,15 +30,20 @@ import {
 import { withChosenPython } from '../python';
 import { Searches } from '../searches';
 import { EsnacSettings, runsFolderPath } from '../settings';
+import type { Objective, SpeedResult } from '../../protocol';
+import { DEFAULT_SETTINGS } from '../../engine/run/settings';
+import { Engine } from '../client';
+import { durationText, errorHeadline } from '../format';
+import * as requests from '../requests';
+import { askInTurn, BACK, Choice, pick, Place, Question, text } from './questions';
 import { specTarget } from './target';
 
 const REMEMBERED_KEY = 'esnac.compress.answers';
 
 type FolderKind = Exclude<DatasetKind, 'mnist'>;
-type Budget = CompressAnswers['budget'];
 
 /** `options`: a CompressRequest skips the questions (see compressRequest). */
-export async function compressArchitecture(arg: unknown, options: unknown, state: vscode.Memento, searches: Searches, log: vscode.LogOutputChannel): Promise<void> {
+export async function compressArchitecture(arg: unknown, options: unknown, state: vscode.Memento, searches: Searches, engine: Engine, log: vscode.LogOutputChannel): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     const choice = await vscode.window.showWarningMessage('esnac: compressing trains networks as this workspace\'s files and settings say: trust the workspace first.', 'Manage Workspace Trust');
     if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
@@ -56,34 +67,48 @@ export async function compressArchitecture(arg: unknown, options: unknown, state
   }
   const remembered = state.get<RememberedAnswers>(REMEMBERED_KEY) ?? NOTHING_REMEMBERED;
   const note = evaluatorNote(settings.evaluator);
-  const answers = await ask(`Compress ${teacherName}${note ? ` (${note})` : ''}`, spec.fsPath, settings, remembered);
+  const measure = (dataset: string) => engine.request(requests.measureSpeed, { teacher: spec.fsPath, dataset, ...(settings.backend === 'auto' ? {} : { backend: settings.backend }) });
+  const answers = await ask(`Compress ${teacherName}${note ? ` (${note})` : ''}`, spec.fsPath, settings, remembered, measure);
   if (!answers) return;
   await state.update(REMEMBERED_KEY, remember(remembered, spec.fsPath, answers));
   const params = startSearchParams({ teacher: spec.fsPath, answers, settings, runDir, workspaceRoot: root });
   log.info(`starting a search into ${runDir}: ${JSON.stringify(params)}`);
-  void searches.start(params, teacherName);
+  void searches.start(params, teacherName, settings.openDashboard);
 }
 
-async function ask(title: string, teacherPath: string, settings: EsnacSettings, remembered: RememberedAnswers): Promise<CompressAnswers | undefined> {
-  const dataset = await askDataset(title, settings, remembered);
-  if (!dataset) return undefined;
-  const weights = await askTeacherWeights(title, remembered.teacherWeights[teacherPath]);
-  if (!weights) return undefined;
-  const budget = await askBudget(title, remembered.budget ?? settings.search);
-  if (!budget) return undefined;
-  return { dataset, ...(weights.folder ? { teacherWeights: weights.folder } : {}), budget };
+interface Answers {
+  dataset?: DatasetChoice;
+  weights?: { folder?: string };
+  /** A preset's index, or the Advanced path. */
+  size?: number | 'advanced';
+  budget?: Budget;
+  trainer?: CompressAnswers['trainer'];
 }
 
-type Choice<T> = vscode.QuickPickItem & { value: T };
-
-/** Shows the items with the one `isDefault` picks first, so Enter accepts it. */
-async function pickOne<T>(title: string, placeHolder: string, items: Choice<T>[], isDefault: (value: T) => boolean): Promise<T | undefined> {
-  const ordered = [...items.filter((i) => isDefault(i.value)), ...items.filter((i) => !isDefault(i.value))];
-  const picked = await vscode.window.showQuickPick(ordered, { title, placeHolder, ignoreFocusOut: true, matchOnDescription: true });
-  return picked?.value;
+/** Numbered questions with a way back: dataset, teacher weights, run size (a preset, or Advanced: each setting). */
+async function ask(title: string, teacherPath: string, settings: EsnacSettings, remembered: RememberedAnswers, measure: (dataset: string) => Promise<SpeedResult>): Promise<CompressAnswers | undefined> {
+  const base: Budget = { ...PRESETS[PRESETS.length - 1].budget, ...settings.search, ...remembered.budget };
+  const questions = (a: Answers): Question<Answers>[] => [
+    async (answers, place) => {
+      const dataset = await askDataset(place, settings, remembered);
+      return dataset === undefined || dataset === BACK ? dataset : { ...answers, dataset };
+    },
+    async (answers, place) => {
+      const weights = await askTeacherWeights(place, remembered.teacherWeights[teacherPath]);
+      return weights === undefined || weights === BACK ? weights : { ...answers, weights };
+    },
+    async (answers, place) => {
+      const size = await askSize(place, answers, settings, measure);
+      return size === undefined || size === BACK ? size : { ...answers, size, budget: size === 'advanced' ? base : PRESETS[size].budget };
+    },
+    ...(a.size === 'advanced' ? advancedQuestions(a, settings) : []),
+  ];
+  const answers = await askInTurn<Answers>(title, {}, questions);
+  if (!answers?.dataset || !answers.weights || !answers.budget) return undefined;
+  return { dataset: answers.dataset, ...(answers.weights.folder ? { teacherWeights: answers.weights.folder } : {}), budget: answers.budget, ...(answers.trainer && { trainer: answers.trainer }) };
 }
 
-async function askDataset(title: string, settings: EsnacSettings, remembered: RememberedAnswers): Promise<DatasetChoice | undefined> {
+async function askDataset(place: Place, settings: EsnacSettings, remembered: RememberedAnswers): Promise<DatasetChoice | typeof BACK | undefined> {
   const items: Choice<DatasetKind>[] = [
     { value: 'mnist', label: 'MNIST (embedded)', description: '10,000 digits shipped with esnac, no download' },
     { value: 'fashion-mnist', label: 'Fashion-MNIST', description: 'a folder of IDX files (.gz or plain)' },
@@ -92,11 +117,16 @@ async function askDataset(title: string, settings: EsnacSettings, remembered: Re
     { value: 'folder', label: 'Image folder', description: 'your images in torchvision ImageFolder layout: train/<class>/*, test/<class>/* (or <class>/* alone)' },
     { value: 'npz', label: 'NumPy archive (.npz)', description: 'x_train, y_train, x_test, y_test (optional x_val, y_val)' },
   ];
-  const kind = await pickOne(title, 'Dataset to train and measure the students on', items, (k) => k === (remembered.dataset ?? 'mnist'));
-  if (kind === undefined) return undefined;
+  const kind = await pick(place, 'Dataset to train and measure the students on', firstWhere(items, (k) => k === (remembered.dataset ?? 'mnist')));
+  if (kind === undefined || kind === BACK) return kind;
   if (kind === 'mnist') return { kind };
-  const dir = await askDatasetFolder(title, kind, settings, remembered);
+  const dir = await askDatasetFolder(place.title, kind, settings, remembered);
   return dir === undefined ? undefined : { kind, dir };
+}
+
+/** The items with those `isDefault` picks first, so Enter accepts the default. */
+function firstWhere<T>(items: Choice<T>[], isDefault: (value: T) => boolean): Choice<T>[] {
+  return [...items.filter((i) => isDefault(i.value)), ...items.filter((i) => !isDefault(i.value))];
 }
 
 async function askDatasetFolder(title: string, kind: FolderKind, settings: EsnacSettings, remembered: RememberedAnswers): Promise<string | undefined> {
@@ -126,47 +156,91 @@ async function chooseFolder(title: string): Promise<string | undefined> {
   return folder?.fsPath;
 }
 
-/** `folder` undefined: train the teacher first. Undefined as a whole: the user gave up. */
-async function askTeacherWeights(title: string, lastUsed: string | null | undefined): Promise<{ folder?: string } | undefined> {
+/** `folder` undefined: train the teacher first. */
+async function askTeacherWeights(place: Place, lastUsed: string | null | undefined): Promise<{ folder?: string } | typeof BACK | undefined> {
   const choose = 'choose';
   const items: Choice<string | null>[] = [
-    { value: null, label: 'Train the teacher first', description: 'the search starts by training it on the dataset' },
+    { value: null, label: 'Train the teacher first', description: 'the run starts by training it on the dataset (checkpointed every epoch)' },
     ...(lastUsed ? [{ value: lastUsed, label: lastUsed, description: 'weights used last time' }] : []),
     { value: choose, label: '$(folder-opened) Choose a weights folder…', description: 'written by `esnac train`' },
   ];
-  const picked = await pickOne(title, "The teacher's trained weights", items, (v) => v === (lastUsed ?? null));
-  if (picked === undefined) return undefined;
+  const picked = await pick(place, "The teacher's trained weights", firstWhere(items, (v) => v === (lastUsed ?? null)));
+  if (picked === undefined || picked === BACK) return picked;
   if (picked === null) return {};
-  const folder = picked === choose ? await chooseFolder(`${title}: the teacher's weights folder`) : picked;
+  const folder = picked === choose ? await chooseFolder(`${place.title}: the teacher's weights folder`) : picked;
   return folder === undefined ? undefined : { folder };
 }
 
-async function askBudget(title: string, defaults: Budget): Promise<Budget | undefined> {
-  const steps = await askCount(title, 'Search steps: the first evaluates random candidates, the rest are Bayesian optimisation steps', defaults.steps);
-  if (steps === undefined) return undefined;
-  const kernels = await askCount(title, 'Kernels per step: each proposes one candidate, so a step evaluates this many', defaults.kernels);
-  if (kernels === undefined) return undefined;
-  const epochs = await askCount(title, 'Training epochs per candidate (with distillation from the teacher)', defaults.epochs);
-  if (epochs === undefined) return undefined;
-  const methods: Choice<Budget['method']>[] = [
-    { value: 'bo', label: 'Bayesian optimisation', description: 'learned embedding kernels (the paper\'s method)' },
-    { value: 'random', label: 'Random search', description: 'the baseline' },
+/** The presets, each with its time at the speed measured on this machine (filled in when measured), then Advanced. */
+async function askSize(place: Place, answers: Answers, settings: EsnacSettings, measure: (dataset: string) => Promise<SpeedResult>): Promise<number | 'advanced' | typeof BACK | undefined> {
+  const trainsTeacher = !answers.weights?.folder;
+  const items = (speed?: SpeedResult | string): Choice<number | 'advanced'>[] => [
+    ...PRESETS.map((preset, i) => ({
+      value: i,
+      label: preset.label,
+      description: typeof speed === 'object' ? `about ${durationText(budgetSeconds(preset.budget, speed, trainsTeacher, settings.workers))} here` : typeof speed === 'string' ? speed : 'measuring this machine…',
+      detail: preset.detail,
+    })),
+    { value: 'advanced', label: 'Advanced…', detail: 'teacher epochs, fine-tuning epochs, data limits, trainer (PyTorch / tfjs), objective, search budget' },
   ];
-  const method = await pickOne(title, 'Search method', methods, (m) => m === defaults.method);
-  return method === undefined ? undefined : { steps, kernels, epochs, method };
+  const measured = measure(datasetArgument(answers.dataset!)).then(
+    (speed) => items(speed),
+    (err: unknown) => items(`no estimate: ${errorHeadline(err)}`),
+  );
+  return pick(place, 'How big a run (estimates from one short teacher epoch timed on this machine)', items(), measured);
 }
 
-async function askCount(title: string, prompt: string, value: number): Promise<number | undefined> {
-  const text = await vscode.window.showInputBox({
-    title,
-    prompt,
-    value: String(value),
-    ignoreFocusOut: true,
-    validateInput: (input) => {
-      const parsed = parseCount(input);
+function advancedQuestions(answers: Answers, settings: EsnacSettings): Question<Answers>[] {
+  const count = (prompt: string, key: keyof Budget, min: number): Question<Answers> => async (a, place) => {
+    const value = await text(place, prompt, String(a.budget?.[key] ?? ''), (input) => {
+      const parsed = parseCount(input, min);
       return typeof parsed === 'string' ? parsed : undefined;
-    },
-  });
-  if (text === undefined) return undefined;
-  return parseCount(text) as number;
+    });
+    return value === undefined || value === BACK ? value : { ...a, budget: { ...a.budget!, [key]: parseCount(value, min) as number } };
+  };
+  const choice = <T>(placeholder: string, items: Choice<T>[], current: (a: Answers) => T, set: (a: Answers, value: T) => Answers): Question<Answers> => async (a, place) => {
+    const value = await pick(place, placeholder, firstWhere(items, (v) => v === current(a)));
+    if (value === undefined) return undefined;
+    if (value === BACK) return BACK;
+    return set(a, value as T);
+  };
+  return [
+    ...(answers.weights?.folder ? [] : [count('Teacher epochs: it trains first, with cross-entropy, checkpointed each epoch', 'teacherEpochs', 1)]),
+    count('Search steps: the first evaluates random candidates, the rest are Bayesian optimisation steps', 'steps', 1),
+    count('Candidates per step (one per kernel)', 'kernels', 1),
+    count('Training epochs per candidate (with distillation from the teacher)', 'epochs', 1),
+    count('Students fine-tuned at the end (0 = none)', 'finetuneTop', 0),
+    count('Fine-tuning epochs per student', 'finetuneEpochs', 1),
+    count('Training examples to use (0 = all): fewer for a quick look', 'limitTrain', 0),
+    choice<'auto' | 'pytorch' | 'local'>(
+      'Who trains',
+      [
+        { value: 'auto', label: 'As esnac.evaluator.kind says', description: settings.evaluator.kind },
+        { value: 'pytorch', label: 'PyTorch', description: 'workers in a Python with torch >= 1.13 (CUDA when present)' },
+        { value: 'local', label: 'tfjs (local)', description: "esnac's own workers, no Python" },
+      ],
+      (a) => a.trainer ?? 'auto',
+      (a, value) => ({ ...a, trainer: value === 'auto' ? undefined : value }),
+    ),
+    choice<Objective>(
+      'What the students save (C = 1 - cost / cost of the teacher)',
+      [
+        { value: 'params', label: 'Parameters', description: 'the paper' },
+        { value: 'macs', label: 'MACs', description: 'multiply-accumulates per image' },
+        { value: 'latency', label: 'Latency', description: 'measured with onnxruntime on this machine' },
+      ],
+      (a) => a.budget?.objective ?? DEFAULT_SETTINGS.objective,
+      (a, objective) => ({ ...a, budget: { ...a.budget!, objective } }),
+    ),
+    choice<Budget['method']>(
+      'Search method',
+      [
+        { value: 'bo', label: 'Bayesian optimisation', description: "learned embedding kernels (the paper's method)" },
+        { value: 'random', label: 'Random search', description: 'the baseline' },
+      ],
+      (a) => a.budget?.method ?? DEFAULT_SETTINGS.method,
+      (a, method) => ({ ...a, budget: { ...a.budget!, method } }),
+    ),
+  ];
 }
+

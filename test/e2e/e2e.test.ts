@@ -17,6 +17,7 @@ import { checkSpecText } from '../../engine/architecture/validate';
 import { CodeServerDirs, groupAlive, installExtension, isolatedEnv, prepareDirs, RunningCodeServer, startCodeServer } from './code-server';
 import { bundleHostSuite } from './host-suite';
 import type { HostTestResult } from './in-host/runner';
+import { checkRunFlow } from './runs-ui';
 import { ensureTools, Tools } from './tools';
 import { activeWebview, Browser, explorerMenu, explorerRow, forwardHostConsole, launchBrowser, openWorkbench, Page, pickQuickItem, runCommand, runExplorerMenuItem } from './workbench';
 import { BROKEN_LINE_INDEX, BROKEN_SPEC, BROKEN_TEXT, FIXED_TEXT, OTHER_FILE, RUNS_FOLDER, TEACHER_SPEC, writeWorkspace } from './workspace';
@@ -83,6 +84,7 @@ class Stage {
     await this.ui('Preview architecture draws one graph node per layer of the spec', (page) => this.checkPreview(page));
     const noRun = existsSync(join(this.workspace, RUNS_FOLDER)) ? undefined : 'the in-host suite made no run';
     await this.ui('the dashboard of the finished run lists the journal\'s candidates', (page) => this.checkDashboard(page), noRun);
+    await this.ui('the Runs view follows a live run and a killed one; the notification shows the teacher training, Cancel stops it', (page) => checkRunFlow(page, this.workspace, (name) => this.screenshot(page, name)));
   }
 
   /** Stops everything and keeps VS Code's logs (the extension host's and esnac's) with the screenshots. */

@@ -4,7 +4,10 @@ import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { parseDatasetName } from '../../engine/data';
 import { defaultRunDirectory } from '../../engine/run/run-directory';
+import type { SpeedResult } from '../../protocol';
+import { DEFAULT_SETTINGS } from '../../engine/run/settings';
 import {
+  budgetSeconds,
   CompressAnswers,
   compressRequest,
   datasetArgument,
@@ -12,6 +15,7 @@ import {
   NOTHING_REMEMBERED,
   newRunDirectory,
   parseCount,
+  PRESETS,
   remember,
   requestedSearchParams,
   specBaseName,
@@ -136,4 +140,25 @@ test("a request passed to the command skips the questions; the explorer's select
   assert.equal(params.teacherWeights, '/w/t.weights');
   assert.equal(params.runDir, '/w/esnac-runs/t-1');
   assert.deepEqual(params.settings, { ...DEFAULT_ESNAC_SETTINGS.search, workers: 2, steps: 2, kernels: 2, limitTrain: 256 });
+});
+
+test('presets: smallest first, the last the paper budget of DEFAULT_SETTINGS, each timed from the measured speed', () => {
+  assert.deepEqual(PRESETS.map((p) => p.label), ['Quick look', 'Standard', `Paper: ${DEFAULT_SETTINGS.steps} steps x ${DEFAULT_SETTINGS.kernels}, ${DEFAULT_SETTINGS.epochs} epochs`]);
+  const speed: SpeedResult = { imagesPerSecond: 100, trainExamples: 1000, validationExamples: 100, trainer: 'tfjs wasm', cores: 2 };
+  const times = PRESETS.map((p) => budgetSeconds(p.budget, speed, true, 0));
+  assert.ok(times[0] < times[1] && times[1] < times[2], times.join(' < '));
+  // Quick look: 1,000 examples at 100 img/s = 10 s an epoch; teacher 2 epochs, 8 candidates x 1 epoch on 2 cores, 1 fine-tuning epoch.
+  assert.equal(times[0], 10 * (2 + 8 / 2 + 1));
+  assert.equal(budgetSeconds(PRESETS[0].budget, speed, false, 4), 10 * (8 / 4 + 1), 'given weights: no teacher epochs; 4 workers');
+});
+
+test('start params: the Advanced path sends its trainer as the evaluator kind, and its epochs, limits and objective', () => {
+  const advanced: CompressAnswers = { dataset: { kind: 'mnist' }, budget: { ...budget, teacherEpochs: 4, finetuneEpochs: 2, limitTrain: 500, objective: 'macs' }, trainer: 'local' };
+  const { settings } = startSearchParams({ teacher: '/ws/t.arch.yaml', answers: advanced, settings: DEFAULT_ESNAC_SETTINGS, runDir: '/r', workspaceRoot: '/ws' });
+  assert.deepEqual(settings, { ...advanced.budget, evaluator: { ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'local' } });
+});
+
+test('counts with a floor: 0 allowed where it means none or all', () => {
+  assert.equal(parseCount('0', 0), 0);
+  assert.equal(parseCount('0'), 'a whole number, at least 1');
 });

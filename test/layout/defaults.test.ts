@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVALUATOR_KINDS } from '../../protocol';
 import { DEFAULT_SETTINGS } from '../../engine/run/settings';
-import { readSettings, SETTING_KEYS } from '../../extension/settings';
+import { DEFAULT_ESNAC_SETTINGS, readSettings, SETTING_KEYS } from '../../extension/settings';
 import { ROOT, tsFiles } from './imports';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -47,4 +47,10 @@ test('no CLI help writes a default by hand: each is read from a table', () => {
       .flatMap((line, i) => (/['"][^'"`]*\(default:? \d/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
   );
   assert.deepEqual(handWritten, []);
+});
+
+test("package.json's defaults of the extension's own run settings are DEFAULT_ESNAC_SETTINGS'", () => {
+  assert.equal(declared[`esnac.${SETTING_KEYS.runsFolder}`]?.default, DEFAULT_ESNAC_SETTINGS.runsFolder);
+  assert.equal(declared[`esnac.${SETTING_KEYS.openDashboard}`]?.default, DEFAULT_ESNAC_SETTINGS.openDashboard);
+  assert.equal(readSettings(() => undefined).openDashboard, DEFAULT_ESNAC_SETTINGS.openDashboard);
 });
