@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { UserError } from '../util/errors';
+import { pidAlive } from '../util/pid';
 
 export const LOCK_FILE = 'esnac.lock';
 /** A lock file without a holder yet is one being written for this long; older, a crash left it. */
@@ -141,11 +142,7 @@ function bootId(proc: string): string {
  */
 function isAlive(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return true;
-  try {
-    process.kill(holder.pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  if (!pidAlive(holder.pid)) return false;
   if (typeof holder.started !== 'string') return true;
   const started = processStart(holder.pid);
   return started === undefined || started === holder.started;

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Normalisation } from '../../protocol';
 import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
-import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
+import { removeStaleTemporaries, writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
 import { DEFAULT_SETTINGS, SearchSettings } from './settings';
 
@@ -86,7 +86,11 @@ export class RunDirectory {
   static open(dir: string): RunDirectory {
     const abs = resolve(dir);
     const manifestPath = join(abs, 'run.json');
-    if (!existsSync(manifestPath)) throw new UserError(`${abs} is not an esnac run directory (no run.json)`);
+    if (!existsSync(manifestPath)) {
+      const partial = existsSync(abs) ? [] : removeStaleTemporaries(abs);
+      if (partial.length > 0) throw new UserError(`${abs} was never created: a crash interrupted its creation (its partial copy ${partial.join(', ')} is removed now); start the run again`);
+      throw new UserError(`${abs} is not an esnac run directory (no run.json)`);
+    }
     let manifest: RunManifest;
     try {
       manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;

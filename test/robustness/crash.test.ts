@@ -3,7 +3,7 @@
 // run is whole or absent, and resume redoes what is missing.
 import assert from 'node:assert/strict';
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -113,5 +113,34 @@ test('a full disk stops the run cleanly with whole files only, and resume after 
     } finally {
       spawnSync('umount', [mountPoint]);
     }
+  }
+});
+
+test('a crash while the run folder is made leaves a hidden partial folder that resume and the next run remove', () => {
+  const root = mkdtempSync(join(tmpdir(), 'esnac-crash-made-'));
+  const runDir = join(root, 'made');
+  const hidden = () => readdirSync(root).filter((name) => name.startsWith('.made.tmp-'));
+  const windows: Array<{ when: 'before' | 'after'; target: string }> = [
+    { when: 'before', target: '/made$' },
+    { when: 'before', target: '/\\.made\\.tmp-[^/]+/run\\.json$' },
+    { when: 'after', target: '/\\.made\\.tmp-[^/]+/teacher\\.arch\\.yaml$' },
+  ];
+  for (const [k, crash] of windows.entries()) {
+    const r = esnac(['compress', TEACHER, ...TINY, '-o', runDir], crash);
+    assert.equal(r.signal, 'SIGKILL', `window ${k} was reached: ${r.stdout}\n${r.stderr}`);
+    assert.equal(existsSync(runDir), false, `window ${k}: no run folder`);
+    assert.equal(hidden().length, 1, `window ${k}: the partial folder is there to clean`);
+    if (k === 0) {
+      const resumed = esnac(['compress', '--resume', runDir]);
+      assert.equal(resumed.status, 1, resumed.stdout + resumed.stderr);
+      assert.match(resumed.stderr, /made was never created: a crash interrupted its creation \(its partial copy \.made\.tmp-\d+-[0-9a-f]+ is removed now\); start the run again/);
+    } else {
+      // The next run into the same folder: made, then stopped once the teacher is trained.
+      const next = esnac(['compress', TEACHER, ...TINY, '-o', runDir], { when: 'before', target: '/teacher\\.weights$' });
+      assert.equal(next.signal, 'SIGKILL', next.stdout + next.stderr);
+      assert.ok(existsSync(join(runDir, 'run.json')), `window ${k}: the next run made its folder`);
+      rmSync(runDir, { recursive: true });
+    }
+    assert.deepEqual(hidden(), [], `window ${k}: nothing hidden left`);
   }
 });
