@@ -1,7 +1,7 @@
 // The `esnac` command line: a thin layer over the engine library. Each command lives in its own
 // module exporting `register(program)`.
 import { Command } from 'commander';
-import { errorDetail, UserError } from '../util/errors';
+import { errorDetail, isSystemError, UserError } from '../util/errors';
 import { register as registerZoo } from './zoo';
 import { register as registerDiff } from './diff';
 import { register as registerStats } from './stats';
@@ -32,7 +32,3 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   // even if a library left a handle open, rather than hang after an error.
   process.exit(process.exitCode || 1);
 });
-
-function isSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string' && typeof (err as NodeJS.ErrnoException).code === 'string';
-}
