@@ -1,6 +1,7 @@
 // `esnac zoo`: write a teacher from the zoo as a spec file, or list the zoo.
 import { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import { dirname } from 'node:path';
 import { inferShapes } from '../architecture/shapes';
 import { formatForPath, specToText } from '../architecture/write';
@@ -56,7 +57,7 @@ function writeSpecFile(path: string, text: string, force: boolean): void {
     throw new UserError(`cannot create the folder for ${path}: ${(err as Error).message}`);
   }
   try {
-    writeFileSync(path, text, { flag: force ? 'w' : 'wx' });
+    writeFileAtomic(path, text, { exclusive: !force });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; give --force to overwrite it`);
     throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
