@@ -12,6 +12,7 @@ import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { makeFolder } from '../util/atomic-write';
 import { Rng } from '../util/rng';
+import { print } from './output';
 
 export interface SampleOptions {
   n: number;
@@ -42,7 +43,7 @@ export function register(program: Command): void {
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
     .action(async (teacher: string, options: SampleOptions) => {
-      process.stdout.write(await sampleToFolder(teacher, options));
+      print(await sampleToFolder(teacher, options));
     });
 }
 

@@ -7,6 +7,7 @@ import { inferShapes } from '../architecture/shapes';
 import { formatForPath, specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { ZOO_DATASETS, ZOO_NAMES, ZooDataset, zooDatasets, zooDescription, ZooName, zooTeacher } from '../zoo/index';
+import { print, printError } from './output';
 
 interface ZooOptions {
   list?: boolean;
@@ -26,11 +27,11 @@ export function register(program: Command): void {
     .option('-l, --list', 'list the teachers with their parameter counts per dataset')
     .action((name: string | undefined, options: ZooOptions) => {
       if (options.list) {
-        process.stdout.write(zooListing());
+        print(zooListing());
         return;
       }
       const written = writeZooTeacher(name, options);
-      if (written) process.stderr.write(`${written}\n`);
+      if (written) printError(`${written}\n`);
     });
 }
 
@@ -40,7 +41,7 @@ function writeZooTeacher(name: string | undefined, options: ZooOptions): string 
   if (options.dataset === undefined) throw new UserError(`give --dataset: one of ${ZOO_DATASETS.join(', ')}`);
   const spec = zooTeacher(name as ZooName, options.dataset as ZooDataset);
   if (options.output === undefined) {
-    process.stdout.write(specToText(spec, 'yaml'));
+    print(specToText(spec, 'yaml'));
     return undefined;
   }
   const path = options.output;
