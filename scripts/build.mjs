@@ -17,6 +17,7 @@ const packagedBundles = [
   { in: 'engine/server/main.ts', out: 'server' },
   { in: 'engine/server/search-worker.ts', out: 'search-worker' },
   { in: 'engine/evaluation/local/worker.ts', out: 'train-worker' },
+  { in: 'engine/bo/threads/worker.ts', out: 'kernel-worker' },
 ];
 
 // tfjs-core ships its gradient registrations only as ES modules with extensionless imports,

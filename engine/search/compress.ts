@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
-import { BackendName, initBackend, withSynchronousBackend } from '../backend';
+import { BackendName, initBackend } from '../backend';
 import { parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
@@ -87,13 +87,11 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       },
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
     });
-    const kernelsFrom = options.kernelsFrom;
-    const transferred = kernelsFrom ? await withSynchronousBackend(async () => loadTransferredKernels(kernelsFrom)) : undefined;
     try {
+      const transferred = options.kernelsFrom ? loadTransferredKernels(options.kernelsFrom) : undefined;
       await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
     } finally {
       await pool.close();
-      transferred?.forEach((e) => e.dispose());
     }
     const done = await finishRun({
       run,

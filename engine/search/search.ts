@@ -2,7 +2,7 @@
 // decision is recomputed from the seed and the journal, so `--resume` after a crash continues
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
-import { BiLstmEmbedding } from '../bo/embedding/bilstm';
+import { BiLstmJSON, kernelProposals, Proposal, randomProposals } from '../bo';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
 import { CandidateEvent, JournalEvent } from '../run/journal';
@@ -14,7 +14,6 @@ import { inferShapes } from '../architecture/shapes';
 import { specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { kernelProposals, Proposal, randomProposals } from '../bo/proposals';
 
 export interface SearchProgress {
   phase: 'proposing' | 'evaluating' | 'finetuning' | 'done';
@@ -40,7 +39,7 @@ export interface SearchContext {
   teacher: { accuracy: number; params: number };
   evaluator: Evaluator;
   /** Embeddings of another run's kernels: propose with them instead of fitting kernels. */
-  transferred?: BiLstmEmbedding[];
+  transferred?: readonly BiLstmJSON[];
   hooks?: SearchHooks;
   signal?: AbortSignal;
 }
@@ -103,7 +102,7 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
     onKernel: (k, kernel) => {
       const file = `kernels/step-${step}-kernel-${k + 1}.json`;
       // A resumed step refits the same kernels; the first run's file stands.
-      if (!existsSync(ctx.run.path(file))) ctx.run.writeNew(file, JSON.stringify(kernel.toJSON()) + '\n');
+      if (!existsSync(ctx.run.path(file))) ctx.run.writeNew(file, JSON.stringify(kernel) + '\n');
       files.push(file);
     },
   });

@@ -2,12 +2,11 @@
 // teacher or dataset) can propose with their embeddings instead of fitting kernels of its own.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BiLstmEmbedding } from '../bo/embedding/bilstm';
-import { LearnedKernel } from '../bo/kernel/learned-kernel';
+import { BiLstmJSON, checkedKernelJSON } from '../bo';
 import { UserError } from '../util/errors';
 
-/** The embeddings of the kernels saved at the last step of another run (the caller disposes them). */
-export function loadTransferredKernels(runDir: string): BiLstmEmbedding[] {
+/** The embeddings of the kernels saved at the last step of another run, checked. */
+export function loadTransferredKernels(runDir: string): BiLstmJSON[] {
   const dir = join(resolve(runDir), 'kernels');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   if (files.length === 0) throw new UserError(`${dir}: no saved kernels to transfer (was that run a BO search with at least two steps?)`);
@@ -16,5 +15,5 @@ export function loadTransferredKernels(runDir: string): BiLstmEmbedding[] {
   return files
     .filter((f) => step(f) === last)
     .sort()
-    .map((f) => LearnedKernel.fromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')), join(dir, f)).embedding);
+    .map((f) => checkedKernelJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')), join(dir, f)).embedding);
 }

@@ -121,7 +121,6 @@ test('a search can propose with the kernels another run learned, fitting none (k
   const space = buildSearchSpace(teacher);
   const evaluator = analyticStandInEvaluator({ teacherParams, teacherAccuracy: TEACHER.accuracy, concurrency: 2 });
   await runSearchSteps({ run, space, teacher: TEACHER, evaluator, transferred });
-  transferred.forEach((e) => e.dispose());
   const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
   assert.equal(events.length, settings.steps * settings.kernels);
   assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));

@@ -1,0 +1,39 @@
+// Maximising an acquisition function over the search space (BoTorch's optim/ beside its
+// acquisition/, Optuna's optim_sample beside acqf): an optimiser sees the acquisition only as a
+// function from candidates to values, and the surrogate behind it not at all.
+import { SearchSpace } from '../../space/space';
+import { AcquisitionOptimizer } from '../../run/settings';
+import { Rng } from '../../util/rng';
+import { Proposal } from '../proposal';
+import { AcquisitionFunction, OptimiserOptions } from './acquisition-function';
+import { maximiseByEvolution } from './evolution';
+import { maximiseBySampling } from './sample';
+
+export interface Maximised {
+  /** The best candidate scored, its value in `expectedImprovement`; none when every candidate is taken. */
+  best?: Proposal;
+  /**
+   * The key of every candidate scored. An optimiser consults `taken` only for keys it then scores
+   * unless taken, so its outcome is the same for any other `taken` that adds none of these keys.
+   */
+  scored: string[];
+}
+
+/** One optimiser's search: the scored candidates, their values in `expectedImprovement`. */
+export type Optimiser = (acquisition: AcquisitionFunction, space: SearchSpace, rng: Rng, taken: ReadonlySet<string>, options: OptimiserOptions) => Promise<Proposal[]>;
+
+const OPTIMISERS: Record<AcquisitionOptimizer, Optimiser> = { random: maximiseBySampling, evolution: maximiseByEvolution };
+
+/** The candidate with the highest acquisition value among those the optimiser scores, none of them taken. */
+export async function maximiseAcquisition(
+  acquisition: AcquisitionFunction,
+  space: SearchSpace,
+  rng: Rng,
+  taken: ReadonlySet<string>,
+  options: OptimiserOptions,
+): Promise<Maximised> {
+  const scored = await OPTIMISERS[options.optimizer](acquisition, space, rng, taken, options);
+  let best: Proposal | undefined;
+  for (const p of scored) if (best === undefined || p.expectedImprovement! > best.expectedImprovement!) best = p;
+  return { ...(best ? { best } : {}), scored: scored.map((p) => p.key) };
+}
