@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend';
 import { CandidateEvent } from '../engine/run/journal';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULT_SETTINGS, SearchSettings } from '../engine/run/settings';
 import { BoStepInput, kernelProposals } from '../engine/bo';
 import { drawCandidates } from '../engine/space/random-search';
@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     const proposals = await kernelProposals(input);
     return { seconds: (performance.now() - start) / 1000, keys: proposals.map((p) => `${p.key} ${p.expectedImprovement}`) };
   };
+  // Other work on the machine shares its cores with the threads: recorded with the results.
+  const loadBefore = loadavg();
   const rows = [];
   for (const n of sizes) {
     const step = { space, settings, step: 2, evaluated: events.slice(0, n), seen: new Set<string>() };
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     process.stdout.write(`${String(r.evaluated).padStart(9)} | ${r.secondsOneThread.toFixed(0).padStart(15)} | ${r.secondsThreads.toFixed(0).padStart(16)} | ${r.speedup.toFixed(2).padStart(7)} | ${(100 * r.shareOfStep).toFixed(3)}%\n`);
   }
-  const path = writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, rows });
+  const path = writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, loadAverage: { before: loadBefore, after: loadavg() }, rows });
   process.stdout.write(`written to ${path}\n`);
 }
 

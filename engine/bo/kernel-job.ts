@@ -63,9 +63,8 @@ function outcome(job: KernelJob, kernel: LearnedKernelJSON, rngAfterFit: number[
 }
 
 function kernelFor(job: KernelJob, rng: Rng, signal?: AbortSignal): Promise<LearnedKernel> {
-  const { encodings, ys } = job.training;
   if ('transferred' in job.model) return conditionKernel(BiLstmEmbedding.fromJSON(job.model.transferred, 'transferred kernel'), job.training);
-  return fitKernel(encodings, ys, job.model.fit, rng, signal);
+  return fitKernel(job.training.encodings, job.training.ys, job.model.fit, rng, signal);
 }
 
 /** A kernel with a given (transferred) embedding, its GP conditioned on this run's data. */

@@ -6,9 +6,11 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../engine/backend';
 import { BiLstmJSON, kernelProposals, LearnedKernelJSON, Proposal } from '../../engine/bo';
+import { BILSTM_FORMAT } from '../../engine/bo/embedding/bilstm';
 import { BoStepInput } from '../../engine/bo/step';
 import { CandidateEvent } from '../../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
+import { encodingWidth } from '../../engine/space/encoding';
 import { drawCandidates } from '../../engine/space/random-search';
 import { buildSearchSpace, SearchSpace } from '../../engine/space/space';
 import { ArchitectureSpec } from '../../engine/architecture/types';
@@ -87,7 +89,7 @@ test('where kernels score the candidates earlier kernels proposed, they propose 
     const small = { ...settings, kernels: 3, acquisitionOptimizer };
     const sequential = await step(FIVE_LAYER_DAG, { ...space, settings: small, threads: 1 });
     const before = tf.memory().numTensors;
-    const parallel = await step(FIVE_LAYER_DAG, { ...space, settings: small, threads: 3 });
+    const parallel = await step(FIVE_LAYER_DAG, { ...space, settings: small, threads: 2 });
     assert.equal(tf.memory().numTensors, before, 'the optimisers run again here leave no tensors');
     assert.equal(new Set(parallel.proposals.map((p) => p.key)).size, 3, `${acquisitionOptimizer}: three different proposals`);
     assert.deepEqual(parallel.proposals, sequential.proposals, acquisitionOptimizer);
@@ -110,9 +112,6 @@ test('cancelling a step stops its kernel threads and leaves none', { timeout: 12
 
 test('a kernel job that fails on a thread fails the step with its reason', async () => {
   await initBackend('auto');
-  const teacher = zooTeacher('vgg-mini', 'mnist');
-  const { kernels } = await step(teacher, { threads: 1, settings: { ...settings, kernels: 1 } });
-  // An embedding for encodings of another width.
-  const narrow: BiLstmJSON = { ...kernels[0].embedding, inputWidth: 8, weights: [] };
-  await assert.rejects(step(teacher, { threads: 2, transferred: [narrow] }), /embedding needs 6 weight arrays/);
+  const weightless: BiLstmJSON = { format: BILSTM_FORMAT, layers: 1, hidden: 8, inputWidth: encodingWidth(), weights: [] };
+  await assert.rejects(step(zooTeacher('vgg-mini', 'mnist'), { threads: 2, transferred: [weightless] }), /embedding needs 6 weight arrays/);
 });

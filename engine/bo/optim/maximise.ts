@@ -13,8 +13,8 @@ export interface Maximised {
   /** The best candidate scored, its value in `expectedImprovement`; none when every candidate is taken. */
   best?: Proposal;
   /**
-   * The key of every candidate scored. An optimiser consults `taken` only for keys it then scores
-   * unless taken, so its outcome is the same for any other `taken` that adds none of these keys.
+   * The key of every candidate scored. An optimiser looks a key up in `taken` only to score it
+   * when it is not there, so with more keys taken, none of them these, it does exactly the same.
    */
   scored: string[];
 }
