@@ -9,7 +9,7 @@ import { CandidateEvent } from '../engine/run/journal';
 import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULT_SETTINGS, SearchSettings } from '../engine/run/settings';
 import { BoStepInput, kernelProposals } from '../engine/bo';
-import { drawCandidates } from '../engine/space/random-search';
+import { drawCandidates } from '../engine/space/draw';
 import { reward } from '../engine/space/reward';
 import { buildSearchSpace } from '../engine/space/space';
 import { inferShapes } from '../engine/architecture/shapes';

@@ -2,8 +2,8 @@
 // folder and the runs' evaluator. Pure: the caller passes a getter over vscode's configuration,
 // so tests need no VS Code.
 import { isAbsolute, join } from 'node:path';
-import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind } from '../engine/evaluation/settings';
-import type { BackendChoice, SearchSettings } from '../protocol';
+import { DEFAULT_SETTINGS } from '../engine/run/settings';
+import { BackendChoice, EVALUATOR_KINDS, EvaluatorKind, SearchSettings } from '../protocol';
 
 export interface EsnacSettings {
   backend: BackendChoice;
@@ -21,16 +21,21 @@ export interface EsnacSettings {
   evaluator: SearchSettings['evaluator'];
 }
 
-/** The defaults package.json declares (a test keeps the two equal). */
-export const DEFAULT_SETTINGS: EsnacSettings = {
+const { workers, steps, kernels, epochs, method, evaluator } = DEFAULT_SETTINGS;
+
+/**
+ * The defaults package.json declares (a test keeps the two equal): the engine's DEFAULT_SETTINGS
+ * for the search settings, and the extension's own.
+ */
+export const DEFAULT_ESNAC_SETTINGS: EsnacSettings = {
   backend: 'auto',
-  workers: 0,
+  workers,
   extraEnv: {},
   nodePath: '',
-  search: { steps: 20, kernels: 8, epochs: 10, method: 'bo' },
+  search: { steps, kernels, epochs, method },
   datasets: { fashionMnist: '', cifar10: '', cifar100: '' },
   runsFolder: 'esnac-runs',
-  evaluator: DEFAULT_EVALUATOR,
+  evaluator,
 };
 
 /** The setting keys under `esnac.`, as package.json names them. */
@@ -66,7 +71,7 @@ const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'was
  * A value of the wrong type (hand-edited settings.json) falls back to its default.
  */
 export function readSettings(get: (key: string) => unknown): EsnacSettings {
-  const d = DEFAULT_SETTINGS;
+  const d = DEFAULT_ESNAC_SETTINGS;
   const text = (key: string, fallback: string) => {
     const value = get(key);
     return typeof value === 'string' ? value.trim() : fallback;

@@ -32,68 +32,159 @@ export const Commands = {
 
 // ---- search settings and run records (the run directory's files, as sent over the wire) ----
 
-/** engine/run/settings.ts SearchSettings; a request may give any subset. */
-export interface SearchSettings {
-  method: 'bo' | 'random';
-  seed: number;
-  steps: number;
-  kernels: number;
-  acquisitionSamples: number;
-  acquisitionOptimizer: 'random' | 'evolution';
-  subsetProbability: number;
+// The one definition of each setting; the defaults are engine/run/settings.ts DEFAULT_SETTINGS.
+
+/** How one network is trained: search-time candidates, the teacher, fine-tuning, `esnac train`. */
+export interface TrainingSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
   weightDecay: number;
-  distillation: 'mse' | 'kl';
+}
+
+/** Who trains the candidates of a search. */
+export const EVALUATOR_KINDS = ['local', 'command', 'slurm'] as const;
+export type EvaluatorKind = (typeof EVALUATOR_KINDS)[number];
+
+/** Which evaluator trains the candidates of a run, recorded in run.json with the other settings. */
+export interface EvaluatorSettings {
+  kind: EvaluatorKind;
+  /**
+   * command and slurm: the command run per candidate, with {placeholders} (engine/evaluation/
+   * template.ts PLACEHOLDERS). Split into arguments like a shell would, never run by one.
+   */
+  command: string;
+  /** Run `command` with /bin/sh -c instead (pipes, `&&`, variables); placeholders are still quoted. */
+  shell: boolean;
+  /** slurm: the job script template file; '' = evaluators/slurm/job.sbatch.template. */
+  jobTemplate: string;
+  /** A candidate still running after this many minutes fails (0 = no limit); for Slurm, minutes running, not queued. */
+  timeoutMinutes: number;
+  /** A failed evaluation is tried again this many times before it is recorded as failed. */
+  retries: number;
+  /** slurm: seconds between two looks at the queue (one squeue call for all jobs of the run). */
+  pollSeconds: number;
+}
+
+export type SearchMethod = 'bo' | 'random';
+export type DistillationLoss = 'mse' | 'kl';
+export type AcquisitionOptimizer = 'random' | 'evolution';
+
+/**
+ * The settings of a search, recorded in run.json; a request may give any subset. Its training
+ * settings are the search-time training of each candidate, with distillation from the teacher.
+ */
+export interface SearchSettings extends TrainingSettings {
+  method: SearchMethod;
+  seed: number;
+  /** Search steps. Step 1 evaluates K random candidates; steps 2..T are BO steps (T x K in all, as the authors' 20 x 8 = 160). */
+  steps: number;
+  /** Kernels per BO step, and candidates evaluated per step. */
+  kernels: number;
+  /** Candidates each kernel scores to maximise its acquisition. */
+  acquisitionSamples: number;
+  /** How they are chosen: at random (the authors' default) or by an evolutionary search. */
+  acquisitionOptimizer: AcquisitionOptimizer;
+  /** Probability a point is kept in a kernel's bagged subset. */
+  subsetProbability: number;
+  distillation: DistillationLoss;
   temperature: number;
+  /** Start candidates from the teacher's weights (the authors' default) or from scratch. */
   inheritWeights: boolean;
+  /** Operators, for the paper's ablations. */
   operators: { removal: boolean; shrink: boolean; skip: boolean };
+  /** Kernel fitting. */
   kernelFit: { maxSteps: number; learningRate: number; weightDecay: number; lstmLayers: number; hidden: number };
+  /** Teacher training when no weights are given. */
   teacherEpochs: number;
+  /** Top candidates fine-tuned with cross-entropy at the end (0 = none). */
   finetuneTop: number;
   finetuneEpochs: number;
+  /** Stop starting new steps after this many minutes (0 = no limit). */
   budgetMinutes: number;
+  /** Limit training / validation examples (0 = all): for demos on small machines. */
   limitTrain: number;
   limitValidation: number;
+  /** Parallel evaluations (0 = the evaluator's default). */
   workers: number;
-  /** engine/evaluation/settings.ts EvaluatorSettings: who trains the candidates. */
-  evaluator: {
-    kind: 'local' | 'command' | 'slurm';
-    command: string;
-    shell: boolean;
-    jobTemplate: string;
-    timeoutMinutes: number;
-    retries: number;
-    pollSeconds: number;
-  };
+  /** Who trains the candidates: the local tfjs workers, a command, or Slurm jobs. */
+  evaluator: EvaluatorSettings;
 }
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
-/** One line of a run's journal.jsonl (engine/run/journal.ts); paths in it are relative to the run. */
-export type JournalEntry =
-  | { type: 'teacher'; accuracy: number; params: number; weights: string; trained: boolean; seconds: number }
-  | {
-      type: 'candidate';
-      step: number;
-      name: string;
-      key: string;
-      spec: string;
-      action: Record<string, unknown>;
-      proposedBy: string;
-      status: 'ok' | 'failed';
-      params: number;
-      accuracy?: number;
-      f?: number;
-      reason?: string;
-      seconds: number;
-      backend?: string;
-      weights?: string;
-    }
-  | { type: 'kernels'; step: number; files: string[]; seconds: number }
-  | { type: 'finetune'; name: string; status: 'ok' | 'failed'; accuracy?: number; f?: number; epochs: number; weights?: string; reason?: string; seconds: number }
-  | { type: 'done'; best: string; bestSpec: string; f: number };
+// ---- the run journal: one event a line of a run's journal.jsonl (engine/run/journal.ts) ----
+
+/** Teacher accuracy, measured once on the validation split. */
+export interface TeacherEvent {
+  type: 'teacher';
+  accuracy: number;
+  params: number;
+  /** Weights folder, relative to the run directory. */
+  weights: string;
+  /** True when the search trained the teacher itself. */
+  trained: boolean;
+  seconds: number;
+}
+
+/** One evaluated candidate. */
+export interface CandidateEvent {
+  type: 'candidate';
+  /** 1-based search step; step 1 is the random initial batch. */
+  step: number;
+  name: string;
+  /** Structural key: equal keys are the same architecture. */
+  key: string;
+  /** Spec file, relative to the run directory. */
+  spec: string;
+  action: Record<string, unknown>;
+  /** 'random', or 'kernel-<k>' for the BO kernel that proposed it. */
+  proposedBy: string;
+  status: 'ok' | 'failed';
+  params: number;
+  accuracy?: number;
+  /** The reward f = C(2 - C) * accuracy / teacher accuracy. */
+  f?: number;
+  /** Why it failed. */
+  reason?: string;
+  seconds: number;
+  backend?: string;
+  /** Trained weights folder (relative), when the evaluator kept them. */
+  weights?: string;
+}
+
+/** Kernels fitted at a step, saved for transfer to other runs. */
+export interface KernelsEvent {
+  type: 'kernels';
+  step: number;
+  /** Kernel files, relative to the run directory. */
+  files: string[];
+  seconds: number;
+}
+
+/** A top candidate trained further with cross-entropy after the search. */
+export interface FinetuneEvent {
+  type: 'finetune';
+  name: string;
+  status: 'ok' | 'failed';
+  accuracy?: number;
+  f?: number;
+  epochs: number;
+  weights?: string;
+  reason?: string;
+  seconds: number;
+}
+
+/** The search ended; its best student is written as best.arch.yaml. */
+export interface DoneEvent {
+  type: 'done';
+  best: string;
+  bestSpec: string;
+  f: number;
+}
+
+/** One line of a run's journal.jsonl; paths in it are relative to the run directory. */
+export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
 
 /** The best student of a run so far. */
 export interface BestCandidate {
@@ -191,7 +282,7 @@ export interface RunStateResult extends RunSummary {
   settings: SearchSettings;
   backend: string;
   versions: Record<string, string>;
-  journal: JournalEntry[];
+  journal: JournalEvent[];
 }
 
 /** Request, client -> server: the EngineInfoParams that esnac/engineInfo announces, waiting for it if needed. */
@@ -237,26 +328,17 @@ export interface SearchProgressParams {
   /** Best reward f so far, and the candidate that has it. */
   bestF?: number;
   best?: string;
-  /** Estimated seconds left. */
+  /** Estimated seconds left, from the mean evaluation time so far. */
   etaSeconds?: number;
 }
 
 /** Notification, server -> client: one candidate was trained and measured (or failed). */
 export const CandidateEvaluated = 'esnac/candidateEvaluated';
 
-export interface CandidateEvaluatedParams {
+export interface CandidateEvaluatedParams extends Pick<CandidateEvent, 'step' | 'name' | 'params' | 'status' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
   runDir: string;
-  step: number;
-  name: string;
   /** Its spec file (absolute). */
   spec: string;
-  params: number;
-  status: 'ok' | 'failed';
-  accuracy?: number;
-  f?: number;
-  /** Why it failed. */
-  reason?: string;
-  seconds: number;
 }
 
 /** Notification, server -> client: a line for the esnac output channel (search steps, backend, failures). */

@@ -1,10 +1,12 @@
 // The messages between the extension host's panels (extension/panels) and their webviews
-// (webview/), and the data they carry. Like protocol/index.ts it imports nothing, so the host,
-// the browser bundle and the unit tests all load it.
+// (webview/), and the data they carry. Like protocol/index.ts it imports nothing but that file, so
+// the host, the browser bundle and the unit tests all load it.
 //
 // The host parses and measures specs where the files are and sends only finished graphs and run
 // records: the webview never reads a file. Handshake: the webview posts `ready` once its script
 // runs; the host queues everything it sends before that (sprotty-vscode's pattern).
+
+import type { CandidateEvent, RunStatus } from './index';
 
 /** The webview panel types; package.json activates the extension on `onWebviewPanel:<type>`. */
 export const ViewTypes = {
@@ -29,7 +31,7 @@ export interface GraphNode {
   id: string;
   type: string;
   colour: ColourClass;
-  /** The attributes worth a glance: '3x3 /2' for a strided conv, 'g2' for a shuffle, '#1 of 2' for a chunk. */
+  /** The attributes worth a glance: '3x3 /2' for a strided conv, 'g2' for a shuffle, '#1 of 2' for a chunk, '3x3 /2 ceil' for a ceil-mode pool, 'eps=0.001' for a batchnorm's own epsilon. */
   detail: string;
   /** Output shape as CxHxW, or '?' when inference stopped upstream. */
   shape: string;
@@ -75,24 +77,11 @@ export interface GraphDiffSummary {
 
 // ---- runs ----
 
-export interface DashboardCandidate {
-  /** 1-based search step; step 1 is the random initial batch. */
-  step: number;
-  name: string;
-  /** 'random', or 'kernel-<k>' for the BO kernel that proposed it. */
-  proposedBy: string;
-  status: 'ok' | 'failed';
-  params: number;
-  accuracy?: number;
-  /** The reward f = C(2 - C) * accuracy / teacher accuracy. */
-  f?: number;
+/** A candidate as the dashboard lists it: its journal event, less what only the engine reads. */
+export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name' | 'proposedBy' | 'status' | 'params' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
   /** Accuracy after fine-tuning, for the top candidates of a finished run. */
   finetunedAccuracy?: number;
-  reason?: string;
-  seconds: number;
 }
-
-export type DashboardRunStatus = 'running' | 'finished' | 'stopped';
 
 export interface DashboardRun {
   /** The run directory, for the title. */
@@ -102,7 +91,7 @@ export interface DashboardRun {
   method: string;
   /** Candidates the search will evaluate in all (steps x kernels). */
   total: number;
-  status: DashboardRunStatus;
+  status: RunStatus;
   /** The best student's name once the run is done. */
   best?: string;
   /** In evaluation order. */

@@ -17,9 +17,9 @@ import { RunDirectory } from '../engine/run/run-directory';
 import { buildSearchSpace, sampleCandidate } from '../engine/space/index';
 import { loadSpecFile } from '../engine/architecture/validate';
 import { Rng } from '../engine/util/rng';
-import { buildDiffModel } from '../webview/model/diff';
-import { buildGraphModel } from '../webview/model/graph';
-import { dashboardRun } from '../webview/model/run';
+import { buildDiffModel } from '../extension/view-models/diff';
+import { buildGraphModel } from '../extension/view-models/graph';
+import { dashboardRun } from '../extension/view-models/run';
 
 type Theme = 'light' | 'dark' | 'high-contrast';
 

@@ -35,7 +35,7 @@ export interface ChannelChange extends LayerRef {
   out?: Change<number>;
 }
 
-/** Another attribute of a layer kept with the same type (kernel, stride, padding, groups, bias, rate, chunks, index). */
+/** Another attribute of a layer kept with the same type (kernel, stride, padding, groups, bias, rate, chunks, index, ceilMode, countIncludePad, eps). */
 export interface AttributeChange extends LayerRef {
   attribute: string;
   from: unknown;
@@ -62,7 +62,7 @@ export interface SpecDiff {
   timesSmaller: number;
 }
 
-const COMPARED_ATTRIBUTES = ['kernel', 'stride', 'padding', 'groups', 'bias', 'rate', 'chunks', 'index'] as const;
+const COMPARED_ATTRIBUTES = ['kernel', 'stride', 'padding', 'groups', 'bias', 'rate', 'chunks', 'index', 'ceilMode', 'countIncludePad', 'eps'] as const;
 
 export function diffSpecs(teacher: ArchitectureSpec, student: ArchitectureSpec): SpecDiff {
   const teacherShapes = inferShapes(teacher);

@@ -33,9 +33,24 @@ export function formatShape(s: Shape): string {
   return `${s[0]}x${s[1]}x${s[2]}`;
 }
 
-/** Spatial output size of a window op, PyTorch floor mode. */
-export function windowOutput(size: number, kernel: number, stride: number, padding: number): number {
-  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+/**
+ * Spatial output size of a window op as PyTorch computes it: floor mode, or ceil mode (pooling's
+ * ceil_mode), where a last window that would start in the right padding or past it is dropped.
+ */
+export function windowOutput(size: number, kernel: number, stride: number, padding: number, ceilMode = false): number {
+  const span = size + 2 * padding - kernel;
+  if (!ceilMode) return Math.floor(span / stride) + 1;
+  const out = Math.ceil(span / stride) + 1;
+  return (out - 1) * stride >= size + padding ? out - 1 : out;
+}
+
+/**
+ * The padding before and after an axis that makes every window of a pooling a whole one: the
+ * layer's padding, and after it what a ceil-mode last window reaches past it.
+ */
+export function windowPadding(size: number, kernel: number, stride: number, padding: number, ceilMode = false): [before: number, after: number] {
+  const reach = (windowOutput(size, kernel, stride, padding, ceilMode) - 1) * stride + kernel;
+  return [padding, padding + Math.max(0, reach - (size + 2 * padding))];
 }
 
 /** Infers every layer's shape. The spec must reference only existing ids and be acyclic. */
@@ -93,6 +108,7 @@ function combineInputs(
     }
     return [shapes.reduce((c, s) => c + s[0], 0), h, w];
   }
+  if (layer.type === 'mul') return productShape(ids, shapes, at, issues);
   for (let i = 1; i < shapes.length; i++) {
     if (!sameShape(shapes[i], shapes[0])) {
       issues.push({
@@ -103,6 +119,27 @@ function combineInputs(
     }
   }
   return shapes[0];
+}
+
+/** The shape of a product: every input is the same CxHxW or a Cx1x1 that broadcasts over H and W. */
+function productShape(
+  ids: string[],
+  shapes: Shape[],
+  at: (...rest: (string | number)[]) => (string | number)[],
+  issues: SpecIssue[],
+): Shape | undefined {
+  const full = shapes.reduce((a, s) => (s[1] * s[2] > a[1] * a[2] ? s : a));
+  for (let i = 0; i < shapes.length; i++) {
+    const s = shapes[i];
+    if (s[0] === full[0] && ((s[1] === 1 && s[2] === 1) || sameShape(s, full))) continue;
+    const largest = ids[shapes.indexOf(full)];
+    issues.push({
+      path: at('inputs', i),
+      message: `multiplied inputs must have equal shapes or be ${full[0]}x1x1 (a per-channel gate): '${largest}' is ${formatShape(full)}, '${ids[i]}' is ${formatShape(s)}`,
+    });
+    return undefined;
+  }
+  return full;
 }
 
 function layerOutput(
@@ -143,8 +180,8 @@ function layerOutput(
       const stride = layer.stride ?? layer.kernel;
       const padding = layer.padding ?? 0;
       if (2 * padding > layer.kernel) return fail(`padding (${padding}) must be at most half the kernel (${layer.kernel})`, 'padding');
-      const oh = windowOutput(h, layer.kernel, stride, padding);
-      const ow = windowOutput(w, layer.kernel, stride, padding);
+      const oh = windowOutput(h, layer.kernel, stride, padding, layer.ceilMode);
+      const ow = windowOutput(w, layer.kernel, stride, padding, layer.ceilMode);
       if (oh < 1 || ow < 1) return fail(`${layer.type} kernel ${layer.kernel} does not fit the ${h}x${w} input (output would be ${oh}x${ow})`, 'kernel');
       return { shape: [c, oh, ow], params: 0, macs: 0 };
     }
@@ -161,9 +198,15 @@ function layerOutput(
       return { shape: [c / layer.chunks, h, w], params: 0, macs: 0 };
     case 'relu':
     case 'relu6':
+    case 'sigmoid':
+    case 'hardsigmoid':
+    case 'hardswish':
+    case 'silu':
+    case 'tanh':
     case 'identity':
     case 'dropout':
     case 'concat':
+    case 'mul':
       return { shape: [c, h, w], params: 0, macs: 0 };
   }
 }

@@ -12,11 +12,17 @@ export const LAYER_TYPES = [
   'batchnorm',
   'relu',
   'relu6',
+  'sigmoid',
+  'hardsigmoid',
+  'hardswish',
+  'silu',
+  'tanh',
   'maxpool',
   'avgpool',
   'globalavgpool',
   'flatten',
   'concat',
+  'mul',
   'shuffle',
   'chunk',
   'identity',
@@ -24,6 +30,9 @@ export const LAYER_TYPES = [
 ] as const;
 
 export type LayerType = (typeof LAYER_TYPES)[number];
+
+/** Batchnorm's epsilon where a layer sets no `eps` (PyTorch's default). */
+export const BN_EPSILON = 1e-5;
 
 interface LayerBase {
   id: string;
@@ -54,6 +63,10 @@ export interface PoolLayer extends LayerBase {
   kernel: number;
   stride?: number;
   padding?: number;
+  /** PyTorch's ceil_mode: the output size rounds up (default false). */
+  ceilMode?: boolean;
+  /** avgpool only: divide by the whole window, padding included (default true). */
+  countIncludePad?: boolean;
 }
 
 export interface ShuffleLayer extends LayerBase {
@@ -76,10 +89,21 @@ export interface DropoutLayer extends LayerBase {
 export interface BatchNormLayer extends LayerBase {
   type: 'batchnorm';
   in?: number;
+  /** Added to the variance (default BN_EPSILON). */
+  eps?: number;
+}
+
+/** Element-wise activations, in the order of ACTIVATION_TYPES. */
+export const ACTIVATION_TYPES = ['relu', 'relu6', 'sigmoid', 'hardsigmoid', 'hardswish', 'silu', 'tanh'] as const;
+export type ActivationType = (typeof ACTIVATION_TYPES)[number];
+
+export function isActivation(type: LayerType): type is ActivationType {
+  return (ACTIVATION_TYPES as readonly string[]).includes(type);
 }
 
 export interface PlainLayer extends LayerBase {
-  type: 'relu' | 'relu6' | 'globalavgpool' | 'flatten' | 'concat' | 'identity';
+  /** `mul` multiplies its inputs where other layers sum them; a Cx1x1 input broadcasts over height and width. */
+  type: ActivationType | 'globalavgpool' | 'flatten' | 'concat' | 'mul' | 'identity';
 }
 
 export type Layer = ConvLayer | LinearLayer | PoolLayer | ShuffleLayer | ChunkLayer | DropoutLayer | BatchNormLayer | PlainLayer;

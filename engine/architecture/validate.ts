@@ -165,6 +165,8 @@ function describeSchemaError(err: ErrorObject, path: SpecPath, value: unknown): 
       return { path, message: `${subject} must be at least ${params.limit}` };
     case 'maximum':
       return { path, message: `${subject} must be at most ${params.limit}` };
+    case 'exclusiveMinimum':
+      return { path, message: `${subject} must be more than ${params.limit}` };
     case 'exclusiveMaximum':
       return { path, message: `${subject} must be less than ${params.limit}` };
     case 'minItems':

@@ -1,6 +1,6 @@
 // What a BO step hands the search loop: candidates with who proposed them, and the random draws
 // that seed the search (step 1, the random-search baseline, and a step's fill-up).
-import { drawCandidates } from '../space/random-search';
+import { drawCandidates } from '../space/draw';
 import { Action, SearchSpace } from '../space/space';
 import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';

@@ -5,39 +5,59 @@ import { relative } from 'node:path';
 import { CandidateEvent } from '../run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { compress, CompressOptions } from '../search/compress';
-import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from '../evaluation/cli-options';
+import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './evaluator-options';
 import { SearchProgress } from '../search/search';
 import { integerArg, numberArg, choiceArg } from './args';
 
-interface CliOptions extends EvaluatorOptions {
-  dataset?: string;
-  teacherWeights?: string;
-  output?: string;
-  resume?: string;
-  kernelsFrom?: string;
-  backend?: CompressOptions['backend'];
-  steps?: number;
-  kernels?: number;
-  epochs?: number;
-  seed?: number;
-  method?: SearchSettings['method'];
-  budgetMinutes?: number;
-  acquisitionSamples?: number;
-  acquisitionOptimizer?: SearchSettings['acquisitionOptimizer'];
-  teacherEpochs?: number;
-  finetuneTop?: number;
-  finetuneEpochs?: number;
-  limitTrain?: number;
-  limitValidation?: number;
-  workers?: number;
-  batchSize?: number;
-  distillation?: SearchSettings['distillation'];
-  temperature?: number;
-  kernelSteps?: number;
-  removal: boolean;
-  shrink: boolean;
-  skip: boolean;
-  inherit: boolean;
+type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights'>;
+
+interface SettingOption {
+  setting: ScalarSetting;
+  flags: string;
+  help: string;
+  parse: (value: string) => SearchSettings[ScalarSetting];
+  /** What the default means, where DEFAULT_SETTINGS' value alone does not say; false: not worth saying. */
+  default?: string | false;
+}
+
+/** The settings `esnac compress` takes, one entry each; the help's default is DEFAULT_SETTINGS'. */
+const SETTING_OPTIONS: SettingOption[] = [
+  { setting: 'steps', flags: '--steps <n>', help: 'search steps; step 1 evaluates K random candidates', parse: integerArg(1) },
+  { setting: 'kernels', flags: '--kernels <n>', help: 'kernels per step = candidates per step', parse: integerArg(1) },
+  { setting: 'epochs', flags: '--epochs <n>', help: 'distillation epochs per candidate', parse: integerArg(1) },
+  { setting: 'seed', flags: '--seed <n>', help: 'random seed: the same seed gives the same run', parse: integerArg(0) },
+  { setting: 'method', flags: '--method <method>', help: 'bo or random (same budget)', parse: choiceArg(['bo', 'random'] as const) },
+  { setting: 'budgetMinutes', flags: '--budget-minutes <n>', help: 'start no new step after this many minutes', parse: numberArg(0), default: false },
+  { setting: 'acquisitionSamples', flags: '--acquisition-samples <n>', help: 'random candidates each kernel scores', parse: integerArg(1) },
+  { setting: 'acquisitionOptimizer', flags: '--acquisition-optimizer <how>', help: 'random or evolution: how each kernel picks the candidates it scores', parse: choiceArg(['random', 'evolution'] as const) },
+  { setting: 'teacherEpochs', flags: '--teacher-epochs <n>', help: 'epochs when the teacher is trained first', parse: integerArg(1) },
+  { setting: 'finetuneTop', flags: '--finetune-top <n>', help: 'fine-tune this many of the best candidates at the end', parse: integerArg(0) },
+  { setting: 'finetuneEpochs', flags: '--finetune-epochs <n>', help: 'epochs of fine-tuning', parse: integerArg(0) },
+  { setting: 'limitTrain', flags: '--limit-train <n>', help: 'use only the first N training examples', parse: integerArg(1), default: false },
+  { setting: 'limitValidation', flags: '--limit-validation <n>', help: 'use only the first N validation examples', parse: integerArg(1), default: false },
+  { setting: 'workers', flags: '--workers <n>', help: 'parallel evaluations', parse: integerArg(1), default: 'CPU cores, 1 on a GPU' },
+  { setting: 'batchSize', flags: '--batch-size <n>', help: 'training batch size', parse: integerArg(1) },
+  { setting: 'distillation', flags: '--distillation <loss>', help: 'mse between logits or kl', parse: choiceArg(['mse', 'kl'] as const) },
+  { setting: 'temperature', flags: '--temperature <t>', help: 'temperature of the kl distillation', parse: numberArg(0.01) },
+];
+
+type CliOptions = EvaluatorOptions &
+  Partial<Pick<SearchSettings, ScalarSetting>> & {
+    dataset?: string;
+    teacherWeights?: string;
+    output?: string;
+    resume?: string;
+    kernelsFrom?: string;
+    backend?: CompressOptions['backend'];
+    kernelSteps?: number;
+    removal: boolean;
+    shrink: boolean;
+    skip: boolean;
+    inherit: boolean;
+  };
+
+function helpWithDefault({ setting, help, default: meaning }: SettingOption): string {
+  return meaning === false ? help : `${help} (default ${meaning ?? DEFAULT_SETTINGS[setting]})`;
 }
 
 export function register(program: Command): void {
@@ -50,56 +70,27 @@ export function register(program: Command): void {
     .option('-o, --output <dir>', 'run directory (default: esnac-runs/<teacher>-<date>)')
     .option('--resume <dir>', 'continue an interrupted run from its journal')
     .option('--kernels-from <dir>', 'propose with the kernels learned by another run instead of fitting new ones')
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', choiceArg(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const))
-    .option('--steps <n>', 'search steps; step 1 evaluates K random candidates (default 20)', integerArg(1))
-    .option('--kernels <n>', 'kernels per step = candidates per step (default 8)', integerArg(1))
-    .option('--epochs <n>', 'distillation epochs per candidate (default 10)', integerArg(1))
-    .option('--seed <n>', 'random seed: the same seed gives the same run (default 0)', integerArg(0))
-    .option('--method <method>', 'bo (default) or random (same budget)', choiceArg(['bo', 'random'] as const))
-    .option('--budget-minutes <n>', 'start no new step after this many minutes', numberArg(0))
-    .option('--acquisition-samples <n>', 'random candidates each kernel scores (default 1000)', integerArg(1))
-    .option('--acquisition-optimizer <how>', 'random (default) or evolution: how each kernel picks the candidates it scores', choiceArg(['random', 'evolution'] as const))
-    .option('--kernel-steps <n>', 'at most this many optimiser steps per kernel fit (default 100)', integerArg(1))
-    .option('--teacher-epochs <n>', 'epochs when the teacher is trained first (default 10)', integerArg(1))
-    .option('--finetune-top <n>', 'fine-tune this many of the best candidates at the end (default 4)', integerArg(0))
-    .option('--finetune-epochs <n>', 'epochs of fine-tuning (default 10)', integerArg(0))
-    .option('--limit-train <n>', 'use only the first N training examples', integerArg(1))
-    .option('--limit-validation <n>', 'use only the first N validation examples', integerArg(1))
-    .option('--workers <n>', 'parallel evaluations (default: CPU cores, 1 on a GPU)', integerArg(1))
-    .option('--batch-size <n>', 'training batch size (default 128)', integerArg(1))
-    .option('--distillation <loss>', 'mse between logits (default) or kl', choiceArg(['mse', 'kl'] as const))
-    .option('--temperature <t>', 'temperature of the kl distillation (default 4)', numberArg(0.01))
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', choiceArg(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const));
+  for (const option of SETTING_OPTIONS) command.option(option.flags, helpWithDefault(option), option.parse);
+  command
+    .option('--kernel-steps <n>', `at most this many optimiser steps per kernel fit (default ${DEFAULT_SETTINGS.kernelFit.maxSteps})`, integerArg(1))
     .option('--no-removal', 'do not remove layers')
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
     .option('--no-inherit', "start candidates from scratch instead of the teacher's weights");
   addEvaluatorOptions(command).action(async (teacher: string | undefined, options: CliOptions) => {
-      await runCompress(teacher, options);
-    });
+    await runCompress(teacher, options);
+  });
 }
 
 function settingsFrom(o: CliOptions): Partial<SearchSettings> {
+  const given = SETTING_OPTIONS.filter(({ setting }) => o[setting] !== undefined).map(({ setting }) => [setting, o[setting]]);
   const pick: Partial<SearchSettings> = {
-    ...(o.steps !== undefined && { steps: o.steps }),
-    ...(o.kernels !== undefined && { kernels: o.kernels }),
-    ...(o.epochs !== undefined && { epochs: o.epochs }),
-    ...(o.seed !== undefined && { seed: o.seed }),
-    ...(o.method !== undefined && { method: o.method }),
-    ...(o.budgetMinutes !== undefined && { budgetMinutes: o.budgetMinutes }),
-    ...(o.acquisitionSamples !== undefined && { acquisitionSamples: o.acquisitionSamples }),
-    ...(o.acquisitionOptimizer !== undefined && { acquisitionOptimizer: o.acquisitionOptimizer }),
-    ...(o.teacherEpochs !== undefined && { teacherEpochs: o.teacherEpochs }),
-    ...(o.finetuneTop !== undefined && { finetuneTop: o.finetuneTop }),
-    ...(o.finetuneEpochs !== undefined && { finetuneEpochs: o.finetuneEpochs }),
-    ...(o.limitTrain !== undefined && { limitTrain: o.limitTrain }),
-    ...(o.limitValidation !== undefined && { limitValidation: o.limitValidation }),
-    ...(o.workers !== undefined && { workers: o.workers }),
-    ...(o.batchSize !== undefined && { batchSize: o.batchSize }),
-    ...(o.distillation !== undefined && { distillation: o.distillation }),
-    ...(o.temperature !== undefined && { temperature: o.temperature }),
+    ...Object.fromEntries(given),
     operators: { removal: o.removal, shrink: o.shrink, skip: o.skip },
     inheritWeights: o.inherit,
   };
+  if (o.kernelSteps !== undefined) pick.kernelFit = { ...DEFAULT_SETTINGS.kernelFit, maxSteps: o.kernelSteps };
   const evaluator = evaluatorFromOptions(o);
   if (evaluator) pick.evaluator = evaluator;
   return pick;
@@ -115,7 +106,6 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
   process.on('SIGINT', onSigint);
   const started = Date.now();
   const settings = settingsFrom(o);
-  if (o.kernelSteps !== undefined) settings.kernelFit = { ...DEFAULT_SETTINGS.kernelFit, maxSteps: o.kernelSteps };
   try {
     const result = await compress(
       {

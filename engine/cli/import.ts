@@ -21,12 +21,25 @@ export function register(program: Command): void {
     .option('--weights <dir>', "also write the weights as a folder (model.json + weights.bin) for 'esnac compress --teacher-weights'")
     .option('--name <name>', "the architecture's name (default: the model file's name)")
     .option('-f, --force', 'overwrite existing files')
+    .addHelpText(
+      'after',
+      `
+Batchnorm: torch.onnx.export's default (training=torch.onnx.TrainingMode.EVAL) folds each
+batchnorm into the conv before it, so the imported teacher has no batchnorm layers (its convs
+get biases instead) and its students fine-tune without them. To keep them, export with
+  torch.onnx.export(model.eval(), x, 'model.onnx', training=torch.onnx.TrainingMode.PRESERVE)
+esnac says so when it sees folded batchnorm.
+
+A final softmax or log_softmax is dropped (esnac works on logits), with a note. A model with
+operators the spec format cannot express is refused with every such node listed.`,
+    )
     .action((model: string, options: ImportOptions) => runImport(model, options));
 }
 
 async function runImport(model: string, options: ImportOptions): Promise<void> {
   await initBackend('cpu');
-  const { spec, params } = await importOnnxFile({ model, spec: options.output, ...options });
+  const { spec, params, notes } = await importOnnxFile({ model, spec: options.output, ...options });
+  for (const note of notes) process.stderr.write(`esnac: note: ${note}\n`);
   const weights = options.weights !== undefined ? ` and its weights to ${options.weights}` : '';
   process.stdout.write(`wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${options.output}${weights}\n`);
 }

@@ -27,5 +27,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   } else {
     process.stderr.write(`esnac: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
   }
-  process.exitCode = process.exitCode || 1;
+  // The command has closed what it started by now (every command does so on every path): exit
+  // even if a library left a handle open, rather than hang after an error.
+  process.exit(process.exitCode || 1);
 });

@@ -3,12 +3,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { drawCandidates } from '../space/random-search';
+import { drawCandidates } from '../space/draw';
 import { compression } from '../space/reward';
 import { buildSearchSpace } from '../space/space';
 import { specToText } from '../architecture/write';
 import { loadSpecFile } from '../architecture/validate';
 import { UserError } from '../util/errors';
+import { fileStem } from '../util/file-name';
 import { Rng } from '../util/rng';
 
 export interface SampleOptions {
@@ -51,7 +52,7 @@ export async function sampleToFolder(teacherPath: string, options: SampleOptions
   const drawn = drawCandidates(space, new Rng(options.seed), options.n);
   mkdirSync(options.output, { recursive: true });
   const lines = drawn.map(({ spec, params }) => {
-    const path = join(options.output, `${spec.name}.arch.yaml`);
+    const path = join(options.output, `${fileStem(spec.name)}.arch.yaml`);
     const origin = { ...spec.candidate!, teacherPath: relative(options.output, teacherPath) };
     const written = writeNew(path, specToText({ ...spec, candidate: origin }, 'yaml'));
     const c = compression(params, space.teacherParams);

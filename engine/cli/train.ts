@@ -6,7 +6,7 @@ import { BackendName, initBackend } from '../backend';
 import { describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
 import { loadSpecFile } from '../architecture/validate';
-import { TRAINING_DEFAULTS } from '../train/loop';
+import { DEFAULT_SETTINGS } from '../run/settings';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
 
@@ -31,11 +31,11 @@ export function register(program: Command): void {
     .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
     .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
-    .option('-e, --epochs <n>', 'epochs', String(TRAINING_DEFAULTS.epochs))
-    .option('--batch <n>', 'batch size', String(TRAINING_DEFAULTS.batchSize))
-    .option('--lr <rate>', 'Adam learning rate', String(TRAINING_DEFAULTS.learningRate))
-    .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(TRAINING_DEFAULTS.weightDecay))
-    .option('--seed <n>', 'seed for initialisation, batch order and augmentation', '0')
+    .option('-e, --epochs <n>', 'epochs', String(DEFAULT_SETTINGS.teacherEpochs))
+    .option('--batch <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
+    .option('--lr <rate>', 'Adam learning rate', String(DEFAULT_SETTINGS.learningRate))
+    .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(DEFAULT_SETTINGS.weightDecay))
+    .option('--seed <n>', 'seed for initialisation, batch order and augmentation', String(DEFAULT_SETTINGS.seed))
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--limit-train <n>', 'train on the first N training examples only')
     .option('--limit-validation <n>', 'validate on the first N validation examples only')

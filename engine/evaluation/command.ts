@@ -9,7 +9,7 @@ import { UserError } from '../util/errors';
 import { Attempt, AttemptEnd, Runner, withLog } from './external';
 import { ProcessEnd, runProcess, tail } from './process';
 import { EvaluatorSettings } from './settings';
-import { Placeholder, PLACEHOLDERS, placeholdersOf, shellQuote, splitArguments, substitute, Values } from './template';
+import { Placeholder, PLACEHOLDERS, placeholdersOf, refuseQuotedPlaceholders, shellQuote, splitArguments, substitute, Values } from './template';
 
 /** Placeholders that only mean something inside a Slurm job template. */
 const JOB_ONLY: readonly Placeholder[] = ['stdout', 'stderr', 'command', 'timeMinutes'];
@@ -27,6 +27,7 @@ export class CommandTemplate {
     const where = 'the evaluator command';
     if (text.trim() === '') throw new UserError(`${where} is empty: give the trainer to run per candidate (--evaluator-command)`);
     this.uses = placeholdersOf(text, where, COMMAND_PLACEHOLDERS);
+    if (shell) refuseQuotedPlaceholders(text, where);
     this.argv = shell ? [text] : splitArguments(text, where);
   }
 

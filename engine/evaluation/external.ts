@@ -14,6 +14,7 @@ import { exportDataset, InitialWeights } from './inputs';
 import { abortReason, tail } from './process';
 import { Placeholder, Values } from './template';
 import { EvaluationRequest, EvaluationResult, Evaluator } from './types';
+import { fileStem } from '../util/file-name';
 
 export const RESULT_FILE = 'result.json';
 
@@ -150,7 +151,7 @@ export class ExternalEvaluator implements Evaluator {
     const { settings } = this.setup;
     const uses = this.runner.uses;
     mkdirSync(workDir, { recursive: true });
-    const spec = join(workDir, `${request.name}.arch.yaml`);
+    const spec = join(workDir, `${fileStem(request.name)}.arch.yaml`);
     writeFileSync(spec, specToText(withTeacherPath(request.spec, relative(workDir, this.setup.teacherSpec)), 'yaml'));
     const values: Values = {
       name: request.name,
@@ -194,7 +195,7 @@ export class ExternalEvaluator implements Evaluator {
 
 /** candidates/<name>.eval next to the weights folder the search offers, or a temporary folder. */
 function workFolder(request: EvaluationRequest): string {
-  return request.outDir ? join(dirname(request.outDir), `${request.name}.eval`) : mkdtempSync(join(tmpdir(), `esnac-${request.name}-`));
+  return request.outDir ? join(dirname(request.outDir), `${fileStem(request.name)}.eval`) : mkdtempSync(join(tmpdir(), `esnac-${fileStem(request.name)}-`));
 }
 
 function withTeacherPath(spec: ArchitectureSpec, teacherPath: string): ArchitectureSpec {

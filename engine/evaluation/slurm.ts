@@ -15,7 +15,8 @@ import { CommandTemplate } from './command';
 import { Attempt, AttemptEnd, RESULT_FILE, Runner, withLog } from './external';
 import { abortReason, tail } from './process';
 import { EvaluatorSettings } from './settings';
-import { Placeholder, placeholdersOf, substitute, Values } from './template';
+import { Placeholder, placeholdersOf, shellQuote, substitute, Values } from './template';
+import { fileStem } from '../util/file-name';
 
 /** States after which a job will not run again (squeue --states=all keeps them for MinJobAge). */
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'REVOKED']);
@@ -138,6 +139,7 @@ class SlurmQueue {
 export class SlurmRunner implements Runner {
   readonly label = 'slurm';
   readonly uses: ReadonlySet<Placeholder>;
+  private readonly jobUses: ReadonlySet<Placeholder>;
   private readonly queue: SlurmQueue;
 
   private constructor(
@@ -146,7 +148,8 @@ export class SlurmRunner implements Runner {
     readonly templatePath: string,
     pollSeconds: number,
   ) {
-    this.uses = new Set([...command.uses, ...placeholdersOf(template, templatePath)]);
+    this.jobUses = placeholdersOf(template, templatePath);
+    this.uses = new Set([...command.uses, ...this.jobUses]);
     this.queue = new SlurmQueue(pollSeconds * 1000);
   }
 
@@ -189,9 +192,12 @@ export class SlurmRunner implements Runner {
       stderr: attempt.stderrFile,
       timeMinutes: attempt.timeoutMs === undefined ? '0' : String(Math.ceil(attempt.timeoutMs / 60_000) + 1),
     };
-    const broken = Object.entries(values).find(([, v]) => v !== undefined && /[\n\r]/.test(v));
-    if (broken) return { ok: false, reason: `{${broken[0]}} holds a line break, which a job script cannot carry: ${JSON.stringify(broken[1])}` };
-    return substitute(this.template, { ...values, command: this.command.shellText(values) });
+    // The job template takes values as they are (an #SBATCH line cannot quote): the name as its
+    // file-name stem, and no value a shell would read as more than one plain word.
+    const jobValues: Values = { ...values, name: fileStem(values.name ?? attempt.name) };
+    const unplain = [...this.jobUses].find((p) => p !== 'command' && jobValues[p] !== undefined && shellQuote(jobValues[p]) !== jobValues[p]);
+    if (unplain) return { ok: false, reason: `{${unplain}} in the job template would be read by the shell: ${JSON.stringify(jobValues[unplain])} (keep the run directory's path to letters, digits and ._-/)` };
+    return substitute(this.template, { ...jobValues, command: this.command.shellText(values) });
   }
 
   private async outcome(id: string, end: JobEnd, attempt: Attempt): Promise<AttemptEnd> {

@@ -100,6 +100,29 @@ export function splitArguments(template: string, where: string): string[] {
   return args;
 }
 
+/**
+ * For templates a shell reads: a UserError when a placeholder sits inside quotes, where the value,
+ * quoted again, would be read by the shell ("{name}" would run a $(...) in a name).
+ */
+export function refuseQuotedPlaceholders(template: string, where: string): void {
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (quote !== "'" && ch === '\\') {
+      i++;
+    } else if (quote === undefined && (ch === "'" || ch === '"')) {
+      quote = ch;
+    } else if (ch === quote) {
+      quote = undefined;
+    } else if (quote !== undefined && ch === '{') {
+      const placeholder = /^\{([A-Za-z]+)\}/.exec(template.slice(i));
+      if (placeholder && placeholder[1] in PLACEHOLDERS) {
+        throw new UserError(`${where}: the placeholder {${placeholder[1]}} is inside ${quote} quotes; write it bare (esnac quotes every value for the shell)`);
+      }
+    }
+  }
+}
+
 /** One argument as POSIX shell text that means exactly that string. */
 export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;

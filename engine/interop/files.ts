@@ -34,6 +34,8 @@ export interface ImportRequest {
 export interface ImportResult {
   spec: ArchitectureSpec;
   params: number;
+  /** What the import changed or noticed (a dropped final softmax, batchnorm folded into convs). */
+  notes: string[];
 }
 
 export type ExportFormat = 'pytorch' | 'onnx';
@@ -71,7 +73,7 @@ export async function importOnnxFile(request: ImportRequest): Promise<ImportResu
     const spec = { ...imported.spec, description: `imported from ${basename(modelPath)}` };
     if (weightsDir !== undefined) writeModel(weightsDir, await encodeModel(spec, imported.weights, { importedFrom: basename(modelPath) }), force);
     writeCreatingFolder(specPath, specToText(spec, formatForPath(specPath)));
-    return { spec, params: inferShapes(spec).params };
+    return { spec, params: inferShapes(spec).params, notes: imported.notes };
   } finally {
     disposeWeights(imported.weights);
   }

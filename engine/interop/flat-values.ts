@@ -4,13 +4,19 @@
 import { ResolvedGraph } from '../architecture/graph';
 import { INPUT_ID, Layer } from '../architecture/types';
 
-/** Whether PyTorch holds the layer's input (after summing or concatenating) as [N, F]. */
-export function flatInput(flat: Map<string, boolean>, inputs: string[]): boolean {
-  return inputs.some((id) => flat.get(id));
+/**
+ * Whether the layer reads its inputs as [N, F]: what it needs, else flat when an input is (a sum
+ * of flat features and 1x1 maps). A product is flat only when every input is: a [N, C] gate
+ * multiplies [N, C, H, W] features as [N, C, 1, 1].
+ */
+export function readsFlat(layer: Layer, flat: Map<string, boolean>, inputs: string[]): boolean {
+  const needed = needsFlat(layer);
+  if (needed !== undefined) return needed;
+  return layer.type === 'mul' ? inputs.every((id) => flat.get(id)) : inputs.some((id) => flat.get(id));
 }
 
 /** Whether a layer needs [N, F] (true) or [N, C, H, W] (false) input; undefined when either works. */
-export function needsFlat(layer: Layer): boolean | undefined {
+function needsFlat(layer: Layer): boolean | undefined {
   if (layer.type === 'linear') return true;
   if (layer.type === 'conv' || layer.type === 'maxpool' || layer.type === 'avgpool' || layer.type === 'globalavgpool' || layer.type === 'shuffle') return false;
   return undefined;
@@ -20,7 +26,7 @@ export function needsFlat(layer: Layer): boolean | undefined {
 export function flatValues(graph: ResolvedGraph): Map<string, boolean> {
   const flat = new Map<string, boolean>([[INPUT_ID, false]]);
   for (const { layer, inputs } of graph.order) {
-    flat.set(layer.id, layer.type === 'flatten' || (needsFlat(layer) ?? flatInput(flat, inputs)));
+    flat.set(layer.id, layer.type === 'flatten' || readsFlat(layer, flat, inputs));
   }
   return flat;
 }

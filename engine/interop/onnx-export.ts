@@ -2,11 +2,11 @@
 // in inference mode: tensors are named after the layer ids, weights `<id>.<kind>` in PyTorch's
 // layout, the batch axis is symbolic.
 import { resolveGraph } from '../architecture/graph';
-import { inferShapes } from '../architecture/shapes';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
-import { BN_EPSILON, BN_MOMENTUM } from '../model/network';
+import { inferShapes, windowPadding } from '../architecture/shapes';
+import { ArchitectureSpec, BN_EPSILON, INPUT_ID, Layer, PoolLayer } from '../architecture/types';
+import { BN_MOMENTUM } from '../model/network';
 import { WeightMap } from '../model/weights';
-import { needsFlat, flatInput, flatValues } from './flat-values';
+import { flatValues, readsFlat } from './flat-values';
 import { torchTensors } from './layout';
 import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from './onnx-model';
 
@@ -41,11 +41,15 @@ export function exportOnnx(spec: ArchitectureSpec, weights: WeightMap, producerV
   const g = new GraphBuilder();
   for (const t of torchTensors(spec, weights)) g.floats(`${t.layer}.${t.kind}`, t.shape, t.data);
   for (const { layer, inputs } of graph.order) {
-    const wantsFlat = needsFlat(layer) ?? flatInput(flat, inputs);
+    const wantsFlat = readsFlat(layer, flat, inputs);
     const operands = inputs.map((id, k) => converted(g, id, flat.get(id)!, wantsFlat, `${layer.id}/input${k}`));
     const [c, h, w] = shapes.byId.get(layer.id)!.inShape;
     if (layer.type === 'concat') {
       g.node('Concat', operands, layer.id, { axis: 1 });
+      continue;
+    }
+    if (layer.type === 'mul') {
+      operands.slice(1).reduce((a, b, k) => g.node('Mul', [a, b], k === operands.length - 2 ? layer.id : `${layer.id}/product${k}`), operands[0]);
       continue;
     }
     const x = operands.length === 1 ? operands[0] : g.node('Sum', operands, layer.type === 'identity' ? layer.id : `${layer.id}/sum`);
@@ -90,17 +94,12 @@ function layerNodes(g: GraphBuilder, layer: Layer, x: string, [c, h, w]: number[
       return;
     case 'batchnorm':
       // ONNX's momentum weighs the old running value: PyTorch's 1 - momentum.
-      g.node('BatchNormalization', [x, `${id}.weight`, `${id}.bias`, `${id}.running_mean`, `${id}.running_var`], id, { epsilon: BN_EPSILON, momentum: 1 - BN_MOMENTUM });
+      g.node('BatchNormalization', [x, `${id}.weight`, `${id}.bias`, `${id}.running_mean`, `${id}.running_var`], id, { epsilon: layer.eps ?? BN_EPSILON, momentum: 1 - BN_MOMENTUM });
       return;
     case 'maxpool':
-    case 'avgpool': {
-      const stride = layer.stride ?? layer.kernel;
-      const p = layer.padding ?? 0;
-      const window = { kernel_shape: [layer.kernel, layer.kernel], strides: [stride, stride], pads: [p, p, p, p] };
-      if (layer.type === 'maxpool') g.node('MaxPool', [x], id, window);
-      else g.node('AveragePool', [x], id, { ...window, count_include_pad: 1 });
+    case 'avgpool':
+      poolNodes(g, layer, x, h, w);
       return;
-    }
     case 'shuffle': {
       const grouped = g.node('Reshape', [x, g.ints(`${id}.grouped_shape`, [0, layer.groups, c / layer.groups, h, w])], `${id}/grouped`);
       const swapped = g.node('Transpose', [grouped], `${id}/transposed`, { perm: [0, 2, 1, 3, 4] });
@@ -127,6 +126,22 @@ function layerNodes(g: GraphBuilder, layer: Layer, x: string, [c, h, w]: number[
       // Opset 11 on, Clip takes its bounds as inputs.
       g.node('Clip', [x, g.floats(`${id}.min`, [], Float32Array.of(0)), g.floats(`${id}.max`, [], Float32Array.of(6))], id);
       return;
+    case 'sigmoid':
+      g.node('Sigmoid', [x], id);
+      return;
+    case 'tanh':
+      g.node('Tanh', [x], id);
+      return;
+    case 'hardsigmoid':
+      g.node('HardSigmoid', [x], id, HARDSIGMOID);
+      return;
+    // HardSwish is opset 14: at 13 both are x times their gate.
+    case 'hardswish':
+      g.node('Mul', [x, g.node('HardSigmoid', [x], `${id}/gate`, HARDSIGMOID)], id);
+      return;
+    case 'silu':
+      g.node('Mul', [x, g.node('Sigmoid', [x], `${id}/gate`)], id);
+      return;
     case 'globalavgpool':
       g.node('GlobalAveragePool', [x], id);
       return;
@@ -134,6 +149,37 @@ function layerNodes(g: GraphBuilder, layer: Layer, x: string, [c, h, w]: number[
       if (x !== id) g.node('Identity', [x], id);
       return;
     case 'concat':
-      throw new Error('concat is exported by the caller');
+    case 'mul':
+      throw new Error(`${layer.type} is exported by the caller`);
   }
+}
+
+/** PyTorch's hardsigmoid, relu6(x + 3) / 6, as ONNX's clip(alpha * x + beta, 0, 1). */
+const HARDSIGMOID = { alpha: 1 / 6, beta: 0.5 };
+
+/**
+ * A pooling with PyTorch's windows written out: ONNX's ceil_mode lacks PyTorch's rule that a last
+ * window must start inside the input, so a ceil-mode pool is exported as the floor-mode pool of
+ * its input padded further on the right (pads end). An average that counts the padding divides by
+ * the window clipped to the padded input: the padding becomes a Pad node, and the extra right
+ * padding, which PyTorch does not count, is left out of the count (count_include_pad 0).
+ */
+function poolNodes(g: GraphBuilder, layer: PoolLayer, x: string, h: number, w: number): void {
+  const { kernel } = layer;
+  const stride = layer.stride ?? kernel;
+  const p = layer.padding ?? 0;
+  const [, bottom] = windowPadding(h, kernel, stride, p, layer.ceilMode);
+  const [, right] = windowPadding(w, kernel, stride, p, layer.ceilMode);
+  const window = { kernel_shape: [kernel, kernel], strides: [stride, stride] };
+  if (layer.type === 'maxpool') {
+    g.node('MaxPool', [x], layer.id, { ...window, pads: [p, p, bottom, right] });
+    return;
+  }
+  const includePad = layer.countIncludePad ?? true;
+  if (!includePad || (bottom === p && right === p)) {
+    g.node('AveragePool', [x], layer.id, { ...window, pads: [p, p, bottom, right], count_include_pad: includePad ? 1 : 0 });
+    return;
+  }
+  const padded = p > 0 ? g.node('Pad', [x, g.ints(`${layer.id}.pads`, [0, 0, p, p, 0, 0, p, p])], `${layer.id}/padded`) : x;
+  g.node('AveragePool', [padded], layer.id, { ...window, pads: [0, 0, bottom - p, right - p], count_include_pad: 0 });
 }

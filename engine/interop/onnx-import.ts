@@ -5,13 +5,17 @@
 // symbolic batch size N (where the model was exported with a symbolic batch axis), or the middle
 // of a channel shuffle (Reshape to [N, g, C/g, H, W] - Transpose [0, 2, 1, 3, 4] - Reshape back).
 // ReLU6 is Clip(0, 6), and a channel split (torch.chunk: a Slice per part, or one Split) gives a
-// chunk layer per part.
-// Anything else is refused with a UserError naming the node.
+// chunk layer per part. What torch.onnx makes of PyTorch's modules is read back: x * Sigmoid(x)
+// is silu, x * HardSigmoid(x) hardswish (opset 13 has no HardSwish), another product of two
+// tensors a mul (squeeze-and-excitation's gate); a zero Pad before an average pooling or a conv
+// (how every nn.AvgPool2d exports) is that layer's padding; a final Softmax or LogSoftmax is
+// dropped with a note, as esnac works on logits.
+// Anything else is refused: every node the spec cannot express is named in one UserError (the
+// nodes that read what a refused node computes are checked for their operator only).
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSpec } from '../architecture/validate';
-import { formatShape } from '../architecture/shapes';
-import { ArchitectureSpec, ARCH_FORMAT, ChunkLayer, INPUT_ID, Layer, Shape } from '../architecture/types';
-import { BN_EPSILON } from '../model/network';
+import { formatShape, windowOutput, windowPadding } from '../architecture/shapes';
+import { ArchitectureSpec, ARCH_FORMAT, BN_EPSILON, ChunkLayer, INPUT_ID, Layer, PlainLayer, Shape } from '../architecture/types';
 import { disposeWeights, weightName, WeightKind, WeightMap } from '../model/weights';
 import { UserError } from '../util/errors';
 import { fromTorchLayout } from './layout';
@@ -21,6 +25,8 @@ export interface ImportedModel {
   spec: ArchitectureSpec;
   /** In the esnac layouts; the caller disposes them. */
   weights: WeightMap;
+  /** What the import changed or noticed, for the user to read (a dropped final softmax, batchnorm folded into convs). */
+  notes: string[];
 }
 
 /** A tensor a layer computes: shape [C, H, W]; `flat` when ONNX holds it as [N, C] (after Flatten or Gemm). */
@@ -60,14 +66,54 @@ interface GroupedValue {
   transposed: boolean;
 }
 
-type Value = TensorValue | ConstValue | SymbolicShapeValue | GroupedValue;
+/** A tensor zero-padded on every side of H and W by `padding`: the padding of the conv or average pooling that reads it. */
+interface PaddedValue {
+  kind: 'padded';
+  source: TensorValue;
+  padding: number;
+}
+
+/** What a refused node (or one reading it) would have computed. */
+interface RefusedValue {
+  kind: 'refused';
+}
+
+type Value = TensorValue | ConstValue | SymbolicShapeValue | GroupedValue | PaddedValue | RefusedValue;
 
 /** A layer before it gets its id and inputs. */
 type LayerBody<L = Layer> = L extends Layer ? Omit<L, 'id' | 'inputs'> : never;
 
 const ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Operators that are a layer of their own: the module's name is the layer's id. */
-const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'BatchNormalization', 'Relu', 'Clip', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Dropout']);
+const LAYER_OPS = new Set([
+  'Conv',
+  'Gemm',
+  'MatMul',
+  'BatchNormalization',
+  'Relu',
+  'Clip',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Dropout',
+]);
+
+/** A node refused: where it is and why, collected so that every refused node is reported at once. */
+class Refusal extends Error {
+  constructor(
+    readonly line: string,
+    readonly hint?: string,
+  ) {
+    super(line);
+  }
+}
+
+const PRESERVE_HINT =
+  'its convs carry batchnorm folded into them (torch.onnx.export\'s default, training=EVAL): export with training=torch.onnx.TrainingMode.PRESERVE to keep batchnorm layers';
 
 class Importer {
   private readonly values = new Map<string, Value>();
@@ -78,6 +124,10 @@ class Importer {
   private readonly uses = new Map<string, number>();
   /** The input's batch size; a 0 or negative one counts as symbolic, so that it never reads as a Reshape's 0 or -1. */
   batch: Dim = 1;
+  readonly notes: string[] = [];
+  private readonly refusals: Refusal[] = [];
+  /** Nodes not checked beyond their operator because they read what a refused node computes. */
+  private unchecked = 0;
 
   constructor(
     private readonly model: OnnxModel,
@@ -89,7 +139,9 @@ class Importer {
       const input = this.readInput();
       for (const n of this.model.graph.nodes) for (const i of n.inputs) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
       this.model.graph.nodes.forEach((node, index) => this.node(node, index));
-      return { spec: this.spec(name, input), weights: this.weights };
+      if (this.foldedBatchnorm()) this.notes.push(`${this.source}: ${PRESERVE_HINT}`);
+      if (this.refusals.length > 0) throw new UserError(this.refusalMessage());
+      return { spec: this.spec(name, input), weights: this.weights, notes: this.notes };
     } catch (err) {
       disposeWeights(this.weights);
       throw err;
@@ -142,10 +194,45 @@ class Importer {
 
   private node(node: OnnxNode, index: number): void {
     const at = new NodeContext(this.source, node, index);
-    if (node.domain !== '' && node.domain !== 'ai.onnx') at.refuse(`operators of domain '${node.domain}' are not supported`);
-    const handler = HANDLERS[node.opType];
-    if (!handler) at.refuse(UNSUPPORTED[node.opType] ?? 'the spec format has no layer for this operator');
-    handler(this, at);
+    try {
+      if (node.domain !== '' && node.domain !== 'ai.onnx') at.refuse(`operators of domain '${node.domain}' are not supported`);
+      const handler = HANDLERS[node.opType];
+      if (!handler) at.refuse(UNSUPPORTED[node.opType] ?? 'the spec format has no layer for this operator', HINTS[node.opType]);
+      if (node.inputs.some((name) => this.values.get(name)?.kind === 'refused')) {
+        this.unchecked++;
+        this.refuseOutputs(node);
+        return;
+      }
+      handler(this, at);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      this.refusals.push(err);
+      this.refuseOutputs(node);
+    }
+  }
+
+  private refuseOutputs(node: OnnxNode): void {
+    for (const output of node.outputs) this.values.set(output, { kind: 'refused' });
+  }
+
+  /** One line per refused node, then the hints, once each. */
+  private refusalMessage(): string {
+    const lines = this.refusals.map((r) => r.line);
+    const hints = [...new Set([...this.refusals.flatMap((r) => (r.hint ? [r.hint] : [])), ...(this.foldedBatchnorm() ? [PRESERVE_HINT] : [])])];
+    const unchecked = this.unchecked > 0 ? [`(${this.unchecked} nodes reading what these compute were checked for their operator only)`] : [];
+    const head = lines.length === 1 ? [`${this.source}: ${lines[0]}`] : [`${this.source}: ${lines.length} nodes cannot be imported:`, ...lines.map((l) => `  ${l}`)];
+    return [...head, ...unchecked, ...hints.map((h) => `hint: ${h}`)].join('\n');
+  }
+
+  /** Whether torch.onnx folded batchnorm into convs: no BatchNormalization left, and a conv weight that is a folded constant (onnx::Conv_*) rather than a named parameter. */
+  private foldedBatchnorm(): boolean {
+    const nodes = this.model.graph.nodes;
+    return !nodes.some((n) => n.opType === 'BatchNormalization') && nodes.some((n) => n.opType === 'Conv' && n.inputs[1]?.startsWith('onnx::Conv_'));
+  }
+
+  /** The node's output is the graph's output. */
+  isOutput(name: string): boolean {
+    return this.model.graph.outputs.some((o) => o.name === name);
   }
 
   value(at: NodeContext, i: number): Value {
@@ -197,6 +284,13 @@ class Importer {
     return this.layers.find((l) => l.id === id);
   }
 
+  /** Another id for a layer without weights that no layer reads yet; returns the id. */
+  rename(layer: Layer, base: string): string {
+    this.ids.delete(layer.id);
+    layer.id = this.uniqueId(base);
+    return layer.id;
+  }
+
   weight(id: string, kind: WeightKind): tf.Tensor | undefined {
     return this.weights.get(weightName(id, kind));
   }
@@ -206,7 +300,7 @@ class Importer {
   }
 
   usedOnce(name: string): boolean {
-    return this.uses.get(name) === 1 && !this.model.graph.outputs.some((o) => o.name === name);
+    return this.uses.get(name) === 1 && !this.isOutput(name);
   }
 
   /** [N, C, H, W] (or [N, C] when flat) of a tensor, N as the input's batch size. */
@@ -230,10 +324,13 @@ class NodeContext {
     readonly index: number,
   ) {}
 
-  refuse(problem: string): never {
+  /** Refuses the node: its operator, name and module path (PyTorch's scope), the problem, a hint when one exists. */
+  refuse(problem: string, hint?: string): never {
     const { node } = this;
     const name = node.name ? `'${node.name}' ` : '';
-    throw new UserError(`${this.source}: node ${this.index} ${name}(${node.opType}, inputs: ${node.inputs.join(', ') || 'none'}; outputs: ${node.outputs.join(', ')}): ${problem}`);
+    const module = node.name.startsWith('/') ? modulePath(node.name.split('/').filter((s) => s !== '').slice(0, -1)) : '';
+    const inModule = module !== '' ? ` in module '${module}'` : '';
+    throw new Refusal(`node ${this.index} ${name}(${node.opType}, inputs: ${node.inputs.join(', ') || 'none'}; outputs: ${node.outputs.join(', ')})${inModule}: ${problem}`, hint);
   }
 
   attribute(name: string): OnnxAttribute | undefined {
@@ -268,16 +365,26 @@ const VALUE_KINDS: Record<Value['kind'], string> = {
   const: 'a constant',
   symbolic: 'a shape holding the symbolic batch size',
   grouped: 'a half-done channel shuffle',
+  padded: 'a zero padding (which only a Conv or an AveragePool can take as its own)',
+  refused: 'the output of a refused node',
 };
 
 /** Why an operator the spec cannot express is refused, where there is more to say. */
-const ONLY_RELUS = 'the spec format has relu and relu6 (Clip(0, 6)) as its only activations';
+const ACTIVATIONS = 'the spec format\'s activations are relu, relu6 (Clip(0, 6)), sigmoid, hardsigmoid, hardswish, silu and tanh';
 const UNSUPPORTED: Record<string, string> = {
-  Sigmoid: ONLY_RELUS,
-  HardSigmoid: ONLY_RELUS,
-  HardSwish: ONLY_RELUS,
-  LeakyRelu: ONLY_RELUS,
+  LeakyRelu: ACTIVATIONS,
+  Elu: ACTIVATIONS,
+  Selu: ACTIVATIONS,
+  Gelu: ACTIVATIONS,
+  Erf: `${ACTIVATIONS} (Erf comes from GELU)`,
   ConvTranspose: 'the spec format has no transposed convolution',
+  LayerNormalization: 'the spec format has no layer normalisation',
+};
+const SOFTMAX_HINT = 'remove the final log_softmax / softmax: esnac wants logits';
+/** What the user can do about an operator, where there is something to say. */
+const HINTS: Record<string, string> = {
+  Softmax: SOFTMAX_HINT,
+  LogSoftmax: SOFTMAX_HINT,
 };
 
 const HANDLERS: Record<string, Handler> = {
@@ -307,7 +414,7 @@ const HANDLERS: Record<string, Handler> = {
   Add: (im: Importer, at: NodeContext) => sumOrArithmetic(im, at),
   Sum: (im: Importer, at: NodeContext) => sumOrArithmetic(im, at),
   Sub: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => a - b),
-  Mul: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => a * b),
+  Mul: (im: Importer, at: NodeContext) => productOrArithmetic(im, at),
   Div: (im: Importer, at: NodeContext) => arithmetic(im, at, (a, b) => Math.trunc(a / b)),
   Concat: (im: Importer, at: NodeContext) => {
     const inputs = at.node.inputs.map((_, i) => im.value(at, i));
@@ -337,6 +444,20 @@ const HANDLERS: Record<string, Handler> = {
     if (min !== 0 || max !== 6) at.refuse(`Clip(${min ?? '-inf'}, ${max ?? 'inf'}): only Clip(0, 6), ReLU6, is supported`);
     im.addLayer(at, { type: 'relu6' }, [x], x.shape, x.flat);
   },
+  Sigmoid: (im: Importer, at: NodeContext) => activation(im, at, 'sigmoid'),
+  HardSigmoid: (im: Importer, at: NodeContext) => {
+    const alpha = at.node.attributes.alpha ?? 0.2;
+    const beta = at.node.attributes.beta ?? 0.5;
+    if (typeof alpha !== 'number' || typeof beta !== 'number' || Math.abs(alpha - 1 / 6) > 1e-6 || Math.abs(beta - 0.5) > 1e-6) {
+      at.refuse(`HardSigmoid with alpha ${String(alpha)} and beta ${String(beta)}: only PyTorch's hardsigmoid (alpha 1/6, beta 1/2) is supported`);
+    }
+    activation(im, at, 'hardsigmoid');
+  },
+  HardSwish: (im: Importer, at: NodeContext) => activation(im, at, 'hardswish'),
+  Tanh: (im: Importer, at: NodeContext) => activation(im, at, 'tanh'),
+  Softmax: (im: Importer, at: NodeContext) => finalSoftmax(im, at),
+  LogSoftmax: (im: Importer, at: NodeContext) => finalSoftmax(im, at),
+  Pad: (im: Importer, at: NodeContext) => pad(im, at),
   Slice: (im: Importer, at: NodeContext) => slice(im, at),
   Split: (im: Importer, at: NodeContext) => split(im, at),
   Dropout: (im: Importer, at: NodeContext) => {
@@ -424,7 +545,7 @@ function arithmetic(im: Importer, at: NodeContext, op: (a: number, b: number) =>
   if (a.kind === 'symbolic' || b.kind === 'symbolic') {
     at.refuse(`${at.node.opType} of the symbolic batch size N: esnac keeps the batch axis as it is (a view that folds the batch into another axis is not supported)`);
   }
-  if (a.kind !== 'const' || b.kind !== 'const') at.refuse(`${at.node.opType} of computed tensors: the spec format sums layer outputs but has no other element-wise arithmetic`);
+  if (a.kind !== 'const' || b.kind !== 'const') at.refuse(`${at.node.opType} of computed tensors: the spec format sums and multiplies layer outputs but has no other element-wise arithmetic`);
   const n = Math.max(a.values.length, b.values.length);
   const pick = (v: ConstValue, i: number) => v.values[v.values.length === 1 ? 0 : i];
   im.set(at, { kind: 'const', dims: a.values.length >= b.values.length ? a.dims : b.dims, values: Array.from({ length: n }, (_, i) => op(pick(a, i), pick(b, i))) });
@@ -558,7 +679,7 @@ function reshape(im: Importer, at: NodeContext): void {
   const v = im.value(at, 0);
   const target = Array.from(im.shape(at, 1).values);
   if (isShapeArithmetic(v)) at.refuse('reshaping a constant is not supported');
-  const x = v.kind === 'grouped' ? v.source : v;
+  const x = v.kind === 'grouped' ? v.source : im.tensor(at, 0);
   const [c, h, w] = x.shape;
   const sample = x.flat ? [c] : [c, h, w];
   const dims = sampleTarget(at, im.batch, sample, target);
@@ -586,8 +707,11 @@ function uniform(at: NodeContext, name: string, values: number[] | undefined, fa
   return values[0];
 }
 
-/** Kernel, stride and padding of a window operator, refusing what the spec cannot express. */
-function windowAttributes(at: NodeContext, kernelFallback?: number[]): { kernel: number; stride: number; padding: number } {
+/**
+ * Kernel, stride and padding of a window operator, refusing what the spec cannot express; with
+ * `symmetric` false the pads [top, left, bottom, right] are the caller's to check.
+ */
+function windowAttributes(at: NodeContext, kernelFallback?: number[], symmetric = true): { kernel: number; stride: number; padding: number; pads: number[] } {
   const kernelShape = at.ints('kernel_shape') ?? kernelFallback;
   if (!kernelShape || kernelShape.length !== 2) at.refuse('needs a 2-D kernel_shape');
   const kernel = uniform(at, 'kernel_shape', kernelShape, 1, 'square kernels');
@@ -595,21 +719,32 @@ function windowAttributes(at: NodeContext, kernelFallback?: number[]): { kernel:
   if (uniform(at, 'dilations', at.ints('dilations'), 1, 'no dilation') !== 1) at.refuse('dilated windows cannot be expressed in the spec format');
   const autoPad = at.string('auto_pad', 'NOTSET');
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID') at.refuse(`auto_pad ${autoPad}: export with explicit symmetric pads`);
-  const padding = autoPad === 'VALID' ? 0 : uniform(at, 'pads', at.ints('pads'), 0, 'the same padding on every side');
-  return { kernel, stride, padding };
+  const pads = autoPad === 'VALID' ? [0, 0, 0, 0] : at.ints('pads') ?? [0, 0, 0, 0];
+  if (pads.length !== 4) at.refuse(`pads [${pads.join(', ')}]: a 2-D window needs 4 pads`);
+  const padding = symmetric ? uniform(at, 'pads', pads, 0, 'the same padding on every side') : pads[0];
+  return { kernel, stride, padding, pads };
+}
+
+/** The feature map a conv or pooling reads, and the zero padding of a Pad before it (0 without one). */
+function windowInput(im: Importer, at: NodeContext): { x: TensorValue; padded: number } {
+  const v = im.value(at, 0);
+  if (v.kind === 'padded') return { x: v.source, padded: v.padding };
+  return { x: featureMap(im, at), padded: 0 };
 }
 
 function conv(im: Importer, at: NodeContext): void {
-  const x = featureMap(im, at);
+  const { x, padded } = windowInput(im, at);
   const w = im.constant(at, 1);
   const bias = im.optionalValue(at, 2);
   if (bias !== undefined && bias.kind !== 'const') at.refuse('the bias must be a constant');
   if (w.dims.length !== 4) at.refuse(`weight of shape [${w.dims.join(', ')}]: only 2-D convolutions are supported`);
-  const { kernel, stride, padding } = windowAttributes(at, w.dims.slice(2));
+  const window = windowAttributes(at, w.dims.slice(2));
+  const { kernel, stride } = window;
+  const padding = window.padding + padded;
   const groups = at.int('group', 1);
   const [out, perGroup] = w.dims;
   if (perGroup * groups !== x.shape[0]) at.refuse(`weight [${w.dims.join(', ')}] with ${groups} groups does not take ${x.shape[0]} channels`);
-  const size = (n: number) => Math.floor((n + 2 * padding - kernel) / stride) + 1;
+  const size = (n: number) => windowOutput(n, kernel, stride, padding);
   const weights: [WeightKind, tf.Tensor][] = [['weight', fromTorchLayout(floats(at, w), w.dims)]];
   if (bias) weights.push(['bias', tf.tensor1d(floats(at, bias))]);
   const layer = { type: 'conv', out, kernel, ...(stride !== 1 ? { stride } : {}), ...(padding !== 0 ? { padding } : {}), ...(groups !== 1 ? { groups } : {}), ...(bias ? {} : { bias: false }) } as const;
@@ -619,9 +754,8 @@ function conv(im: Importer, at: NodeContext): void {
 function batchnorm(im: Importer, at: NodeContext): void {
   const x = im.tensor(at, 0);
   const epsilon = at.node.attributes.epsilon ?? 1e-5;
-  if (typeof epsilon !== 'number' || Math.abs(epsilon - BN_EPSILON) > 1e-6 * BN_EPSILON) {
-    at.refuse(`epsilon ${String(epsilon)}: esnac's batchnorm uses epsilon ${BN_EPSILON} (PyTorch's default)`);
-  }
+  if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon <= 1)) at.refuse(`epsilon ${String(epsilon)}: a batchnorm's epsilon is in (0, 1]`);
+  const eps = shortestFloat32(epsilon);
   if (at.int('training_mode', 0) !== 0) at.refuse('batchnorm in training mode: export the model in eval mode');
   const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => im.constant(at, i));
   const c = x.shape[0];
@@ -629,22 +763,109 @@ function batchnorm(im: Importer, at: NodeContext): void {
   const kinds: WeightKind[] = ['weight', 'bias', 'running_mean', 'running_var'];
   const weights = [scale, offset, mean, variance].map((t, i): [WeightKind, tf.Tensor] => [kinds[i], tf.tensor1d(floats(at, t))]);
   // momentum only matters when training; esnac fine-tunes with PyTorch's 0.1 whatever the file says.
-  im.addLayer(at, { type: 'batchnorm' }, [x], x.shape, x.flat, weights);
+  const own = Math.fround(eps) !== Math.fround(BN_EPSILON);
+  im.addLayer(at, { type: 'batchnorm', ...(own ? { eps } : {}) }, [x], x.shape, x.flat, weights);
 }
 
+/** The shortest decimal that is the same float32 as `v` (ONNX's epsilon 0.0010000000474974513 is 0.001). */
+function shortestFloat32(v: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const n = Number(v.toPrecision(digits));
+    if (Math.fround(n) === Math.fround(v)) return n;
+  }
+  return v;
+}
+
+// PyTorch's ceil_mode is ONNX's, with the rule that a last window starting in the right padding
+// is dropped: torch.onnx writes the attribute as it is, and esnac reads it as PyTorch meant it.
+// esnac's own export writes a ceil-mode pool as a floor-mode one with the extra right padding in
+// its pads, which an average leaves out of its count: read back as the ceil-mode pool it is.
 function pool(im: Importer, at: NodeContext, type: 'maxpool' | 'avgpool'): void {
-  const x = featureMap(im, at);
-  const { kernel, stride, padding } = windowAttributes(at);
-  if (at.int('ceil_mode', 0) !== 0) at.refuse('ceil_mode 1: the spec pools in floor mode (PyTorch ceil_mode=False)');
+  const { x, padded } = type === 'avgpool' ? windowInput(im, at) : { x: featureMap(im, at), padded: 0 };
+  const window = windowAttributes(at, undefined, false);
+  const { kernel, stride } = window;
+  const [top, left, bottom, right] = window.pads;
+  if (padded > 0 && top > 0) at.refuse(`a Pad of ${padded} before an AveragePool with pads of its own: the spec pools with one padding`);
+  const padding = top + padded;
+  const extra = (size: number) => windowPadding(size, kernel, stride, padding, true)[1] - padding;
+  const symmetric = top === left && bottom === top && right === top;
+  const countsPads = type === 'avgpool' && at.int('count_include_pad', 0) !== 0;
+  const ceilExtra = top === left && at.int('ceil_mode', 0) === 0 && !countsPads && bottom - top === extra(x.shape[1]) && right - left === extra(x.shape[2]);
+  if (!symmetric && !ceilExtra) at.refuse(`pads [${window.pads.join(', ')}]: the spec supports the same padding on every side only (or a ceil-mode pool's extra padding on the right)`);
+  const ceilMode = !symmetric || at.int('ceil_mode', 0) !== 0;
   if (at.int('storage_order', 0) !== 0) at.refuse('storage_order 1 is not supported');
   if (at.node.outputs.length > 1 && at.node.outputs[1] !== '') at.refuse('pooling indices are not supported');
-  if (type === 'avgpool' && padding > 0 && at.int('count_include_pad', 0) === 0) {
-    at.refuse('average pooling with padding that excludes the padding from the average: the spec counts it (PyTorch count_include_pad=True)');
-  }
+  // ONNX's count_include_pad defaults to 0, PyTorch's to True; a Pad node's zeros are always counted.
+  const excludesPad = type === 'avgpool' && top > 0 && !countsPads;
   if (2 * padding > kernel) at.refuse(`padding ${padding} is more than half the kernel ${kernel}`);
-  const size = (n: number) => Math.floor((n + 2 * padding - kernel) / stride) + 1;
-  const layer = { type, kernel, stride, ...(padding !== 0 ? { padding } : {}) };
+  const size = (n: number) => windowOutput(n, kernel, stride, padding, ceilMode);
+  const layer = { type, kernel, stride, ...(padding !== 0 ? { padding } : {}), ...(ceilMode ? { ceilMode } : {}), ...(excludesPad ? { countIncludePad: false } : {}) };
   im.addLayer(at, layer, [x], [x.shape[0], size(x.shape[1]), size(x.shape[2])], false);
+}
+
+function activation(im: Importer, at: NodeContext, type: 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'tanh'): void {
+  const x = im.tensor(at, 0);
+  im.addLayer(at, { type }, [x], x.shape, x.flat);
+}
+
+/** The gated activations torch.onnx writes as a product at opset 13: x * sigmoid(x) is silu, x * hardsigmoid(x) hardswish. */
+const GATED: Partial<Record<Layer['type'], PlainLayer['type']>> = { sigmoid: 'silu', hardsigmoid: 'hardswish' };
+
+// Mul of constants is shape arithmetic; x times a gate computed from x alone (the gate read by
+// nothing else) is the gated activation; another product of two tensors is a mul layer, where a
+// Cx1x1 operand (squeeze-and-excitation's gate) scales the channels of the other.
+function productOrArithmetic(im: Importer, at: NodeContext): void {
+  const inputs = at.node.inputs.map((_, i) => im.value(at, i));
+  if (inputs.every(isShapeArithmetic)) {
+    arithmetic(im, at, (a, b) => a * b);
+    return;
+  }
+  if (inputs.some((v) => v.kind === 'const')) at.refuse('multiplying by a constant: the spec format multiplies layer outputs only');
+  const [a, b] = [im.tensor(at, 0), im.tensor(at, 1)];
+  for (const [gate, x, k] of [[a, b, 0], [b, a, 1]] as const) {
+    const layer = im.layer(gate.id);
+    const gated = layer && GATED[layer.type];
+    if (gated && layer.inputs?.length === 1 && layer.inputs[0] === x.id && im.usedOnce(at.node.inputs[k])) {
+      (layer as PlainLayer).type = gated;
+      // torch.onnx names the gate by the activation module's scope, which is the layer's id already; other producers name the product.
+      const id = at.node.name.startsWith('/') ? gate.id : im.rename(layer, layerId(at.node));
+      im.set(at, { ...gate, id });
+      return;
+    }
+  }
+  const full = a.shape[1] * a.shape[2] >= b.shape[1] * b.shape[2] ? a : b;
+  const fits = (v: TensorValue) => v.flat === full.flat && v.shape[0] === full.shape[0] && ((v.shape[1] === 1 && v.shape[2] === 1) || formatShape(v.shape) === formatShape(full.shape));
+  if (!fits(a) || !fits(b)) {
+    at.refuse(`multiplying ${formatShape(a.shape)} by ${formatShape(b.shape)}${a.flat !== b.flat ? ' (flat features by a feature map)' : ''}: the spec multiplies equal shapes, or features by a per-channel Cx1x1 gate`);
+  }
+  im.addLayer(at, { type: 'mul' }, [a, b], full.shape, full.flat, [], 'mul');
+}
+
+/** A Softmax or LogSoftmax over the classes that gives the graph's output is dropped: esnac trains and compares logits. */
+function finalSoftmax(im: Importer, at: NodeContext): void {
+  const x = im.tensor(at, 0);
+  const axis = at.int('axis', -1);
+  const overClasses = x.flat && (axis === 1 || axis === -1);
+  if (!im.isOutput(at.node.outputs[0]) || !overClasses) at.refuse(`only a ${at.node.opType} over the classes that gives the output is supported (it is dropped)`, SOFTMAX_HINT);
+  im.notes.push(`${at.source}: dropped the final ${at.node.opType} (node ${at.index}${at.node.name ? ` '${at.node.name}'` : ''}): esnac works on logits, the spec's output is the layer before it`);
+  im.set(at, x);
+}
+
+/** A Pad of zeros on H and W, the same on every side: kept as the padding of the conv or average pooling that reads it. */
+function pad(im: Importer, at: NodeContext): void {
+  const x = featureMap(im, at);
+  const mode = at.string('mode', 'constant');
+  if (mode !== 'constant') at.refuse(`mode ${mode}: only zero padding is supported`);
+  const pads = sliceInts(im, at, 1, 'pads');
+  const fill = im.optionalValue(at, 2);
+  if (fill !== undefined && (fill.kind !== 'const' || fill.values.length !== 1)) at.refuse('the padding value must be a constant');
+  const value = fill ? fill.values[0] : at.node.attributes.value ?? 0;
+  if (value !== 0) at.refuse(`padding with ${String(value)}: only zero padding is supported`);
+  if (!pads || pads.length !== 8) at.refuse(`pads [${pads?.join(', ') ?? ''}]: a Pad of a feature map needs 8 pads`);
+  const [n0, c0, top, left, n1, c1, bottom, right] = pads;
+  if (n0 !== 0 || c0 !== 0 || n1 !== 0 || c1 !== 0) at.refuse(`pads [${pads.join(', ')}]: only padding of H and W is supported`);
+  if (top !== left || top !== bottom || top !== right) at.refuse(`pads [${pads.join(', ')}]: the spec supports the same padding on every side only`);
+  im.set(at, top === 0 ? x : { kind: 'padded', source: x, padding: top });
 }
 
 function gemm(im: Importer, at: NodeContext): void {

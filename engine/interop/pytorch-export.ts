@@ -1,14 +1,16 @@
 // A spec as a readable PyTorch module: one attribute per layer named after its id, a forward
-// pass that follows the graph (sums, concatenations, channel shuffles and chunks, flatten in
+// pass that follows the graph (sums, products, concatenations, channel shuffles and chunks, flatten in
 // NCHW order), and, with weights, a loader for the .safetensors file written beside it (read
 // with the standard library and torch only, so the safetensors package is not needed).
 import { resolveGraph } from '../architecture/graph';
 import { inferShapes } from '../architecture/shapes';
-import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
+import { ArchitectureSpec, BN_EPSILON, INPUT_ID, Layer } from '../architecture/types';
 import { WeightMap } from '../model/weights';
 import { encodeSafetensors } from './safetensors';
-import { needsFlat, flatInput, flatValues } from './flat-values';
+import { flatValues, readsFlat } from './flat-values';
 import { torchTensors } from './layout';
+import { fileStem } from '../util/file-name';
+import { visible } from '../util/text';
 
 export interface PytorchExport {
   /** The .py source. */
@@ -44,7 +46,7 @@ export function className(spec: ArchitectureSpec): string {
   return /^[A-Za-z]/.test(name) ? name : `Net${name}`;
 }
 
-/** The nn.Module constructor call for a layer, or undefined for layers done in forward (concat, chunk, identity). */
+/** The nn.Module constructor call for a layer, or undefined for layers done in forward (concat, mul, chunk, identity). */
 function moduleFor(layer: Layer, inChannels: number, flat: boolean): string | undefined {
   switch (layer.type) {
     case 'conv': {
@@ -56,15 +58,28 @@ function moduleFor(layer: Layer, inChannels: number, flat: boolean): string | un
     case 'linear':
       return `nn.Linear(${inChannels}, ${layer.out}${layer.bias === false ? ', bias=False' : ''})`;
     case 'batchnorm':
-      return `nn.BatchNorm${flat ? '1' : '2'}d(${inChannels})`;
+      return `nn.BatchNorm${flat ? '1' : '2'}d(${inChannels}${layer.eps !== undefined && layer.eps !== BN_EPSILON ? `, eps=${layer.eps}` : ''})`;
     case 'relu':
       return 'nn.ReLU()';
     case 'relu6':
       return 'nn.ReLU6()';
+    case 'sigmoid':
+      return 'nn.Sigmoid()';
+    case 'hardsigmoid':
+      return 'nn.Hardsigmoid()';
+    case 'hardswish':
+      return 'nn.Hardswish()';
+    case 'silu':
+      return 'nn.SiLU()';
+    case 'tanh':
+      return 'nn.Tanh()';
     case 'maxpool':
-      return `nn.MaxPool2d(${layer.kernel}, stride=${layer.stride ?? layer.kernel}, padding=${layer.padding ?? 0})`;
-    case 'avgpool':
-      return `nn.AvgPool2d(${layer.kernel}, stride=${layer.stride ?? layer.kernel}, padding=${layer.padding ?? 0})`;
+    case 'avgpool': {
+      const options = [`stride=${layer.stride ?? layer.kernel}`, `padding=${layer.padding ?? 0}`];
+      if (layer.ceilMode) options.push('ceil_mode=True');
+      if (layer.countIncludePad === false) options.push('count_include_pad=False');
+      return `nn.${layer.type === 'maxpool' ? 'MaxPool2d' : 'AvgPool2d'}(${layer.kernel}, ${options.join(', ')})`;
+    }
     case 'globalavgpool':
       return 'nn.AdaptiveAvgPool2d(1)';
     case 'flatten':
@@ -74,6 +89,7 @@ function moduleFor(layer: Layer, inChannels: number, flat: boolean): string | un
     case 'dropout':
       return `nn.Dropout(${layer.rate})`;
     case 'concat':
+    case 'mul':
     case 'chunk':
     case 'identity':
       return undefined;
@@ -83,6 +99,7 @@ function moduleFor(layer: Layer, inChannels: number, flat: boolean): string | un
 /** What a layer without a module computes from its inputs (already in the rank it needs). */
 function forwardExpression(layer: Layer, operands: string[]): string {
   if (layer.type === 'concat') return `torch.cat([${operands.join(', ')}], 1)`;
+  if (layer.type === 'mul') return operands.join(' * ');
   const x = operands.join(' + ');
   return layer.type === 'chunk' ? `torch.chunk(${x}, ${layer.chunks}, 1)[${layer.index}]` : x;
 }
@@ -125,7 +142,7 @@ def load_safetensors(path):
 `;
 
 /** The .py source (and .safetensors bytes when `weights` are given) for `spec`; `weightsFile` is the name the loader opens, beside the .py. */
-export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weightsFile = `${spec.name}.safetensors`): PytorchExport {
+export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weightsFile = `${fileStem(spec.name)}.safetensors`): PytorchExport {
   const graph = resolveGraph(spec);
   const flat = flatValues(graph);
   const names = pythonNames(spec);
@@ -135,10 +152,9 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
   const forward: string[] = [];
   for (const { layer, inputs } of graph.order) {
     const name = names.get(layer.id)!;
-    const wantsFlat = needsFlat(layer);
-    const inFlat = flatInput(flat, inputs);
-    const operand = (id: string) => converted(names.get(id)!, flat.get(id)!, wantsFlat ?? inFlat);
-    const module = moduleFor(layer, shapes.byId.get(layer.id)!.inShape[0], wantsFlat ?? inFlat);
+    const wantsFlat = readsFlat(layer, flat, inputs);
+    const operand = (id: string) => converted(names.get(id)!, flat.get(id)!, wantsFlat);
+    const module = moduleFor(layer, shapes.byId.get(layer.id)!.inShape[0], wantsFlat);
     if (module) init.push(`        self.${name} = ${module}`);
     const operands = inputs.map(operand);
     forward.push(`        ${name} = ${module ? `self.${name}(${operands.join(' + ')})` : forwardExpression(layer, operands)}`);
@@ -146,12 +162,12 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
   const output = names.get(graph.output)!;
   const { channels: c, height: h, width: w } = spec.input;
   const lines = [
-    `# ${spec.name}: written by esnac from its architecture spec. Layers are named after the spec's`,
+    `# ${visible(spec.name)}: written by esnac from its architecture spec. Layers are named after the spec's`,
     `# layer ids ('.' and '-' become '_'); the forward pass follows the spec's graph.`,
     HEADER,
     '',
     `class ${cls}(nn.Module):`,
-    `    """${spec.name}: input ${c}x${h}x${w} (NCHW), ${spec.classes} classes."""`,
+    `    """${docstringText(spec.name)}: input ${c}x${h}x${w} (NCHW), ${spec.classes} classes."""`,
     '',
     `    input_shape = (${c}, ${h}, ${w})`,
     `    classes = ${spec.classes}`,
@@ -182,6 +198,11 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
     lines.push('', '', 'def build():', `    return ${cls}()`);
   }
   return { source: lines.join('\n') + '\n', ...(weights ? { weights: safetensorsFor(spec, weights, names) } : {}) };
+}
+
+/** Text inside a """docstring""": no quote can close it, no backslash starts an escape, one line. */
+function docstringText(text: string): string {
+  return visible(text.replace(/[\\"]/g, (ch) => `\\${ch}`));
 }
 
 /** A value in the rank the reading layer needs (flat: [N, F]; else [N, C, H, W]). */

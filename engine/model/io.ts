@@ -1,9 +1,10 @@
 // Trained weights on disk: a folder with a tfjs-style `model.json` (format, the spec itself, and
 // the weightsManifest of tf.io.encodeWeights) next to `weights.bin`. Layouts: engine/model/weights.
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArchitectureSpec } from '../architecture/types';
+import { writeFolderAtomic } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { checkWeights } from './network';
 import { WeightMap, weightSpecs } from './weights';
@@ -50,20 +51,25 @@ export function decodeModel(model: EncodedModel, where = model.spec.name): Weigh
   return weights;
 }
 
-/** Writes model.json + weights.bin into `dir`; refuses a non-empty folder unless `force`. */
+/** Writes model.json + weights.bin into `dir`, whole or not at all; refuses a non-empty folder unless `force`. */
 export function writeModel(dir: string, model: EncodedModel, force = false): void {
   if (!force && existsSync(dir) && readdirSync(dir).length > 0) {
     throw new UserError(`${dir} exists and is not empty; choose another folder or pass --force to overwrite it`);
   }
-  mkdirSync(dir, { recursive: true });
   const json: ModelJson = {
     format: WEIGHTS_FORMAT,
     spec: model.spec,
     ...(model.training ? { training: model.training } : {}),
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: model.manifest }],
   };
-  writeFileSync(join(dir, WEIGHTS_FILE), new Uint8Array(model.data));
-  writeFileSync(join(dir, MODEL_FILE), JSON.stringify(json, null, 2) + '\n');
+  writeFolderAtomic(
+    dir,
+    (temporary) => {
+      writeFileSync(join(temporary, WEIGHTS_FILE), new Uint8Array(model.data));
+      writeFileSync(join(temporary, MODEL_FILE), JSON.stringify(json, null, 2) + '\n');
+    },
+    force,
+  );
 }
 
 /** Reads a folder written by writeModel; a UserError naming the file when it is not one. */

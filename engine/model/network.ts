@@ -3,13 +3,12 @@
 // padding, flatten order, batchnorm running statistics, grouped convolutions).
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveGraph, ResolvedGraph } from '../architecture/graph';
-import { inferShapes, ShapeReport } from '../architecture/shapes';
-import { ArchitectureSpec, ConvLayer, INPUT_ID, Layer, PoolLayer } from '../architecture/types';
+import { inferShapes, ShapeReport, windowOutput, windowPadding } from '../architecture/shapes';
+import { ArchitectureSpec, BN_EPSILON, ConvLayer, INPUT_ID, Layer, PoolLayer } from '../architecture/types';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { weightName, WeightKind, WeightMap, weightSpecs, WeightSpec } from './weights';
 
-export const BN_EPSILON = 1e-5;
 /** PyTorch's convention: running = (1 - momentum) * running + momentum * batch statistic. */
 export const BN_MOMENTUM = 0.1;
 
@@ -118,6 +117,7 @@ export class Network {
 
   private layer(layer: Layer, inputs: tf.Tensor4D[], mode: ForwardMode, readsImages: boolean): tf.Tensor4D {
     if (layer.type === 'concat') return inputs.length === 1 ? inputs[0] : tf.concat(inputs, 3);
+    if (layer.type === 'mul') return inputs.reduce((a, b) => tf.mul(a, b));
     const x = inputs.length === 1 ? inputs[0] : (tf.addN(inputs) as tf.Tensor4D);
     switch (layer.type) {
       case 'conv':
@@ -129,11 +129,21 @@ export class Network {
         return tf.reshape(y, [n, 1, 1, layer.out]);
       }
       case 'batchnorm':
-        return this.batchnorm(layer.id, x, mode);
+        return this.batchnorm(layer.id, x, mode, layer.eps ?? BN_EPSILON);
       case 'relu':
         return tf.relu(x);
       case 'relu6':
         return tf.relu6(x);
+      case 'sigmoid':
+        return tf.sigmoid(x);
+      case 'hardsigmoid':
+        return hardsigmoid(x);
+      case 'hardswish':
+        return tf.mul(x, hardsigmoid(x));
+      case 'silu':
+        return tf.mul(x, tf.sigmoid(x));
+      case 'tanh':
+        return tf.tanh(x);
       case 'maxpool':
       case 'avgpool':
         return pool(layer, x);
@@ -182,13 +192,13 @@ export class Network {
     return bias ? tf.add(y, bias) : y;
   }
 
-  private batchnorm(id: string, x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+  private batchnorm(id: string, x: tf.Tensor4D, mode: ForwardMode, eps: number): tf.Tensor4D {
     const scale = this.weight(id, 'weight');
     const offset = this.weight(id, 'bias');
     if (!mode.training) {
-      return tf.batchNorm(x, this.weight(id, 'running_mean'), this.weight(id, 'running_var'), offset, scale, BN_EPSILON) as tf.Tensor4D;
+      return tf.batchNorm(x, this.weight(id, 'running_mean'), this.weight(id, 'running_var'), offset, scale, eps) as tf.Tensor4D;
     }
-    const { y, mean, variance } = batchNormTraining(x, scale as tf.Tensor1D, offset as tf.Tensor1D);
+    const { y, mean, variance } = batchNormTraining(x, scale as tf.Tensor1D, offset as tf.Tensor1D, eps);
     if (mode.stats) {
       const [n, h, w] = x.shape;
       mode.stats.push({ layer: id, mean, variance, count: n * h * w });
@@ -210,6 +220,7 @@ export function batchNormTraining(
   x: tf.Tensor4D,
   scale: tf.Tensor1D,
   offset: tf.Tensor1D,
+  eps = BN_EPSILON,
 ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const channels = x.shape[3];
   const rows = x.size / channels;
@@ -223,9 +234,9 @@ export function batchNormTraining(
     variance = tf.keep(columnMeans(tf.squaredDifference(x2, mean)));
     save([input, gamma, mean, variance]);
     // x * s + t with per-channel s and t: two element-wise ops; wasm's BatchNorm kernel is ~6x slower than one.
-    const s = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+    const s = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
     const value = tf.add(tf.mul(input, s), tf.sub(beta, tf.mul(mean, s)));
-    return { value, gradFunc: (dy, saved) => batchNormGradients(dy as tf.Tensor4D, saved as tf.Tensor[]) };
+    return { value, gradFunc: (dy, saved) => batchNormGradients(dy as tf.Tensor4D, saved as tf.Tensor[], eps) };
   });
   const y = run(x, scale, offset) as tf.Tensor4D;
   return { y, mean, variance };
@@ -234,11 +245,11 @@ export function batchNormTraining(
 // dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)), dgamma = sum(dy * xhat),
 // dbeta = sum(dy), over the M = N*H*W rows of [M, C], in element-wise ops with per-channel
 // operands (wasm's BatchNorm kernel is slower than two of them).
-function batchNormGradients(dy: tf.Tensor4D, [x, gamma, mean, variance]: tf.Tensor[]): tf.Tensor[] {
+function batchNormGradients(dy: tf.Tensor4D, [x, gamma, mean, variance]: tf.Tensor[], eps: number): tf.Tensor[] {
   const channels = dy.shape[3];
   const rows = dy.size / channels;
   const dy2 = tf.reshape(dy, [rows, channels]) as tf.Tensor2D;
-  const invstd = tf.rsqrt(tf.add(variance, BN_EPSILON));
+  const invstd = tf.rsqrt(tf.add(variance, eps));
   const xhat = tf.mul(tf.sub(tf.reshape(x, [rows, channels]), mean), invstd);
   const meanDy = columnMeans(dy2);
   const meanDyXhat = columnMeans(tf.mul(dy2, xhat));
@@ -261,14 +272,45 @@ export function disposeStats(stats: BatchStats[]): void {
   stats.length = 0;
 }
 
-// PyTorch pads then pools: max pooling pads with -inf, average pooling with zeros and divides by
-// the whole window (count_include_pad=True); tfjs's own padding would exclude the padding.
+// PyTorch's hardsigmoid: min(max(x / 6 + 1/2, 0), 1), with its gradient (1/6 inside, 0 outside).
+function hardsigmoid(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.div(tf.relu6(tf.add(x, 3)), 6);
+}
+
+// PyTorch pads then pools: max pooling pads with -inf, average pooling with zeros. Ceil mode's
+// last window may reach past the right padding: padded further on the right, so every window is
+// a 'valid' one. An average divides by the window clipped to the padded input
+// (count_include_pad) or to the input alone: a constant per output position, applied as a factor
+// on tfjs's average over the whole window where it differs from 1.
 function pool(layer: PoolLayer, x: tf.Tensor4D): tf.Tensor4D {
-  const stride = layer.stride ?? layer.kernel;
+  const { kernel } = layer;
+  const stride = layer.stride ?? kernel;
   const p = layer.padding ?? 0;
+  const [, h, w] = x.shape;
+  const oh = windowOutput(h, kernel, stride, p, layer.ceilMode);
+  const ow = windowOutput(w, kernel, stride, p, layer.ceilMode);
+  const rowPads = windowPadding(h, kernel, stride, p, layer.ceilMode);
+  const columnPads = windowPadding(w, kernel, stride, p, layer.ceilMode);
   const max = layer.type === 'maxpool';
-  const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], max ? -Infinity : 0) : x;
-  return max ? tf.maxPool(padded, layer.kernel, stride, 'valid') : tf.avgPool(padded, layer.kernel, stride, 'valid');
+  const padded = rowPads[1] > 0 || columnPads[1] > 0 ? tf.pad(x, [[0, 0], rowPads, columnPads, [0, 0]], max ? -Infinity : 0) : x;
+  if (max) return tf.maxPool(padded, kernel, stride, 'valid');
+  const mean = tf.avgPool(padded, kernel, stride, 'valid');
+  const includePad = layer.countIncludePad ?? true;
+  const rows = windowShares(h, oh, kernel, stride, p, includePad);
+  const columns = windowShares(w, ow, kernel, stride, p, includePad);
+  if (rows.every((r) => r === 1) && columns.every((c) => c === 1)) return mean;
+  const factors = Float32Array.from({ length: oh * ow }, (_, i) => 1 / (rows[Math.floor(i / ow)] * columns[i % ow]));
+  return tf.mul(mean, tf.tensor4d(factors, [1, oh, ow, 1]));
+}
+
+/** Per output position along one axis: the part of the kernel the divisor counts (1 for the whole window). */
+function windowShares(size: number, outputs: number, kernel: number, stride: number, padding: number, includePad: boolean): number[] {
+  return Array.from({ length: outputs }, (_, o) => {
+    const start = o * stride - padding;
+    const end = Math.min(start + kernel, size + padding);
+    const counted = includePad ? end - start : Math.min(end, size) - Math.max(start, 0);
+    return counted / kernel;
+  });
 }
 
 // PyTorch flattens NCHW: channel-major order, so linear weights mean the same in both.

@@ -2,79 +2,18 @@
 // run killed at any moment loses at most the evaluations in flight. A torn last line (the
 // process died mid-write) is ignored on reading; anything else malformed is an error.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import type { JournalEvent } from '../../protocol';
 import { UserError } from '../util/errors';
 
-/** Teacher accuracy, measured once on the validation split. */
-export interface TeacherEvent {
-  type: 'teacher';
-  accuracy: number;
-  params: number;
-  /** Weights folder, relative to the run directory. */
-  weights: string;
-  /** True when the search trained the teacher itself. */
-  trained: boolean;
-  seconds: number;
-}
-
-/** One evaluated candidate. */
-export interface CandidateEvent {
-  type: 'candidate';
-  /** 1-based search step; step 1 is the random initial batch. */
-  step: number;
-  name: string;
-  /** Structural key: equal keys are the same architecture. */
-  key: string;
-  /** Spec file, relative to the run directory. */
-  spec: string;
-  action: Record<string, unknown>;
-  /** 'random', or 'kernel-<k>' for the BO kernel that proposed it. */
-  proposedBy: string;
-  status: 'ok' | 'failed';
-  params: number;
-  accuracy?: number;
-  f?: number;
-  reason?: string;
-  seconds: number;
-  backend?: string;
-  /** Trained weights folder (relative), when the evaluator kept them. */
-  weights?: string;
-}
-
-/** Kernels fitted at a step, saved for transfer to other runs. */
-export interface KernelsEvent {
-  type: 'kernels';
-  step: number;
-  /** Kernel files, relative to the run directory. */
-  files: string[];
-  seconds: number;
-}
-
-/** A top candidate trained further with cross-entropy after the search. */
-export interface FinetuneEvent {
-  type: 'finetune';
-  name: string;
-  status: 'ok' | 'failed';
-  accuracy?: number;
-  f?: number;
-  epochs: number;
-  weights?: string;
-  reason?: string;
-  seconds: number;
-}
-
-export interface DoneEvent {
-  type: 'done';
-  best: string;
-  bestSpec: string;
-  f: number;
-}
-
-export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
+export type { CandidateEvent, DoneEvent, FinetuneEvent, JournalEvent, KernelsEvent, TeacherEvent } from '../../protocol';
 
 export class Journal {
   constructor(readonly path: string) {}
 
   append(event: JournalEvent): void {
+    // JSON would write NaN and Infinity as null, and every reader after would stumble on it.
+    const bad = nonFinite(event);
+    if (bad) throw new Error(`refusing to journal a ${event.type} event whose ${bad} is not a finite number`);
     const fd = openSync(this.path, 'a');
     try {
       writeSync(fd, JSON.stringify(event) + '\n');
@@ -95,6 +34,17 @@ export class Journal {
   read(): JournalEvent[] {
     return existsSync(this.path) ? parseJournal(readFileSync(this.path, 'utf8'), this.path) : [];
   }
+}
+
+/** The path of the first number in `value` that is NaN or infinite. */
+function nonFinite(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path || 'value';
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = nonFinite(inner, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 export function parseJournal(text: string, fileName: string): JournalEvent[] {

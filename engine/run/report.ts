@@ -1,6 +1,7 @@
 // report.md: the run's top candidates against the teacher, as in the paper's Table 1.
 import { CandidateEvent, FinetuneEvent, JournalEvent, TeacherEvent } from './journal';
 import { RunManifest } from './run-directory';
+import { markdownText } from '../util/text';
 
 export interface RankedCandidate {
   event: CandidateEvent;
@@ -26,7 +27,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
   const failed = evaluated.filter((e) => e.type === 'candidate' && e.status === 'failed').length;
   const s = manifest.settings;
   const lines = [
-    `# Compression of ${manifest.teacher.name} on ${manifest.dataset}`,
+    `# Compression of ${markdownText(manifest.teacher.name)} on ${markdownText(manifest.dataset)}`,
     '',
     `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, backend ${manifest.versions.backendUsed ?? manifest.backend}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
@@ -39,7 +40,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     const ratio = teacher ? 1 - event.params / teacher.params : NaN;
     const smaller = teacher ? teacher.params / event.params : NaN;
     const tuned = finetune?.status === 'ok' ? pct(finetune.accuracy!) : '';
-    lines.push(`| ${event.name} | ${pct(event.accuracy!)} | ${tuned} | ${millions(event.params)} | ${ratio.toFixed(4)} | ${smaller.toFixed(2)}x | ${event.f!.toFixed(4)} |`);
+    lines.push(`| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} | ${millions(event.params)} | ${ratio.toFixed(4)} | ${smaller.toFixed(2)}x | ${event.f!.toFixed(4)} |`);
   }
   lines.push('', 'Ratio is C = 1 - params/params(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time accuracy.', '');
   return lines.join('\n');

@@ -1,9 +1,11 @@
 // A run directory is the record of a search: run.json (what was asked), journal.jsonl (what
 // happened), candidates/, kernels/, and at the end best.arch.yaml and report.md. Files are
-// created exclusively: nothing that exists is ever overwritten.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// created exclusively (nothing that exists is ever overwritten) and whole (engine/util/atomic-write).
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors';
+import { fileStem } from '../util/file-name';
+import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
 import { SearchSettings } from './settings';
 
@@ -45,10 +47,13 @@ export class RunDirectory {
     if (existsSync(abs) && readdirSync(abs).length > 0) {
       throw new UserError(`${abs} already exists and is not empty: choose another run directory, or resume it with --resume`);
     }
-    mkdirSync(join(abs, 'candidates'), { recursive: true });
-    mkdirSync(join(abs, 'kernels'), { recursive: true });
-    writeNew(join(abs, manifest.teacher.spec), teacherText);
-    writeNew(join(abs, 'run.json'), JSON.stringify(manifest, null, 2) + '\n');
+    // Made whole or not at all: a crash here leaves no folder that is neither empty nor a run.
+    writeFolderAtomic(abs, (temporary) => {
+      mkdirSync(join(temporary, 'candidates'));
+      mkdirSync(join(temporary, 'kernels'));
+      writeNew(join(temporary, manifest.teacher.spec), teacherText);
+      writeNew(join(temporary, 'run.json'), JSON.stringify(manifest, null, 2) + '\n');
+    });
     return new RunDirectory(abs, manifest);
   }
 
@@ -79,7 +84,7 @@ export class RunDirectory {
 
 export function writeNew(path: string, text: string): void {
   try {
-    writeFileSync(path, text, { flag: 'wx' });
+    writeFileAtomic(path, text, { exclusive: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; esnac never overwrites a file`);
     throw err;
@@ -89,5 +94,5 @@ export function writeNew(path: string, text: string): void {
 /** esnac-runs/<teacher>-<yyyymmdd-hhmmss> under the given folder. */
 export function defaultRunDirectory(root: string, teacherName: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return join(root, 'esnac-runs', `${teacherName}-${stamp}`);
+  return join(root, 'esnac-runs', `${fileStem(teacherName)}-${stamp}`);
 }

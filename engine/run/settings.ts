@@ -1,53 +1,13 @@
-// Search settings. Defaults are the authors' (shared/notes/reference-implementation.md); every
-// one can be changed per run and is recorded in run.json.
-import { DEFAULT_EVALUATOR, EvaluatorSettings } from '../evaluation/settings';
+// Search settings (their types are the protocol's). Defaults are the authors' (docs/reference-implementation.md);
+// every one can be changed per run and is recorded in run.json.
+import type { SearchSettings } from '../../protocol';
 
-export type SearchMethod = 'bo' | 'random';
-export type DistillationLoss = 'mse' | 'kl';
-export type AcquisitionOptimizer = 'random' | 'evolution';
+export type { AcquisitionOptimizer, DistillationLoss, EvaluatorSettings, SearchMethod, SearchSettings, TrainingSettings } from '../../protocol';
 
-export interface SearchSettings {
-  method: SearchMethod;
-  seed: number;
-  /** Search steps. Step 1 evaluates K random candidates; steps 2..T are BO steps (T x K in all, as the authors' 20 x 8 = 160). */
-  steps: number;
-  /** Kernels per BO step, and candidates evaluated per step. */
-  kernels: number;
-  /** Candidates each kernel scores to maximise its acquisition. */
-  acquisitionSamples: number;
-  /** How they are chosen: at random (the authors' default) or by an evolutionary search. */
-  acquisitionOptimizer: AcquisitionOptimizer;
-  /** Probability a point is kept in a kernel's bagged subset. */
-  subsetProbability: number;
-  /** Search-time training epochs per candidate, with distillation. */
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
-  distillation: DistillationLoss;
-  temperature: number;
-  /** Start candidates from the teacher's weights (the authors' default) or from scratch. */
-  inheritWeights: boolean;
-  /** Operators, for the paper's ablations. */
-  operators: { removal: boolean; shrink: boolean; skip: boolean };
-  /** Kernel fitting. */
-  kernelFit: { maxSteps: number; learningRate: number; weightDecay: number; lstmLayers: number; hidden: number };
-  /** Teacher training when no weights are given. */
-  teacherEpochs: number;
-  /** Top candidates fine-tuned with cross-entropy at the end (0 = none). */
-  finetuneTop: number;
-  finetuneEpochs: number;
-  /** Stop starting new steps after this many minutes (0 = no limit). */
-  budgetMinutes: number;
-  /** Limit training / validation examples (0 = all): for demos on small machines. */
-  limitTrain: number;
-  limitValidation: number;
-  /** Parallel evaluations (0 = the evaluator's default). */
-  workers: number;
-  /** Who trains the candidates: the local tfjs workers, a command, or Slurm jobs. */
-  evaluator: EvaluatorSettings;
-}
-
+/**
+ * The one table of defaults: the CLI's help and option defaults, the extension's offers and
+ * package.json's esnac.* defaults derive from it or are tested against it (test/layout/defaults.test.ts).
+ */
 export const DEFAULT_SETTINGS: SearchSettings = {
   method: 'bo',
   seed: 0,
@@ -72,7 +32,15 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   limitTrain: 0,
   limitValidation: 0,
   workers: 0,
-  evaluator: DEFAULT_EVALUATOR,
+  evaluator: {
+    kind: 'local',
+    command: '',
+    shell: false,
+    jobTemplate: '',
+    timeoutMinutes: 0,
+    retries: 1,
+    pollSeconds: 10,
+  },
 };
 
 /** A seed for one purpose within a run, so each step's randomness can be recreated on resume. */

@@ -2,23 +2,27 @@
 // teacher has weights and a measured accuracy, runs the search steps with the local training
 // pool, then fine-tunes the best candidates and writes the best student. The CLI, the language
 // server and tests call this.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend } from '../backend';
-import { parseDatasetName } from '../data';
+import { ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, isExternal, startExternalEvaluator } from '../evaluation';
 import { TeacherEvent } from '../run/journal';
 import { defaultRunDirectory, RUN_FORMAT, RunDirectory, RunManifest, TEACHER_SPEC } from '../run/run-directory';
+import { RunLock } from '../run/lock';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
 import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
+import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
 import { readModel } from '../model/io';
 import { WorkerPool } from '../evaluation/local/pool';
+import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { finishRun } from './finish';
-import { loadTransferredKernels } from './transfer';
+import { BiLstmJSON } from '../bo';
+import { readTransferredKernels } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { finetuneCandidate, measureTeacher, trainTeacher } from './teacher';
 
@@ -55,14 +59,30 @@ export interface CompressResult {
 const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
+  // Every input is checked before anything is created or started, so a bad one leaves nothing running.
+  const transferred = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
   const run = options.resume ? RunDirectory.open(options.resume) : await createRun(options);
+  const lock = RunLock.acquire(run.dir);
+  try {
+    return await searchAndFinish(run, options, transferred, hooks, signal);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The search on a run folder this process holds the lock of. */
+async function searchAndFinish(run: RunDirectory, options: CompressOptions, transferred: BiLstmJSON[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
   const backend = await initBackend(options.backend ?? (manifest.backend as BackendName | 'auto'));
   hooks.log?.(`backend: ${backend.detail}${backend.skipped.map((s) => `; ${s.name} not used: ${s.reason}`).join('')}`);
   run.journal.repairTornTail();
+  for (const folder of ['', 'candidates', 'kernels']) {
+    for (const left of removeTemporaries(run.path(folder))) hooks.log?.(`removed ${join(folder, left)}, left by a write that a crash interrupted`);
+  }
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
+  if (options.resume) await checkDatasetFits(teacherSpec, manifest.dataset, settings);
   try {
     const teacher = await prepareTeacher(run, teacherSpec, hooks, signal);
     const space = buildSearchSpace(teacherSpec, settings.operators);
@@ -88,7 +108,6 @@ export async function compress(options: CompressOptions, hooks: CompressHooks = 
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
     });
     try {
-      const transferred = options.kernelsFrom ? loadTransferredKernels(options.kernelsFrom) : undefined;
       await runSearchSteps({ run, space, teacher, evaluator: pool, transferred, hooks, signal });
     } finally {
       await pool.close();
@@ -121,6 +140,7 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
   if (options.teacherWeights && !existsSync(join(options.teacherWeights, 'model.json'))) {
     throw new UserError(`${options.teacherWeights}: no model.json (expected a folder written by 'esnac train')`);
   }
+  await checkDatasetFits(teacher, options.dataset, settings);
   const backend = await initBackend(options.backend ?? 'auto');
   const manifest: RunManifest = {
     format: RUN_FORMAT,
@@ -140,15 +160,34 @@ async function createRun(options: CompressOptions): Promise<RunDirectory> {
   return RunDirectory.create(dir, manifest, specToText(teacher, 'yaml'));
 }
 
+/** Loads the dataset once, before a run folder is made or anything trains, to check that the teacher fits it. */
+async function checkDatasetFits(teacher: ArchitectureSpec, dataset: string, settings: SearchSettings): Promise<void> {
+  const data = await loadDataset(dataset, limits(settings));
+  const images = (s: ImageShape) => `${s.channels}x${s.height}x${s.width}`;
+  const problems = [
+    ...(images(teacher.input) !== images(data.input) ? [`takes ${images(teacher.input)} images, ${data.name} has ${images(data.input)}`] : []),
+    ...(teacher.classes !== data.classes ? [`has ${teacher.classes} classes, ${data.name} has ${data.classes}`] : []),
+  ];
+  if (problems.length > 0) {
+    throw new UserError(`the teacher ${teacher.name} does not fit the dataset ${dataset}: it ${problems.join('; it ')}. Use a teacher made for ${data.name} (esnac zoo writes some) or the dataset the teacher was made for`);
+  }
+}
+
 /** The teacher's journal entry: measured on the given weights, or trained now. */
-async function prepareTeacher(run: RunDirectory, spec: Awaited<ReturnType<typeof loadSpecFile>>, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
+async function prepareTeacher(run: RunDirectory, spec: ArchitectureSpec, hooks: CompressHooks, signal?: AbortSignal): Promise<TeacherEvent> {
   const existing = run.journal.read().find((e): e is TeacherEvent => e.type === 'teacher');
   if (existing) return existing;
   const { manifest } = run;
   const given = manifest.teacher.weights;
+  // Weights without a journal entry are from an attempt that stopped before it ended: redo it.
+  rmSync(run.path(TEACHER_WEIGHTS), { recursive: true, force: true });
   const event = given
     ? await measureTeacher(spec, given, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings)
     : await trainTeacher(spec, run.path(TEACHER_WEIGHTS), manifest.dataset, manifest.settings, hooks, signal);
+  if (!(event.accuracy > 0)) {
+    const how = given ? `the weights ${given} may not be trained for ${manifest.dataset}` : `train it for more epochs (--teacher-epochs, now ${manifest.settings.teacherEpochs}) or on more examples`;
+    throw new UserError(`the teacher ${spec.name} scores ${(100 * event.accuracy).toFixed(2)}% on the validation split of ${manifest.dataset}: candidates cannot be measured against it (f divides by its accuracy); ${how}`);
+  }
   const teacher: TeacherEvent = { type: 'teacher', ...event, weights: TEACHER_WEIGHTS };
   run.journal.append(teacher);
   hooks.log?.(`teacher ${spec.name}: accuracy ${(100 * teacher.accuracy).toFixed(2)}%, ${teacher.params} params`);

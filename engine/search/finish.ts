@@ -8,6 +8,8 @@ import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { reward } from '../space/reward';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { writeFolderAtomic } from '../util/atomic-write';
+import { fileStem } from '../util/file-name';
 import { SearchHooks } from './search';
 
 export interface FinetuneRequest {
@@ -48,7 +50,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       if (finetune) continue;
       ctx.signal?.throwIfAborted();
       ctx.hooks?.log?.(`fine-tuning ${event.name} for ${settings.finetuneEpochs} epochs`);
-      const outDir = `candidates/${event.name}.finetuned`;
+      const outDir = `candidates/${fileStem(event.name)}.finetuned`;
       const result = await ctx.finetune(
         {
           name: event.name,
@@ -61,9 +63,9 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
       );
       ctx.signal?.throwIfAborted();
       const tuned: FinetuneEvent =
-        result.status === 'ok'
+        result.status === 'ok' && Number.isFinite(result.accuracy)
           ? { type: 'finetune', name: event.name, status: 'ok', epochs: settings.finetuneEpochs, accuracy: result.accuracy, f: reward({ params: event.params, accuracy: result.accuracy }, ctx.teacher), weights: outDir, seconds: result.seconds }
-          : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.reason, seconds: result.seconds };
+          : { type: 'finetune', name: event.name, status: 'failed', epochs: settings.finetuneEpochs, reason: result.status === 'ok' ? `accuracy ${result.accuracy}` : result.reason, seconds: result.seconds };
       run.journal.append(tuned);
     }
   }
@@ -73,8 +75,9 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
   // best.arch.yaml sits beside teacher.arch.yaml, not in candidates/: its teacher path changes.
   writeOnce(run, BEST_SPEC, specToText({ ...bestSpec, candidate: { ...bestSpec.candidate!, teacherPath: TEACHER_SPEC } }, 'yaml'));
   const weights = best.finetune?.status === 'ok' ? best.finetune.weights : best.event.weights;
-  if (weights && existsSync(run.path(weights)) && !existsSync(run.path(BEST_WEIGHTS))) {
-    cpSync(run.path(weights), run.path(BEST_WEIGHTS), { recursive: true, errorOnExist: true, force: false });
+  if (weights && !existsSync(run.path(BEST_WEIGHTS))) {
+    if (existsSync(run.path(weights))) writeFolderAtomic(run.path(BEST_WEIGHTS), (temporary) => cpSync(run.path(weights), temporary, { recursive: true }));
+    else ctx.hooks?.log?.(`warning: ${run.path(weights)} is gone, so the run has no ${BEST_WEIGHTS}; train ${BEST_SPEC} again to get its weights`);
   }
   if (!existsSync(run.path(REPORT))) run.writeNew(REPORT, renderReport(run.manifest, events));
   const done: DoneEvent = { type: 'done', best: best.event.name, bestSpec: BEST_SPEC, f: best.event.f! };

@@ -2,6 +2,7 @@
 // decision is recomputed from the seed and the journal, so `--resume` after a crash continues
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
+import type { SearchProgressParams } from '../../protocol';
 import { BiLstmJSON, kernelProposals, Proposal, randomProposals } from '../bo';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
@@ -13,19 +14,11 @@ import { SearchSpace } from '../space/space';
 import { inferShapes } from '../architecture/shapes';
 import { specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
+import { fileStem } from '../util/file-name';
 import { Rng } from '../util/rng';
 
-export interface SearchProgress {
-  phase: 'proposing' | 'evaluating' | 'finetuning' | 'done';
-  step: number;
-  steps: number;
-  evaluated: number;
-  total: number;
-  bestF?: number;
-  best?: string;
-  /** Seconds left, from the mean evaluation time so far. */
-  etaSeconds?: number;
-}
+/** Where a running search is (the protocol's esnac/searchProgress, less the run directory). */
+export type SearchProgress = Omit<SearchProgressParams, 'runDir'>;
 
 export interface SearchHooks {
   progress?(progress: SearchProgress): void;
@@ -119,25 +112,27 @@ async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): P
   const { run } = ctx;
   const spec = { ...proposal.spec, candidate: { ...proposal.spec.candidate!, teacherPath: TEACHER_FROM_CANDIDATE } };
   const name = spec.name;
-  const specFile = `candidates/${name}.arch.yaml`;
+  const stem = fileStem(name);
+  const specFile = `candidates/${stem}.arch.yaml`;
   writeCandidateSpec(run, specFile, specToText(spec, 'yaml'));
-  const weights = `candidates/${name}.weights`;
+  const weights = `candidates/${stem}.weights`;
   const result = await ctx.evaluator.evaluate({ name, spec, outDir: run.path(weights) }, ctx.signal);
   ctx.signal?.throwIfAborted();
   const params = inferShapes(spec).params;
   const base = { type: 'candidate' as const, step, name, key: proposal.key, spec: specFile, action: proposal.action, proposedBy: proposal.proposedBy, params };
+  const f = result.status === 'ok' ? reward({ params, accuracy: result.accuracy }, ctx.teacher) : NaN;
   const event: CandidateEvent =
-    result.status === 'ok'
+    result.status === 'ok' && Number.isFinite(f)
       ? {
           ...base,
           status: 'ok',
           accuracy: result.accuracy,
-          f: reward({ params, accuracy: result.accuracy }, ctx.teacher),
+          f,
           seconds: result.seconds,
           backend: result.backend,
           ...(existsSync(run.path(weights)) ? { weights } : {}),
         }
-      : { ...base, status: 'failed', reason: result.reason, seconds: result.seconds };
+      : { ...base, status: 'failed', reason: result.status === 'ok' ? `its accuracy ${result.accuracy} gives no finite f` : result.reason, seconds: result.seconds };
   run.journal.append(event);
   ctx.hooks?.candidate?.(event);
   if (event.status === 'failed') ctx.hooks?.log?.(`${name} failed: ${event.reason}`);

@@ -1,6 +1,7 @@
 // Training done in the search's own thread: the teacher (trained from scratch, or measured on
 // the user's weights) and the final fine-tuning of the top candidates with cross-entropy.
 import { cpSync } from 'node:fs';
+import { writeFolderAtomic } from '../util/atomic-write';
 import { Dataset, loadDataset } from '../data';
 import { EvaluationResult } from '../evaluation/types';
 import { loadModel, writeModel } from '../model/io';
@@ -71,7 +72,7 @@ export async function measureTeacher(spec: ArchitectureSpec, weightsDir: string,
   try {
     const data = await datasetFor(dataset, settings);
     const accuracy = await evaluateAccuracy(net, data.validation, data);
-    cpSync(weightsDir, outDir, { recursive: true, errorOnExist: true, force: false });
+    writeFolderAtomic(outDir, (temporary) => cpSync(weightsDir, temporary, { recursive: true }));
     return { accuracy, params: net.params, trained: false, seconds: (performance.now() - started) / 1000 };
   } finally {
     net.dispose();

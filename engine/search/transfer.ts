@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { BiLstmJSON, checkedKernelJSON } from '../bo';
 import { UserError } from '../util/errors';
 
-/** The embeddings of the kernels saved at the last step of another run, checked. */
-export function loadTransferredKernels(runDir: string): BiLstmJSON[] {
+/** The embeddings of the kernels saved at the last step of another run, read and checked whole before a search starts anything. */
+export function readTransferredKernels(runDir: string): BiLstmJSON[] {
   const dir = join(resolve(runDir), 'kernels');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   if (files.length === 0) throw new UserError(`${dir}: no saved kernels to transfer (was that run a BO search with at least two steps?)`);
@@ -15,5 +15,14 @@ export function loadTransferredKernels(runDir: string): BiLstmJSON[] {
   return files
     .filter((f) => step(f) === last)
     .sort()
-    .map((f) => checkedKernelJSON(JSON.parse(readFileSync(join(dir, f), 'utf8')), join(dir, f)).embedding);
+    .map((f) => {
+      const file = join(dir, f);
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new UserError(`${file}: not a saved kernel (${(err as Error).message}); pass --kernels-from a run whose kernel files are whole`);
+      }
+      return checkedKernelJSON(json, file).embedding;
+    });
 }

@@ -7,6 +7,7 @@ import { Worker, WorkerOptions } from 'node:worker_threads';
 import { CancellationToken } from 'vscode-languageserver';
 import { BackendInfo } from '../backend';
 import { CandidateEvent } from '../run/journal';
+import { lockHolder } from '../run/lock';
 import { CompressOptions, CompressResult } from '../search/compress';
 import { SearchProgress } from '../search/search';
 import { UserError } from '../util/errors';
@@ -34,8 +35,9 @@ export class SearchWorkers {
 
   constructor(private readonly listener: SearchListener) {}
 
+  /** Running here, or in another process that holds the run's lock (a CLI, another window's engine). */
   isRunning(runDir: string): boolean {
-    return this.running.has(resolve(runDir));
+    return this.running.has(resolve(runDir)) || lockHolder(runDir) !== undefined;
   }
 
   /** Runs `compress` in a new worker; a UserError when the run cannot start or the input is wrong. */

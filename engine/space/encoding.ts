@@ -14,7 +14,13 @@
 // no parameters), relu6 as relu (the same unit up to its cap), and chunk as shuffle with its k in
 // the groups slot: both are parameter-free regroupings of the channels into k groups, and
 // ShuffleNetV2's channel split sits beside its channel shuffle. A chunk's index is not encoded:
-// its edges tell the parts of one split apart.
+// its edges tell the parts of one split apart. Every element-wise activation (relu6, sigmoid,
+// hardsigmoid, hardswish, silu, tanh) is encoded as relu, the authors' one activation: the
+// one-hot says where a nonlinearity is, not which. A mul (squeeze-and-excitation's product) is
+// encoded as identity, which is how a layer reading several inputs, a residual sum, is encoded:
+// a parameter-free element-wise merge that keeps the channels; its edges (one from the gate,
+// one from the features) tell it from a sum. Pooling's ceil mode and count_include_pad are not
+// encoded: they move an output size by one at most, or change what a border average divides by.
 import { resolveGraph } from '../architecture/graph';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
@@ -64,7 +70,13 @@ function layerCode(layer: Layer, inChannels: number, inHeight: number): LayerCod
     case 'chunk':
       return { type: 'shuffle', attributes: [0, 0, 0, layer.chunks, 0, 0] };
     case 'relu6':
+    case 'sigmoid':
+    case 'hardsigmoid':
+    case 'hardswish':
+    case 'silu':
+    case 'tanh':
       return { type: 'relu', attributes: [0, 0, 0, 0, 0, 0] };
+    case 'mul':
     case 'dropout':
       return { type: 'identity', attributes: [0, 0, 0, 0, 0, 0] };
     default:

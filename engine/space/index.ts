@@ -1,4 +1,4 @@
-// The search space around a teacher: operators, candidates, encoding, reward, random search.
+// The search space around a teacher: operators, candidates, encoding, reward, random candidates.
 export { buildSearchSpace, sampleAction, mutateAction, applyAction, sampleCandidate, DEFAULT_P1_CHOICES, DEFAULT_P3_CHOICES } from './space';
 export type { Action, SearchSpace, SearchSpaceOptions } from './space';
 export type { ShrinkGroup } from './groups';
@@ -7,5 +7,5 @@ export { encodeArchitecture, decodeRow, encodingWidth, ENCODING_TYPES, ENCODING_
 export type { EncodedArchitecture, EncodingOptions, DecodedRow, EncodingType } from './encoding';
 export { reward, compression } from './reward';
 export type { Measured } from './reward';
-export { randomSearch, drawCandidates } from './random-search';
-export type { DrawnCandidate, EvaluatedCandidate, RandomSearchOptions, RandomSearchProgress, RandomSearchResult } from './random-search';
+export { drawCandidates } from './draw';
+export type { DrawnCandidate } from './draw';

@@ -3,16 +3,18 @@
 // one random action on the teacher, drawn with the authors' distributions.
 //
 // Validity holds by construction: removal only touches layers whose input and output tensors are
-// equal (and a shrink group keeps those equal), shrinking goes by groups (engine/space/groups),
-// and skips are judged on the teacher but their ends share a shrink group, so they still match
-// after shrinking. A skip is never added into a removed layer.
+// equal (and a shrink group keeps those equal), or a squeeze-and-excitation block as a whole (its
+// mul becomes the identity of the features, its gate's layers go); shrinking goes by groups
+// (engine/space/groups), and skips are judged on the teacher but their ends share a shrink group,
+// so they still match after shrinking. A skip is never added into a removed layer, nor touches a
+// gate.
 import { createHash } from 'node:crypto';
 import { layerInputs, resolveGraph } from '../architecture/graph';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec, Layer } from '../architecture/types';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { layerTensors, LayerTensors, removableLayers, skipPairs } from './compatibility';
+import { GateBlock, gateBlocks, layerTensors, LayerTensors, removableLayers, skipPairs } from './compatibility';
 import { ShrinkGroup, ShrinkPlan, shrinkPlan, SideWidths } from './groups';
 
 export const DEFAULT_P1_CHOICES: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7];
@@ -51,8 +53,10 @@ export interface SearchSpace {
   teacher: ArchitectureSpec;
   teacherParams: number;
   options: Required<SearchSpaceOptions>;
-  /** Teacher layers whose input and output tensors are equal. */
+  /** Teacher layers whose input and output tensors are equal, then squeeze-and-excitation blocks by their mul's id. */
   removable: string[];
+  /** The squeeze-and-excitation blocks, removable as a whole. */
+  gates: GateBlock[];
   /** Shape-compatible [from, to] pairs that are not edges yet. */
   skipCandidates: [string, string][];
   /** Free shrink groups (empty when shrinking is off). */
@@ -80,13 +84,15 @@ export function buildSearchSpace(teacher: ArchitectureSpec, options: SearchSpace
   const report = inferShapes(teacher, graph);
   if (report.issues.length > 0) throw new UserError(`teacher '${teacher.name}' is not a valid architecture: ${report.issues[0].message}`);
   const tensors = layerTensors(graph, report);
-  const skipCandidates = skipPairs(tensors, resolved.edgeWindow);
+  const gates = gateBlocks(tensors);
+  const skipCandidates = skipPairs(tensors, gates, resolved.edgeWindow);
   const plan = shrinkPlan(tensors, graph, teacher.input.channels, resolved.skip ? skipCandidates : []);
   return {
     teacher,
     teacherParams: report.params,
     options: resolved,
-    removable: removableLayers(tensors),
+    removable: removableLayers(tensors, gates),
+    gates,
     skipCandidates,
     groups: resolved.shrink ? plan.groups : [],
     tensors,
@@ -266,12 +272,18 @@ export function applyAction(space: SearchSpace, given: Action): ArchitectureSpec
   const removed = new Set(action.remove);
   const added = new Map<string, string[]>();
   for (const [from, to] of action.skip) added.set(to, [...(added.get(to) ?? []), from]);
+  const removedGates = space.gates.filter((g) => removed.has(g.id));
+  const gateInput = new Map(removedGates.map((g) => [g.id, g.x]));
+  const dropped = new Set(removedGates.flatMap((g) => g.branch));
 
-  const layers = teacher.layers.map((layer, index): Layer => {
+  const layers = teacher.layers.flatMap((layer, index): Layer[] => {
+    if (dropped.has(layer.id)) return [];
     const extra = added.get(layer.id);
     const inputs = extra ? { inputs: [...layerInputs(teacher, index), ...extra] } : layer.inputs && { inputs: layer.inputs };
-    if (removed.has(layer.id)) return { id: layer.id, type: 'identity', ...inputs };
-    return { ...resized(layer, tensorsById.get(layer.id)!, widths), ...inputs };
+    const x = gateInput.get(layer.id);
+    if (x !== undefined) return [{ id: layer.id, type: 'identity', inputs: [x] }];
+    if (removed.has(layer.id)) return [{ id: layer.id, type: 'identity', ...inputs }];
+    return [{ ...resized(layer, tensorsById.get(layer.id)!, widths), ...inputs }];
   });
   const { description: _description, candidate: _origin, ...rest } = teacher;
   return {

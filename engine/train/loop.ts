@@ -4,13 +4,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone has no gradient functions; training needs them whatever the backend.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { TrainingSettings } from '../../protocol';
 import { batches, Dataset, Split } from '../data';
 import { BatchStats, disposeStats, Network } from '../model/network';
 import { disposeWeights, WeightMap } from '../model/weights';
 import { Rng } from '../util/rng';
-
-/** The authors' search-time training (notes/reference-implementation.md). */
-export const TRAINING_DEFAULTS = { epochs: 10, batchSize: 128, learningRate: 1e-3, weightDecay: 5e-4 } as const;
 
 /** PyTorch Adam's defaults (tfjs's epsilon default is 1e-7). */
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -21,11 +19,7 @@ export type DistillLoss = { kind: 'mse' } | { kind: 'kl'; temperature: number };
 
 export type Objective = { kind: 'cross-entropy' } | { kind: 'distill'; teacher: Network; loss: DistillLoss };
 
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
+export interface TrainConfig extends TrainingSettings {
   objective: Objective;
   /** Draws batch order, augmentation and dropout masks. */
   rng: Rng;

@@ -1,5 +1,6 @@
 // Training a network on labels with cross-entropy and Adam, keeping the best validation epoch:
 // a teacher from scratch before a search, or a searched candidate fine-tuned from its weights.
+import type { TrainingSettings } from '../../protocol';
 import { Dataset } from '../data';
 import { encodeModel, EncodedModel } from '../model/io';
 import { Network } from '../model/network';
@@ -8,11 +9,7 @@ import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 import { EpochReport, evaluateAccuracy, train, TrainOutcome } from './loop';
 
-export interface FitOptions {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
+export interface FitOptions extends TrainingSettings {
   seed: number;
   /** Weights to start from (the caller keeps them); absent: a fresh initialisation from the seed. */
   initial?: WeightMap;

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { WebviewMessage } from '../../protocol/webview';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { RunDirectory } from '../../engine/run/run-directory';
-import { dashboardRun } from '../../webview/model/run';
+import { dashboardRun } from '../view-models/run';
 import type { PanelContext } from './index';
 import { basename } from './specs';
 import { PanelConnection } from './webview-panel';

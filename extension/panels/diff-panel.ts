@@ -1,7 +1,7 @@
 // The graph diff of a student against its teacher, redrawn when either file changes.
 import * as vscode from 'vscode';
 import type { WebviewMessage } from '../../protocol/webview';
-import { buildDiffModel } from '../../webview/model/diff';
+import { buildDiffModel } from '../view-models/diff';
 import { saveSvg } from './export-svg';
 import type { PanelContext } from './index';
 import { basename, loadSpec, unusable } from './specs';

@@ -3,7 +3,7 @@
 // the problems above it.
 import * as vscode from 'vscode';
 import type { GraphModel, WebviewMessage } from '../../protocol/webview';
-import { buildGraphModel } from '../../webview/model/graph';
+import { buildGraphModel } from '../view-models/graph';
 import { saveSvg } from './export-svg';
 import type { PanelContext } from './index';
 import { basename, loadSpec } from './specs';

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import schema from '../../schemas/architecture.schema.json';
 import { specStats } from '../../engine/architecture/stats';
-import { ArchitectureSpec, LAYER_TYPES } from '../../engine/architecture/types';
+import { windowOutput } from '../../engine/architecture/shapes';
+import { ArchitectureSpec, BN_EPSILON, LAYER_TYPES } from '../../engine/architecture/types';
 import { checkSpec, checkSpecText, formatProblems, loadSpecFile } from '../../engine/architecture/validate';
 import { UserError } from '../../engine/util/errors';
 
@@ -48,6 +49,12 @@ describe('rules, located', () => {
     ['at least 2 chunks', ['{id: a, type: chunk, chunks: ^1, index: 0}', ...HEAD], /chunks of layer 'a' must be at least 2/],
     ['chunk needs its index', ['^{id: a, type: chunk, chunks: 3}', ...HEAD], /layer 'a' is missing the required property 'index'/],
     ['relu6 has no attributes', ['{id: a, type: relu6, ^max: 6}', ...HEAD], /layer 'a' has an unknown property 'max' \(allowed: id, type, inputs\)/],
+    ['activations have no attributes', ['{id: a, type: hardswish, ^inplace: true}', ...HEAD], /layer 'a' has an unknown property 'inplace' \(allowed: id, type, inputs\)/],
+    ['multiplied inputs equal or a per-channel gate', ['{id: a, type: conv, out: 3, kernel: 2, stride: 2}', '{id: m, type: mul, inputs: [input, ^a]}', ...HEAD], /multiplied inputs must have equal shapes or be 3x1x1 \(a per-channel gate\): 'input' is 3x8x8, 'a' is 3x4x4/],
+    ['a gate has the channels it multiplies', ['{id: g, type: conv, out: 2, kernel: 8}', '{id: m, type: mul, inputs: [input, ^g]}', ...HEAD], /multiplied inputs must have equal shapes or be 3x1x1/],
+    ['ceilMode is a boolean', ['{id: a, type: maxpool, kernel: 2, ceilMode: ^1}', ...HEAD], /ceilMode of layer 'a' must be true or false/],
+    ['countIncludePad only on avgpool', ['{id: a, type: maxpool, kernel: 2, ^countIncludePad: false}', ...HEAD], /layer 'a' has an unknown property 'countIncludePad'/],
+    ['batchnorm eps positive', ['{id: a, type: batchnorm, eps: ^0}', ...HEAD], /eps of layer 'a' must be more than 0/],
     ['spatial size at least 1', ['{id: a, type: conv, out: 4, kernel: ^9}', ...HEAD], /kernel 9 with padding 0 does not fit the 8x8 input/],
     ['pool padding at most half the kernel', ['{id: a, type: maxpool, kernel: 2, padding: ^2}', ...HEAD], /padding \(2\) must be at most half the kernel/],
     ['linear needs flat features', ['^{id: fc, type: linear, out: 4}'], /needs flat features but receives 3x8x8/],
@@ -129,6 +136,47 @@ test('a chunk gives 1/k of the channels (summed inputs first), relu6 keeps them;
   assert.deepEqual(rows.get('third'), { id: 'third', type: 'chunk', shape: [2, 8, 8], params: 0, macs: 0 });
   assert.deepEqual(rows.get('r6'), { id: 'r6', type: 'relu6', shape: [2, 8, 8], params: 0, macs: 0 });
   assert.equal(rows.get('fc')!.params, 2 * 4 + 4);
+});
+
+test('the schema\'s default batchnorm epsilon is BN_EPSILON, its ceilMode and countIncludePad defaults the tfjs forward\'s', () => {
+  assert.equal(schema.definitions.batchnorm.properties.eps.default, BN_EPSILON);
+  assert.equal(schema.definitions.maxpool.properties.ceilMode.default, false);
+  assert.equal(schema.definitions.avgpool.properties.ceilMode.default, false);
+  assert.equal(schema.definitions.avgpool.properties.countIncludePad.default, true);
+});
+
+test('ceil mode rounds a pool\'s output up unless the last window would start in the right padding; a mul keeps the features\' shape', () => {
+  const text = yamlSpec([
+    '{id: p, type: maxpool, kernel: 3, stride: 2, ceilMode: true}',
+    '{id: q, type: avgpool, kernel: 2, stride: 2, padding: 1, ceilMode: true, countIncludePad: false, inputs: [p]}',
+    '{id: g, type: globalavgpool, inputs: [q]}',
+    '{id: s, type: sigmoid}',
+    '{id: m, type: mul, inputs: [g, q]}',
+    ...HEAD,
+  ]);
+  const { spec, problems } = checkSpecText(text, 't.arch.yaml');
+  assert.deepEqual(problems, []);
+  const rows = new Map(specStats(spec!).layers.map((l) => [l.id, l]));
+  // 8 -> ceil((8 - 3) / 2) + 1 = 4 (floor: 3); 4 -> ceil((4 + 2 - 2) / 2) + 1 = 3 (floor too), the last window starting at (3 - 1) * 2 = 4 < 4 + 1: inside.
+  assert.deepEqual(rows.get('p')!.shape, [3, 4, 4]);
+  assert.deepEqual(rows.get('q')!.shape, [3, 3, 3]);
+  assert.deepEqual(rows.get('m'), { id: 'm', type: 'mul', shape: [3, 3, 3], params: 0, macs: 0 });
+  assert.deepEqual(rows.get('s'), { id: 's', type: 'sigmoid', shape: [3, 1, 1], params: 0, macs: 0 });
+});
+
+test('windowOutput follows PyTorch\'s pooling_output_shape in floor and ceil mode', () => {
+  // (size, kernel, stride, padding) -> [floor, ceil], from torch 1.13's max_pool2d.
+  const cases: [number, number, number, number, number, number][] = [
+    [6, 3, 2, 1, 3, 4],
+    [5, 3, 2, 1, 3, 3],
+    [3, 2, 2, 1, 2, 2],
+    [112, 3, 2, 0, 55, 56],
+    [7, 2, 2, 0, 3, 4],
+  ];
+  for (const [size, kernel, stride, padding, floor, ceil] of cases) {
+    assert.equal(windowOutput(size, kernel, stride, padding), floor, `${size} ${kernel} ${stride} ${padding}`);
+    assert.equal(windowOutput(size, kernel, stride, padding, true), ceil, `${size} ${kernel} ${stride} ${padding} ceil`);
+  }
 });
 
 describe('checkSpec (in memory)', () => {

@@ -11,7 +11,7 @@ import { BoStepInput } from '../../engine/bo/step';
 import { CandidateEvent } from '../../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { encodingWidth } from '../../engine/space/encoding';
-import { drawCandidates } from '../../engine/space/random-search';
+import { drawCandidates } from '../../engine/space/draw';
 import { buildSearchSpace, SearchSpace } from '../../engine/space/space';
 import { ArchitectureSpec } from '../../engine/architecture/types';
 import { Rng } from '../../engine/util/rng';

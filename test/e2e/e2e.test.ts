@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test, TestContext } from 'node:test';
-import type { JournalEntry } from '../../protocol';
+import type { JournalEvent } from '../../protocol';
 import { checkSpecText } from '../../engine/architecture/validate';
 import { CodeServerDirs, groupAlive, installExtension, isolatedEnv, prepareDirs, RunningCodeServer, startCodeServer } from './code-server';
 import { bundleHostSuite } from './host-suite';
@@ -272,11 +272,11 @@ function onlyRun(runsFolder: string): string {
   return join(runsFolder, runs[0]);
 }
 
-function readJournal(runDir: string): JournalEntry[] {
+function readJournal(runDir: string): JournalEvent[] {
   return readFileSync(join(runDir, 'journal.jsonl'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as JournalEntry);
+    .map((line) => JSON.parse(line) as JournalEvent);
 }
 
 /** Polls until the locator matches `expected` elements or time runs out; returns the last count. */

@@ -19,7 +19,7 @@ import {
   startSearchParams,
   teacherPathOf,
 } from '../../extension/search-params';
-import { DEFAULT_SETTINGS, readSettings } from '../../extension/settings';
+import { DEFAULT_ESNAC_SETTINGS, readSettings } from '../../extension/settings';
 
 const budget: CompressAnswers['budget'] = { steps: 3, kernels: 2, epochs: 1, method: 'random' };
 
@@ -30,10 +30,10 @@ test('dataset arguments are names the engine parses back to the same choice', ()
 });
 
 test('start params: the answers, the run directory, and only the settings that differ from the engine default', () => {
-  const params = startSearchParams({ teacher: '/ws/t.arch.yaml', answers: { dataset: { kind: 'mnist' }, budget }, settings: DEFAULT_SETTINGS, runDir: '/ws/esnac-runs/t-1', workspaceRoot: '/ws' });
+  const params = startSearchParams({ teacher: '/ws/t.arch.yaml', answers: { dataset: { kind: 'mnist' }, budget }, settings: DEFAULT_ESNAC_SETTINGS, runDir: '/ws/esnac-runs/t-1', workspaceRoot: '/ws' });
   assert.deepEqual(params, { teacher: '/ws/t.arch.yaml', dataset: 'mnist', runDir: '/ws/esnac-runs/t-1', workspaceRoot: '/ws', settings: budget });
 
-  const settings = { ...DEFAULT_SETTINGS, backend: 'wasm' as const, workers: 2 };
+  const settings = { ...DEFAULT_ESNAC_SETTINGS, backend: 'wasm' as const, workers: 2 };
   const answers: CompressAnswers = { dataset: { kind: 'cifar100', dir: '/d' }, teacherWeights: '/w/teacher.weights', budget };
   const full = startSearchParams({ teacher: '/ws/t.arch.yaml', answers, settings, runDir: '/r', workspaceRoot: '/ws' });
   assert.equal(full.dataset, 'cifar100:/d');
@@ -54,10 +54,10 @@ test('start params: the local evaluator is left to the engine; command and slurm
   assert.equal(start({ 'evaluator.kind': 'local', 'evaluator.command': 'python3 /t.py', 'evaluator.retries': 3 })?.evaluator, undefined);
 
   const command = { 'evaluator.kind': 'command', 'evaluator.command': 'python3 /t.py --spec {spec} --out {out}', 'evaluator.timeoutMinutes': 30 };
-  assert.deepEqual(start(command)?.evaluator, { ...DEFAULT_SETTINGS.evaluator, kind: 'command', command: 'python3 /t.py --spec {spec} --out {out}', timeoutMinutes: 30 });
+  assert.deepEqual(start(command)?.evaluator, { ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'command', command: 'python3 /t.py --spec {spec} --out {out}', timeoutMinutes: 30 });
 
   const slurm = { 'evaluator.kind': 'slurm', 'evaluator.command': 'python3 /t.py', 'evaluator.retries': 2, 'evaluator.pollSeconds': 30 };
-  assert.deepEqual(start(slurm)?.evaluator, { ...DEFAULT_SETTINGS.evaluator, kind: 'slurm', command: 'python3 /t.py', retries: 2, pollSeconds: 30 });
+  assert.deepEqual(start(slurm)?.evaluator, { ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'slurm', command: 'python3 /t.py', retries: 2, pollSeconds: 30 });
 });
 
 test('start params: a relative job template is resolved against the workspace folder; absolute and empty stay', () => {
@@ -65,7 +65,7 @@ test('start params: a relative job template is resolved against the workspace fo
     startSearchParams({
       teacher: '/ws/t.arch.yaml',
       answers: { dataset: { kind: 'mnist' }, budget },
-      settings: { ...DEFAULT_SETTINGS, evaluator: { ...DEFAULT_SETTINGS.evaluator, kind: 'slurm', command: 'train {spec}', jobTemplate: path } },
+      settings: { ...DEFAULT_ESNAC_SETTINGS, evaluator: { ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'slurm', command: 'train {spec}', jobTemplate: path } },
       runDir: '/ws/esnac-runs/t-1',
       workspaceRoot: '/ws',
     }).settings?.evaluator?.jobTemplate;
@@ -75,9 +75,9 @@ test('start params: a relative job template is resolved against the workspace fo
 });
 
 test('the evaluator note in the questions\' title: none for the built-in workers', () => {
-  assert.equal(evaluatorNote(DEFAULT_SETTINGS.evaluator), undefined);
-  assert.match(evaluatorNote({ ...DEFAULT_SETTINGS.evaluator, kind: 'command' })!, /command/);
-  assert.match(evaluatorNote({ ...DEFAULT_SETTINGS.evaluator, kind: 'slurm' })!, /Slurm/);
+  assert.equal(evaluatorNote(DEFAULT_ESNAC_SETTINGS.evaluator), undefined);
+  assert.match(evaluatorNote({ ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'command' })!, /command/);
+  assert.match(evaluatorNote({ ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'slurm' })!, /Slurm/);
 });
 
 test('remembered answers: dataset kind, folders per kind, weights per teacher (null: train first), budget', () => {
@@ -122,7 +122,7 @@ test("a request passed to the command skips the questions; the explorer's select
   assert.equal(compressRequest({ settings: { steps: 1 } }), undefined, 'no dataset, no request');
   assert.deepEqual(compressRequest({ dataset: 'mnist', settings: { steps: 2 }, teacherWeights: 7 }), { dataset: 'mnist', settings: { steps: 2 } });
 
-  const settings = { ...DEFAULT_SETTINGS, workers: 2 };
+  const settings = { ...DEFAULT_ESNAC_SETTINGS, workers: 2 };
   const params = requestedSearchParams({
     teacher: '/w/t.arch.yaml',
     given: { dataset: 'cifar10:/data/c', teacherWeights: '/w/t.weights', settings: { steps: 2, kernels: 2, limitTrain: 256 } },
@@ -133,5 +133,5 @@ test("a request passed to the command skips the questions; the explorer's select
   assert.equal(params.dataset, 'cifar10:/data/c');
   assert.equal(params.teacherWeights, '/w/t.weights');
   assert.equal(params.runDir, '/w/esnac-runs/t-1');
-  assert.deepEqual(params.settings, { ...DEFAULT_SETTINGS.search, workers: 2, steps: 2, kernels: 2, limitTrain: 256 });
+  assert.deepEqual(params.settings, { ...DEFAULT_ESNAC_SETTINGS.search, workers: 2, steps: 2, kernels: 2, limitTrain: 256 });
 });

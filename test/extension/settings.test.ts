@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_EVALUATOR } from '../../engine/evaluation/settings';
 import { PLACEHOLDERS } from '../../engine/evaluation/template';
-import { DEFAULT_SETTINGS, ENGINE_SETTINGS, engineEnvironment, readSettings, runsFolderPath, SETTING_KEYS } from '../../extension/settings';
+import { DEFAULT_ESNAC_SETTINGS, ENGINE_SETTINGS, engineEnvironment, readSettings, runsFolderPath, SETTING_KEYS } from '../../extension/settings';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
   capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
@@ -17,12 +17,12 @@ const declared = manifest.contributes.configuration.properties;
 const settingsFrom = (values: Record<string, unknown>) => readSettings((key) => values[key]);
 
 test('nothing set: the defaults', () => {
-  assert.deepEqual(settingsFrom({}), DEFAULT_SETTINGS);
+  assert.deepEqual(settingsFrom({}), DEFAULT_ESNAC_SETTINGS);
 });
 
 test('package.json declares every setting, with a scope and the default the code falls back to', () => {
   const declaredDefaults = Object.fromEntries(Object.entries(SETTING_KEYS).map(([, key]) => [key, declared[`esnac.${key}`]?.default]));
-  assert.deepEqual(settingsFrom(declaredDefaults), DEFAULT_SETTINGS);
+  assert.deepEqual(settingsFrom(declaredDefaults), DEFAULT_ESNAC_SETTINGS);
   for (const key of Object.values(SETTING_KEYS)) assert.ok(declared[`esnac.${key}`]?.scope, `esnac.${key} has no scope`);
   for (const key of ENGINE_SETTINGS) assert.ok(declared[key], key);
   assert.deepEqual(Object.keys(declared).sort(), Object.values(SETTING_KEYS).map((k) => `esnac.${k}`).sort());
@@ -45,7 +45,7 @@ test('values set are read, trimmed; values of the wrong type fall back to the de
   assert.equal(settings.workers, 3);
   assert.deepEqual(settings.extraEnv, { TF_CPP_MIN_LOG_LEVEL: '2' });
   assert.equal(settings.nodePath, '/opt/node/bin/node');
-  assert.deepEqual(settings.search, { steps: 4, kernels: DEFAULT_SETTINGS.search.kernels, epochs: DEFAULT_SETTINGS.search.epochs, method: 'random' });
+  assert.deepEqual(settings.search, { steps: 4, kernels: DEFAULT_ESNAC_SETTINGS.search.kernels, epochs: DEFAULT_ESNAC_SETTINGS.search.epochs, method: 'random' });
   assert.equal(settings.datasets.cifar10, '/data/cifar-10-batches-bin');
   assert.equal(settings.runsFolder, 'esnac-runs');
   assert.equal(settingsFrom({ 'engine.backend': 'gpu', 'engine.extraEnv': ['A=1'] }).backend, 'auto');
@@ -53,7 +53,7 @@ test('values set are read, trimmed; values of the wrong type fall back to the de
 });
 
 test('the evaluator: the engine default unless set; each field read, a wrong type or value falls back', () => {
-  assert.deepEqual(DEFAULT_SETTINGS.evaluator, DEFAULT_EVALUATOR);
+  assert.deepEqual(DEFAULT_ESNAC_SETTINGS.evaluator, DEFAULT_EVALUATOR);
   const set = {
     'evaluator.kind': 'slurm',
     'evaluator.command': ' python3 /t/train.py --spec {spec} --out {out} ',
@@ -108,7 +108,7 @@ test('the engine environment: extra variables, and ESNAC_BACKEND unless the back
 });
 
 test('the runs folder: relative to the workspace folder, or absolute as given', () => {
-  assert.equal(runsFolderPath(DEFAULT_SETTINGS, '/ws'), join('/ws', 'esnac-runs'));
+  assert.equal(runsFolderPath(DEFAULT_ESNAC_SETTINGS, '/ws'), join('/ws', 'esnac-runs'));
   assert.equal(runsFolderPath(settingsFrom({ 'runs.folder': 'out/runs' }), '/ws'), join('/ws', 'out/runs'));
   assert.equal(runsFolderPath(settingsFrom({ 'runs.folder': '/big/runs' }), '/ws'), '/big/runs');
 });

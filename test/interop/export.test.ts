@@ -16,7 +16,7 @@ import { ArchitectureSpec, Layer } from '../../engine/architecture/types';
 import { specToText } from '../../engine/architecture/write';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo';
-import { MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
+import { MINI_SE, MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
 import { assertClose, checkExport, runTfjs, Student } from './helpers';
 import { esnac, skipReason } from './python';
 
@@ -49,12 +49,13 @@ function student(teacher: ArchitectureSpec, seed: number): Student {
   return { spec, weights };
 }
 
-/** [label, teacher, seed]: the mini ShuffleNetV2 brings relu6 and chunk. */
+/** [label, teacher, seed]: the mini ShuffleNetV2 brings relu6 and chunk, the mini SE net squeeze-and-excitation, the new activations, ceil-mode pooling and epsilons. */
 const STUDENTS: [string, ArchitectureSpec, number][] = [
   ['shufflenet-1x-g2', zooTeacher('shufflenet-1x-g2', 'cifar10'), 3],
   ['resnet-mini', zooTeacher('resnet-mini', 'mnist'), 4],
   ['vgg-mini', zooTeacher('vgg-mini', 'cifar10'), 5],
   ['mini-shuffle-v2', MINI_SHUFFLE_V2, 6],
+  ['mini-se', MINI_SE, 7],
 ];
 
 before(async () => {

@@ -61,7 +61,7 @@ function model(op: string, attributes: Record<string, OnnxAttribute>, weights: I
 function refusal(m: OnnxModel, pattern: RegExp): void {
   assert.throws(() => importOnnx(m, 'm', 'm.onnx'), (err: Error) => {
     assert.ok(err instanceof UserError, String(err));
-    assert.match(err.message, /^m\.onnx: node 0 '\/block\/op' \(\w+, inputs: input(, w\d)*; outputs: y\): /);
+    assert.match(err.message, /^m\.onnx: node 0 '\/block\/op' \(\w+, inputs: input(, w\d)*; outputs: y\) in module 'block': /);
     assert.match(err.message, pattern);
     return true;
   });
@@ -92,19 +92,125 @@ test('conv attributes the spec cannot express are refused', () => {
   refusal(model('Conv', { kernel_shape: [3, 3], strides: [1, 2], pads: [1, 1, 1, 1] }, convWeight), /strides \[1, 2\]/);
 });
 
-test('pooling in ceil mode and padding left out of the average are refused', () => {
-  refusal(model('MaxPool', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }), /ceil_mode 1/);
-  refusal(model('AveragePool', { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }), /count_include_pad/);
+test('pooling keeps ceil_mode, and count_include_pad where padding makes it matter (ONNX defaults it to 0, PyTorch to True)', () => {
+  assert.deepEqual(firstLayer(model('MaxPool', { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 })), { id: 'block', type: 'maxpool', kernel: 3, stride: 2, ceilMode: true });
+  assert.deepEqual(firstLayer(model('AveragePool', { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] })), { id: 'block', type: 'avgpool', kernel: 3, stride: 1, padding: 1, countIncludePad: false });
+  assert.deepEqual(firstLayer(model('AveragePool', { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 })), { id: 'block', type: 'avgpool', kernel: 3, stride: 1, padding: 1 });
+  assert.deepEqual(firstLayer(model('AveragePool', { kernel_shape: [2, 2], strides: [2, 2] })), { id: 'block', type: 'avgpool', kernel: 2, stride: 2 });
 });
 
-test('batchnorm with another epsilon is refused', () => {
+test('batchnorm keeps its epsilon, as the shortest decimal of ONNX\'s float32 (PyTorch\'s default left out)', () => {
   const channels = [1, 2, 3, 4].map(() => ({ dims: [2] }));
-  refusal(model('BatchNormalization', { epsilon: 1e-3 }, channels), /epsilon 0\.001/);
+  assert.deepEqual(firstLayer(model('BatchNormalization', { epsilon: Math.fround(1e-3) }, channels)), { id: 'block', type: 'batchnorm', eps: 0.001 });
+  assert.deepEqual(firstLayer(model('BatchNormalization', { epsilon: Math.fround(1e-5) }, channels)), { id: 'block', type: 'batchnorm' });
+  refusal(model('BatchNormalization', { epsilon: 0 }, channels), /epsilon 0: a batchnorm's epsilon is in \(0, 1\]/);
 });
 
-test('operators the spec has no layer for are refused by name', () => {
-  refusal(model('Softmax', {}), /the spec format has no layer for this operator/);
-  refusal(model('HardSwish', {}), /relu and relu6 \(Clip\(0, 6\)\) as its only activations/);
+test('Sigmoid, PyTorch\'s HardSigmoid, HardSwish and Tanh are activations; other operators are refused by name', () => {
+  assert.deepEqual(firstLayer(model('Sigmoid', {})), { id: 'block', type: 'sigmoid' });
+  assert.deepEqual(firstLayer(model('HardSigmoid', { alpha: Math.fround(1 / 6) })), { id: 'block', type: 'hardsigmoid' });
+  assert.deepEqual(firstLayer(model('HardSwish', {})), { id: 'block', type: 'hardswish' });
+  assert.deepEqual(firstLayer(model('Tanh', {})), { id: 'block', type: 'tanh' });
+  refusal(model('HardSigmoid', {}), /HardSigmoid with alpha 0\.2 and beta 0\.5: only PyTorch's hardsigmoid/);
+  refusal(model('LeakyRelu', {}), /activations are relu, relu6 \(Clip\(0, 6\)\), sigmoid, hardsigmoid, hardswish, silu and tanh/);
+  refusal(model('Softmax', { axis: 1 }), /only a Softmax over the classes that gives the output is supported[^]*\nhint: remove the final log_softmax \/ softmax: esnac wants logits$/);
+});
+
+/** A node of a hand-made graph, named as torch.onnx names them: '/MODULE/OP'. */
+function node(module: string, opType: string, inputs: string[], output: string, attributes: Record<string, OnnxAttribute> = {}): OnnxNode {
+  return { name: `/${module}/${opType}`, opType, domain: '', inputs, outputs: [output], attributes };
+}
+
+const int64s = (name: string, values: number[]): OnnxTensor => ({ name, dims: [values.length], dataType: ONNX_INT64, values });
+const floats = (name: string, dims: number[]): OnnxTensor => ({ name, dims, dataType: ONNX_FLOAT, values: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1)) });
+
+test('x * sigmoid(x) is silu, x * hardsigmoid(x) hardswish, a Cx1x1 gate times the features a mul; a final LogSoftmax is dropped with a note', () => {
+  // input [1, 2, 4, 4] -> silu -> hardswish -> SE (global average, 1x1 conv, sigmoid, product) -> flatten -> linear -> log_softmax.
+  const nodes = [
+    node('act1', 'Sigmoid', ['input'], 's'),
+    node('act1', 'Mul', ['input', 's'], 'silu'),
+    node('act2', 'HardSigmoid', ['silu'], 'h', { alpha: Math.fround(1 / 6) }),
+    node('act2', 'Mul', ['h', 'silu'], 'hswish'),
+    node('se/avgpool', 'GlobalAveragePool', ['hswish'], 'avg'),
+    node('se/fc', 'Conv', ['avg', 'fc.weight'], 'fc', { kernel_shape: [1, 1] }),
+    node('se/scale_activation', 'Sigmoid', ['fc'], 'gate'),
+    node('se', 'Mul', ['gate', 'hswish'], 'scaled'),
+    node('', 'Flatten', ['scaled'], 'flat', { axis: 1 }),
+    node('classifier', 'Gemm', ['flat', 'w', 'b'], 'logits', { transB: 1 }),
+    node('', 'LogSoftmax', ['logits'], 'out', { axis: 1 }),
+  ];
+  const m = onnxModel(nodes, [floats('fc.weight', [2, 2, 1, 1]), floats('w', [3, 32]), floats('b', [3])], [1, 2, 4, 4], 'out', [1, 3]);
+  const { spec, weights, notes } = importOnnx(m, 'm', 'm.onnx');
+  assert.deepEqual(
+    spec.layers.map((l) => `${l.id}:${l.type}${l.inputs ? `(${l.inputs.join(', ')})` : ''}`),
+    ['act1:silu', 'act2:hardswish', 'se.avgpool:globalavgpool', 'se.fc:conv', 'se.scale_activation:sigmoid', 'se.mul:mul(se.scale_activation, act2)', 'flatten:flatten', 'classifier:linear'],
+  );
+  assert.deepEqual(notes, ["m.onnx: dropped the final LogSoftmax (node 10 '//LogSoftmax'): esnac works on logits, the spec's output is the layer before it"]);
+  // The same network by hand in tfjs: the layers compute what the ONNX operators do.
+  const net = new Network(spec, weights);
+  const x = tf.tensor4d(Float32Array.from({ length: 32 }, (_, i) => Math.cos(i) * 4), [1, 4, 4, 2]);
+  const expected = tf.tidy(() => {
+    const silu = tf.mul(x, tf.sigmoid(x));
+    const hswish = tf.mul(silu, tf.div(tf.relu6(tf.add(silu, 3)), 6));
+    const avg = tf.mean(hswish, [1, 2]);
+    const gate = tf.sigmoid(tf.matMul(avg, tf.reshape(weights.get('se.fc/weight')!, [2, 2])));
+    const scaled = tf.mul(hswish, tf.reshape(gate, [1, 1, 1, 2]));
+    const flat = tf.reshape(tf.transpose(scaled, [0, 3, 1, 2]), [1, 32]);
+    return Array.from(tf.add(tf.matMul(flat, weights.get('classifier/weight')!), weights.get('classifier/bias')!).dataSync());
+  });
+  const actual = tf.tidy(() => Array.from(net.forward(x, { training: false }).dataSync()));
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(actual[i] - expected[i]) < 1e-5, `${actual} != ${expected}`);
+  net.dispose();
+  x.dispose();
+  disposeWeights(weights);
+});
+
+test('a zero Pad is the padding of the AveragePool or Conv that reads it (nn.AvgPool2d and F.avg_pool2d export so); other pads are refused', () => {
+  const padded = (pads: number[], next: OnnxNode, extra: OnnxTensor[] = [], value?: number) =>
+    onnxModel(
+      [node('pool', 'Pad', ['input', 'pads', ...(value !== undefined ? ['value'] : [])], 'p', { mode: 'constant' }), next, node('', 'Flatten', ['y'], 'f', { axis: 1 })],
+      [int64s('pads', pads), ...extra, ...(value !== undefined ? [{ name: 'value', dims: [], dataType: ONNX_FLOAT, values: Float32Array.of(value) }] : [])],
+      [1, 2, 4, 4],
+      'f',
+      [1, 32],
+    );
+  const average = node('pool', 'AveragePool', ['p'], 'y', { kernel_shape: [3, 3], strides: [1, 1], ceil_mode: 0 });
+  assert.deepEqual(firstLayer(padded([0, 0, 1, 1, 0, 0, 1, 1], average)), { id: 'pool', type: 'avgpool', kernel: 3, stride: 1, padding: 1 });
+  const pool2 = node('pool', 'AveragePool', ['p'], 'y', { kernel_shape: [2, 2], strides: [2, 2] });
+  const flat8 = (m: OnnxModel) => ({ ...m, graph: { ...m.graph, outputs: [{ ...m.graph.outputs[0], dims: [1, 8] }] } });
+  assert.deepEqual(firstLayer(flat8(padded([0, 0, 0, 0, 0, 0, 0, 0], pool2))), { id: 'pool', type: 'avgpool', kernel: 2, stride: 2 });
+  const conv = node('pool', 'Conv', ['p', 'w'], 'y', { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  assert.deepEqual(firstLayer(padded([0, 0, 1, 1, 0, 0, 1, 1], conv, [floats('w', [2, 2, 3, 3])])), { id: 'pool', type: 'conv', out: 2, kernel: 3, padding: 2, bias: false });
+  const refused = (m: OnnxModel, pattern: RegExp) => assert.throws(() => importOnnx(m, 'm', 'm.onnx'), (err: Error) => err instanceof UserError && pattern.test(err.message));
+  refused(padded([0, 0, 1, 0, 0, 0, 1, 0], average), /pads \[0, 0, 1, 0, 0, 0, 1, 0\]: the spec supports the same padding on every side only/);
+  refused(padded([0, 0, 1, 1, 0, 0, 1, 1], average, [], 1), /padding with 1: only zero padding/);
+  refused(padded([0, 0, 1, 1, 0, 0, 1, 1], node('pool', 'MaxPool', ['p'], 'y', { kernel_shape: [3, 3], strides: [1, 1] })), /must be a computed tensor, not a zero padding/);
+});
+
+test('every node the spec cannot express is named at once, with its module and the hints that apply', () => {
+  // A default (training=EVAL) export: the conv's weight is a folded constant and no BatchNormalization is left.
+  const nodes = [
+    node('features/features.0', 'Conv', ['input', 'onnx::Conv_7', 'onnx::Conv_8'], 'c', { kernel_shape: [1, 1] }),
+    node('features/features.1', 'LeakyRelu', ['c'], 'l'),
+    node('features/features.2', 'Relu', ['l'], 'r'),
+    node('features/features.3', 'Erf', ['c'], 'e'),
+    node('', 'Sum', ['r', 'e'], 's'),
+    node('', 'Flatten', ['s'], 'f', { axis: 1 }),
+    node('', 'Softmax', ['f'], 'p', { axis: 1 }),
+    node('', 'Relu', ['p'], 'out'),
+  ];
+  const m = onnxModel(nodes, [floats('onnx::Conv_7', [2, 2, 1, 1]), floats('onnx::Conv_8', [2])], [1, 2, 4, 4], 'out', [1, 32]);
+  assert.throws(() => importOnnx(m, 'm', 'm.onnx'), (err: Error) => {
+    assert.ok(err instanceof UserError);
+    assert.deepEqual(err.message.split('\n'), [
+      'm.onnx: 2 nodes cannot be imported:',
+      "  node 1 '/features/features.1/LeakyRelu' (LeakyRelu, inputs: c; outputs: l) in module 'features.1': the spec format's activations are relu, relu6 (Clip(0, 6)), sigmoid, hardsigmoid, hardswish, silu and tanh",
+      "  node 3 '/features/features.3/Erf' (Erf, inputs: c; outputs: e) in module 'features.3': the spec format's activations are relu, relu6 (Clip(0, 6)), sigmoid, hardsigmoid, hardswish, silu and tanh (Erf comes from GELU)",
+      '(5 nodes reading what these compute were checked for their operator only)',
+      "hint: its convs carry batchnorm folded into them (torch.onnx.export's default, training=EVAL): export with training=torch.onnx.TrainingMode.PRESERVE to keep batchnorm layers",
+    ]);
+    return true;
+  });
 });
 
 test('Clip(0, 6) is relu6, its bounds as inputs (opset 11 on) or attributes; other ranges are refused', () => {
@@ -192,12 +298,12 @@ test('a Reshape or arithmetic that mixes the symbolic batch size with other axes
     assert.match(err.message, pattern);
     return true;
   });
-  refused(tracedShuffle('batch', [2, 'N', 2, 4, 4]), /^m\.onnx: node \d+ '\/unit\/Reshape' \(Reshape, inputs: input, grouped; outputs: Reshape\): cannot reshape \[N, 4, 4, 4\] to \[2, N, 2, 4, 4\] keeping the batch axis$/);
+  refused(tracedShuffle('batch', [2, 'N', 2, 4, 4]), /^m\.onnx: node \d+ '\/unit\/Reshape' \(Reshape, inputs: input, grouped; outputs: Reshape\) in module 'unit': cannot reshape \[N, 4, 4, 4\] to \[2, N, 2, 4, 4\] keeping the batch axis(\n|$)/);
   // The other entries alone have the sample's 64 values: only N's place refuses it.
-  refused(tracedShuffle('batch', ['N', 4, 'N', 4, 4]), /node \d+ '\/unit\/Reshape' .*: cannot reshape \[N, 4, 4, 4\] to \[N, 4, N, 4, 4\] keeping the batch axis$/);
-  refused(tracedShuffle('batch', ['N', 2, 2, 4, 4], true), /^m\.onnx: node 4 '\/unit\/Mul' \(Mul, inputs: Gather, two; outputs: Mul\): Mul of the symbolic batch size N: esnac keeps the batch axis/);
+  refused(tracedShuffle('batch', ['N', 4, 'N', 4, 4]), /node \d+ '\/unit\/Reshape' .* in module 'unit': cannot reshape \[N, 4, 4, 4\] to \[N, 4, N, 4, 4\] keeping the batch axis(\n|$)/);
+  refused(tracedShuffle('batch', ['N', 2, 2, 4, 4], true), /^m\.onnx: node 4 '\/unit\/Mul' \(Mul, inputs: Gather, two; outputs: Mul\) in module 'unit': Mul of the symbolic batch size N: esnac keeps the batch axis/);
   // With a fixed batch, b * 2 folds to 4, which is not the batch size.
-  refused(tracedShuffle(2, ['N', 2, 2, 4, 4], true), /node \d+ '\/unit\/Reshape' .*: cannot reshape \[N, 4, 4, 4\] to \[4, 2, 2, 4, 4\] keeping the batch axis$/);
+  refused(tracedShuffle(2, ['N', 2, 2, 4, 4], true), /node \d+ '\/unit\/Reshape' .* in module 'unit': cannot reshape \[N, 4, 4, 4\] to \[4, 2, 2, 4, 4\] keeping the batch axis(\n|$)/);
 });
 
 test('esnac import of a model the spec cannot express says why and writes nothing', () => {

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../../engine/backend';
-import { batchNormTraining, BN_EPSILON } from '../../engine/model/network';
+import { BN_EPSILON } from '../../engine/architecture/types';
+import { batchNormTraining } from '../../engine/model/network';
 import { Rng } from '../../engine/util/rng';
 
 // Batch 1 and more, odd sizes, one pixel, channels 1 and more; the mean is offset from zero as

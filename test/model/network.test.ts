@@ -10,7 +10,7 @@ import { inferShapes } from '../../engine/architecture/shapes';
 import { ArchitectureSpec, ARCH_FORMAT, INPUT_ID, Layer } from '../../engine/architecture/types';
 import { Rng } from '../../engine/util/rng';
 import { ZOO_NAMES, zooDatasets, zooTeacher } from '../../engine/zoo';
-import { MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
+import { MINI_SE, MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -44,10 +44,10 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `[${i}] ${actual[i]} != ${expected[i]}`);
 }
 
-test('every zoo teacher and a ShuffleNetV2 stage build and each layer output has the shape shape inference gives', () => {
+test('every zoo teacher, a ShuffleNetV2 stage and the SE blocks build and each layer output has the shape shape inference gives', () => {
   const before = tf.memory().numTensors;
   const teachers = ZOO_NAMES.flatMap((name) => (name.endsWith('-mini') ? zooDatasets(name) : zooDatasets(name).slice(0, 1)).map((dataset) => zooTeacher(name, dataset)));
-  for (const teacher of [...teachers, MINI_SHUFFLE_V2]) {
+  for (const teacher of [...teachers, MINI_SHUFFLE_V2, MINI_SE]) {
     const net = build(teacher);
     const expected = inferShapes(teacher);
     assert.equal(net.params, expected.params);
@@ -93,6 +93,75 @@ test('chunk takes the index-th of k equal channel parts, as torch.chunk(x, k, 1)
 test('relu6 is min(max(x, 0), 6)', () => {
   const net = build(spec([1, 1, 4], [{ id: 'r', type: 'relu6' }, { id: 'f', type: 'flatten' }]));
   assert.deepEqual(run(net, [[[[-2, 0.5, 6, 7.5]]]]), [0, 0.5, 6, 6]);
+  net.dispose();
+});
+
+test('sigmoid, hardsigmoid, hardswish, silu and tanh follow PyTorch (values from torch 1.13)', () => {
+  const x = [-4, -3, -1, 0, 1.5, 3, 5];
+  const apply = (type: 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'silu' | 'tanh') => {
+    const net = build(spec([1, 1, x.length], [{ id: 'a', type }, { id: 'f', type: 'flatten' }]));
+    const values = run(net, [[[x]]]);
+    net.dispose();
+    return values;
+  };
+  const sigmoid = x.map((v) => 1 / (1 + Math.exp(-v)));
+  assertClose(apply('sigmoid'), sigmoid);
+  assertClose(apply('hardsigmoid'), [0, 0, 1 / 3, 0.5, 0.75, 1, 1]);
+  assertClose(apply('hardswish'), [0, 0, -1 / 3, 0, 1.125, 3, 5]);
+  assertClose(apply('silu'), x.map((v, i) => v * sigmoid[i]));
+  assertClose(apply('tanh'), x.map(Math.tanh));
+});
+
+test('the activations\' gradients are their derivatives (central differences)', () => {
+  const x = tf.tensor4d([-4.5, -2, -0.7, 0.3, 1.1, 2.5, 4], [1, 1, 7, 1]);
+  for (const type of ['sigmoid', 'hardsigmoid', 'hardswish', 'silu', 'tanh'] as const) {
+    const net = build(spec([1, 1, 7], [{ id: 'a', type }, { id: 'f', type: 'flatten' }]));
+    const f = (v: tf.Tensor) => tf.sum(net.forward(v as tf.Tensor4D, { training: false }));
+    const analytic = tf.tidy(() => Array.from(tf.grad(f)(x).dataSync()));
+    const h = 1e-2;
+    const numeric = tf.tidy(() => Array.from(tf.div(tf.sub(net.forward(tf.add(x, h), { training: false }), net.forward(tf.sub(x, h), { training: false })), 2 * h).dataSync()));
+    assertClose(analytic, numeric, 2e-3);
+    net.dispose();
+  }
+  x.dispose();
+});
+
+test('mul multiplies its inputs; a Cx1x1 gate scales each channel over height and width', () => {
+  const layers: Layer[] = [
+    { id: 'gate', type: 'globalavgpool', inputs: [INPUT_ID] },
+    { id: 'scaled', type: 'mul', inputs: [INPUT_ID, 'gate'] },
+    { id: 'squared', type: 'mul', inputs: ['scaled', 'scaled'] },
+    { id: 'f', type: 'flatten' },
+  ];
+  const net = build(spec([2, 1, 2], layers));
+  // Channel means 2 and -1: x * mean, then squared.
+  assertClose(run(net, [[[[1, 3]], [[-2, 0]]]]), [4, 36, 4, 0]);
+  net.dispose();
+});
+
+test('ceil-mode pooling and count_include_pad follow PyTorch (values from torch 1.13)', () => {
+  const pooled = (layer: Layer, side: number) => {
+    const net = build(spec([1, side, side], [layer, { id: 'f', type: 'flatten' }]));
+    const values = run(net, [[Array.from({ length: side }, (_, r) => Array.from({ length: side }, (_, c) => r * side + c + 1))]]);
+    net.dispose();
+    return values;
+  };
+  const window = { kernel: 3, stride: 2, padding: 1, ceilMode: true };
+  assertClose(pooled({ id: 'p', type: 'avgpool', ...window }, 6), [2, 4, 16 / 3, 3, 9, 15, 17, 9, 17, 27, 29, 15, 10.5, 16.5, 17.5, 9]);
+  assertClose(pooled({ id: 'p', type: 'avgpool', ...window, countIncludePad: false }, 6), [4.5, 6, 8, 9, 13.5, 15, 17, 18, 25.5, 27, 29, 30, 31.5, 33, 35, 36]);
+  assertClose(pooled({ id: 'p', type: 'maxpool', ...window }, 6), [8, 10, 12, 12, 20, 22, 24, 24, 32, 34, 36, 36, 32, 34, 36, 36]);
+  assertClose(pooled({ id: 'p', type: 'avgpool', kernel: 2, stride: 2, ceilMode: true }, 5), [4, 6, 7.5, 14, 16, 17.5, 21.5, 23.5, 25]);
+  assertClose(pooled({ id: 'p', type: 'avgpool', kernel: 3, stride: 2, padding: 1, countIncludePad: false }, 5), [4, 5.5, 7, 11.5, 13, 14.5, 19, 20.5, 22]);
+  // A third window would start in the right padding: PyTorch drops it.
+  assertClose(pooled({ id: 'p', type: 'maxpool', kernel: 2, stride: 2, padding: 1, ceilMode: true }, 3), [1, 3, 7, 9]);
+});
+
+test('batchnorm adds its own epsilon to the variance', () => {
+  const net = build(spec([1, 1, 2], [{ id: 'bn', type: 'batchnorm', eps: 0.25 }, { id: 'f', type: 'flatten' }]));
+  // Running mean 0 and variance 1 at initialisation: x / sqrt(1.25).
+  assertClose(run(net, [[[[1, -2]]]]), [1 / Math.sqrt(1.25), -2 / Math.sqrt(1.25)]);
+  // In training the batch's variance (1 here, biased) is used with the same epsilon.
+  assertClose(run(net, [[[[1, -1]]]], true), [1 / Math.sqrt(1.25), -1 / Math.sqrt(1.25)]);
   net.dispose();
 });
 
@@ -209,22 +278,24 @@ function gradients(net: Network, x: tf.Tensor4D, upstream: tf.Tensor2D): Map<str
   return values;
 }
 
-test('gradients flow through chunk and relu6 to every conv and linear, alike on cpu and wasm', async () => {
+/**
+ * Each trainable weight's gradient on cpu and on wasm, for a spec whose weights `prepare` may
+ * change: every conv and linear weight's gradient norm must reach `least` of the largest.
+ */
+async function gradientsOnBothBackends(s: ArchitectureSpec, least: number, prepare: (weights: WeightMap) => void, check: (net: Network, x: tf.Tensor4D) => void) {
   const results = [];
   for (const backend of ['cpu', 'wasm'] as const) {
     await initBackend(backend);
     const before = tf.memory().numTensors;
-    const weights = initialWeights(MINI_SHUFFLE_V2, new Rng(3));
-    // A batchnorm scale of 8 sends a third of the stem's values past relu6's cap.
-    weights.get('stem.bn/weight')!.dispose();
-    weights.set('stem.bn/weight', tf.fill([6], 8));
-    const net = new Network(MINI_SHUFFLE_V2, weights);
+    const weights = initialWeights(s, new Rng(3));
+    prepare(weights);
+    const net = new Network(s, weights);
     disposeWeights(weights);
     const rng = new Rng(4);
-    const x = tf.tensor4d(Float32Array.from({ length: 2 * 8 * 8 * 3 }, () => rng.normal()), [2, 8, 8, 3]);
-    const capped = tf.tidy(() => tf.sum(tf.equal(net.activations(x, { training: true, rng: new Rng(0) }).get('stem.relu')!, 6)).dataSync()[0]);
-    assert.ok(capped > 100, `${capped} values capped`);
-    const upstream = tf.tensor2d(Float32Array.from({ length: 2 * 5 }, () => rng.normal()), [2, 5]);
+    const { channels, height, width } = s.input;
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * height * width * channels }, () => rng.normal()), [2, height, width, channels]);
+    check(net, x);
+    const upstream = tf.tensor2d(Float32Array.from({ length: 2 * s.classes }, () => rng.normal()), [2, s.classes]);
     results.push(gradients(net, x, upstream));
     tf.dispose([x, upstream]);
     net.dispose();
@@ -234,11 +305,47 @@ test('gradients flow through chunk and relu6 to every conv and linear, alike on 
   const [cpu, wasm] = results;
   const norms = new Map([...cpu].map(([name, g]) => [name, Math.hypot(...g)]));
   const scale = Math.max(...norms.values());
-  // The units' branches read the second half of each split only: their convs learn through the slice.
-  const dense = MINI_SHUFFLE_V2.layers.filter((l) => l.type === 'conv' || l.type === 'linear').map((l) => `${l.id}/weight`);
-  for (const name of dense) assert.ok(norms.get(name)! > 1e-2 * scale, `${name}: gradient norm ${norms.get(name)} of ${scale}`);
+  const dense = s.layers.filter((l) => l.type === 'conv' || l.type === 'linear').map((l) => `${l.id}/weight`);
+  for (const name of dense) assert.ok(norms.get(name)! > least * scale, `${name}: gradient norm ${norms.get(name)} of ${scale}`);
   for (const [name, g] of cpu) {
     const difference = Math.hypot(...g.map((v, i) => v - wasm.get(name)![i]));
     assert.ok(difference <= 1e-5 * scale, `${name}: wasm's gradient differs by ${difference} (largest gradient norm ${scale})`);
   }
+}
+
+test('gradients flow through chunk and relu6 to every conv and linear, alike on cpu and wasm', async () => {
+  // The units' branches read the second half of each split only: their convs learn through the slice.
+  await gradientsOnBothBackends(
+    MINI_SHUFFLE_V2,
+    1e-2,
+    (weights) => {
+      // A batchnorm scale of 8 sends a third of the stem's values past relu6's cap.
+      weights.get('stem.bn/weight')!.dispose();
+      weights.set('stem.bn/weight', tf.fill([6], 8));
+    },
+    (net, x) => {
+      const capped = tf.tidy(() => tf.sum(tf.equal(net.activations(x, { training: true, rng: new Rng(0) }).get('stem.relu')!, 6)).dataSync()[0]);
+      assert.ok(capped > 100, `${capped} values capped`);
+    },
+  );
+});
+
+test('gradients flow through squeeze-and-excitation, the new activations, ceil-mode pooling and epsilons to every conv and linear, alike on cpu and wasm', async () => {
+  // The squeeze convs see channel means of normalised features, small numbers: their gradients are ~1/300 of the largest.
+  await gradientsOnBothBackends(
+    MINI_SE,
+    1e-3,
+    (weights) => {
+      // A batchnorm scale of 4 puts many of hardswish's inputs outside [-3, 3], where its slope is 0 or 1.
+      weights.get('b.bn1/weight')!.dispose();
+      weights.set('b.bn1/weight', tf.fill([12], 4));
+    },
+    (net, x) => {
+      const flat = tf.tidy(() => {
+        const input = net.activations(x, { training: true, rng: new Rng(0) }).get('b.bn1')!;
+        return tf.sum(tf.greater(tf.abs(input), 3)).dataSync()[0] / input.size;
+      });
+      assert.ok(flat > 0.2, `${flat} of hardswish's inputs outside [-3, 3]`);
+    },
+  );
 });

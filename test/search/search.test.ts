@@ -10,13 +10,13 @@ import { RunDirectory, RUN_FORMAT, RunManifest } from '../../engine/run/run-dire
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { finishRun } from '../../engine/search/finish';
 import { runSearchSteps } from '../../engine/search/search';
-import { loadTransferredKernels } from '../../engine/search/transfer';
+import { readTransferredKernels } from '../../engine/search/transfer';
 import { buildSearchSpace } from '../../engine/space/space';
 import { inferShapes } from '../../engine/architecture/shapes';
 import { loadSpecFile } from '../../engine/architecture/validate';
 import { specToText } from '../../engine/architecture/write';
 import { zooTeacher } from '../../engine/zoo';
-import { analyticStandInEvaluator } from '../space/fixtures/stand-in-evaluator';
+import { analyticStandInEvaluator } from './fixtures/stand-in-evaluator';
 
 const teacher = zooTeacher('vgg-mini', 'mnist');
 const teacherParams = inferShapes(teacher).params;
@@ -115,7 +115,7 @@ test('a search can propose with the kernels another run learned, fitting none (k
   await initBackend('auto');
   const source = newRun();
   await search(source);
-  const transferred = loadTransferredKernels(source.dir);
+  const transferred = readTransferredKernels(source.dir);
   assert.equal(transferred.length, settings.kernels);
   const run = newRun({ seed: 11 });
   const space = buildSearchSpace(teacher);
@@ -126,7 +126,7 @@ test('a search can propose with the kernels another run learned, fitting none (k
   assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
   const saved = run.journal.read().flatMap((e) => (e.type === 'kernels' ? e.files : []));
   for (const file of saved) assert.equal(JSON.parse(readFileSync(run.path(file), 'utf8')).fit, undefined, `${file} was not fitted`);
-  assert.throws(() => loadTransferredKernels(run.path('candidates')), /no saved kernels/);
+  assert.throws(() => readTransferredKernels(run.path('candidates')), /no saved kernels/);
 });
 
 test('the evolutionary acquisition maximiser proposes K new candidates per step', async () => {

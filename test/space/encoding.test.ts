@@ -6,7 +6,7 @@ import { resolveGraph } from '../../engine/architecture/graph';
 import { ArchitectureSpec, INPUT_ID } from '../../engine/architecture/types';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo/index';
-import { FIVE_LAYER_DAG, MINI_SHUFFLE, MINI_SHUFFLE_V2 } from './fixtures/specs';
+import { FIVE_LAYER_DAG, MINI_SE, MINI_SHUFFLE, MINI_SHUFFLE_V2 } from './fixtures/specs';
 
 function row(encoded: EncodedArchitecture, r: number): number[] {
   return Array.from(encoded.data.subarray(r * encoded.width, (r + 1) * encoded.width));
@@ -75,6 +75,19 @@ test('relu6 is encoded as relu, a chunk as a shuffle with its k in the groups sl
   // The two halves differ in where they go: x1 to the concat, x2 into the branch.
   assert.deepEqual(decoded('b.x1').outgoing, [position.get('b.concat')! - position.get('b.x1')!]);
   assert.deepEqual(decoded('b.x2').outgoing, [1]);
+});
+
+test('the new activations are encoded as relu, a mul as identity (the element-wise merge a sum is) with its two incoming edges', () => {
+  const encoded = encodeArchitecture(MINI_SE);
+  const position = new Map(resolveGraph(MINI_SE).order.map((e, r) => [e.layer.id, r]));
+  const decoded = (id: string) => decodeRow(encoded, position.get(id)!);
+  for (const id of ['stem.act', 'a.se.gate', 'b.act', 'b.se.gate', 'b.tanh']) assert.deepEqual([decoded(id).type, decoded(id).attributes], ['relu', [0, 0, 0, 0, 0, 0]], id);
+  const mul = decoded('a.se.scale');
+  assert.equal(mul.type, 'identity');
+  assert.deepEqual(mul.incoming.sort((a, b) => a - b), [1, position.get('a.se.scale')! - position.get('a.act')!]);
+  // Ceil mode and count_include_pad leave the pooling rows as they were.
+  assert.deepEqual([decoded('pool').type, decoded('pool').attributes], ['maxpool', [2, 2, 0, 0, 0, 0]]);
+  assert.deepEqual([decoded('b.avg').type, decoded('b.avg').attributes], ['avgpool', [3, 2, 1, 0, 0, 0]]);
 });
 
 /** [from, to] row pairs read from one edge block of every row. */

@@ -8,7 +8,7 @@ import { checkSpec } from '../../engine/architecture/validate';
 import { UserError } from '../../engine/util/errors';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo/index';
-import { FIVE_LAYER_DAG, MINI_SHUFFLE, MINI_SHUFFLE_V2 } from './fixtures/specs';
+import { FIVE_LAYER_DAG, MINI_SE, MINI_SHUFFLE, MINI_SHUFFLE_V2 } from './fixtures/specs';
 
 const RESNET_MINI = zooTeacher('resnet-mini', 'mnist');
 
@@ -100,6 +100,37 @@ test('ShuffleNetV2 chunks: each unit of a stage follows the width of the stage, 
     }
     assert.ok(widths.size > 3, `stage widths sampled: ${[...widths]}`);
   }
+});
+
+test('squeeze-and-excitation: activations and whole blocks are removable, the squeeze width is its own group, the gate follows the channels it multiplies', () => {
+  const space = buildSearchSpace(MINI_SE);
+  assert.deepEqual(space.gates, [
+    { id: 'a.se.scale', x: 'a.act', branch: ['a.se.avg', 'a.se.fc1', 'a.se.act', 'a.se.fc2', 'a.se.gate'] },
+    { id: 'b.se.scale', x: 'b.act', branch: ['b.se.avg', 'b.se.fc1', 'b.se.act', 'b.se.fc2', 'b.se.gate'] },
+  ]);
+  // Activations, batchnorms, the depthwise conv and the 8 -> 8 projection keep their tensors; a gate's layers go only with their block.
+  assert.deepEqual(space.removable, ['stem.bn', 'stem.act', 'a.dw', 'a.bn1', 'a.act', 'a.project', 'a.bn2', 'b.bn1', 'b.act', 'b.tanh', 'a.se.scale', 'b.se.scale']);
+  const gateLayers = new Set(space.gates.flatMap((g) => g.branch));
+  assert.ok(!space.skipCandidates.some(([from, to]) => gateLayers.has(from) || gateLayers.has(to) || to.endsWith('.scale')), 'no skip touches a gate or goes into a mul');
+  assert.ok(space.skipCandidates.some(([from, to]) => from === 'a.act' && to === 'a.project'), 'a skip may go around a block');
+  // The stem's 8 channels run through the first block and its gate; each squeeze width is its own group.
+  assert.deepEqual(space.groups.map((g) => [g.id, g.width]), [['stem.out', 8], ['a.se.fc1.out', 2], ['b.expand.out', 12], ['b.se.fc1.out', 4]]);
+  const shrunk = applyAction(space, { remove: [], shrink: { 'stem.out': 5, 'a.se.fc1.out': 1, 'b.expand.out': 7 }, skip: [] });
+  const shapes = inferShapes(shrunk).byId;
+  assert.deepEqual(['a.se.fc1', 'a.se.fc2', 'a.se.scale', 'b.se.fc1', 'b.se.fc2', 'b.se.scale'].map((id) => shapes.get(id)!.shape[0]), [1, 5, 5, 4, 7, 7]);
+  // A removed block: the mul is the identity of its features, the gate's layers are gone.
+  const removed = applyAction(space, { remove: ['a.se.scale', 'b.act'], shrink: {}, skip: [] });
+  assert.deepEqual(checkSpec(removed), []);
+  assert.deepEqual(layer(removed, 'a.se.scale'), { id: 'a.se.scale', type: 'identity', inputs: ['a.act'] });
+  assert.ok(!removed.layers.some((l) => l.id.startsWith('a.se.') && l.id !== 'a.se.scale'));
+  assert.deepEqual(layer(removed, 'b.act'), { id: 'b.act', type: 'identity' });
+  assert.equal(inferShapes(removed).params, inferShapes(MINI_SE).params - (8 * 2 + 2 + 2 * 8 + 8));
+  let blocksRemoved = 0;
+  for (const spec of sample(MINI_SE, 4, 300)) {
+    assert.deepEqual(checkSpec(spec), [], spec.name);
+    blocksRemoved += (spec.candidate!.action as Action).remove.filter((id) => id.endsWith('.scale')).length;
+  }
+  assert.ok(blocksRemoved > 50, `${blocksRemoved} blocks removed in 300 candidates`);
 });
 
 test('a removed layer becomes identity with the same id and inputs; skips are summed with existing inputs', () => {

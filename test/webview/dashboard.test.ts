@@ -5,7 +5,7 @@ import type { DashboardCandidate } from '../../protocol/webview';
 import type { JournalEvent } from '../../engine/run/journal';
 import type { RunManifest } from '../../engine/run/run-directory';
 import { candidateRows, paretoFront, rewardSeries, sortRows } from '../../webview/model/dashboard';
-import { dashboardRun } from '../../webview/model/run';
+import { dashboardRun } from '../../extension/view-models/run';
 import { linearTicks, logTicks } from '../../webview/model/scale';
 
 test('the Pareto front keeps the points nothing beats on both accuracy and size', () => {

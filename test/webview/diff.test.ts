@@ -5,8 +5,8 @@ import { diffSpecs } from '../../engine/architecture/diff';
 import { buildSearchSpace, sampleCandidate } from '../../engine/space/index';
 import { Rng } from '../../engine/util/rng';
 import { zooTeacher } from '../../engine/zoo/index';
-import { buildDiffModel } from '../../webview/model/diff';
-import { buildGraphModel } from '../../webview/model/graph';
+import { buildDiffModel } from '../../extension/view-models/diff';
+import { buildGraphModel } from '../../extension/view-models/graph';
 
 const teacher = zooTeacher('resnet18', 'cifar10');
 const space = buildSearchSpace(teacher);

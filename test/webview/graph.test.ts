@@ -8,8 +8,8 @@ import { layerInputs } from '../../engine/architecture/graph';
 import { ArchitectureSpec, INPUT_ID } from '../../engine/architecture/types';
 import { ZOO_NAMES, zooDatasets, zooTeacher } from '../../engine/zoo/index';
 import { buildElkGraph, inPortId, MeasureText, nodeLines, outPortId } from '../../webview/model/elk';
-import { buildGraphModel } from '../../webview/model/graph';
-import { MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
+import { buildGraphModel } from '../../extension/view-models/graph';
+import { MINI_SE, MINI_SHUFFLE_V2 } from '../space/fixtures/specs';
 
 const measure: MeasureText = (text, bold) => text.length * (bold ? 7.6 : 7.1);
 
@@ -42,6 +42,17 @@ test('relu6 is an activation, a chunk a reshape that says which part it takes', 
   const node = (id: string) => model.nodes.find((n) => n.id === id)!;
   assert.deepEqual(node('stem.relu'), { id: 'stem.relu', type: 'relu6', colour: 'activation', detail: '', shape: '6x8x8', params: 0 });
   assert.deepEqual(node('b.x2'), { id: 'b.x2', type: 'chunk', colour: 'reshape', detail: '#1 of 2', shape: '8x4x4', params: 0 });
+});
+
+test('the new activations are activations, a mul a merge; ceil mode, excluded padding and another epsilon are shown', () => {
+  const model = buildGraphModel(MINI_SE);
+  const node = (id: string) => model.nodes.find((n) => n.id === id)!;
+  for (const id of ['stem.act', 'a.se.gate', 'b.act', 'b.se.gate', 'b.tanh']) assert.equal(node(id).colour, 'activation', id);
+  assert.deepEqual(node('a.se.scale'), { id: 'a.se.scale', type: 'mul', colour: 'merge', detail: '', shape: '8x9x9', params: 0 });
+  assert.equal(node('pool').detail, '2x2 /2 ceil');
+  assert.equal(node('b.avg').detail, '3x3 /2 ceil excl. pad');
+  assert.equal(node('stem.bn').detail, 'eps=0.001');
+  assert.equal(node('b.bn1').detail, '');
 });
 
 test('a layer whose shape cannot be inferred is drawn with an unknown shape', () => {

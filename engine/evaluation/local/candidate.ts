@@ -6,15 +6,11 @@ import { inheritWeights } from '../../model/inherit';
 import { encodeModel, writeModel } from '../../model/io';
 import { Network } from '../../model/network';
 import { disposeWeights, initialWeights } from '../../model/weights';
-import { derivedSeed } from '../../run/settings';
+import { DEFAULT_SETTINGS, derivedSeed, TrainingSettings } from '../../run/settings';
 import { Rng } from '../../util/rng';
-import { DistillLoss, train, TRAINING_DEFAULTS } from '../../train/loop';
+import { DistillLoss, train } from '../../train/loop';
 
-export interface CandidateTraining {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
+export interface CandidateTraining extends TrainingSettings {
   distillation: DistillLoss;
   /** Start from the teacher's weights (the authors' choice) or from a fresh initialisation. */
   inherit: boolean;
@@ -22,7 +18,8 @@ export interface CandidateTraining {
   seed: number;
 }
 
-export const CANDIDATE_DEFAULTS: CandidateTraining = { ...TRAINING_DEFAULTS, distillation: { kind: 'mse' }, inherit: true, seed: 0 };
+const { epochs, batchSize, learningRate, weightDecay, seed } = DEFAULT_SETTINGS;
+export const CANDIDATE_DEFAULTS: CandidateTraining = { epochs, batchSize, learningRate, weightDecay, distillation: { kind: 'mse' }, inherit: true, seed };
 
 /** What an evaluation needs besides the candidate; loaded once and reused across candidates. */
 export interface EvaluationContext {

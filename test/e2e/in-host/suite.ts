@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as vscode from 'vscode';
-import type { JournalEntry, SearchSettings } from '../../../protocol';
+import type { JournalEvent, SearchSettings } from '../../../protocol';
 import { checkSpecText } from '../../../engine/architecture/validate';
 import { specStats } from '../../../engine/architecture/stats';
 import { DEFAULT_SETTINGS } from '../../../engine/run/settings';
@@ -164,13 +164,13 @@ function listDirs(folder: string): string[] {
   return existsSync(folder) ? readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
 }
 
-function readJournal(runDir: string): JournalEntry[] {
+function readJournal(runDir: string): JournalEvent[] {
   const path = join(runDir, 'journal.jsonl');
   if (!existsSync(path)) return [];
   const lines = readFileSync(path, 'utf8').split('\n');
   // The engine may be writing the last line: only newline-terminated lines are complete.
   lines.pop();
-  return lines.filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as JournalEntry);
+  return lines.filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as JournalEvent);
 }
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {

@@ -48,10 +48,24 @@ def run_onnx(model, x):
             for start, end, axis in zip(i[1].tolist(), i[2].tolist(), i[3].tolist()):
                 y = y.narrow(axis, start, end - start)
         elif op == 'MaxPool':
-            y = F.max_pool2d(i[0], a['kernel_shape'], a['strides'], a['pads'][:2])
+            y = F.max_pool2d(padded(i[0], a['pads'], float('-inf')), a['kernel_shape'], a['strides'])
         elif op == 'AveragePool':
-            assert a['count_include_pad'] == 1
-            y = F.avg_pool2d(i[0], a['kernel_shape'], a['strides'], a['pads'][:2], count_include_pad=True)
+            # ONNX divides by the window's cells, counting the padding or not.
+            cells = padded(torch.ones_like(i[0][:1, :1]), a['pads'], float(a['count_include_pad']))
+            sums = F.avg_pool2d(padded(i[0], a['pads'], 0.0), a['kernel_shape'], a['strides'])
+            y = sums / F.avg_pool2d(cells, a['kernel_shape'], a['strides'])
+        elif op == 'Pad':
+            assert a.get('mode', b'constant') == b'constant' and len(i) == 2
+            begin, end = i[1].tolist()[:4], i[1].tolist()[4:]
+            y = F.pad(i[0], [begin[3], end[3], begin[2], end[2], begin[1], end[1], begin[0], end[0]])
+        elif op == 'Sigmoid':
+            y = torch.sigmoid(i[0])
+        elif op == 'Tanh':
+            y = torch.tanh(i[0])
+        elif op == 'HardSigmoid':
+            y = (a['alpha'] * i[0] + a['beta']).clamp(0, 1)
+        elif op == 'Mul':
+            y = i[0] * i[1]
         elif op == 'GlobalAveragePool':
             y = i[0].mean((2, 3), keepdim=True)
         elif op == 'Flatten':
@@ -71,6 +85,12 @@ def run_onnx(model, x):
             raise ValueError(f'no evaluator for {op}')
         values[n.output[0]] = y
     return values[model.graph.output[0].name]
+
+
+def padded(x, pads, value):
+    """x [N, C, H, W] padded as ONNX's pads [top, left, bottom, right] say, with `value`."""
+    top, left, bottom, right = pads
+    return F.pad(x, [left, right, top, bottom], value=value)
 
 
 def onnx_params(model):

@@ -4,7 +4,7 @@
 import type { ColourClass, GraphEdge, GraphModel, GraphNode } from '../../protocol/webview';
 import { resolveGraph } from '../../engine/architecture/graph';
 import { formatShape, inferShapes } from '../../engine/architecture/shapes';
-import type { ArchitectureSpec, Layer, LayerType } from '../../engine/architecture/types';
+import { BN_EPSILON, type ArchitectureSpec, type Layer, type LayerType } from '../../engine/architecture/types';
 
 const COLOURS: Record<LayerType, ColourClass> = {
   conv: 'conv',
@@ -12,6 +12,11 @@ const COLOURS: Record<LayerType, ColourClass> = {
   batchnorm: 'norm',
   relu: 'activation',
   relu6: 'activation',
+  sigmoid: 'activation',
+  hardsigmoid: 'activation',
+  hardswish: 'activation',
+  silu: 'activation',
+  tanh: 'activation',
   maxpool: 'pool',
   avgpool: 'pool',
   globalavgpool: 'pool',
@@ -19,6 +24,7 @@ const COLOURS: Record<LayerType, ColourClass> = {
   shuffle: 'reshape',
   chunk: 'reshape',
   concat: 'merge',
+  mul: 'merge',
   identity: 'identity',
   dropout: 'dropout',
 };
@@ -63,7 +69,13 @@ export function layerDetail(layer: Layer): string {
       return [...window(layer.kernel, layer.stride), ...(layer.groups !== undefined && layer.groups > 1 ? [`g${layer.groups}`] : [])].join(' ');
     case 'maxpool':
     case 'avgpool':
-      return window(layer.kernel, layer.stride ?? layer.kernel).join(' ');
+      return [
+        ...window(layer.kernel, layer.stride ?? layer.kernel),
+        ...(layer.ceilMode ? ['ceil'] : []),
+        ...(layer.countIncludePad === false ? ['excl. pad'] : []),
+      ].join(' ');
+    case 'batchnorm':
+      return layer.eps !== undefined && layer.eps !== BN_EPSILON ? `eps=${layer.eps}` : '';
     case 'shuffle':
       return `g${layer.groups}`;
     case 'chunk':

@@ -1,4 +1,5 @@
-// A run directory's record (run.json and the journal) as the dashboard shows it.
+// A run directory's record (run.json and the journal) as the dashboard shows it. Runs in the extension
+// host, which reads the run directory; the webview gets only this model.
 import type { DashboardCandidate, DashboardRun } from '../../protocol/webview';
 import type { FinetuneEvent, JournalEvent } from '../../engine/run/journal';
 import type { RunManifest } from '../../engine/run/run-directory';

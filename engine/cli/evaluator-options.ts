@@ -1,8 +1,8 @@
 // The evaluator's command line options, shared by `esnac compress` (engine/cli/compress.ts).
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { choiceArg, integerArg, numberArg } from '../cli/args';
-import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } from './settings';
+import { choiceArg, integerArg, numberArg } from './args';
+import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } from '../evaluation/settings';
 
 export interface EvaluatorOptions {
   evaluator?: EvaluatorKind;
@@ -16,7 +16,7 @@ export interface EvaluatorOptions {
 
 export function addEvaluatorOptions(command: Command): Command {
   return command
-    .option('--evaluator <kind>', 'who trains candidates: local (tfjs workers, default), command (your trainer) or slurm (a job each)', choiceArg(EVALUATOR_KINDS))
+    .option('--evaluator <kind>', `who trains candidates: local (tfjs workers), command (your trainer) or slurm (a job each) (default ${DEFAULT_EVALUATOR.kind})`, choiceArg(EVALUATOR_KINDS))
     .option('--evaluator-command <template>', 'command and slurm: the trainer to run per candidate, e.g. "python train.py --arch {spec} --out {out}" (see docs/slurm.md)')
     .option('--evaluator-shell', 'run the evaluator command with /bin/sh (pipes, &&, $VARS); placeholders are still quoted')
     .option('--job-template <file>', 'slurm: the sbatch script template (default evaluators/slurm/job.sbatch.template)')

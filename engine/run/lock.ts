@@ -1,0 +1,115 @@
+// One process at a time on a run folder: `esnac.lock` holds the pid of the process that works on
+// it (a CLI, or a language server whose search threads share its pid). A lock whose process is
+// gone (killed, crashed) is stale and taken over; a live one is refused naming its holder.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { UserError } from '../util/errors';
+
+export const LOCK_FILE = 'esnac.lock';
+/** A lock file without a holder yet is one being written for this long; older, a crash left it. */
+const TAKING_MS = 5_000;
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+  /** What it runs, for the person reading the refusal. */
+  command: string;
+}
+
+/** The holder of the run's lock while its process lives; undefined when free or stale. */
+export function lockHolder(runDir: string): LockHolder | undefined {
+  const holder = readHolder(join(runDir, LOCK_FILE));
+  return holder && isAlive(holder) ? holder : undefined;
+}
+
+export class RunLock {
+  private released = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly token: string,
+  ) {}
+
+  /** Takes the lock of `runDir`; a UserError naming the holder when a live process has it. */
+  static acquire(runDir: string): RunLock {
+    const path = join(runDir, LOCK_FILE);
+    const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+    const token = JSON.stringify(holder);
+    for (let tries = 0; tries < 5; tries++) {
+      if (createExclusive(path, token)) return new RunLock(path, token);
+      const current = readHolder(path);
+      if (current && isAlive(current)) {
+        throw new UserError(`${runDir} is in use by process ${current.pid} on ${current.host} since ${current.since} (${current.command}); wait for it to end or stop it, then resume`);
+      }
+      if (!current && Date.now() - mtimeMs(path) < TAKING_MS) throw new UserError(`${runDir} is being locked by another process at this moment; try again`);
+      // Stale (or torn by a crash while it was written): move it aside under a name of our own,
+      // so that of two processes taking it over at once only one removes it.
+      const aside = `${path}.stale-${process.pid}`;
+      try {
+        renameSync(path, aside);
+        rmSync(aside, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    throw new UserError(`${path}: could not take the run's lock (other processes keep taking it)`);
+  }
+
+  /** Gives the lock up, if it is still ours. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    try {
+      if (readFileSync(this.path, 'utf8') === this.token) rmSync(this.path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+function createExclusive(path: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    const holder = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    return typeof holder.pid === 'number' && typeof holder.host === 'string' ? (holder as LockHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lock from another machine (a shared file system) cannot be checked: it counts as held. */
+function isAlive(holder: LockHolder): boolean {
+  if (holder.host !== hostname()) return true;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

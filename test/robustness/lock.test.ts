@@ -1,0 +1,85 @@
+// Issue 15, class 6: one process at a time on a run folder. A second one is refused naming the
+// holder's pid; the lock of a process that is gone is taken over; the language server sees and
+// respects a lock held by another process.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LOCK_FILE, lockHolder, RunLock } from '../../engine/run/lock';
+import { SearchWorkers } from '../../engine/server/searches';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'bin', 'esnac.js');
+const TEACHER = join(ROOT, 'examples/teachers/vgg-mini-mnist.arch.yaml');
+const TINY = ['--dataset', 'mnist', '--steps', '2', '--kernels', '2', '--epochs', '1', '--teacher-epochs', '1', '--limit-train', '256', '--limit-validation', '128', '--acquisition-samples', '20', '--kernel-steps', '3', '--finetune-top', '0', '--workers', '1'];
+
+function folder(): string {
+  return mkdtempSync(join(tmpdir(), 'esnac-lock-'));
+}
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+test('a held lock is refused naming its holder; released, it can be taken again', () => {
+  const dir = folder();
+  const lock = RunLock.acquire(dir);
+  assert.throws(() => RunLock.acquire(dir), new RegExp(`in use by process ${process.pid} on `));
+  assert.equal(lockHolder(dir)?.pid, process.pid);
+  lock.release();
+  assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  RunLock.acquire(dir).release();
+});
+
+test('stale locks are taken over: a dead pid, a torn file left long ago; a fresh torn one and another host are not', () => {
+  const stale: Array<[string, string, number]> = [
+    ['dead pid', JSON.stringify({ pid: deadPid(), host: hostname(), since: 'x', command: 'esnac' }), 0],
+    ['empty file, old', '', 60],
+    ['torn JSON, old', '{"pid": 12', 60],
+  ];
+  for (const [what, text, ageSeconds] of stale) {
+    const dir = folder();
+    writeFileSync(join(dir, LOCK_FILE), text);
+    if (ageSeconds) utimesSync(join(dir, LOCK_FILE), new Date(Date.now() - ageSeconds * 1000), new Date(Date.now() - ageSeconds * 1000));
+    assert.equal(lockHolder(dir), undefined, what);
+    const lock = RunLock.acquire(dir);
+    assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid, what);
+    lock.release();
+  }
+  const fresh = folder();
+  writeFileSync(join(fresh, LOCK_FILE), '');
+  assert.throws(() => RunLock.acquire(fresh), /being locked by another process/);
+  const remote = folder();
+  writeFileSync(join(remote, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: 'another-machine', since: 'x', command: 'esnac' }));
+  assert.throws(() => RunLock.acquire(remote), /in use by process \d+ on another-machine/);
+});
+
+
+test('two esnac processes on one run: the second is refused naming the first, and the run counts its budget once', async () => {
+  const runDir = join(folder(), 'run');
+  const first = spawn(process.execPath, [CLI, 'compress', TEACHER, ...TINY, '-o', runDir], { cwd: ROOT });
+  let output = '';
+  first.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  first.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
+  while (!existsSync(join(runDir, LOCK_FILE))) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let k = 0; k < 2; k++) {
+    const second = spawnSync(process.execPath, [CLI, 'compress', '--resume', runDir], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(second.status, 1, second.stdout + second.stderr);
+    assert.match(second.stderr, new RegExp(`in use by process ${first.pid} `));
+  }
+  const workers = new SearchWorkers({ started() {}, progress() {}, candidate() {}, log() {} });
+  assert.equal(workers.isRunning(runDir), true, 'the language server sees the CLI holds the run');
+  await assert.rejects(workers.compress({ resume: runDir }, { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) }), new RegExp(`in use by process ${first.pid} `));
+  await workers.dispose();
+  assert.equal(await exited, 0, output);
+  const journal = readFileSync(join(runDir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  assert.equal(journal.filter((e) => e.type === 'candidate').length, 4);
+  assert.equal(journal.filter((e) => e.type === 'done').length, 1);
+  assert.equal(journal.at(-1)!.type, 'done');
+  assert.equal(existsSync(join(runDir, LOCK_FILE)), false, 'released at the end');
+});
