@@ -71,10 +71,11 @@ function threadCount(): number {
 test('K kernels fitted on worker threads give the very kernels and proposals of one thread', async () => {
   await initBackend('auto');
   const teacher = zooTeacher('vgg-mini', 'mnist');
-  const sequential = await step(teacher, { threads: 1 });
   const before = tf.memory().numTensors;
+  const sequential = await step(teacher, { threads: 1 });
+  assert.equal(tf.memory().numTensors, before, 'the kernel jobs leave no tensors');
   const parallel = await step(teacher, { threads: 2 });
-  assert.equal(tf.memory().numTensors, before, 'no tensors left in this thread');
+  assert.equal(tf.memory().numTensors, before, 'nor does a step on threads, here');
   assert.equal(parallel.proposals.length, settings.kernels);
   assert.deepEqual(parallel.proposals, sequential.proposals);
   assert.deepEqual(parallel.kernels, sequential.kernels);
