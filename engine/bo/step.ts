@@ -4,7 +4,7 @@
 // of earlier steps, so a resumed run proposes exactly what the interrupted one would have.
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendName, withSynchronousBackend } from '../backend';
+import { BackendName, isGpuBackend, withSynchronousBackend } from '../backend';
 import { CandidateEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { EncodedArchitecture } from '../space/encoding';
@@ -32,7 +32,7 @@ export interface BoStepInput {
   signal?: AbortSignal;
   /** Called with each kernel once fitted, in kernel order (to save it). */
   onKernel?: (index: number, kernel: LearnedKernelJSON) => void;
-  /** Threads fitting kernels at once: by default one per core, at most K; 1 fits them in this thread. */
+  /** Threads fitting kernels at once: by default one per core (one on a GPU backend), at most K; 1 fits them in this thread. */
   threads?: number;
 }
 
@@ -40,7 +40,8 @@ export interface BoStepInput {
 export function kernelProposals(input: BoStepInput): Promise<Proposal[]> {
   return withSynchronousBackend(() => {
     const jobs = kernelJobs(input);
-    const threads = Math.min(jobs.length, input.threads ?? availableParallelism());
+    // A GPU backend keeps the fits in this thread: threads would only queue on the same device.
+    const threads = Math.min(jobs.length, input.threads ?? (isGpuBackend(tf.getBackend() as BackendName) ? 1 : availableParallelism()));
     return threads > 1 ? onThreads(input, jobs, threads) : inThisThread(input, jobs);
   });
 }
