@@ -88,14 +88,15 @@ async function main(): Promise<void> {
       shareOfStep: parallel.seconds / (parallel.seconds + trainingSecondsPerStep),
     });
     process.stdout.write(`n=${n}: ${one.seconds.toFixed(1)} s in one thread, ${parallel.seconds.toFixed(1)} s on ${threads} threads (x${(one.seconds / parallel.seconds).toFixed(2)}), same proposals\n`);
+    // Written after every size: on a busy machine a run may be stopped before the largest.
+    writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, loadAverage: { before: loadBefore, after: loadavg() }, rows });
   }
   process.stdout.write(`\nbackend ${backend.detail}; ${kernels} kernels, ${samples} candidates scored each; ResNet-34 teacher trains at ${rate.toFixed(1)} img/s here: ${(trainingSecondsPerStep / 3600).toFixed(1)} h of training per step (upper bound)\n`);
   process.stdout.write(`evaluated | s/step, 1 thread | s/step, ${threads} threads | speedup | share of step\n`);
   for (const r of rows) {
     process.stdout.write(`${String(r.evaluated).padStart(9)} | ${r.secondsOneThread.toFixed(0).padStart(15)} | ${r.secondsThreads.toFixed(0).padStart(16)} | ${r.speedup.toFixed(2).padStart(7)} | ${(100 * r.shareOfStep).toFixed(3)}%\n`);
   }
-  const path = writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, loadAverage: { before: loadBefore, after: loadavg() }, rows });
-  process.stdout.write(`written to ${path}\n`);
+  process.stdout.write('written to bench/results/engine-overhead.json\n');
 }
 
 void main();
