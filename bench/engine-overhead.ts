@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   // Search-time accuracies are a stand-in here: the overhead does not depend on their values.
   const events: CandidateEvent[] = pool.map((c, i) => ({
     type: 'candidate', step: 1, name: `c${String(i).padStart(4, '0')}`, key: c.key, spec: '', action: c.action, proposedBy: 'random',
-    status: 'ok', params: c.params, seconds: 0, accuracy: 0.7, f: reward({ params: c.params, accuracy: 0.7 * (1 - 0.3 * (1 - c.params / teacherParams) ** 2) }, { params: teacherParams, accuracy: 0.787 }),
+    status: 'ok', params: c.params, seconds: 0, accuracy: 0.7, f: reward({ cost: c.params, accuracy: 0.7 * (1 - 0.3 * (1 - c.params / teacherParams) ** 2) }, { cost: teacherParams, accuracy: 0.787 }),
   }));
   const rate = await teacherTrainingRate();
   // The authors' budget per candidate: 10 epochs of 45,000 images; a candidate trains faster

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../engine/backend';
+import { runLoadOptions } from '../engine/search/dataset';
 import { CandidateEvent, JournalEvent } from '../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchMethod, SearchSettings } from '../engine/run/settings';
 import { compress } from '../engine/search/compress';
@@ -82,7 +83,10 @@ async function main(): Promise<void> {
   let teacherWeights = flag('teacher-weights', '');
   if (!teacherWeights) {
     teacherWeights = join(work, 'teacher.weights');
-    const measured = await trainTeacher(await loadSpecFile(teacherPath), teacherWeights, dataset, { ...DEFAULT_SETTINGS, ...settings }, { log: (m) => process.stdout.write(`${m}\n`) });
+    const spec = await loadSpecFile(teacherPath);
+    const runSettings = { ...DEFAULT_SETTINGS, ...settings };
+    const data = { name: dataset, load: runLoadOptions({ settings: runSettings }, spec.input) };
+    const measured = await trainTeacher(spec, teacherWeights, data, runSettings, { log: (m) => process.stdout.write(`${m}\n`) });
     process.stdout.write(`teacher accuracy ${(100 * measured.accuracy).toFixed(2)}%\n`);
   }
   const curves: Record<SearchMethod, number[][]> = { bo: [], random: [] };

@@ -1,8 +1,10 @@
 // Training throughput of engine/train on each backend that loads here: images/s and effective
 // GFLOP/s (3 x forward MACs x 2 per image: forward, input gradient, filter gradient) for the mini
 // teachers and a 32x32 ResNet-style net, in 1 worker and in N workers at once, next to the
-// backend's raw conv2d forward GFLOP/s measured in the same run.
-// `npm run bench -- train-throughput [seconds per measurement]`
+// backend's raw conv2d forward GFLOP/s measured in the same run; then the PyTorch worker pool
+// (engine/evaluation/pytorch) on the same nets and ResNet-18, next to a bare PyTorch loop on the
+// same net in the same run (bench/pytorch-rates.ts), and its ratio to the wasm rows.
+// `npm run bench -- train-throughput [seconds per measurement] [backends, e.g. wasm,pytorch]`
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +17,8 @@ import { Rng } from '../engine/util/rng';
 import { ZooDataset, ZooName, zooTeacher } from '../engine/zoo';
 import { writeResults } from './_results';
 import { convForwardGflops } from './conv-rate';
+import { findPython } from '../engine/evaluation/pytorch/python';
+import { pytorchRates, syntheticData } from './pytorch-rates';
 
 interface Model {
   label: string;
@@ -38,20 +42,6 @@ interface Job {
 interface Measured {
   imagesPerSecond: number;
   macsPerImage: number;
-}
-
-function syntheticData(spec: ReturnType<typeof zooTeacher>, count: number, rng: Rng): Dataset {
-  const { channels, height, width } = spec.input;
-  const split = (n: number) => ({
-    images: Float32Array.from({ length: n * channels * height * width }, () => rng.normal()),
-    labels: Int32Array.from({ length: n }, () => rng.int(0, spec.classes - 1)),
-    count: n,
-  });
-  return {
-    name: 'synthetic', input: spec.input, classes: spec.classes, train: split(count), validation: split(1),
-    normalisation: { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) },
-    augment: false, source: 'random', splitRule: 'random',
-  };
 }
 
 async function epochRate(net: Network, data: Dataset, batch: number, rng: Rng): Promise<number> {
@@ -105,10 +95,12 @@ interface Row {
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 8);
+  const only = process.argv[3]?.split(',');
   const cores = availableParallelism();
   const rows: Row[] = [];
   const convRates: Record<string, number> = {};
   for (const backend of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as BackendName[]) {
+    if (only && !only.includes(backend)) continue;
     let name: string = backend;
     try {
       await initBackend(backend);
@@ -147,8 +139,53 @@ async function main(): Promise<void> {
       process.stderr.write(`${name}: failed (${(err as Error).message.split('\n')[0]})\n`);
     }
   }
-  const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, convForwardGflops: convRates, tfjs: tf.version_core, rows });
+  const pytorch = !only || only.includes('pytorch') ? await pytorchRows(rows, seconds, cores) : [];
+  const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, convForwardGflops: convRates, tfjs: tf.version_core, rows, pytorch });
   process.stdout.write(`conv2d forward GFLOP/s: ${JSON.stringify(convRates)}\nwrote ${path}\n`);
+}
+
+interface PytorchRow {
+  model: string;
+  workers: number;
+  threadsPerWorker: number;
+  torch: string;
+  workerImagesPerSecond: number;
+  bareLoopImagesPerSecond: number;
+  workerOverBareLoop: number;
+  /** Over the wasm row of the same model and worker count in this run, when there is one. */
+  workerOverWasm?: number;
+}
+
+const PYTORCH_MODELS: Model[] = [...MODELS, { label: 'ResNet-18 32x32x3', teacher: 'resnet18', dataset: 'cifar10' }];
+
+async function pytorchRows(rows: Row[], seconds: number, cores: number): Promise<PytorchRow[]> {
+  const found = await findPython({});
+  if (!found.ok) {
+    process.stderr.write(`pytorch: not available (${found.reason})\n`);
+    return [];
+  }
+  // The engine makes the initial weights it hands the workers with tfjs.
+  await initBackend('wasm');
+  const out: PytorchRow[] = [];
+  for (const model of PYTORCH_MODELS) {
+    const counts = cores < 2 ? [1] : [1, cores];
+    const rates = await pytorchRates(zooTeacher(model.teacher, model.dataset), counts, { torch: found.info, batch: 64, seconds, device: 'cpu', autocast: true });
+    for (const r of rates) {
+      const wasm = rows.find((w) => w.backend === 'wasm' && w.model === model.label && w.workers === r.workers);
+      const row: PytorchRow = {
+        model: model.label, workers: r.workers, threadsPerWorker: 1, torch: found.info.torch,
+        workerImagesPerSecond: r.worker, bareLoopImagesPerSecond: r.bare, workerOverBareLoop: r.worker / r.bare,
+        ...(wasm ? { workerOverWasm: r.worker / wasm.imagesPerSecond } : {}),
+      };
+      out.push(row);
+      const cells = [
+        'pytorch', model.label.padEnd(36), `${r.workers}w`, `worker ${r.worker.toFixed(1)} img/s`.padStart(22), `bare loop ${r.bare.toFixed(1)} img/s`.padStart(25),
+        `x${row.workerOverBareLoop.toFixed(2)} of bare`, row.workerOverWasm ? `x${row.workerOverWasm.toFixed(2)} of wasm` : '',
+      ];
+      process.stdout.write(cells.join('  ') + '\n');
+    }
+  }
+  return out;
 }
 
 function printRow(r: Row): void {

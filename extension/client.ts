@@ -8,6 +8,7 @@ import { EngineInfoParams, SearchProgressParams, SPEC_FILE_GLOB } from '../proto
 import { runName } from './format';
 import * as requests from './requests';
 import { engineEnvironment, EsnacSettings, readSettings } from './settings';
+import { errorMessage } from '../engine/util/errors';
 
 export type EngineState =
   | { kind: 'stopped' }
@@ -84,7 +85,7 @@ export class Engine implements vscode.Disposable {
       return client;
     } catch (err) {
       this.starting = undefined;
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       this.setState({ kind: 'failed', reason });
       throw err;
     }

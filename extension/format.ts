@@ -1,6 +1,7 @@
 // The words the extension shows for engine state and search progress. Pure, so tested without VS Code.
 import { basename } from 'node:path';
 import type { BestCandidate, EngineInfoParams, SearchProgressParams } from '../protocol';
+import { errorMessage } from '../engine/util/errors';
 
 /** "about 12 min left" style; undefined when unknown. */
 export function etaText(seconds: number | undefined): string | undefined {
@@ -40,8 +41,14 @@ export function countText(n: number): string {
   return String(n);
 }
 
+/**
+ * The student in one line: its held-out test accuracy next to the teacher's when the run measured
+ * them, its size, then the validation accuracy the search optimised.
+ */
 export function bestSummary(best: BestCandidate): string {
-  return `best student ${best.name}: accuracy ${percent(best.accuracy)}, ${countText(best.params)} params, f ${best.f.toFixed(3)}`;
+  const size = `${countText(best.params)} params${best.teacherParams ? ` (${(best.teacherParams / best.params).toFixed(1)}x smaller)` : ''}`;
+  if (!best.test) return `best student ${best.name}: validation accuracy ${percent(best.accuracy)} (no test accuracy), ${size}, f ${best.f.toFixed(3)}`;
+  return `best student ${best.name}: test accuracy ${percent(best.test.accuracy)} (teacher ${percent(best.test.teacher)}), ${size}; search validation accuracy ${percent(best.accuracy)}`;
 }
 
 /** A run directory's short name for messages: its folder name. */
@@ -66,6 +73,6 @@ export function engineDescription(info: EngineInfoParams): string[] {
 
 /** An error's first line for a notification; the rest (a stack) belongs in the log. */
 export function errorHeadline(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return message.split('\n')[0];
 }

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { ErrorCodes, ResponseError } from 'vscode-languageclient/node';
 import { errorHeadline } from './format';
+import { errorDetail, errorMessage } from '../engine/util/errors';
 
 export function createLog(): vscode.LogOutputChannel {
   return vscode.window.createOutputChannel('esnac', { log: true });
@@ -15,7 +16,7 @@ function isUserMistake(err: unknown): boolean {
 
 /** Logs the whole error (with any stack) and shows its message with a "Show logs" button. */
 export async function reportError(log: vscode.LogOutputChannel, what: string, err: unknown): Promise<void> {
-  log.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  const message = isUserMistake(err) ? (err as Error).message : errorHeadline(err);
+  log.error(`${what}: ${errorDetail(err)}`);
+  const message = isUserMistake(err) ? errorMessage(err) : errorHeadline(err);
   if ((await vscode.window.showErrorMessage(`esnac: ${what}: ${message}`, 'Show logs')) === 'Show logs') log.show();
 }

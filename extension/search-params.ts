@@ -1,16 +1,18 @@
 // What "Compress architecture" asks, what it remembers between runs, and the esnac/startSearch
 // request the answers make. Pure, so the mapping is tested without VS Code.
+import { isDeepStrictEqual } from 'node:util';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import type { SearchSettings, StartSearchParams } from '../protocol';
+import { DEFAULT_EVALUATOR } from '../engine/evaluation/settings';
 import { defaultRunDirectory } from '../engine/run/run-directory';
-import { EsnacSettings } from './settings';
+import { DEFAULT_ESNAC_SETTINGS, EsnacSettings } from './settings';
 
 type Evaluator = SearchSettings['evaluator'];
 
-export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
+export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100' | 'folder' | 'npz';
 
-/** The embedded MNIST digits need no folder; the others read their files from `dir`. */
+/** The embedded MNIST digits need no folder; the others read their files from `dir` (for npz, the .npz file). */
 export type DatasetChoice = { kind: 'mnist' } | { kind: Exclude<DatasetKind, 'mnist'>; dir: string };
 
 export interface CompressAnswers {
@@ -38,7 +40,7 @@ export function datasetArgument(choice: DatasetChoice): string {
 
 /** The folder the settings give for a dataset kind ('' when none). */
 export function configuredFolder(settings: EsnacSettings, kind: Exclude<DatasetKind, 'mnist'>): string {
-  return { 'fashion-mnist': settings.datasets.fashionMnist, cifar10: settings.datasets.cifar10, cifar100: settings.datasets.cifar100 }[kind];
+  return { 'fashion-mnist': settings.datasets.fashionMnist, cifar10: settings.datasets.cifar10, cifar100: settings.datasets.cifar100, folder: '', npz: '' }[kind];
 }
 
 /** The answers' effect on what is remembered for the next run. */
@@ -108,7 +110,9 @@ export function startSearchParams(request: {
     settings: {
       ...answers.budget,
       ...(settings.workers > 0 ? { workers: settings.workers } : {}),
-      ...(settings.evaluator.kind === 'local' ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
+      ...(settings.preprocessing.normalise !== '' ? { normalise: settings.preprocessing.normalise } : {}),
+      ...(settings.preprocessing.augment !== DEFAULT_ESNAC_SETTINGS.preprocessing.augment ? { augment: settings.preprocessing.augment } : {}),
+      ...(isDeepStrictEqual(settings.evaluator, DEFAULT_EVALUATOR) ? {} : { evaluator: runEvaluator(settings.evaluator, request.workspaceRoot) }),
     },
     ...(settings.backend === 'auto' ? {} : { backend: settings.backend }),
   };
@@ -161,8 +165,11 @@ function runEvaluator(evaluator: Evaluator, workspaceRoot: string): Evaluator {
 /** A few words on who trains the candidates, for the questions' title; undefined for the built-in workers. */
 export function evaluatorNote(evaluator: Evaluator): string | undefined {
   switch (evaluator.kind) {
+    case 'auto':
     case 'local':
       return undefined;
+    case 'pytorch':
+      return 'candidates trained by PyTorch workers';
     case 'command':
       return 'candidates trained by esnac.evaluator.command';
     case 'slurm':

@@ -3,7 +3,7 @@
 // so tests need no VS Code.
 import { isAbsolute, join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../engine/run/settings';
-import { BackendChoice, EVALUATOR_KINDS, EvaluatorKind, SearchSettings } from '../protocol';
+import { AUGMENT_CHOICES, AugmentChoice, BackendChoice, EVALUATOR_KINDS, EvaluatorKind, SearchSettings } from '../protocol';
 
 export interface EsnacSettings {
   backend: BackendChoice;
@@ -15,13 +15,18 @@ export interface EsnacSettings {
   search: Pick<SearchSettings, 'steps' | 'kernels' | 'epochs' | 'method'>;
   /** Dataset folders; empty when not set. */
   datasets: { fashionMnist: string; cifar10: string; cifar100: string };
+  /**
+   * The runs' input: `normalise` empty means not set (the teacher's recorded normalisation, else
+   * the dataset's statistics); any other value is a --normalise rule.
+   */
+  preprocessing: { normalise: string; augment: AugmentChoice };
   /** Where runs go: absolute, or relative to the workspace folder. */
   runsFolder: string;
   /** Who trains the candidates; `jobTemplate` as set (relative to the workspace folder, or absolute). */
   evaluator: SearchSettings['evaluator'];
 }
 
-const { workers, steps, kernels, epochs, method, evaluator } = DEFAULT_SETTINGS;
+const { workers, steps, kernels, epochs, method, evaluator, augment } = DEFAULT_SETTINGS;
 
 /**
  * The defaults package.json declares (a test keeps the two equal): the engine's DEFAULT_SETTINGS
@@ -34,6 +39,7 @@ export const DEFAULT_ESNAC_SETTINGS: EsnacSettings = {
   nodePath: '',
   search: { steps, kernels, epochs, method },
   datasets: { fashionMnist: '', cifar10: '', cifar100: '' },
+  preprocessing: { normalise: '', augment },
   runsFolder: 'esnac-runs',
   evaluator,
 };
@@ -51,8 +57,12 @@ export const SETTING_KEYS = {
   fashionMnist: 'datasets.fashionMnist',
   cifar10: 'datasets.cifar10',
   cifar100: 'datasets.cifar100',
+  normalise: 'preprocessing.normalise',
+  augment: 'preprocessing.augment',
   runsFolder: 'runs.folder',
   evaluatorKind: 'evaluator.kind',
+  python: 'python',
+  autocast: 'evaluator.autocast',
   evaluatorCommand: 'evaluator.command',
   evaluatorShell: 'evaluator.shell',
   jobTemplate: 'evaluator.jobTemplate',
@@ -88,6 +98,8 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
   const method = get(SETTING_KEYS.method);
   const kind = get(SETTING_KEYS.evaluatorKind);
   const shell = get(SETTING_KEYS.evaluatorShell);
+  const augmentChoice = get(SETTING_KEYS.augment);
+  const autocast = get(SETTING_KEYS.autocast);
   return {
     backend: BACKENDS.includes(backend as BackendChoice) ? (backend as BackendChoice) : d.backend,
     workers: count(SETTING_KEYS.workers, d.workers, 0),
@@ -104,9 +116,15 @@ export function readSettings(get: (key: string) => unknown): EsnacSettings {
       cifar10: text(SETTING_KEYS.cifar10, ''),
       cifar100: text(SETTING_KEYS.cifar100, ''),
     },
+    preprocessing: {
+      normalise: text(SETTING_KEYS.normalise, d.preprocessing.normalise),
+      augment: AUGMENT_CHOICES.includes(augmentChoice as AugmentChoice) ? (augmentChoice as AugmentChoice) : d.preprocessing.augment,
+    },
     runsFolder: text(SETTING_KEYS.runsFolder, '') || d.runsFolder,
     evaluator: {
       kind: EVALUATOR_KINDS.includes(kind as EvaluatorKind) ? (kind as EvaluatorKind) : d.evaluator.kind,
+      python: text(SETTING_KEYS.python, d.evaluator.python),
+      autocast: typeof autocast === 'boolean' ? autocast : d.evaluator.autocast,
       command: text(SETTING_KEYS.evaluatorCommand, d.evaluator.command),
       shell: typeof shell === 'boolean' ? shell : d.evaluator.shell,
       jobTemplate: text(SETTING_KEYS.jobTemplate, d.evaluator.jobTemplate),

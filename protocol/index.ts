@@ -42,13 +42,17 @@ export interface TrainingSettings {
   weightDecay: number;
 }
 
-/** Who trains the candidates of a search. */
-export const EVALUATOR_KINDS = ['local', 'command', 'slurm'] as const;
+/** Who trains the candidates of a search; `auto` is pytorch when a Python with torch >= 1.13 is found, else local. */
+export const EVALUATOR_KINDS = ['auto', 'pytorch', 'local', 'command', 'slurm'] as const;
 export type EvaluatorKind = (typeof EVALUATOR_KINDS)[number];
 
 /** Which evaluator trains the candidates of a run, recorded in run.json with the other settings. */
 export interface EvaluatorSettings {
   kind: EvaluatorKind;
+  /** pytorch and auto: the Python interpreter; '' = ESNAC_PYTHON, else the first python3/python with torch >= 1.13. */
+  python: string;
+  /** pytorch on CUDA: autocast (bf16 where supported, else fp16 with a gradient scaler). */
+  autocast: boolean;
   /**
    * command and slurm: the command run per candidate, with {placeholders} (engine/evaluation/
    * template.ts PLACEHOLDERS). Split into arguments like a shell would, never run by one.
@@ -66,7 +70,62 @@ export interface EvaluatorSettings {
   pollSeconds: number;
 }
 
+/**
+ * What a network's input is made of: pixels scaled to [0, 1], then (x - mean[c]) / std[c]. Chosen
+ * per run (engine/data/preprocessing.ts), recorded in run.json and with trained weights.
+ */
+export interface Normalisation {
+  /** How the numbers were chosen: `dataset`, `none`, `imagenet`, or `MEAN/STD` as given. */
+  rule: string;
+  mean: number[];
+  std: number[];
+}
+
+/** One line: `normalisation dataset: mean [...], std [...] (pixels in [0, 1])`. */
+export function describeNormalisation(n: Normalisation): string {
+  const numbers = (values: number[]) => `[${values.map((v) => Number(v.toFixed(4))).join(', ')}]`;
+  return `normalisation ${n.rule}: mean ${numbers(n.mean)}, std ${numbers(n.std)} (pixels in [0, 1])`;
+}
+
+/** The cost a search compresses: C = 1 - cost / cost(teacher) (engine/cost). */
+export const OBJECTIVES = ['params', 'macs', 'latency'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+/** Upper bounds on costs and a lower bound on teacher cost / candidate cost; 0 = none. */
+export interface Budgets {
+  maxParams: number;
+  maxMacs: number;
+  maxLatencyMs: number;
+  /** Times smaller, in the objective's cost (for latency: times faster). */
+  minRatio: number;
+}
+
+/** How latency is measured: the ONNX export timed by onnxruntime here, or by the user's command. */
+export interface LatencySettings {
+  /** Images per timed run. */
+  batchSize: number;
+  /** onnxruntime's intra-op threads. */
+  threads: number;
+  /** Untimed runs first. */
+  warmup: number;
+  /** Timed runs; the median is the latency. */
+  repeats: number;
+  /** A command template given {onnx} that prints milliseconds; empty: onnxruntime here. */
+  command: string;
+}
+
+/** A latency measured by timing repeated runs (or predicted from the per-layer table). */
+export interface Latency {
+  /** Median milliseconds per batch. */
+  ms: number;
+  /** Half the spread of the middle half of the repeats (interquartile range / 2), in ms. */
+  noiseMs: number;
+}
+
 export type SearchMethod = 'bo' | 'random';
+/** How training batches are augmented: `auto` follows the dataset's kind. */
+export const AUGMENT_CHOICES = ['auto', 'none', 'crop-flip'] as const;
+export type AugmentChoice = (typeof AUGMENT_CHOICES)[number];
 export type DistillationLoss = 'mse' | 'kl';
 export type AcquisitionOptimizer = 'random' | 'evolution';
 
@@ -76,6 +135,12 @@ export type AcquisitionOptimizer = 'random' | 'evolution';
  */
 export interface SearchSettings extends TrainingSettings {
   method: SearchMethod;
+  /** The cost in C = 1 - cost / cost(teacher): params (the paper), MACs or measured latency. */
+  objective: Objective;
+  /** Candidates breaking one are never proposed. */
+  budgets: Budgets;
+  /** How latency is measured (objective latency, or a latency budget). */
+  latency: LatencySettings;
   seed: number;
   /** Search steps. Step 1 evaluates K random candidates; steps 2..T are BO steps (T x K in all, as the authors' 20 x 8 = 160). */
   steps: number;
@@ -102,12 +167,20 @@ export interface SearchSettings extends TrainingSettings {
   finetuneEpochs: number;
   /** Stop starting new steps after this many minutes (0 = no limit). */
   budgetMinutes: number;
+  /**
+   * How pixels are normalised: `dataset` (the training split's statistics), `none`, `imagenet` or
+   * `MEAN/STD` (engine/data/preprocessing.ts). Unset in a request, a teacher's recorded
+   * normalisation wins over the default.
+   */
+  normalise: string;
+  /** Training batches: `auto` (crop + flip for natural images, none for digits), `none`, `crop-flip`. */
+  augment: AugmentChoice;
   /** Limit training / validation examples (0 = all): for demos on small machines. */
   limitTrain: number;
   limitValidation: number;
   /** Parallel evaluations (0 = the evaluator's default). */
   workers: number;
-  /** Who trains the candidates: the local tfjs workers, a command, or Slurm jobs. */
+  /** Who trains the candidates: PyTorch workers, the local tfjs workers, a command, or Slurm jobs. */
   evaluator: EvaluatorSettings;
 }
 
@@ -142,8 +215,14 @@ export interface CandidateEvent {
   proposedBy: string;
   status: 'ok' | 'failed';
   params: number;
+  /** Absent in runs from before MACs were recorded. */
+  macs?: number;
+  /** Measured when the run's objective or budgets need it. */
+  latency?: Latency;
+  /** The per-layer table's prediction, recorded with each measurement. */
+  predictedLatency?: Latency;
   accuracy?: number;
-  /** The reward f = C(2 - C) * accuracy / teacher accuracy. */
+  /** The reward f = C(2 - C) * accuracy / teacher accuracy, C from the run's objective. */
   f?: number;
   /** Why it failed. */
   reason?: string;
@@ -175,25 +254,63 @@ export interface FinetuneEvent {
   seconds: number;
 }
 
+/** Of a candidate's search and fine-tuned weights, the better by validation accuracy. */
+export type WeightsChoice = 'search' | 'fine-tuned';
+
+/**
+ * Accuracy on the held-out test split, measured once at the end of a run: the teacher and the
+ * delivered students. Nothing before it reads the test split, so no decision depends on it.
+ */
+export interface TestEvent {
+  type: 'test';
+  /** `teacher`, or a candidate's name. */
+  name: string;
+  accuracy: number;
+  /** Test examples it was measured on. */
+  examples: number;
+  /** Which of a candidate's weights were measured. */
+  weights?: WeightsChoice;
+  /** What the test split is (`t10k files`, `x_test of FILE`...). */
+  source: string;
+}
+
 /** The search ended; its best student is written as best.arch.yaml. */
 export interface DoneEvent {
   type: 'done';
   best: string;
   bestSpec: string;
   f: number;
+  /** Which weights best.weights holds, and their validation accuracy. */
+  bestWeights?: WeightsChoice;
+  bestValidationAccuracy?: number;
+}
+
+/** The teacher's costs against which candidates are compared, recorded once before the first step. */
+export interface CostsEvent {
+  type: 'costs';
+  teacher: { params: number; macs: number; latency?: Latency };
+  /** What timed the latencies, when the run measures them. */
+  meter?: string;
 }
 
 /** One line of a run's journal.jsonl; paths in it are relative to the run directory. */
-export type JournalEvent = TeacherEvent | CandidateEvent | KernelsEvent | FinetuneEvent | DoneEvent;
+export type JournalEvent = TeacherEvent | CostsEvent | CandidateEvent | KernelsEvent | FinetuneEvent | TestEvent | DoneEvent;
 
-/** The best student of a run so far. */
+/** The student a finished run delivers, or the best so far (engine/run/report.ts calls it BestStudent). */
 export interface BestCandidate {
   name: string;
   /** Its spec file (absolute). */
   spec: string;
+  /** Search-time reward and validation accuracy: what the search optimised. */
   f: number;
   accuracy: number;
   params: number;
+  teacherParams?: number;
+  /** Which weights best.weights holds, and their validation accuracy. */
+  weights?: WeightsChoice;
+  validationAccuracy?: number;
+  /** Held-out test accuracy of the student and the teacher (same examples), measured once at the end. */
+  test?: { accuracy: number; teacher: number; examples: number; source: string };
 }
 
 // ---- requests ----

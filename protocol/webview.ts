@@ -6,7 +6,7 @@
 // records: the webview never reads a file. Handshake: the webview posts `ready` once its script
 // runs; the host queues everything it sends before that (sprotty-vscode's pattern).
 
-import type { CandidateEvent, RunStatus } from './index';
+import type { CandidateEvent, Objective, RunStatus } from './index';
 
 /** The webview panel types; package.json activates the extension on `onWebviewPanel:<type>`. */
 export const ViewTypes = {
@@ -78,22 +78,33 @@ export interface GraphDiffSummary {
 // ---- runs ----
 
 /** A candidate as the dashboard lists it: its journal event, less what only the engine reads. */
-export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name' | 'proposedBy' | 'status' | 'params' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
+export interface DashboardCandidate extends Pick<CandidateEvent, 'step' | 'name' | 'proposedBy' | 'status' | 'params' | 'macs' | 'accuracy' | 'f' | 'reason' | 'seconds'> {
+  /** Measured median ms, in runs that measure latency. */
+  latencyMs?: number;
   /** Accuracy after fine-tuning, for the top candidates of a finished run. */
   finetunedAccuracy?: number;
+  /** Held-out test accuracy, for the students a finished run delivers. */
+  testAccuracy?: number;
 }
 
 export interface DashboardRun {
   /** The run directory, for the title. */
   runDir: string;
-  teacher: { name: string; params: number; accuracy?: number };
+  /** `accuracy` on the validation split; `testAccuracy` on the held-out test split at the end. */
+  teacher: { name: string; params: number; macs?: number; latencyMs?: number; accuracy?: number; testAccuracy?: number };
   dataset: string;
+  /** The input every network of the run gets (normalisation, augmentation), in words. */
+  preprocessing?: string;
   method: string;
+  /** The cost C counts. */
+  objective: Objective;
   /** Candidates the search will evaluate in all (steps x kernels). */
   total: number;
   status: RunStatus;
   /** The best student's name once the run is done. */
   best?: string;
+  /** The finished run's headline: the best student's test accuracy next to the teacher's, its size. */
+  headline?: string;
   /** In evaluation order. */
   candidates: DashboardCandidate[];
 }
@@ -111,7 +122,7 @@ export interface Viewport {
   scale: number;
 }
 
-export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
+export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'macs' | 'latencyMs' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
 
 /** The webview's vscode.setState; the host's serializer reads `subject` back after a reload. */
 export interface WebviewState {
@@ -137,7 +148,8 @@ export type HostMessage =
 
 // ---- webview -> host ----
 
-export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff';
+/** `export`: to PyTorch or ONNX, as the explorer's Export Student command does. */
+export type CandidateAction = 'preview' | 'open' | 'graphDiff' | 'textDiff' | 'export';
 
 export type WebviewMessage =
   /** The script runs: the host may send (and flushes what it queued). */

@@ -1,8 +1,8 @@
 // One esbuild context per kind of bundle. The CLI keeps node_modules external: it runs next to
 // an installed package. The bundles the extension package (vsix) runs carry their dependencies,
 // since a vsix installs without node_modules: all but vscode (the host's) and the optional native
-// tfjs-node(-gpu) and webgpu (Dawn) with its tfjs backend, which the engine requires at run time
-// where a user installed them.
+// tfjs-node(-gpu) and webgpu (Dawn) with its tfjs backend, onnxruntime-node (latency objectives)
+// and sharp (image folders), which the engine requires at run time where a user installed them.
 import * as esbuild from 'esbuild';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +11,11 @@ import { dirname, join } from 'node:path';
 const watch = process.argv.includes('--watch');
 const require = createRequire(import.meta.url);
 
-const cliBundles = [{ in: 'engine/cli/main.ts', out: 'cli' }];
+// The CLI, and the library package.json "exports" (engine/index.ts): both run from an installed package.
+const cliBundles = [
+  { in: 'engine/cli/main.ts', out: 'cli' },
+  { in: 'engine/index.ts', out: 'esnac' },
+];
 const packagedBundles = [
   { in: 'extension/extension.ts', out: 'extension' },
   { in: 'engine/server/main.ts', out: 'server' },
@@ -56,7 +60,7 @@ const contexts = [
   await esbuild.context({
     ...nodeOptions,
     entryPoints: packagedBundles.filter((b) => existsSync(b.in)),
-    external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-backend-webgpu'],
+    external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-backend-webgpu', 'onnxruntime-node', 'sharp'],
     // tfjs's ES module builds: their side-effect entries register the kernels, and the gradient
     // registrations share their one copy of tfjs-core (the CommonJS builds would add a second).
     mainFields: ['module', 'main'],

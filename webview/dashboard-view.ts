@@ -1,10 +1,10 @@
 // The run dashboard: the reward of every evaluated candidate with the best so far (the paper's
-// Figure 2), accuracy against size with the Pareto front and the teacher, and a sortable table
+// Figure 2), accuracy against the objective's cost with the Pareto front and the teacher, and a sortable table
 // whose rows open, preview or diff a candidate. Redrawn whole on each update: runs are small.
 import type { CandidateAction, CandidateColumn, DashboardRun } from '../protocol/webview';
 import { formatCount } from '../engine/architecture/stats';
 import { button, html, svg } from './dom';
-import { CandidateRow, candidateRows, paretoFront, rewardSeries, sortRows } from './model/dashboard';
+import { CandidateRow, candidateRows, costFront, finalAccuracy, objectiveCost, rewardSeries, sortRows } from './model/dashboard';
 import { linearTicks, logTicks } from './model/scale';
 import type { Host } from './state';
 
@@ -15,8 +15,10 @@ const COLUMNS: { column: CandidateColumn; title: string; format: (row: Candidate
   { column: 'name', title: 'candidate', format: (r) => r.name, numeric: false },
   { column: 'accuracy', title: 'accuracy', format: accuracyCell, numeric: true },
   { column: 'params', title: 'params', format: (r) => formatCount(r.params), numeric: true },
-  { column: 'ratio', title: 'ratio C', format: (r) => r.ratio.toFixed(4), numeric: true },
-  { column: 'timesSmaller', title: 'times smaller', format: (r) => `${r.timesSmaller.toFixed(2)}×`, numeric: true },
+  { column: 'macs', title: 'MACs', format: (r) => (r.macs === undefined ? '' : formatCount(r.macs)), numeric: true },
+  { column: 'latencyMs', title: 'latency', format: (r) => (r.latencyMs === undefined ? '' : milliseconds(r.latencyMs)), numeric: true },
+  { column: 'ratio', title: 'ratio C', format: (r) => (Number.isFinite(r.ratio) ? r.ratio.toFixed(4) : ''), numeric: true },
+  { column: 'timesSmaller', title: 'times less', format: (r) => (Number.isFinite(r.timesSmaller) ? `${r.timesSmaller.toFixed(2)}×` : ''), numeric: true },
   { column: 'f', title: 'f', format: (r) => (r.f === undefined ? '' : r.f.toFixed(4)), numeric: true },
   { column: 'proposedBy', title: 'proposed by', format: (r) => r.proposedBy, numeric: false },
 ];
@@ -26,14 +28,25 @@ const ACTIONS: { action: CandidateAction; label: string; title: string }[] = [
   { action: 'graphDiff', label: 'Diff', title: 'Graph diff against the teacher' },
   { action: 'textDiff', label: 'Text diff', title: 'Text diff against the teacher' },
   { action: 'open', label: 'Open', title: 'Open the spec file' },
+  { action: 'export', label: 'Export', title: 'Export to PyTorch or ONNX' },
 ];
+
+const milliseconds = (ms: number) => `${ms < 1 ? ms.toPrecision(2) : ms.toFixed(1)} ms`;
+
+/** The cost axis of each objective: its name, how a value and a tick read. */
+const COST_AXES: Record<DashboardRun['objective'], { title: string; fewer: string; floor: number; label: (v: number) => string; tick: (t: number) => string }> = {
+  params: { title: 'params', fewer: 'smaller', floor: 100, label: (v) => `${formatCount(v)} params`, tick: roundCount },
+  macs: { title: 'MACs', fewer: 'fewer MACs', floor: 1000, label: (v) => `${formatCount(v)} MACs`, tick: roundCount },
+  latency: { title: 'latency (ms)', fewer: 'faster', floor: 0.01, label: milliseconds, tick: (t) => String(Number(t.toPrecision(2))) },
+};
 
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function accuracyCell(row: CandidateRow): string {
   if (row.accuracy === undefined) return `failed${row.reason ? `: ${row.reason}` : ''}`;
   const tuned = row.finetunedAccuracy === undefined ? '' : ` (fine-tuned ${percent(row.finetunedAccuracy)})`;
-  return percent(row.accuracy) + tuned;
+  const test = row.testAccuracy === undefined ? '' : `; test ${percent(row.testAccuracy)}`;
+  return percent(row.accuracy) + tuned + test;
 }
 
 /** Axis labels for round counts: 500, 2K, 10K, 1M. */
@@ -61,7 +74,7 @@ export class DashboardView {
     const run = this.run!;
     const rows = candidateRows(run);
     this.root.replaceChildren(
-      html('div', { class: 'dashboard' }, header(run), html('div', { class: 'charts' }, this.rewardChart(rows), this.sizeChart(rows)), this.table(rows)),
+      html('div', { class: 'dashboard' }, header(run), html('div', { class: 'charts' }, this.rewardChart(rows), this.costChart(rows)), this.table(rows)),
     );
   }
 
@@ -103,35 +116,36 @@ export class DashboardView {
     return frame;
   }
 
-  private sizeChart(rows: CandidateRow[]): SVGSVGElement {
+  private costChart(rows: CandidateRow[]): SVGSVGElement {
     const run = this.run!;
-    const measured = rows.filter((r): r is CandidateRow & { accuracy: number } => r.accuracy !== undefined);
-    const teacher = run.teacher.accuracy !== undefined && run.teacher.params > 0 ? { params: run.teacher.params, accuracy: run.teacher.accuracy } : undefined;
-    const all = [...measured, ...(teacher ? [teacher] : [])];
-    const params = all.map((p) => p.params);
+    const axis = COST_AXES[run.objective];
+    const { points, front } = costFront(rows);
+    const teacherCost = objectiveCost(run.objective, run.teacher);
+    const teacher = run.teacher.accuracy !== undefined && teacherCost !== undefined && teacherCost > 0 ? { cost: teacherCost, accuracy: run.teacher.accuracy } : undefined;
+    const all = [...points.map((p) => ({ cost: p.cost, accuracy: finalAccuracy(p)! })), ...(teacher ? [teacher] : [])];
+    const costs = all.map((p) => p.cost);
     const accuracies = all.map((p) => 100 * p.accuracy);
-    const xMin = Math.min(...params, 1000) / 1.4;
-    const xMax = Math.max(...params, 10_000) * 1.4;
+    const xMin = Math.min(...costs, axis.floor * 10) / 1.4;
+    const xMax = Math.max(...costs, axis.floor * 100) * 1.4;
     const margin = Math.max(2, (Math.max(...accuracies, 0) - Math.min(...accuracies, 100)) * 0.1);
     const yMin = Math.max(0, Math.min(...accuracies, 100) - margin);
     const yMax = Math.min(100, Math.max(...accuracies, 0) + margin);
     const { x, y, frame } = axes(
-      'Accuracy vs size (line: Pareto front)',
-      { min: xMin, max: xMax, ticks: logTicks(xMin, xMax), label: 'params (log scale)', format: roundCount, log: true },
-      { min: yMin, max: yMax, ticks: linearTicks(yMin, yMax, 5), label: 'accuracy %', format: (t) => String(t) },
+      `Accuracy vs ${axis.title} (line: Pareto front)`,
+      { min: xMin, max: xMax, ticks: logTicks(xMin, xMax), label: `${axis.title} (log scale)`, format: axis.tick, log: true },
+      { min: yMin, max: yMax, ticks: linearTicks(yMin, yMax, 5), label: 'accuracy % (fine-tuned where it was)', format: (t) => String(t) },
     );
-    const front = paretoFront(measured);
-    const staircase = front.map((p, i) => `${i === 0 ? 'M' : 'H'}${x(p.params)} ${i === 0 ? y(100 * p.accuracy) : `V${y(100 * p.accuracy)}`}`).join(' ');
+    const staircase = front.map((p, i) => `${i === 0 ? 'M' : 'H'}${x(p.cost)} ${i === 0 ? y(100 * finalAccuracy(p)!) : `V${y(100 * finalAccuracy(p)!)}`}`).join(' ');
     const onFront = new Set(front.map((p) => p.name));
-    const dots = measured.map((r) =>
-      this.point(r.name, x(r.params), y(100 * r.accuracy), `${onFront.has(r.name) ? 'front' : 'other'} ${r.name === run.best ? 'best' : ''}`, `${r.name}\n${percent(r.accuracy)}, ${formatCount(r.params)} params (${r.timesSmaller.toFixed(2)}× smaller)`),
+    const dots = points.map((r) =>
+      this.point(r.name, x(r.cost), y(100 * finalAccuracy(r)!), `${onFront.has(r.name) ? 'front' : 'other'} ${r.name === run.best ? 'best' : ''}`, `${r.name}\n${percent(finalAccuracy(r)!)}, ${axis.label(r.cost)} (${r.timesSmaller.toFixed(2)}× ${axis.fewer})${onFront.has(r.name) ? '\nExport it from its row below' : ''}`),
     );
     frame.append(svg('path', { class: 'front-line', d: staircase }), ...dots);
     if (teacher) {
-      const tx = x(teacher.params);
+      const tx = x(teacher.cost);
       const ty = y(100 * teacher.accuracy);
       frame.append(
-        svg('path', { class: 'teacher-mark', d: `M${tx} ${ty - 7} L${tx + 7} ${ty} L${tx} ${ty + 7} L${tx - 7} ${ty} z` }, svg('title', {}, `teacher ${run.teacher.name}: ${percent(teacher.accuracy)}, ${formatCount(teacher.params)} params`)),
+        svg('path', { class: 'teacher-mark', d: `M${tx} ${ty - 7} L${tx + 7} ${ty} L${tx} ${ty + 7} L${tx - 7} ${ty} z` }, svg('title', {}, `teacher ${run.teacher.name}: ${percent(teacher.accuracy)}, ${axis.label(teacher.cost)}`)),
         svg('text', { x: tx - 10, y: ty + 4, class: 'teacher-label', 'text-anchor': 'end' }, 'teacher'),
       );
     }
@@ -145,7 +159,7 @@ export class DashboardView {
       const arrow = sort.column === column ? (sort.descending ? ' ▼' : ' ▲') : '';
       const th = html('th', { class: numeric ? 'numeric sortable' : 'sortable', title: `Sort by ${title}` }, title + arrow);
       th.addEventListener('click', () => {
-        this.host.updateState({ sort: { column, descending: sort.column === column ? !sort.descending : column !== 'name' && column !== 'proposedBy' && column !== 'params' } });
+        this.host.updateState({ sort: { column, descending: sort.column === column ? !sort.descending : !['name', 'proposedBy', 'params', 'macs', 'latencyMs'].includes(column) } });
         this.render();
       });
       return th;
@@ -167,17 +181,21 @@ export class DashboardView {
 
 function header(run: DashboardRun): HTMLElement {
   const teacher = run.teacher.accuracy === undefined ? 'not measured yet' : percent(run.teacher.accuracy);
+  const teacherTest = run.teacher.testAccuracy === undefined ? '' : ` (test ${percent(run.teacher.testAccuracy)})`;
   const facts = [
     `${run.dataset}, ${run.method === 'bo' ? 'Bayesian optimisation' : 'random search'}`,
     `${run.candidates.length} of ${run.total} candidates evaluated`,
-    `teacher accuracy ${teacher}, ${formatCount(run.teacher.params)} params`,
-    ...(run.best ? [`best: ${run.best}`] : []),
+    `teacher validation accuracy ${teacher}${teacherTest}, ${formatCount(run.teacher.params)} params`,
+    `objective: ${run.objective}`,
+    ...(run.best && !run.headline ? [`best: ${run.best}`] : []),
   ];
   return html(
     'div',
     { class: 'run-header' },
     html('h1', {}, `Compression of ${run.teacher.name}`, html('span', { class: `status ${run.status}` }, run.status)),
+    ...(run.headline ? [html('div', { class: 'headline' }, run.headline)] : []),
     html('div', { class: 'facts' }, facts.join(' · ')),
+    ...(run.preprocessing ? [html('div', { class: 'facts' }, `input: ${run.preprocessing}`)] : []),
     html('div', { class: 'run-dir' }, run.runDir),
   );
 }

@@ -54,8 +54,21 @@ export function windowPadding(size: number, kernel: number, stride: number, padd
 }
 
 /** Infers every layer's shape. The spec must reference only existing ids and be acyclic. */
+/**
+ * What esnac can train: the values of one example at one layer (an activation, batch of one) and
+ * the weights of one layer. Beyond them typed arrays and the wasm heap (4 GiB) overflow at the
+ * first batch, so specs past them are refused at validation, where the message can say why.
+ */
+export const MAX_VALUES_PER_EXAMPLE = 2 ** 24;
+export const MAX_LAYER_PARAMS = 2 ** 28;
+
 export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resolveGraph(spec)): ShapeReport {
   const issues: SpecIssue[] = [];
+  const inputValues = spec.input.channels * spec.input.height * spec.input.width;
+  if (inputValues > MAX_VALUES_PER_EXAMPLE) {
+    issues.push({ path: ['input'], message: `the input is ${spec.input.channels}x${spec.input.height}x${spec.input.width} = ${inputValues.toLocaleString('en-US')} values per example; esnac trains at most ${MAX_VALUES_PER_EXAMPLE.toLocaleString('en-US')}` });
+    return { layers: [], byId: new Map(), params: 0, macs: 0, issues };
+  }
   const byId = new Map<string, LayerStats>();
   const layers: LayerStats[] = [];
   const known = new Map<string, Shape>([[INPUT_ID, [spec.input.channels, spec.input.height, spec.input.width]]]);
@@ -67,7 +80,7 @@ export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resol
     const inShape = combineInputs(layer, inputs, sources as Shape[], at, issues);
     if (!inShape) continue;
     const result = layerOutput(layer, inShape, at, issues);
-    if (!result) continue;
+    if (!result || tooLarge(layer.id, result.shape, result.params, at, issues)) continue;
     const stats: LayerStats = { id: layer.id, type: layer.type, index, inShape, ...result };
     known.set(layer.id, stats.shape);
     byId.set(layer.id, stats);
@@ -86,6 +99,20 @@ export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resol
   const params = layers.reduce((s, l) => s + l.params, 0);
   const macs = layers.reduce((s, l) => s + l.macs, 0);
   return { layers, byId, params, macs, issues };
+}
+
+/** Pushes an issue and answers true when a layer is past what esnac can train. */
+function tooLarge(id: string, shape: Shape, params: number, at: (...rest: (string | number)[]) => (string | number)[], issues: SpecIssue[]): boolean {
+  const values = shape[0] * shape[1] * shape[2];
+  if (values > MAX_VALUES_PER_EXAMPLE) {
+    issues.push({ path: at(), message: `layer '${id}' gives ${formatShape(shape)} = ${values.toLocaleString('en-US')} values per example; esnac trains at most ${MAX_VALUES_PER_EXAMPLE.toLocaleString('en-US')} (fewer channels or a smaller input)` });
+    return true;
+  }
+  if (params > MAX_LAYER_PARAMS) {
+    issues.push({ path: at(), message: `layer '${id}' has ${params.toLocaleString('en-US')} weights; esnac trains at most ${MAX_LAYER_PARAMS.toLocaleString('en-US')} per layer (fewer channels)` });
+    return true;
+  }
+  return false;
 }
 
 function combineInputs(

@@ -85,7 +85,8 @@ class LineIndex {
 export function parseSource(input: string | Uint8Array, fileName: string): ParsedSource {
   const decoded = typeof input === 'string' ? checkTextSize(input) : decodeBytes(input);
   if ('problem' in decoded) return { problems: [decoded.problem] };
-  const { text } = decoded;
+  // A lone \r (old Mac files) is a line break to LSP, but the YAML parser reads none: as \n, every offset stays.
+  const text = decoded.text.replace(/\r(?!\n)/g, '\n');
   const lines = new LineIndex(text);
   if (text.trim() === '') return { problems: [{ message: 'the file is empty', range: lines.range([0, 0]) }] };
   return formatForPath(fileName) === 'json' ? parseJson(text, lines) : parseYaml(text, lines);

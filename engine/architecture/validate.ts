@@ -5,9 +5,9 @@
 import Ajv, { ErrorObject } from 'ajv';
 import { open } from 'node:fs/promises';
 import schema from '../../schemas/architecture.schema.json';
-import { UserError } from '../util/errors';
-import { layerInputs } from './graph';
-import { inferShapes } from './shapes';
+import { errorMessage, UserError } from '../util/errors';
+import { layerInputs, ResolvedGraph, resolveGraph } from './graph';
+import { inferShapes, ShapeReport } from './shapes';
 import { MAX_SPEC_BYTES, parseSource, Problem, SourceDocument } from './source';
 import { ArchitectureSpec, INPUT_ID, SpecIssue, SpecPath } from './types';
 
@@ -21,6 +21,17 @@ interface LocatedIssue extends SpecIssue {
 interface Checked {
   spec?: ArchitectureSpec;
   issues: LocatedIssue[];
+  /** The resolved graph and the shapes, computed for the last stage: returned to save callers a second pass. */
+  graph?: ResolvedGraph;
+  shapes?: ShapeReport;
+}
+
+/** A checked spec text: `spec`, `graph` and `shapes` once the schema and the graph are sound. */
+export interface CheckedText {
+  spec?: ArchitectureSpec;
+  problems: Problem[];
+  graph?: ResolvedGraph;
+  shapes?: ShapeReport;
 }
 
 // The discriminator picks a layer's branch by its type, so valid layers cost no failed branches.
@@ -37,15 +48,15 @@ const MAX_LAYERS: number = schema.properties.layers.maxItems;
  * YAML otherwise. Problem ranges are 0-based. `spec` is returned once the schema and the graph
  * are sound (so resolveGraph and inferShapes can run on it), even if shape problems remain.
  */
-export function checkSpecText(text: string | Uint8Array, fileName: string): { spec?: ArchitectureSpec; problems: Problem[] } {
+export function checkSpecText(text: string | Uint8Array, fileName: string): CheckedText {
   const { document, problems } = parseSource(text, fileName);
   return document ? checkSourceDocument(document) : { problems };
 }
 
 /** Checks an already parsed spec text (so a caller that needs its positions parses it once). */
-export function checkSourceDocument(document: SourceDocument): { spec?: ArchitectureSpec; problems: Problem[] } {
-  const { spec, issues } = check(document.value);
-  return { spec, problems: issues.map((issue) => locateIssue(document, issue)).sort(byPosition) };
+export function checkSourceDocument(document: SourceDocument): CheckedText {
+  const { issues, ...checked } = check(document.value);
+  return { ...checked, problems: issues.map((issue) => locateIssue(document, issue)).sort(byPosition) };
 }
 
 /** Checks an in-memory spec (e.g. a generated candidate): schema, graph and shapes. */
@@ -54,7 +65,7 @@ export function checkSpec(spec: ArchitectureSpec): SpecIssue[] {
 }
 
 /** Reads and checks a spec file; unreadable files are a UserError, problems are returned. */
-export async function checkSpecFile(path: string): Promise<{ spec?: ArchitectureSpec; problems: Problem[] }> {
+export async function checkSpecFile(path: string): Promise<CheckedText> {
   return checkSpecText(await readSpecBytes(path), path);
 }
 
@@ -73,12 +84,14 @@ export function formatProblems(fileName: string, problems: Problem[]): string {
 function check(value: unknown): Checked {
   const layers = (value as { layers?: unknown } | null)?.layers;
   if (Array.isArray(layers) && layers.length > MAX_LAYERS) {
-    return { issues: [{ path: ['layers'], message: `the spec has ${layers.length} layers; the limit is ${MAX_LAYERS}` }] };
+    return { issues: [{ path: ['layers'], message: `the spec has ${layers.length} layers; the limit is ${MAX_LAYERS} (a search space holds skip connections between every two layers of a shape, so its size grows with the square of the layers)` }] };
   }
   if (!validateSchema(value)) return { issues: schemaIssues(validateSchema.errors ?? [], value) };
   const graph = graphIssues(value);
   if (graph.length > 0) return { issues: graph };
-  return { spec: value, issues: inferShapes(value).issues };
+  const resolved = resolveGraph(value);
+  const shapes = inferShapes(value, resolved);
+  return { spec: value, issues: shapes.issues, graph: resolved, shapes };
 }
 
 function locateIssue(document: SourceDocument, issue: LocatedIssue): Problem {
@@ -99,7 +112,7 @@ async function readSpecBytes(path: string): Promise<Uint8Array> {
     return buffer.subarray(0, bytesRead);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
     throw new UserError(`${path}: cannot read the file: ${reason}`);
   } finally {
     await handle?.close();

@@ -1,13 +1,13 @@
 // Picks the TensorFlow.js backend that trains fastest here and says why the better ones were not
 // used. Native TensorFlow (tfjs-node-gpu, tfjs-node) is an optional dependency that often cannot
 // install; wasm with our training kernels is the portable fast path; cpu always works but is
-// 100x slower for CNNs (notes/compute.md).
+// 100x slower for CNNs (docs/compute.md).
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { loadWebGpu } from './webgpu';
 
@@ -211,5 +211,5 @@ function reasonOf(err: unknown): string {
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return errorMessage(err).split('\n')[0];
 }

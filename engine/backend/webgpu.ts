@@ -3,7 +3,7 @@
 // written for browsers: it registers itself only when `navigator.gpu` exists and uses the WebGPU
 // interface objects (GPUBuffer, GPUBufferUsage, ...) as globals, so those are provided here.
 // A software adapter (Mesa's llvmpipe, SwiftShader, WARP) is correct but slower than wasm
-// (notes/compute.md): it is used only when asked for.
+// (docs/compute.md): it is used only when asked for.
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 

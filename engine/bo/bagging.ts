@@ -7,26 +7,31 @@ import { Action, applyAction, SearchSpace } from '../space/space';
 import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 
-/** Architectures with their f; the teacher first, with f = 0. */
+/** Architectures with their targets; the teacher first. */
 export interface TrainingSet {
   encodings: EncodedArchitecture[];
   ys: number[];
 }
 
-/** The teacher and each evaluated architecture kept with probability `keep`; `cache` holds encodings by key. */
+/**
+ * The teacher and each evaluated architecture kept with probability `keep`, with y = f (the
+ * teacher's 0), or, given the teacher's accuracy (a cost known before training), with
+ * y = accuracy / teacher accuracy (the teacher's 1). `cache` holds encodings by key.
+ */
 export function baggedSubset(
   space: SearchSpace,
   evaluated: readonly CandidateEvent[],
   keep: number,
   rng: Rng,
   cache: Map<string, EncodedArchitecture>,
+  teacherAccuracy?: number,
 ): TrainingSet {
   const encodings = [encodingOf(cache, space.teacher, candidateKey(space.teacher))];
-  const ys = [0];
+  const ys = [teacherAccuracy === undefined ? 0 : 1];
   for (const event of evaluated) {
     if (!rng.bernoulli(keep)) continue;
     encodings.push(encodingOf(cache, applyAction(space, event.action as Action), event.key));
-    ys.push(event.f!);
+    ys.push(teacherAccuracy === undefined ? event.f! : event.accuracy! / teacherAccuracy);
   }
   return { encodings, ys };
 }

@@ -7,9 +7,11 @@
 //   acquisition/ expected improvement
 //   optim/       maximisers of an acquisition function: M random samples, evolution
 //   bagging.ts   each kernel's random subset of the evaluations
+//   screen.ts    what the search loop says of a candidate before training: budgets, a known cost
 //   kernel-job.ts, step.ts, threads/   one step: K kernel jobs, in this thread or on worker threads
 export { kernelProposals } from './step';
 export type { BoStepInput } from './step';
+export type { KnownCost } from './screen';
 export { randomProposals } from './proposal';
 export type { Proposal } from './proposal';
 export { checkedKernelJSON } from './kernel/learned-kernel';

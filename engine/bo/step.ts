@@ -9,12 +9,14 @@ import { CandidateEvent } from '../run/journal';
 import { derivedSeed, SearchSettings } from '../run/settings';
 import { EncodedArchitecture } from '../space/encoding';
 import { SearchSpace } from '../space/space';
+import { CandidateFilter } from '../cost/budgets';
 import { Rng } from '../util/rng';
 import { baggedSubset } from './bagging';
 import { BiLstmJSON } from './embedding/bilstm';
 import { KernelJob, KernelOutcome, rerunOptimiser, runKernelJob } from './kernel-job';
 import { LearnedKernelJSON } from './kernel/learned-kernel';
 import { Proposal } from './proposal';
+import { KnownCost, Screen, screenOf } from './screen';
 import { runOnThreads } from './threads/pool';
 
 export interface BoStepInput {
@@ -30,9 +32,18 @@ export interface BoStepInput {
   /** Saved embeddings to use instead of fitting kernels (kernel transfer, paper 4.3). */
   transferred?: readonly BiLstmJSON[];
   signal?: AbortSignal;
+  /** Budgets: candidates it rejects are never scored nor proposed. */
+  filter?: CandidateFilter;
+  /** A cost known before training (latency predicted by the per-layer table): see kernel-job's predictedReward. */
+  knownCost?: KnownCost;
+  /**
+   * Whether the filter or the known cost time candidates on this machine (the latency table
+   * measures the units it lacks): the kernels then stay in this thread, so no thread runs beside a timing.
+   */
+  timesCandidates?: boolean;
   /** Called with each kernel once fitted, in kernel order (to save it). */
   onKernel?: (index: number, kernel: LearnedKernelJSON) => void;
-  /** Threads fitting kernels at once: by default one per core (one on a GPU backend), at most K; 1 fits them in this thread. */
+  /** Threads fitting kernels at once: by default one per core (one on a GPU backend or where the step times candidates), at most K; 1 fits them in this thread. */
   threads?: number;
 }
 
@@ -40,19 +51,26 @@ export interface BoStepInput {
 export function kernelProposals(input: BoStepInput): Promise<Proposal[]> {
   return withSynchronousBackend(() => {
     const jobs = kernelJobs(input);
+    const screen = screenOf(input.filter, input.knownCost, input.signal);
     // A GPU backend keeps the fits in this thread: threads would only queue on the same device.
-    const threads = Math.min(jobs.length, input.threads ?? (isGpuBackend(tf.getBackend() as BackendName) ? 1 : availableParallelism()));
-    return threads > 1 ? onThreads(input, jobs, threads) : inThisThread(input, jobs);
+    const oneThread = input.timesCandidates || isGpuBackend(tf.getBackend() as BackendName);
+    const threads = Math.min(jobs.length, input.threads ?? (oneThread ? 1 : availableParallelism()));
+    return threads > 1 ? onThreads(input, jobs, screen, threads) : inThisThread(input, jobs, screen);
   });
 }
 
 /** Bagging draws first from each kernel's generator, so each job starts from its generator's state after it. */
 function kernelJobs(input: BoStepInput): KernelJob[] {
-  const { settings, step } = input;
+  const { settings, step, knownCost } = input;
   const fit = settings.kernelFit;
+  const acquisition: KernelJob['acquisition'] = {
+    optimizer: settings.acquisitionOptimizer,
+    samples: settings.acquisitionSamples,
+    ...(knownCost && { predictedReward: { fBest: Math.max(0, ...input.evaluated.map((e) => e.f!)) } }),
+  };
   return Array.from({ length: settings.kernels }, (_, index) => {
     const rng = new Rng(derivedSeed(settings.seed, 'kernel', step, index));
-    const training = baggedSubset(input.space, input.evaluated, settings.subsetProbability, rng, input.encodings);
+    const training = baggedSubset(input.space, input.evaluated, settings.subsetProbability, rng, input.encodings, knownCost?.teacherAccuracy);
     const model: KernelJob['model'] = input.transferred
       ? { transferred: input.transferred[index % input.transferred.length] }
       : {
@@ -63,33 +81,34 @@ function kernelJobs(input: BoStepInput): KernelJob[] {
             embedding: { layers: fit.lstmLayers, hidden: fit.hidden, inputWidth: training.encodings[0].width },
           },
         };
-    return { index, rng: rng.state(), training, model, acquisition: { optimizer: settings.acquisitionOptimizer, samples: settings.acquisitionSamples } };
+    return { index, rng: rng.state(), training, model, acquisition };
   });
 }
 
 /** Kernel k proposes among the candidates that neither `seen` nor kernels 1..k-1 took. */
-async function inThisThread(input: BoStepInput, jobs: KernelJob[]): Promise<Proposal[]> {
+async function inThisThread(input: BoStepInput, jobs: KernelJob[], screen: Screen): Promise<Proposal[]> {
   const taken = new Set(input.seen);
   const proposals: Proposal[] = [];
-  for (const job of jobs) accept(input, await runKernelJob(job, input.space, taken, input.signal), taken, proposals);
+  for (const job of jobs) accept(input, await runKernelJob(job, input.space, taken, screen, input.signal), taken, proposals);
   return proposals;
 }
 
 /**
  * Every kernel proposes at once, among the candidates `seen` leaves; then, in kernel order, an
- * outcome that scored a candidate an earlier kernel took is redone here with the real `taken`
- * (its fitted kernel and generator come back with it). An outcome that scored none is what the
- * kernel would have proposed in turn, so the step ends exactly as one run kernel after kernel.
+ * outcome that considered a candidate an earlier kernel took is redone here with the real `taken`
+ * (its fitted kernel and generator come back with it). An outcome that considered none is what
+ * the kernel would have proposed in turn, so the step ends exactly as one run kernel after kernel.
+ * The threads ask the screen's questions of this thread.
  */
-async function onThreads(input: BoStepInput, jobs: KernelJob[], threads: number): Promise<Proposal[]> {
+async function onThreads(input: BoStepInput, jobs: KernelJob[], screen: Screen, threads: number): Promise<Proposal[]> {
   const { space, signal } = input;
   const setup = { backend: tf.getBackend() as BackendName, teacher: space.teacher, spaceOptions: space.options, taken: [...input.seen] };
-  const outcomes = await runOnThreads(jobs, setup, threads, signal);
+  const outcomes = await runOnThreads(jobs, setup, screen, threads, signal);
   const taken = new Set(input.seen);
   const proposals: Proposal[] = [];
   for (const job of jobs) {
     let outcome = outcomes[job.index];
-    if (proposals.some((p) => outcome.scored.includes(p.key))) outcome = await rerunOptimiser(job, outcome, space, taken, signal);
+    if (proposals.some((p) => outcome.considered.includes(p.key))) outcome = await rerunOptimiser(job, outcome, space, taken, screen, signal);
     accept(input, outcome, taken, proposals);
   }
   return proposals;

@@ -1,5 +1,6 @@
 // Argument parsers shared by the commands: a bad value is reported by commander with the option's name.
 import { InvalidArgumentError } from 'commander';
+import { checkNormaliseRule } from '../data/preprocessing';
 
 export function integerArg(min: number): (value: string) => number {
   return (value) => {
@@ -25,3 +26,17 @@ export function choiceArg<T extends string>(choices: readonly T[]): (value: stri
     return value as T;
   };
 }
+
+/** A --normalise value, checked by the one parser of engine/data/preprocessing. */
+export function normaliseArg(value: string): string {
+  try {
+    checkNormaliseRule(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+export const NORMALISE_HELP =
+  "input normalisation: dataset (the training split's per-channel statistics), none (pixels in [0, 1]), imagenet, or MEAN/STD (e.g. 0.5/0.25, or per channel 0.49,0.48,0.45/0.25,0.24,0.26)";
+export const AUGMENT_HELP = 'training augmentation: auto (crop-flip for natural images, none for digits), none, or crop-flip';

@@ -1,15 +1,20 @@
 // `esnac compress TEACHER --dataset D [...]`: the whole search, with live progress; Ctrl-C stops
 // cleanly and leaves a run that `--resume` continues.
 import { Command } from 'commander';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { AUGMENT_CHOICES } from '../data/preprocessing';
 import { CandidateEvent } from '../run/journal';
+import { headline } from '../run/report';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
-import { compress, CompressOptions } from '../search/compress';
+import { compress, CompressOptions, ResumeChanges } from '../search/compress';
+import { UserError } from '../util/errors';
 import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './evaluator-options';
 import { SearchProgress } from '../search/search';
-import { integerArg, numberArg, choiceArg } from './args';
+import { OBJECTIVES } from '../../protocol';
+import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
+import { onStopSignals, signalExitCode, StopSignal } from './signals';
 
-type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights'>;
+type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights' | 'budgets' | 'latency'>;
 
 interface SettingOption {
   setting: ScalarSetting;
@@ -39,7 +44,45 @@ const SETTING_OPTIONS: SettingOption[] = [
   { setting: 'batchSize', flags: '--batch-size <n>', help: 'training batch size', parse: integerArg(1) },
   { setting: 'distillation', flags: '--distillation <loss>', help: 'mse between logits or kl', parse: choiceArg(['mse', 'kl'] as const) },
   { setting: 'temperature', flags: '--temperature <t>', help: 'temperature of the kl distillation', parse: numberArg(0.01) },
+  { setting: 'objective', flags: '--objective <cost>', help: "the cost C counts: params (the paper's), macs, or latency (measured)", parse: choiceArg(OBJECTIVES) },
+  { setting: 'normalise', flags: '--normalise <rule>', help: NORMALISE_HELP, parse: normaliseArg, default: "what the teacher's weights record (esnac import --normalise), else dataset" },
+  { setting: 'augment', flags: '--augment <how>', help: AUGMENT_HELP, parse: choiceArg(AUGMENT_CHOICES) },
 ];
+
+/** Options of one nested setting (budgets, latency): flag -> field, the help's default from DEFAULT_SETTINGS. */
+interface NestedOption<K extends 'budgets' | 'latency'> {
+  field: keyof SearchSettings[K];
+  option: string;
+  flags: string;
+  help: string;
+  parse: (value: string) => SearchSettings[K][keyof SearchSettings[K]];
+}
+
+const BUDGET_OPTIONS: NestedOption<'budgets'>[] = [
+  { field: 'maxParams', option: 'maxParams', flags: '--max-params <n>', help: 'never propose a candidate with more parameters', parse: integerArg(1) },
+  { field: 'maxMacs', option: 'maxMacs', flags: '--max-macs <n>', help: 'never propose a candidate with more multiply-accumulates', parse: integerArg(1) },
+  { field: 'maxLatencyMs', option: 'maxLatency', flags: '--max-latency <ms>', help: 'never propose a candidate the per-layer table predicts slower; one measured slower fails untrained', parse: numberArg(0) },
+  { field: 'minRatio', option: 'minRatio', flags: '--min-ratio <x>', help: "never propose a candidate less than x times smaller (fewer MACs, faster) than the teacher, in the objective's cost", parse: numberArg(1) },
+];
+
+const LATENCY_OPTIONS: NestedOption<'latency'>[] = [
+  { field: 'batchSize', option: 'latencyBatch', flags: '--latency-batch <n>', help: 'images per timed run', parse: integerArg(1) },
+  { field: 'threads', option: 'latencyThreads', flags: '--latency-threads <n>', help: 'onnxruntime threads when timing', parse: integerArg(1) },
+  { field: 'warmup', option: 'latencyWarmup', flags: '--latency-warmup <n>', help: 'untimed runs before timing', parse: integerArg(0) },
+  { field: 'repeats', option: 'latencyRepeats', flags: '--latency-repeats <n>', help: 'timed runs, of which the median counts', parse: integerArg(1) },
+  { field: 'command', option: 'latencyCommand', flags: '--latency-command <template>', help: 'time on another device: a command given {onnx} (the model file) that prints milliseconds; run without a shell', parse: String },
+];
+
+/** The nested setting from its options, each absent one at its default. */
+function nested<K extends 'budgets' | 'latency'>(key: K, options: NestedOption<K>[], o: Record<string, unknown>): SearchSettings[K] {
+  const given = options.filter(({ option }) => o[option] !== undefined).map(({ field, option }) => [field, o[option]]);
+  return { ...DEFAULT_SETTINGS[key], ...Object.fromEntries(given) };
+}
+
+function nestedHelp<K extends 'budgets' | 'latency'>(key: K, { field, help }: NestedOption<K>): string {
+  const value = DEFAULT_SETTINGS[key][field];
+  return value === 0 || value === '' ? `${help} (default: none)` : `${help} (default ${String(value)})`;
+}
 
 type CliOptions = EvaluatorOptions &
   Partial<Pick<SearchSettings, ScalarSetting>> & {
@@ -72,15 +115,46 @@ export function register(program: Command): void {
     .option('--kernels-from <dir>', 'propose with the kernels learned by another run instead of fitting new ones')
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', choiceArg(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const));
   for (const option of SETTING_OPTIONS) command.option(option.flags, helpWithDefault(option), option.parse);
+  for (const option of BUDGET_OPTIONS) command.option(option.flags, nestedHelp('budgets', option), option.parse);
+  for (const option of LATENCY_OPTIONS) command.option(option.flags, nestedHelp('latency', option), option.parse);
   command
     .option('--kernel-steps <n>', `at most this many optimiser steps per kernel fit (default ${DEFAULT_SETTINGS.kernelFit.maxSteps})`, integerArg(1))
     .option('--no-removal', 'do not remove layers')
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
     .option('--no-inherit', "start candidates from scratch instead of the teacher's weights");
-  addEvaluatorOptions(command).action(async (teacher: string | undefined, options: CliOptions) => {
+  addEvaluatorOptions(command).action(async (teacher: string | undefined, options: CliOptions, self: Command) => {
+    if (options.resume !== undefined) refuseFixedOnResume(teacher, self);
     await runCompress(teacher, options);
   });
+}
+
+/** Options a resumed run takes: how candidates are run and for how long. The others are the run's, in run.json. */
+const CHANGE_ON_RESUME = new Set(['resume', 'backend', 'kernelsFrom', 'workers', 'budgetMinutes', 'evaluatorCommand', 'evaluatorShell', 'evaluationTimeout', 'retries', 'pollSeconds', 'jobTemplate']);
+
+function refuseFixedOnResume(teacher: string | undefined, command: Command): void {
+  const fixed = command.options.filter((o) => command.getOptionValueSource(o.attributeName()) === 'cli' && !CHANGE_ON_RESUME.has(o.attributeName())).map((o) => o.long!);
+  if (teacher !== undefined) fixed.unshift(`the teacher ${teacher}`);
+  if (fixed.length === 0) return;
+  const may = command.options.filter((o) => CHANGE_ON_RESUME.has(o.attributeName()) && o.attributeName() !== 'resume').map((o) => o.long!);
+  throw new UserError(`--resume goes on with the run's own settings (run.json); these cannot change: ${[...new Set(fixed)].join(', ')}. A resume may change ${may.join(', ')}`);
+}
+
+/** What a resume changes, from the options given. */
+function changesFrom(o: CliOptions): ResumeChanges {
+  const evaluator = {
+    ...(o.evaluatorCommand !== undefined && { command: o.evaluatorCommand }),
+    ...(o.evaluatorShell !== undefined && { shell: o.evaluatorShell }),
+    ...(o.jobTemplate !== undefined && { jobTemplate: resolve(o.jobTemplate) }),
+    ...(o.evaluationTimeout !== undefined && { timeoutMinutes: o.evaluationTimeout }),
+    ...(o.retries !== undefined && { retries: o.retries }),
+    ...(o.pollSeconds !== undefined && { pollSeconds: o.pollSeconds }),
+  };
+  return {
+    ...(o.workers !== undefined && { workers: o.workers }),
+    ...(o.budgetMinutes !== undefined && { budgetMinutes: o.budgetMinutes }),
+    ...(Object.keys(evaluator).length > 0 && { evaluator }),
+  };
 }
 
 function settingsFrom(o: CliOptions): Partial<SearchSettings> {
@@ -89,6 +163,8 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
     ...Object.fromEntries(given),
     operators: { removal: o.removal, shrink: o.shrink, skip: o.skip },
     inheritWeights: o.inherit,
+    budgets: nested('budgets', BUDGET_OPTIONS, { ...o }),
+    latency: nested('latency', LATENCY_OPTIONS, { ...o }),
   };
   if (o.kernelSteps !== undefined) pick.kernelFit = { ...DEFAULT_SETTINGS.kernelFit, maxSteps: o.kernelSteps };
   const evaluator = evaluatorFromOptions(o);
@@ -98,12 +174,13 @@ function settingsFrom(o: CliOptions): Partial<SearchSettings> {
 
 async function runCompress(teacher: string | undefined, o: CliOptions): Promise<void> {
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n');
-    controller.abort(new Error('cancelled by the user'));
-  };
-  process.on('SIGINT', onSigint);
+  let stoppedBy: StopSignal | undefined;
+  const stopListening = onStopSignals((signal) => {
+    if (controller.signal.aborted) process.exit(signalExitCode(signal));
+    stoppedBy = signal;
+    process.stderr.write(`\n${signal}: stopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n`);
+    controller.abort(new Error(`stopped by ${signal}`));
+  });
   const started = Date.now();
   const settings = settingsFrom(o);
   try {
@@ -116,7 +193,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
         ...(o.resume !== undefined && { resume: o.resume }),
         ...(o.kernelsFrom !== undefined && { kernelsFrom: o.kernelsFrom }),
         ...(o.backend !== undefined && { backend: o.backend }),
-        ...(o.resume === undefined && { settings }),
+        ...(o.resume === undefined ? { settings } : { changes: changesFrom(o) }),
       },
       {
         runDirectory: (dir) => say(`run directory: ${relative(process.cwd(), dir) || dir}`),
@@ -129,16 +206,17 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
       controller.signal,
     );
     if (result.cancelled) {
-      process.exitCode = 130;
+      process.exitCode = signalExitCode(stoppedBy ?? 'SIGINT');
       return;
     }
     if (result.best) {
       const b = result.best;
-      say(`best student: ${b.name}  accuracy ${pct(b.accuracy)}  ${b.params.toLocaleString('en-US')} params  f ${b.f.toFixed(4)}`);
       say(`written to ${relative(process.cwd(), b.spec) || b.spec} (report: ${relative(process.cwd(), result.runDir)}/report.md)`);
+      if (result.front) say(`Pareto front (${result.front.length} students): ${relative(process.cwd(), result.runDir)}/pareto/`);
+      say(headline(b));
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
   }
 }
 

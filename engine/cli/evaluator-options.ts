@@ -6,6 +6,8 @@ import { DEFAULT_EVALUATOR, EVALUATOR_KINDS, EvaluatorKind, EvaluatorSettings } 
 
 export interface EvaluatorOptions {
   evaluator?: EvaluatorKind;
+  python?: string;
+  autocast?: boolean;
   evaluatorCommand?: string;
   evaluatorShell?: boolean;
   jobTemplate?: string;
@@ -16,7 +18,9 @@ export interface EvaluatorOptions {
 
 export function addEvaluatorOptions(command: Command): Command {
   return command
-    .option('--evaluator <kind>', `who trains candidates: local (tfjs workers), command (your trainer) or slurm (a job each) (default ${DEFAULT_EVALUATOR.kind})`, choiceArg(EVALUATOR_KINDS))
+    .option('--evaluator <kind>', `who trains candidates: auto (pytorch when a Python with torch >= 1.13 is found, else local), pytorch (PyTorch workers), local (tfjs workers), command (your trainer) or slurm (a job each) (default ${DEFAULT_EVALUATOR.kind})`, choiceArg(EVALUATOR_KINDS))
+    .option('--python <path>', 'pytorch and auto: the Python interpreter (default: $ESNAC_PYTHON, else the first python3/python on PATH with torch, then /usr/bin/python3)')
+    .option('--no-autocast', 'pytorch on CUDA: train in float32 instead of bf16/fp16 autocast')
     .option('--evaluator-command <template>', 'command and slurm: the trainer to run per candidate, e.g. "python train.py --arch {spec} --out {out}" (see docs/slurm.md)')
     .option('--evaluator-shell', 'run the evaluator command with /bin/sh (pipes, &&, $VARS); placeholders are still quoted')
     .option('--job-template <file>', 'slurm: the sbatch script template (default evaluators/slurm/job.sbatch.template)')
@@ -27,10 +31,14 @@ export function addEvaluatorOptions(command: Command): Command {
 
 /** The evaluator block of the run's settings, or undefined when no evaluator option was given. */
 export function evaluatorFromOptions(o: EvaluatorOptions): EvaluatorSettings | undefined {
-  const given = [o.evaluator, o.evaluatorCommand, o.evaluatorShell, o.jobTemplate, o.evaluationTimeout, o.retries, o.pollSeconds].some((v) => v !== undefined);
+  const autocast = o.autocast === false ? false : undefined;
+  const given = [o.evaluator, o.python, autocast, o.evaluatorCommand, o.evaluatorShell, o.jobTemplate, o.evaluationTimeout, o.retries, o.pollSeconds].some((v) => v !== undefined);
   if (!given) return undefined;
   return {
     kind: o.evaluator ?? (o.jobTemplate !== undefined ? 'slurm' : o.evaluatorCommand !== undefined ? 'command' : DEFAULT_EVALUATOR.kind),
+    // Absolute: a resumed run must find it from any directory.
+    python: o.python !== undefined && o.python.includes('/') ? resolve(o.python) : (o.python ?? DEFAULT_EVALUATOR.python),
+    autocast: autocast ?? DEFAULT_EVALUATOR.autocast,
     command: o.evaluatorCommand ?? DEFAULT_EVALUATOR.command,
     shell: o.evaluatorShell ?? DEFAULT_EVALUATOR.shell,
     // Recorded in run.json: a resumed run must find it from any directory.

@@ -3,11 +3,15 @@
 // `esnac compress --teacher-weights` reads.
 import { Command } from 'commander';
 import { initBackend } from '../backend';
+import { Normalisation, describeNormalisation, parseFixedNormalisation } from '../data';
+import { UserError } from '../util/errors';
 import { importOnnxFile } from '../interop/files';
+import { normaliseArg } from './args';
 
 interface ImportOptions {
   output: string;
   weights?: string;
+  normalise?: string;
   name?: string;
   force?: boolean;
 }
@@ -20,6 +24,11 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'spec file to write: .json for JSON, .yaml/.yml for YAML')
     .option('--weights <dir>', "also write the weights as a folder (model.json + weights.bin) for 'esnac compress --teacher-weights'")
     .option('--name <name>', "the architecture's name (default: the model file's name)")
+    .option(
+      '--normalise <rule>',
+      'how the network was trained: none (pixels in [0, 1]), imagenet, or MEAN/STD (e.g. 0.1307/0.3081, or per channel 0.49,0.48,0.45/0.25,0.24,0.26); recorded with --weights, and runs of this teacher use it',
+      normaliseArg,
+    )
     .option('-f, --force', 'overwrite existing files')
     .addHelpText(
       'after',
@@ -38,8 +47,19 @@ operators the spec format cannot express is refused with every such node listed.
 
 async function runImport(model: string, options: ImportOptions): Promise<void> {
   await initBackend('cpu');
-  const { spec, params, notes } = await importOnnxFile({ model, spec: options.output, ...options });
-  for (const note of notes) process.stderr.write(`esnac: note: ${note}\n`);
-  const weights = options.weights !== undefined ? ` and its weights to ${options.weights}` : '';
+  const { normalise, ...request } = options;
+  const normalisation = normalise === undefined ? undefined : (channels: number) => fixedNormalisation(normalise, channels);
+  const { spec, params, notes, normalisation: recorded } = await importOnnxFile({ model, spec: options.output, ...request, ...(normalisation ? { normalisation } : {}) });
+  for (const note of notes) process.stderr.write(`esnac: note: ${note}
+`);
+  const trainedOn = recorded ? ` (trained on: ${describeNormalisation(recorded)})` : '';
+  const weights = options.weights !== undefined ? ` and its weights to ${options.weights}${trainedOn}` : '';
   process.stdout.write(`wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${options.output}${weights}\n`);
+}
+
+/** The numbers of a --normalise rule; `dataset` names none, so a trained network cannot record it. */
+function fixedNormalisation(rule: string, channels: number): Normalisation {
+  const fixed = parseFixedNormalisation(rule, channels);
+  if (!fixed) throw new UserError('--normalise dataset names no numbers: give the ones the network was trained with (none, imagenet or MEAN/STD)');
+  return fixed;
 }

@@ -1,7 +1,7 @@
 // `esnac sample TEACHER -n N --seed S -o DIR`: draw candidates from a teacher's search space and
 // write each as DIR/<candidate>.arch.yaml, to look at, diff or train by hand.
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { drawCandidates } from '../space/draw';
 import { compression } from '../space/reward';
@@ -10,6 +10,7 @@ import { specToText } from '../architecture/write';
 import { loadSpecFile } from '../architecture/validate';
 import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
+import { makeFolder } from '../util/atomic-write';
 import { Rng } from '../util/rng';
 
 export interface SampleOptions {
@@ -50,7 +51,7 @@ export async function sampleToFolder(teacherPath: string, options: SampleOptions
   const teacher = await loadSpecFile(teacherPath);
   const space = buildSearchSpace(teacher, { removal: options.removal, shrink: options.shrink, skip: options.skip });
   const drawn = drawCandidates(space, new Rng(options.seed), options.n);
-  mkdirSync(options.output, { recursive: true });
+  makeFolder(options.output);
   const lines = drawn.map(({ spec, params }) => {
     const path = join(options.output, `${fileStem(spec.name)}.arch.yaml`);
     const origin = { ...spec.candidate!, teacherPath: relative(options.output, teacherPath) };

@@ -3,23 +3,27 @@
 import { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { BackendName, initBackend } from '../backend';
-import { describeDataset, loadDataset } from '../data';
+import { AUGMENT_CHOICES, AugmentChoice, describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
 import { loadSpecFile } from '../architecture/validate';
 import { DEFAULT_SETTINGS } from '../run/settings';
 import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
+import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
+import { onStopSignals, signalExitCode } from './signals';
 
 interface TrainOptions {
   dataset: string;
   epochs: string;
-  batch: string;
+  batchSize: string;
   lr: string;
   weightDecay: string;
   seed: string;
   backend: BackendName | 'auto';
   limitTrain?: string;
   limitValidation?: string;
+  normalise: string;
+  augment: AugmentChoice;
   output: string;
   force?: boolean;
 }
@@ -29,16 +33,18 @@ export function register(program: Command): void {
     .command('train')
     .description('train a network from scratch with cross-entropy and write its best-epoch weights (model.json + weights.bin)')
     .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
-    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
+    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, folder:DIR or npz:FILE')
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
     .option('-e, --epochs <n>', 'epochs', String(DEFAULT_SETTINGS.teacherEpochs))
-    .option('--batch <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
+    .option('--batch-size <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
     .option('--lr <rate>', 'Adam learning rate', String(DEFAULT_SETTINGS.learningRate))
     .option('--weight-decay <wd>', 'L2 weight decay added to the gradient (PyTorch Adam)', String(DEFAULT_SETTINGS.weightDecay))
     .option('--seed <n>', 'seed for initialisation, batch order and augmentation', String(DEFAULT_SETTINGS.seed))
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--limit-train <n>', 'train on the first N training examples only')
     .option('--limit-validation <n>', 'validate on the first N validation examples only')
+    .option('--normalise <rule>', NORMALISE_HELP, normaliseArg, DEFAULT_SETTINGS.normalise)
+    .option('--augment <how>', AUGMENT_HELP, choiceArg(AUGMENT_CHOICES), DEFAULT_SETTINGS.augment)
     .option('-f, --force', 'overwrite a non-empty output folder')
     .action((file: string, options: TrainOptions) => runTrain(file, options));
 }
@@ -57,7 +63,7 @@ function nonNegative(flag: string, value: string): number {
 
 async function runTrain(file: string, options: TrainOptions): Promise<void> {
   const epochs = positiveInteger('--epochs', options.epochs);
-  const batchSize = positiveInteger('--batch', options.batch);
+  const batchSize = positiveInteger('--batch-size', options.batchSize);
   const learningRate = nonNegative('--lr', options.lr);
   const weightDecay = nonNegative('--weight-decay', options.weightDecay);
   const seed = Number(options.seed);
@@ -69,6 +75,10 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
   const spec = await loadSpecFile(file);
   const backend = await initBackend(options.backend);
   const data = await loadDataset(options.dataset, {
+    seed,
+    input: spec.input,
+    normalise: options.normalise,
+    augment: options.augment,
     ...(options.limitTrain !== undefined ? { limitTrain: positiveInteger('--limit-train', options.limitTrain) } : {}),
     ...(options.limitValidation !== undefined ? { limitValidation: positiveInteger('--limit-validation', options.limitValidation) } : {}),
   });
@@ -80,11 +90,11 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
   log(`backend: ${backend.detail}`);
   log(describeDataset(data));
   const controller = new AbortController();
-  const onInterrupt = () => {
-    log('stopping after this batch (Ctrl-C again to quit without saving)');
+  const stopListening = onStopSignals((signal) => {
+    if (controller.signal.aborted) process.exit(signalExitCode(signal));
+    log(`${signal}: stopping after this batch (Ctrl-C again to quit without saving)`);
     controller.abort();
-  };
-  process.once('SIGINT', onInterrupt);
+  });
   try {
     const result = await fitOnLabels(spec, data, {
       epochs, batchSize, learningRate, weightDecay, seed, signal: controller.signal,
@@ -95,6 +105,6 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
     const which = outcome.epochs.length > 0 ? `epoch ${outcome.bestEpoch}` : 'the interrupted first epoch';
     process.stdout.write(`${options.output}: ${spec.name}, ${result.params} parameters, validation accuracy ${(100 * result.accuracy).toFixed(2)}% (${which}${outcome.stopped ? ', stopped early' : ''})\n`);
   } finally {
-    process.off('SIGINT', onInterrupt);
+    stopListening();
   }
 }

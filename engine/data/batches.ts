@@ -1,8 +1,9 @@
-// Mini-batches over a split, one epoch per call, with the authors' CIFAR augmentation: random
-// crop back to full size from the image padded by 4, then a horizontal flip with p = 0.5.
+// Mini-batches over a split, one epoch per call, normalised as they are taken, with the authors'
+// CIFAR augmentation: random crop back to full size from the image padded by 4, then a
+// horizontal flip with p = 0.5.
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { Dataset, ImageShape, Split, pixelsPerImage } from './types';
+import { Dataset, ImageShape, Normalisation, Split, pixelsPerImage } from './types';
 
 export interface Batch {
   /** `count` normalised images, NHWC. */
@@ -28,8 +29,8 @@ export function batchCount(split: Split, batchSize: number): number {
  * Writes `src` shifted by (dy, dx), then mirrored left-right when `flip`:
  * out[y][x] = src[y + dy][(flip ? W - 1 - x : x) + dx], 0 outside the image. With |dy|, |dx| <=
  * 4 that is a crop at offset (dy + 4, dx + 4) of the image padded by 4. The padding is 0 in
- * normalised space, i.e. the training mean colour: the images are normalised once at load, and
- * 0 is also what the network's own convolution padding feeds in.
+ * normalised space (the images are normalised before the shift), i.e. the mean colour under the
+ * dataset's own statistics, and what the network's own convolution padding feeds in.
  */
 export function shiftAndFlip(src: Float32Array, out: Float32Array, input: ImageShape, dy: number, dx: number, flip: boolean): void {
   const { channels, height, width } = input;
@@ -63,6 +64,22 @@ export function shiftAndFlip(src: Float32Array, out: Float32Array, input: ImageS
   }
 }
 
+/** Per channel, x * gain[c] - shift[c] = (x * scale - mean[c]) / std[c]. */
+export function normalisingCoefficients(normalisation: Pick<Normalisation, 'mean' | 'std'>, scale: number): { gain: number[]; shift: number[] } {
+  return {
+    gain: normalisation.std.map((s) => scale / s),
+    shift: normalisation.mean.map((m, c) => m / normalisation.std[c]),
+  };
+}
+
+/** Writes one HWC image normalised with `normalisingCoefficients`. */
+export function normaliseImage(src: Uint8Array | Float32Array, out: Float32Array, { gain, shift }: { gain: number[]; shift: number[] }): void {
+  const channels = gain.length;
+  for (let i = 0; i < src.length; i += channels) {
+    for (let c = 0; c < channels; c++) out[i + c] = src[i + c] * gain[c] - shift[c];
+  }
+}
+
 /**
  * One epoch of batches of `batchSize` (the last one smaller when the split does not divide).
  * Draws from `rng`, as the batches are taken: the order (Fisher-Yates, before the first batch),
@@ -74,7 +91,7 @@ export function shiftAndFlip(src: Float32Array, out: Float32Array, input: ImageS
  */
 export function* batches(
   split: Split,
-  dataset: Pick<Dataset, 'input' | 'augment'>,
+  dataset: Pick<Dataset, 'input' | 'augment' | 'normalisation'>,
   batchSize: number,
   rng: Rng,
   options: BatchOptions = {},
@@ -87,16 +104,19 @@ export function* batches(
   const capacity = Math.min(batchSize, split.count);
   const x = new Float32Array(capacity * size);
   const y = new Int32Array(capacity);
+  const normalised = new Float32Array(augment ? size : 0);
+  const coefficients = normalisingCoefficients(dataset.normalisation, split.scale);
   for (let start = 0; start < split.count; start += batchSize) {
     const count = Math.min(batchSize, split.count - start);
     for (let b = 0; b < count; b++) {
       const i = order[start + b];
-      const image = split.images.subarray(i * size, (i + 1) * size);
+      const image = split.pixels.subarray(i * size, (i + 1) * size);
       const target = x.subarray(b * size, (b + 1) * size);
       if (augment) {
-        shiftAndFlip(image, target, dataset.input, rng.int(-CROP_PADDING, CROP_PADDING), rng.int(-CROP_PADDING, CROP_PADDING), rng.bernoulli(0.5));
+        normaliseImage(image, normalised, coefficients);
+        shiftAndFlip(normalised, target, dataset.input, rng.int(-CROP_PADDING, CROP_PADDING), rng.int(-CROP_PADDING, CROP_PADDING), rng.bernoulli(0.5));
       } else {
-        target.set(image);
+        normaliseImage(image, target, coefficients);
       }
       y[b] = split.labels[i];
     }

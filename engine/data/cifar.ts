@@ -1,7 +1,7 @@
 // CIFAR-10/100 binary version: fixed-size records of label byte(s) then 3072 pixel bytes, stored
 // as three 32x32 planes (red, green, blue). CIFAR-100 records carry (coarse, fine) labels.
 import { checkLabels, fileError, readDatasetFile } from './files';
-import { ImageShape, RawExamples, pixelsPerImage } from './types';
+import { ImageShape, Split, pixelsPerImage } from './types';
 
 export const CIFAR_INPUT: ImageShape = { channels: 3, height: 32, width: 32 };
 
@@ -25,7 +25,7 @@ function planarToInterleaved(src: Uint8Array, srcOffset: number, dst: Uint8Array
 }
 
 /** Parses a whole CIFAR binary file into HWC pixels and labels. */
-export function parseCifar(bytes: Uint8Array, format: CifarFormat, file: string): RawExamples {
+export function parseCifar(bytes: Uint8Array, format: CifarFormat, file: string): Split {
   const imageBytes = pixelsPerImage(CIFAR_INPUT);
   const recordBytes = format.labelBytes + imageBytes;
   if (bytes.length === 0) throw fileError(file, 'empty');
@@ -44,6 +44,6 @@ export function parseCifar(bytes: Uint8Array, format: CifarFormat, file: string)
   return { pixels, scale: 1 / 255, labels, count };
 }
 
-export async function readCifarFile(file: string, format: CifarFormat): Promise<RawExamples> {
+export async function readCifarFile(file: string, format: CifarFormat): Promise<Split> {
   return parseCifar(await readDatasetFile(file), format, file);
 }

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { validationSize } from './examples';
 import { allInOrder } from '../util/promises';
 import { fileError } from './files';
-import { ImageShape, RawExamples, pixelsPerImage } from './types';
+import { ImageShape, Split, pixelsPerImage } from './types';
 
 export const MNIST_INPUT: ImageShape = { channels: 1, height: 28, width: 28 };
 const DIGITS = 10;
@@ -40,7 +40,7 @@ async function readDigit(dir: string, digit: number): Promise<Float32Array> {
   try {
     data = (JSON.parse(text) as { data?: unknown }).data;
   } catch (err) {
-    throw fileError(file, `not valid JSON (${(err as Error).message})`);
+    throw fileError(file, `not valid JSON (${errorMessage(err)})`);
   }
   if (!Array.isArray(data) || data.length === 0 || data.length % pixelsPerImage(MNIST_INPUT) !== 0) {
     throw fileError(file, `expected "data": a non-empty array of 784 values per sample`);
@@ -61,7 +61,7 @@ export function interleave(groupSizes: readonly number[]): Array<[number, number
   return order.map(([, group, k]) => [group, k]);
 }
 
-function gather(digits: Float32Array[], picks: Array<[number, number]>, first: (digit: number) => number): RawExamples {
+function gather(digits: Float32Array[], picks: Array<[number, number]>, first: (digit: number) => number): Split {
   const size = pixelsPerImage(MNIST_INPUT);
   const pixels = new Float32Array(picks.length * size);
   const labels = new Int32Array(picks.length);
@@ -74,7 +74,7 @@ function gather(digits: Float32Array[], picks: Array<[number, number]>, first: (
 }
 
 /** Loads the embedded digits, split by EMBEDDED_SPLIT_RULE. */
-export async function loadEmbeddedMnist(): Promise<{ train: RawExamples; validation: RawExamples }> {
+export async function loadEmbeddedMnist(): Promise<{ train: Split; validation: Split }> {
   const dir = embeddedMnistDir();
   const digits = await allInOrder(Array.from({ length: DIGITS }, (_, d) => readDigit(dir, d)));
   const samples = digits.map((pixels) => pixels.length / pixelsPerImage(MNIST_INPUT));

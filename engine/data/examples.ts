@@ -1,6 +1,7 @@
-// Operations on examples as read: split, take a prefix, measure and apply the normalisation.
+// Operations on examples as read: split, take a prefix, measure the normalisation.
 import { UserError } from '../util/errors';
-import { ImageShape, Normalisation, RawExamples, Split, pixelsPerImage } from './types';
+import { Rng } from '../util/rng';
+import { ImageShape, Split, pixelsPerImage } from './types';
 
 /** How many of `count` training examples validate: the last 10%, rounded up. */
 export function validationSize(count: number): number {
@@ -8,7 +9,7 @@ export function validationSize(count: number): number {
 }
 
 /** Examples [start, end) as views on the same arrays (no copy). */
-export function sliceExamples(raw: RawExamples, input: ImageShape, start: number, end: number): RawExamples {
+export function sliceExamples(raw: Split, input: ImageShape, start: number, end: number): Split {
   const size = pixelsPerImage(input);
   return {
     pixels: raw.pixels.subarray(start * size, end * size),
@@ -18,8 +19,8 @@ export function sliceExamples(raw: RawExamples, input: ImageShape, start: number
   };
 }
 
-/** Joins files of byte pixels (CIFAR-10's five training batches). */
-export function concatExamples(parts: readonly RawExamples[]): RawExamples {
+/** Joins files of byte pixels (CIFAR-10's five training batches, image folders' decoded files). */
+export function concatExamples(parts: readonly Split[]): Split {
   const count = parts.reduce((n, p) => n + p.count, 0);
   const pixels = new Uint8Array(parts.reduce((n, p) => n + p.pixels.length, 0));
   const labels = new Int32Array(count);
@@ -35,7 +36,7 @@ export function concatExamples(parts: readonly RawExamples[]): RawExamples {
 }
 
 /** The last 10% validate; the rest trains (the authors' 45,000 / 5,000 on CIFAR). */
-export function splitLastTenth(raw: RawExamples, input: ImageShape, source: string): { train: RawExamples; validation: RawExamples } {
+export function splitLastTenth(raw: Split, input: ImageShape, source: string): { train: Split; validation: Split } {
   const validation = validationSize(raw.count);
   if (raw.count - validation < 1) {
     throw new UserError(`${source}: ${raw.count} training example(s) are too few to split into train and validation`);
@@ -47,7 +48,7 @@ export function splitLastTenth(raw: RawExamples, input: ImageShape, source: stri
 }
 
 /** The first `limit` examples (all when limit is undefined or larger). */
-export function takeFirst(raw: RawExamples, input: ImageShape, limit: number | undefined): RawExamples {
+export function takeFirst(raw: Split, input: ImageShape, limit: number | undefined): Split {
   return limit === undefined || limit >= raw.count ? raw : sliceExamples(raw, input, 0, limit);
 }
 
@@ -55,7 +56,7 @@ export function takeFirst(raw: RawExamples, input: ImageShape, limit: number | u
  * Per-channel mean and population standard deviation on [0, 1] pixels. A constant channel gets
  * std 1 so normalising never divides by zero.
  */
-export function channelStatistics(raw: RawExamples, channels: number): Normalisation {
+export function channelStatistics(raw: Split, channels: number): { mean: number[]; std: number[] } {
   const sum = new Float64Array(channels);
   const squares = new Float64Array(channels);
   const { pixels } = raw;
@@ -75,14 +76,31 @@ export function channelStatistics(raw: RawExamples, channels: number): Normalisa
   };
 }
 
-/** Normalised float images: (pixel * scale - mean[c]) / std[c]. */
-export function normalise(raw: RawExamples, channels: number, normalisation: Normalisation): Split {
-  const { pixels, scale } = raw;
-  const images = new Float32Array(pixels.length);
-  const gain = normalisation.std.map((s) => scale / s);
-  const shift = normalisation.mean.map((m, c) => m / normalisation.std[c]);
-  for (let i = 0; i < pixels.length; i += channels) {
-    for (let c = 0; c < channels; c++) images[i + c] = pixels[i + c] * gain[c] - shift[c];
+/** The examples at `indices`, in that order (a copy). */
+export function gatherExamples(raw: Split, input: ImageShape, indices: readonly number[]): Split {
+  const size = pixelsPerImage(input);
+  const pixels = raw.pixels instanceof Uint8Array ? new Uint8Array(indices.length * size) : new Float32Array(indices.length * size);
+  const labels = new Int32Array(indices.length);
+  indices.forEach((from, to) => {
+    pixels.set(raw.pixels.subarray(from * size, (from + 1) * size), to * size);
+    labels[to] = raw.labels[from];
+  });
+  return { pixels, scale: raw.scale, labels, count: indices.length };
+}
+
+/**
+ * `items` in a seeded random order, cut in parts: each fraction in turn from the front (rounded
+ * up), then the rest (e.g. [0.1] gives a random 10% and the other 90%).
+ */
+export function seededParts<T>(items: readonly T[], seed: number, fractions: readonly number[]): T[][] {
+  const order = new Rng(seed).shuffle([...items]);
+  const parts: T[][] = [];
+  let start = 0;
+  for (const fraction of fractions) {
+    const size = Math.ceil(items.length * fraction);
+    parts.push(order.slice(start, start + size));
+    start += size;
   }
-  return { images, labels: Int32Array.from(raw.labels), count: raw.count };
+  parts.push(order.slice(start));
+  return parts;
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -17,7 +17,7 @@ function readProblem(err: unknown): string {
   if (code === 'ENOENT') return 'missing';
   if (code === 'EACCES') return 'not readable (permission denied)';
   if (code === 'EISDIR') return 'is a directory, expected a file';
-  return `cannot be read (${(err as Error).message})`;
+  return `cannot be read (${errorMessage(err)})`;
 }
 
 function isGzip(file: string, bytes: Uint8Array): boolean {
@@ -45,7 +45,7 @@ export async function readDatasetFile(file: string): Promise<Uint8Array> {
   try {
     return await gunzipAsync(bytes);
   } catch (err) {
-    throw fileError(file, `gzip data is broken (${(err as Error).message})`);
+    throw fileError(file, `gzip data is broken (${errorMessage(err)})`);
   }
 }
 

@@ -2,7 +2,7 @@
 // 32-bit dimensions, then the values. Only unsigned bytes (type 0x08) occur in these datasets.
 import { allInOrder } from '../util/promises';
 import { checkLabels, fileError, readDatasetFile } from './files';
-import { RawExamples } from './types';
+import { Split } from './types';
 
 const UNSIGNED_BYTE = 0x08;
 
@@ -34,7 +34,7 @@ export function parseIdx(bytes: Uint8Array, rank: number, file: string): IdxArra
   return { shape, data: bytes.subarray(headerBytes) };
 }
 
-export interface IdxImages extends RawExamples {
+export interface IdxImages extends Split {
   height: number;
   width: number;
 }

@@ -1,9 +1,9 @@
-// How a dataset is named on the command line and in settings: `kind` or `kind:DIR`.
+// How a dataset is named on the command line and in settings: `kind` or `kind:PATH`.
 import { UserError } from '../util/errors';
 
-export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
+export type DatasetKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100' | 'folder' | 'npz';
 
-/** The kind, and the directory holding its files (absent for the embedded MNIST digits). */
+/** The kind, and the directory (or, for npz, the file) holding it (absent for the embedded MNIST digits). */
 export type DatasetName = { kind: 'mnist'; dir?: string } | { kind: Exclude<DatasetKind, 'mnist'>; dir: string };
 
 /** Where Debian's `dataset-fashion-mnist` package puts the files. */
@@ -15,6 +15,8 @@ export const ACCEPTED_DATASET_FORMS = [
   `fashion-mnist[:DIR] (IDX files, .gz or plain; DIR defaults to ${DEFAULT_FASHION_MNIST_DIR})`,
   'cifar10:DIR (CIFAR-10 binary version: data_batch_1..5.bin, test_batch.bin)',
   'cifar100:DIR (CIFAR-100 binary version: train.bin, test.bin)',
+  'folder:DIR (images in torchvision ImageFolder layout: DIR/train/<class>/* with DIR/test/<class>/* or DIR/val/<class>/*, or DIR/<class>/* split by the seed)',
+  'npz:FILE (NumPy archive: x_train, y_train, x_test, y_test, optionally x_val, y_val; NHWC or NCHW, uint8 or float32)',
 ];
 
 function nameError(name: string, problem: string): UserError {
@@ -34,7 +36,11 @@ export function parseDatasetName(name: string): DatasetName {
       return { kind, dir: dir ?? DEFAULT_FASHION_MNIST_DIR };
     case 'cifar10':
     case 'cifar100':
+    case 'folder':
       if (dir === undefined) throw nameError(name, `${kind} needs the directory of its files (${kind}:DIR)`);
+      return { kind, dir };
+    case 'npz':
+      if (dir === undefined) throw nameError(name, 'npz needs the archive (npz:FILE)');
       return { kind, dir };
     default:
       throw nameError(name, 'unknown dataset');

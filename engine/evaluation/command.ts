@@ -11,9 +11,9 @@ import { ProcessEnd, runProcess, tail } from './process';
 import { EvaluatorSettings } from './settings';
 import { Placeholder, PLACEHOLDERS, placeholdersOf, refuseQuotedPlaceholders, shellQuote, splitArguments, substitute, Values } from './template';
 
-/** Placeholders that only mean something inside a Slurm job template. */
-const JOB_ONLY: readonly Placeholder[] = ['stdout', 'stderr', 'command', 'timeMinutes'];
-export const COMMAND_PLACEHOLDERS = (Object.keys(PLACEHOLDERS) as Placeholder[]).filter((p) => !JOB_ONLY.includes(p));
+/** Placeholders that only mean something inside a Slurm job template or a latency command. */
+const NOT_FOR_TRAINERS: readonly Placeholder[] = ['stdout', 'stderr', 'command', 'timeMinutes', 'onnx'];
+export const COMMAND_PLACEHOLDERS = (Object.keys(PLACEHOLDERS) as Placeholder[]).filter((p) => !NOT_FOR_TRAINERS.includes(p));
 
 /** A checked command template: its arguments (or shell text) and the placeholders it uses. */
 export class CommandTemplate {
@@ -69,7 +69,8 @@ export class CommandRunner implements Runner {
   }
 }
 
-function describeEnd(end: ProcessEnd, program: string, timeoutMs: number | undefined): string {
+/** How a command ended, in words (for a failure reason). */
+export function describeEnd(end: ProcessEnd, program: string, timeoutMs: number | undefined): string {
   switch (end.kind) {
     case 'exited':
       return `exit code ${end.code}`;

@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { SearchSettings } from '../run/settings';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec } from '../architecture/types';
+import { LoadOptions } from '../data';
 import { loadSpecFile } from '../architecture/validate';
 import { specToText } from '../architecture/write';
 import { exportDataset, InitialWeights } from './inputs';
@@ -15,14 +16,17 @@ import { abortReason, tail } from './process';
 import { Placeholder, Values } from './template';
 import { EvaluationRequest, EvaluationResult, Evaluator } from './types';
 import { fileStem } from '../util/file-name';
+import { errorMessage } from '../util/errors';
 
 export const RESULT_FILE = 'result.json';
 
-/** What every evaluator outside the engine needs to know about the run. */
-export interface ExternalSetup {
+/** What every evaluator needs to know about the run. */
+export interface RunSetup {
   runDir: string;
   /** The dataset name the run was given (mnist, cifar10:DIR...). */
   dataset: string;
+  /** The run's load options (limits, seed, input size, recorded normalisation). */
+  load: LoadOptions;
   settings: SearchSettings;
   /** The teacher's spec file and trained weights folder (absolute). */
   teacherSpec: string;
@@ -62,7 +66,7 @@ export class ExternalEvaluator implements Evaluator {
 
   constructor(
     private readonly runner: Runner,
-    private readonly setup: ExternalSetup,
+    private readonly setup: RunSetup,
     readonly concurrency: number,
   ) {
     const { settings } = setup;
@@ -119,7 +123,7 @@ export class ExternalEvaluator implements Evaluator {
       values = await this.prepare(request, workDir);
     } catch (err) {
       signal.throwIfAborted();
-      return { status: 'failed', reason: `could not prepare the candidate's inputs: ${(err as Error).message}`, seconds: seconds() };
+      return { status: 'failed', reason: `could not prepare the candidate's inputs: ${errorMessage(err)}`, seconds: seconds() };
     }
     const { timeoutMinutes, retries } = this.setup.settings.evaluator;
     const attempts = retries + 1;
@@ -180,15 +184,7 @@ export class ExternalEvaluator implements Evaluator {
   }
 
   private datasetFiles(): Promise<string> {
-    const { settings } = this.setup;
-    this.dataset ??= exportDataset(
-      this.setup.dataset,
-      {
-        ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
-        ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
-      },
-      join(this.setup.runDir, 'dataset'),
-    );
+    this.dataset ??= exportDataset(this.setup.dataset, this.setup.load, join(this.setup.runDir, 'dataset'));
     return this.dataset;
   }
 }
@@ -211,7 +207,7 @@ export function readResult(file: string, spec: ArchitectureSpec): ReadResult {
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
   } catch (err) {
-    return { ok: false, reason: `${file}: not valid JSON (${(err as Error).message})` };
+    return { ok: false, reason: `${file}: not valid JSON (${errorMessage(err)})` };
   }
   const { accuracy, params, backend } = json ?? {};
   if (typeof accuracy !== 'number' || !(accuracy >= 0 && accuracy <= 1)) {

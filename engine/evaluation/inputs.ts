@@ -1,10 +1,12 @@
-// What an external trainer reads besides its command line: the run's dataset split as plain
-// float32 files (written once per run, so trainers in any language need no dataset loaders and
-// see exactly the examples, limits and normalisation the engine uses), and each candidate's
-// initial weights (inherited from the teacher as the local evaluator does).
+// What an external trainer reads besides its command line: the run's training and validation
+// examples as plain files, as the engine holds them (bytes for image data, normalised per batch
+// by the trainer with the recorded numbers: written once per run, so trainers in any language
+// need no dataset loaders and see exactly the examples, limits and normalisation the engine
+// uses; the test split is not exported, nothing outside the final evaluation sees it), and each
+// candidate's initial weights (inherited from the teacher as the local evaluator does).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDataset, Split } from '../data';
+import { Dataset, LoadOptions, loadDataset, Split } from '../data';
 import { inheritWeights } from '../model/inherit';
 import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
@@ -12,33 +14,35 @@ import { candidateSeed } from './local/candidate';
 import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
 
-export const DATASET_FORMAT = 'esnac.dataset/v1';
+export const DATASET_FORMAT = 'esnac.dataset/v2';
 export const DATASET_FILE = 'dataset.json';
-
-export interface DatasetLimits {
-  limitTrain?: number;
-  limitValidation?: number;
-}
 
 /**
  * Writes `dir`/dataset.json and the split files (unless a complete export is there already, as
  * on resume) and returns `dir`. The folder appears whole or not at all.
  */
-export async function exportDataset(name: string, limits: DatasetLimits, dir: string): Promise<string> {
+export async function exportDataset(name: string, load: LoadOptions, dir: string): Promise<string> {
   if (existsSync(join(dir, DATASET_FILE))) return dir;
-  const data = await loadDataset(name, limits);
+  writeDatasetFolder(await loadDataset(name, load), dir);
+  return dir;
+}
+
+/** Writes `data` as `dir`/dataset.json and its split files, the folder whole or not at all. */
+export function writeDatasetFolder(data: Dataset, dir: string): void {
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   const split = (prefix: string, s: Split) => {
-    writeFileSync(join(partial, `${prefix}-images.f32`), bytes(s.images));
+    const [dtype, extension] = s.pixels instanceof Uint8Array ? ['uint8', 'u8'] : ['float32', 'f32'];
+    writeFileSync(join(partial, `${prefix}-images.${extension}`), bytes(s.pixels));
     writeFileSync(join(partial, `${prefix}-labels.i32`), bytes(s.labels));
-    return { count: s.count, images: `${prefix}-images.f32`, labels: `${prefix}-labels.i32` };
+    return { count: s.count, images: `${prefix}-images.${extension}`, dtype, scale: s.scale, labels: `${prefix}-labels.i32` };
   };
   const manifest = {
     format: DATASET_FORMAT,
     name: data.name,
-    layout: 'NHWC float32 images and int32 labels, little-endian, one example after another',
+    layout: 'NHWC images (dtype per split: uint8, or float32) and int32 labels, little-endian, one example after another; ' +
+      'the network takes (pixel * scale - normalisation.mean[c]) / normalisation.std[c]',
     input: data.input,
     classes: data.classes,
     normalisation: data.normalisation,
@@ -49,10 +53,9 @@ export async function exportDataset(name: string, limits: DatasetLimits, dir: st
   };
   writeFileSync(join(partial, DATASET_FILE), JSON.stringify(manifest, null, 2) + '\n');
   renameSync(partial, dir);
-  return dir;
 }
 
-function bytes(array: Float32Array | Int32Array): Uint8Array {
+function bytes(array: Uint8Array | Float32Array | Int32Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 

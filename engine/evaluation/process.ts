@@ -24,6 +24,23 @@ export type ProcessEnd =
 /** Seconds between SIGTERM and SIGKILL when stopping a process group. */
 const GRACE_MS = 5000;
 
+/** Process groups started here and not yet ended: killed if esnac exits before it stops them (a second Ctrl-C). */
+const liveGroups = new Set<number>();
+
+function track(pid: number): void {
+  if (liveGroups.size === 0) process.once('exit', killLiveGroups);
+  liveGroups.add(pid);
+}
+
+function untrack(pid: number): void {
+  liveGroups.delete(pid);
+  if (liveGroups.size === 0) process.off('exit', killLiveGroups);
+}
+
+function killLiveGroups(): void {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+}
+
 /**
  * Runs `argv` (or, with `shell`, the single string argv[0]) to its end. Resolves how it ended;
  * rejects with the signal's reason on abort, after the process group is gone.
@@ -36,6 +53,7 @@ export function runProcess(argv: string[], options: ProcessOptions): Promise<Pro
     const child = options.shell
       ? spawn(argv[0], { cwd: options.cwd, shell: true, detached: true, stdio: ['ignore', out, err] })
       : spawn(argv[0], argv.slice(1), { cwd: options.cwd, detached: true, stdio: ['ignore', out, err] });
+    if (child.pid !== undefined) track(child.pid);
     let stopping: 'timed-out' | 'aborted' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const stop = (why: 'timed-out' | 'aborted') => {
@@ -58,6 +76,7 @@ export function runProcess(argv: string[], options: ProcessOptions): Promise<Pro
       closeSync(err);
       // The leader is gone; anything it left in its group goes too.
       if (child.pid !== undefined && end.kind !== 'spawn-failed') killGroup(child.pid, 'SIGKILL');
+      if (child.pid !== undefined) untrack(child.pid);
       if (stopping === 'aborted') reject(abortReason(options.signal!));
       else resolve(stopping === 'timed-out' ? { kind: 'timed-out' } : end);
     };

@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { CommandTemplate } from './command';
 import { Attempt, AttemptEnd, RESULT_FILE, Runner, withLog } from './external';
 import { abortReason, tail } from './process';
@@ -53,7 +53,7 @@ export function loadJobTemplate(settings: EvaluatorSettings): { path: string; te
   try {
     template = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UserError(`${path}: cannot read the Slurm job template (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError(`${path}: cannot read the Slurm job template (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
   }
   if (!template.includes('{command}')) throw new UserError(`${path}: the job template must run {command}`);
   placeholdersOf(template, path);

@@ -27,6 +27,7 @@ export const PLACEHOLDERS = {
   stderr: "slurm job templates: the job's standard error file (its tail explains a failure)",
   command: 'slurm job templates: the command template, substituted and quoted for the shell',
   timeMinutes: 'slurm job templates: a time limit a minute above the timeout (0 without one)',
+  onnx: 'latency commands (--latency-command): the ONNX model to time',
 } as const;
 
 export type Placeholder = keyof typeof PLACEHOLDERS;

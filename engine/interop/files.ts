@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { version } from '../../package.json';
+import type { Normalisation } from '../../protocol';
 import { encodeModel, loadModel, MODEL_FILE, writeModel } from '../model/io';
 import { checkWeights } from '../model/network';
 import { disposeWeights, initialWeights, WeightMap, weightSpecs } from '../model/weights';
@@ -28,12 +29,15 @@ export interface ImportRequest {
   weights?: string;
   /** The architecture's name; the model file's name without .onnx by default. */
   name?: string;
+  /** How the network was trained, for its number of input channels; recorded with the weights (esnac import --normalise). */
+  normalisation?: (channels: number) => Normalisation;
   force?: boolean;
 }
 
 export interface ImportResult {
   spec: ArchitectureSpec;
   params: number;
+  normalisation?: Normalisation;
   /** What the import changed or noticed (a dropped final softmax, batchnorm folded into convs). */
   notes: string[];
 }
@@ -59,6 +63,8 @@ export interface ExportResult {
   files: string[];
   /** Where the written weights come from: `none` for a PyTorch module without weights (PyTorch initialises it). */
   weights: 'trained' | 'random' | 'none';
+  /** The input the weights expect, as their model.json records it. */
+  normalisation?: Normalisation;
 }
 
 /** Writes the spec (and weights folder) of an .onnx file; refuses what the spec format cannot express. */
@@ -68,12 +74,14 @@ export async function importOnnxFile(request: ImportRequest): Promise<ImportResu
   refuseExisting(specPath, force);
   if (weightsDir !== undefined) refuseFullFolder(weightsDir, force);
   const name = request.name ?? basename(modelPath).replace(/\.onnx$/i, '');
+  if (request.normalisation !== undefined && weightsDir === undefined) throw new UserError('--normalise is recorded with the weights: give --weights DIR too');
   const imported = importOnnx(readOnnxFile(modelPath), name, modelPath);
   try {
     const spec = { ...imported.spec, description: `imported from ${basename(modelPath)}` };
-    if (weightsDir !== undefined) writeModel(weightsDir, await encodeModel(spec, imported.weights, { importedFrom: basename(modelPath) }), force);
+    const normalisation = request.normalisation?.(spec.input.channels);
+    if (weightsDir !== undefined) writeModel(weightsDir, await encodeModel(spec, imported.weights, { importedFrom: basename(modelPath) }, normalisation), force);
     writeCreatingFolder(specPath, specToText(spec, formatForPath(specPath)));
-    return { spec, params: inferShapes(spec).params, notes: imported.notes };
+    return { spec, params: inferShapes(spec).params, notes: imported.notes, ...(normalisation ? { normalisation } : {}) };
   } finally {
     disposeWeights(imported.weights);
   }
@@ -85,25 +93,27 @@ export async function exportSpecFile(request: ExportRequest): Promise<ExportResu
   const extension = EXPORT_EXTENSIONS[to];
   if (!output.endsWith(extension)) throw new UserError(`${output}: the ${to === 'pytorch' ? 'PyTorch module' : 'ONNX model'} must be a ${extension} file`);
   const spec = await loadSpecFile(specPath);
-  const trained = request.weights !== undefined ? trainedWeights(request.weights, spec, specPath) : undefined;
+  const loaded = request.weights !== undefined ? trainedWeights(request.weights, spec, specPath) : undefined;
+  const trained = loaded?.weights;
+  const normalisation = loaded?.normalisation;
   try {
     if (to === 'pytorch') {
       const weightsPath = safetensorsPath(output);
       refuseExisting(output, force);
       if (trained) refuseExisting(weightsPath, force);
-      const result = exportPytorch(spec, trained, basename(weightsPath));
+      const result = exportPytorch(spec, trained, basename(weightsPath), normalisation);
       writeCreatingFolder(output, result.source);
       if (result.weights) writeFileSync(weightsPath, result.weights);
-      return { spec, files: result.weights ? [output, weightsPath] : [output], weights: trained ? 'trained' : 'none' };
+      return { spec, files: result.weights ? [output, weightsPath] : [output], weights: trained ? 'trained' : 'none', ...(normalisation ? { normalisation } : {}) };
     }
     refuseExisting(output, force);
     const weights = trained ?? initialWeights(spec, new Rng(request.seed ?? 0));
     try {
-      writeCreatingFolder(output, encodeOnnx(exportOnnx(spec, weights, version)));
+      writeCreatingFolder(output, encodeOnnx(exportOnnx(spec, weights, version, normalisation)));
     } finally {
       if (!trained) disposeWeights(weights);
     }
-    return { spec, files: [output], weights: trained ? 'trained' : 'random' };
+    return { spec, files: [output], weights: trained ? 'trained' : 'random', ...(normalisation ? { normalisation } : {}) };
   } finally {
     if (trained) disposeWeights(trained);
   }
@@ -125,15 +135,15 @@ export function weightsFoldersFor(specPath: string): string[] {
   return [`${stem}.finetuned`, `${stem}.weights`].filter((dir) => existsSync(join(dir, MODEL_FILE)));
 }
 
-function trainedWeights(dir: string, spec: ArchitectureSpec, specPath: string): WeightMap {
-  const { weights } = loadModel(dir);
+function trainedWeights(dir: string, spec: ArchitectureSpec, specPath: string): { weights: WeightMap; normalisation?: Normalisation } {
+  const loaded = loadModel(dir);
   try {
-    checkWeights(spec.name, weightSpecs(spec), weights);
+    checkWeights(spec.name, weightSpecs(spec), loaded.weights);
   } catch (err) {
-    disposeWeights(weights);
+    disposeWeights(loaded.weights);
     throw new UserError(`${dir} does not hold weights for ${specPath}: ${(err as Error).message}`);
   }
-  return weights;
+  return loaded;
 }
 
 function refuseExisting(path: string, force: boolean): void {

@@ -4,7 +4,7 @@
 // value beyond 2^53 is refused rather than rounded.
 import { readFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { ONNX_FLOAT, ONNX_INT32, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo, tensorSize } from './onnx-model';
 
 type Int64 = number | { low: number; high: number; unsigned?: boolean };
@@ -27,7 +27,7 @@ export function readOnnxFile(path: string): OnnxModel {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new UserError(`cannot read ${path}: ${(err as Error).message}`);
+    throw new UserError(`cannot read ${path}: ${errorMessage(err)}`);
   }
   return decodeOnnx(bytes, path);
 }
@@ -38,7 +38,7 @@ export function decodeOnnx(bytes: Uint8Array, source: string): OnnxModel {
   try {
     proto = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new UserError(`${source}: not an ONNX model (${(err as Error).message})`);
+    throw new UserError(`${source}: not an ONNX model (${errorMessage(err)})`);
   }
   const { graph } = proto;
   if (!graph) throw new UserError(`${source}: not an ONNX model (no graph)`);
@@ -49,6 +49,7 @@ export function decodeOnnx(bytes: Uint8Array, source: string): OnnxModel {
     irVersion: int64(proto.irVersion, at('ir_version')),
     opsetVersion: int64(opset.version ?? 0, at('opset version')),
     producerName: proto.producerName,
+    ...(proto.metadataProps?.length ? { metadata: Object.fromEntries(proto.metadataProps.map((p) => [p.key ?? '', p.value ?? ''])) } : {}),
     graph: {
       name: graph.name ?? '',
       nodes: (graph.node ?? []).map((n) => nodeFromProto(n, source)),
@@ -66,6 +67,7 @@ export function encodeOnnx(model: OnnxModel): Uint8Array {
     irVersion: model.irVersion,
     opsetImport: [{ domain: '', version: model.opsetVersion }],
     producerName: model.producerName,
+    ...(model.metadata ? { metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })) } : {}),
     graph: {
       name: graph.name,
       node: graph.nodes.map(nodeToProto),

@@ -5,7 +5,9 @@ import { resolveGraph } from '../architecture/graph';
 import { inferShapes, windowPadding } from '../architecture/shapes';
 import { ArchitectureSpec, BN_EPSILON, INPUT_ID, Layer, PoolLayer } from '../architecture/types';
 import { BN_MOMENTUM } from '../model/network';
+import type { Normalisation } from '../../protocol';
 import { WeightMap } from '../model/weights';
+import { inputSentence } from './pytorch-export';
 import { flatValues, readsFlat } from './flat-values';
 import { torchTensors } from './layout';
 import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from './onnx-model';
@@ -34,7 +36,7 @@ class GraphBuilder {
   }
 }
 
-export function exportOnnx(spec: ArchitectureSpec, weights: WeightMap, producerVersion = ''): OnnxModel {
+export function exportOnnx(spec: ArchitectureSpec, weights: WeightMap, producerVersion = '', normalisation?: Normalisation): OnnxModel {
   const graph = resolveGraph(spec);
   const shapes = inferShapes(spec, graph);
   const flat = flatValues(graph);
@@ -61,6 +63,7 @@ export function exportOnnx(spec: ArchitectureSpec, weights: WeightMap, producerV
     irVersion: IR_VERSION,
     opsetVersion: EXPORT_OPSET,
     producerName: `esnac${producerVersion ? ` ${producerVersion}` : ''}`,
+    ...(normalisation ? { metadata: normalisationMetadata(normalisation) } : {}),
     graph: {
       name: spec.name,
       nodes: g.nodes,
@@ -69,6 +72,11 @@ export function exportOnnx(spec: ArchitectureSpec, weights: WeightMap, producerV
       outputs: [{ name: logits, elemType: ONNX_FLOAT, dims: ['batch', spec.classes] }],
     },
   };
+}
+
+/** The model's metadata_props saying what input the weights expect: one sentence, and the numbers as JSON. */
+export function normalisationMetadata(n: Normalisation): Record<string, string> {
+  return { 'esnac.input': inputSentence(n), 'esnac.normalisation': JSON.stringify(n) };
 }
 
 /** The value `id` in the rank the reading layer needs. */

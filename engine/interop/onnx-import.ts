@@ -508,6 +508,9 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/** The operators the importer reads (each may still refuse a use of it the spec cannot express). */
+export const SUPPORTED_OPERATORS: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
+
 function constant(t: OnnxTensor): ConstValue {
   return { kind: 'const', dims: t.dims, values: t.values };
 }

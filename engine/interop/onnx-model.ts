@@ -49,6 +49,8 @@ export interface OnnxModel {
   /** The version of the default ('ai.onnx') operator set. */
   opsetVersion: number;
   producerName: string;
+  /** metadata_props: free key/value pairs (what input the weights expect). */
+  metadata?: Record<string, string>;
   graph: OnnxGraph;
 }
 

@@ -5,6 +5,7 @@
 import { resolveGraph } from '../architecture/graph';
 import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec, BN_EPSILON, INPUT_ID, Layer } from '../architecture/types';
+import type { Normalisation } from '../../protocol';
 import { WeightMap } from '../model/weights';
 import { encodeSafetensors } from './safetensors';
 import { flatValues, readsFlat } from './flat-values';
@@ -141,8 +142,17 @@ def load_safetensors(path):
     return state
 `;
 
+/** What a trained network's input must be, in one sentence (module docstrings, ONNX metadata). */
+export function inputSentence(n: Normalisation): string {
+  return `Input: pixels scaled to [0, 1], then per channel (x - mean) / std with mean ${JSON.stringify(n.mean)}, std ${JSON.stringify(n.std)} (normalisation ${n.rule}).`;
+}
+
+function pythonTuple(values: number[]): string {
+  return `(${values.join(', ')}${values.length === 1 ? ',' : ''})`;
+}
+
 /** The .py source (and .safetensors bytes when `weights` are given) for `spec`; `weightsFile` is the name the loader opens, beside the .py. */
-export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weightsFile = `${fileStem(spec.name)}.safetensors`): PytorchExport {
+export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weightsFile = `${fileStem(spec.name)}.safetensors`, normalisation?: Normalisation): PytorchExport {
   const graph = resolveGraph(spec);
   const flat = flatValues(graph);
   const names = pythonNames(spec);
@@ -167,10 +177,18 @@ export function exportPytorch(spec: ArchitectureSpec, weights?: WeightMap, weigh
     HEADER,
     '',
     `class ${cls}(nn.Module):`,
-    `    """${docstringText(spec.name)}: input ${c}x${h}x${w} (NCHW), ${spec.classes} classes."""`,
+    `    """${docstringText(spec.name)}: input ${c}x${h}x${w} (NCHW), ${spec.classes} classes.${normalisation ? `\n\n    ${inputSentence(normalisation)}\n    ` : ''}"""`,
     '',
     `    input_shape = (${c}, ${h}, ${w})`,
     `    classes = ${spec.classes}`,
+    ...(normalisation
+      ? [
+          '    # The input the trained weights expect: pixels scaled to [0, 1], then (x - input_mean[c]) / input_std[c].',
+          `    input_normalisation = ${JSON.stringify(normalisation.rule)}`,
+          `    input_mean = ${pythonTuple(normalisation.mean)}`,
+          `    input_std = ${pythonTuple(normalisation.std)}`,
+        ]
+      : []),
     '',
     '    def __init__(self):',
     '        super().__init__()',

@@ -4,8 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArchitectureSpec } from '../architecture/types';
+import type { Normalisation } from '../../protocol';
 import { writeFolderAtomic } from '../util/atomic-write';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { checkWeights } from './network';
 import { WeightMap, weightSpecs } from './weights';
 
@@ -20,19 +21,22 @@ export interface EncodedModel {
   data: ArrayBuffer;
   /** How it was trained (dataset, epochs, accuracy...), for people reading model.json. */
   training?: Record<string, unknown>;
+  /** The input the weights were trained on: pixels in [0, 1], then (x - mean[c]) / std[c]. */
+  normalisation?: Normalisation;
 }
 
 interface ModelJson {
   format: typeof WEIGHTS_FORMAT;
   spec: ArchitectureSpec;
   training?: Record<string, unknown>;
+  normalisation?: Normalisation;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
-export async function encodeModel(spec: ArchitectureSpec, weights: WeightMap, training?: Record<string, unknown>): Promise<EncodedModel> {
+export async function encodeModel(spec: ArchitectureSpec, weights: WeightMap, training?: Record<string, unknown>, normalisation?: Normalisation): Promise<EncodedModel> {
   const names = weightSpecs(spec).map((w) => w.name);
   const { data, specs } = await tf.io.encodeWeights(names.map((name) => ({ name, tensor: weights.get(name)! })));
-  return { spec, manifest: specs, data: data as ArrayBuffer, ...(training ? { training } : {}) };
+  return { spec, manifest: specs, data: data as ArrayBuffer, ...(training ? { training } : {}), ...(normalisation ? { normalisation } : {}) };
 }
 
 /** The weights as tensors (the caller disposes them); a UserError when they do not fit the spec. */
@@ -60,6 +64,7 @@ export function writeModel(dir: string, model: EncodedModel, force = false): voi
     format: WEIGHTS_FORMAT,
     spec: model.spec,
     ...(model.training ? { training: model.training } : {}),
+    ...(model.normalisation ? { normalisation: model.normalisation } : {}),
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: model.manifest }],
   };
   writeFolderAtomic(
@@ -80,7 +85,7 @@ export function readModel(dir: string): EncodedModel {
   try {
     json = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelJson;
   } catch (err) {
-    throw new UserError(`${jsonPath}: not valid JSON (${(err as Error).message})`);
+    throw new UserError(`${jsonPath}: not valid JSON (${errorMessage(err)})`);
   }
   if (json?.format !== WEIGHTS_FORMAT) throw new UserError(`${jsonPath}: format is ${JSON.stringify(json?.format)}, expected "${WEIGHTS_FORMAT}"`);
   const groups = json.weightsManifest;
@@ -91,11 +96,26 @@ export function readModel(dir: string): EncodedModel {
   if (!existsSync(binPath)) throw new UserError(`${dir}: ${WEIGHTS_FILE} is missing`);
   const bytes = readFileSync(binPath);
   const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return { spec: json.spec, manifest: groups[0].weights, data, ...(json.training ? { training: json.training } : {}) };
+  return {
+    spec: json.spec,
+    manifest: groups[0].weights,
+    data,
+    ...(json.training ? { training: json.training } : {}),
+    ...(json.normalisation ? { normalisation: checkedNormalisation(json.normalisation, json.spec, jsonPath) } : {}),
+  };
+}
+
+function checkedNormalisation(n: Normalisation, spec: ArchitectureSpec, jsonPath: string): Normalisation {
+  const channels = spec.input?.channels;
+  const fits = (values: unknown) => Array.isArray(values) && values.length === channels && values.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (typeof n.rule !== 'string' || !fits(n.mean) || !fits(n.std) || n.std.some((s) => !(s > 0))) {
+    throw new UserError(`${jsonPath}: normalisation must be { rule, mean, std } with ${channels} number(s) each, std > 0`);
+  }
+  return n;
 }
 
 /** readModel + decodeModel: the spec and its weights as tensors. */
-export function loadModel(dir: string): { spec: ArchitectureSpec; weights: WeightMap } {
+export function loadModel(dir: string): { spec: ArchitectureSpec; weights: WeightMap; normalisation?: Normalisation } {
   const model = readModel(dir);
-  return { spec: model.spec, weights: decodeModel(model, join(dir, MODEL_FILE)) };
+  return { spec: model.spec, weights: decodeModel(model, join(dir, MODEL_FILE)), ...(model.normalisation ? { normalisation: model.normalisation } : {}) };
 }

@@ -5,15 +5,16 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync,
 import type { JournalEvent } from '../../protocol';
 import { UserError } from '../util/errors';
 
-export type { CandidateEvent, DoneEvent, FinetuneEvent, JournalEvent, KernelsEvent, TeacherEvent } from '../../protocol';
+export type { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, KernelsEvent, TeacherEvent, TestEvent, WeightsChoice } from '../../protocol';
 
-export class Journal {
+/** An append-only JSON-lines file: the run's journal by default, other records (latency caches) too. */
+export class Journal<E extends object = JournalEvent> {
   constructor(readonly path: string) {}
 
-  append(event: JournalEvent): void {
+  append(event: E): void {
     // JSON would write NaN and Infinity as null, and every reader after would stumble on it.
     const bad = nonFinite(event);
-    if (bad) throw new Error(`refusing to journal a ${event.type} event whose ${bad} is not a finite number`);
+    if (bad) throw new Error(`refusing to journal a ${'type' in event ? `${String(event.type)} event` : 'record'} whose ${bad} is not a finite number`);
     const fd = openSync(this.path, 'a');
     try {
       writeSync(fd, JSON.stringify(event) + '\n');
@@ -31,8 +32,8 @@ export class Journal {
     truncateSync(this.path, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
   }
 
-  read(): JournalEvent[] {
-    return existsSync(this.path) ? parseJournal(readFileSync(this.path, 'utf8'), this.path) : [];
+  read(): E[] {
+    return existsSync(this.path) ? parseJournal<E>(readFileSync(this.path, 'utf8'), this.path) : [];
   }
 }
 
@@ -47,13 +48,13 @@ function nonFinite(value: unknown, path = ''): string | undefined {
   return undefined;
 }
 
-export function parseJournal(text: string, fileName: string): JournalEvent[] {
+export function parseJournal<E = JournalEvent>(text: string, fileName: string): E[] {
   const lines = text.split('\n');
-  const events: JournalEvent[] = [];
+  const events: E[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
-      events.push(JSON.parse(line) as JournalEvent);
+      events.push(JSON.parse(line) as E);
     } catch {
       // Only the last line can be torn by a crash; a broken line before it means the file was edited.
       const isLast = lines.slice(i + 1).every((l) => l.trim() === '');

@@ -3,15 +3,30 @@
 // created exclusively (nothing that exists is ever overwritten) and whole (engine/util/atomic-write).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Normalisation } from '../../protocol';
 import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
-import { SearchSettings } from './settings';
+import { DEFAULT_SETTINGS, SearchSettings } from './settings';
 
 export const RUN_FORMAT = 'esnac.run/v1';
 /** The teacher spec as the run saw it, at the top of the run directory. */
 export const TEACHER_SPEC = 'teacher.arch.yaml';
+
+/** The fields of run.json that everything reading a run relies on, with their types. */
+const REQUIRED: Array<[path: string, type: 'string' | 'number' | 'object']> = [
+  ['createdAt', 'string'],
+  ['teacher.name', 'string'],
+  ['teacher.spec', 'string'],
+  ['dataset', 'string'],
+  ['settings', 'object'],
+  ['settings.steps', 'number'],
+  ['settings.kernels', 'number'],
+  ['settings.seed', 'number'],
+  ['settings.operators', 'object'],
+  ['versions', 'object'],
+];
 
 export interface RunManifest {
   format: typeof RUN_FORMAT;
@@ -26,9 +41,19 @@ export interface RunManifest {
     weights?: string;
   };
   dataset: string;
+  /**
+   * The input every network of the run gets, decided when the run was created (runs from before
+   * it was recorded use the settings' rules).
+   */
+  preprocessing?: Preprocessing;
   settings: SearchSettings;
   backend: string;
   versions: Record<string, string>;
+}
+
+export interface Preprocessing {
+  normalisation: Normalisation;
+  augment: 'none' | 'crop-flip';
 }
 
 export class RunDirectory {
@@ -68,8 +93,18 @@ export class RunDirectory {
     } catch (err) {
       throw new UserError(`${manifestPath}: not valid JSON (${(err as Error).message})`);
     }
-    if (manifest.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest.format)}' (expected ${RUN_FORMAT})`);
-    return new RunDirectory(abs, manifest);
+    if (manifest?.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest?.format)}' (expected ${RUN_FORMAT})`);
+    const missing = REQUIRED.filter(([path, type]) => typeof path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], manifest) !== type);
+    if (missing.length > 0) throw new UserError(`${manifestPath}: ${missing.map(([path, type]) => `"${path}" (${type})`).join(', ')} missing or of another type; was the file edited?`);
+    // Settings added since the run was made take their defaults (a run from before objectives counts params).
+    return new RunDirectory(abs, { ...manifest, settings: { ...DEFAULT_SETTINGS, ...manifest.settings } });
+  }
+
+  /** The same run with other settings, recorded in run.json (replaced whole): for what a resume may change. */
+  withSettings(settings: SearchSettings): RunDirectory {
+    const manifest = { ...this.manifest, settings };
+    writeFileAtomic(this.path('run.json'), JSON.stringify(manifest, null, 2) + '\n');
+    return new RunDirectory(this.dir, manifest);
   }
 
   path(...parts: string[]): string {

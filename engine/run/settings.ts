@@ -2,7 +2,7 @@
 // every one can be changed per run and is recorded in run.json.
 import type { SearchSettings } from '../../protocol';
 
-export type { AcquisitionOptimizer, DistillationLoss, EvaluatorSettings, SearchMethod, SearchSettings, TrainingSettings } from '../../protocol';
+export type { AcquisitionOptimizer, Budgets, DistillationLoss, EvaluatorSettings, LatencySettings, Objective, SearchMethod, SearchSettings, TrainingSettings } from '../../protocol';
 
 /**
  * The one table of defaults: the CLI's help and option defaults, the extension's offers and
@@ -10,6 +10,9 @@ export type { AcquisitionOptimizer, DistillationLoss, EvaluatorSettings, SearchM
  */
 export const DEFAULT_SETTINGS: SearchSettings = {
   method: 'bo',
+  objective: 'params',
+  budgets: { maxParams: 0, maxMacs: 0, maxLatencyMs: 0, minRatio: 0 },
+  latency: { batchSize: 1, threads: 1, warmup: 5, repeats: 30, command: '' },
   seed: 0,
   steps: 20,
   kernels: 8,
@@ -29,11 +32,15 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   finetuneTop: 4,
   finetuneEpochs: 10,
   budgetMinutes: 0,
+  normalise: 'dataset',
+  augment: 'auto',
   limitTrain: 0,
   limitValidation: 0,
   workers: 0,
   evaluator: {
-    kind: 'local',
+    kind: 'auto',
+    python: '',
+    autocast: true,
     command: '',
     shell: false,
     jobTemplate: '',
@@ -42,6 +49,14 @@ export const DEFAULT_SETTINGS: SearchSettings = {
     pollSeconds: 10,
   },
 };
+
+/** The dataset limits a run's settings give, as loadDataset takes them (0 = all: no limit). */
+export function datasetLimits(settings: Pick<SearchSettings, 'limitTrain' | 'limitValidation'>): { limitTrain?: number; limitValidation?: number } {
+  return {
+    ...(settings.limitTrain > 0 ? { limitTrain: settings.limitTrain } : {}),
+    ...(settings.limitValidation > 0 ? { limitValidation: settings.limitValidation } : {}),
+  };
+}
 
 /** A seed for one purpose within a run, so each step's randomness can be recreated on resume. */
 export function derivedSeed(seed: number, ...parts: (number | string)[]): number {

@@ -3,15 +3,18 @@
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
 import type { SearchProgressParams } from '../../protocol';
-import { BiLstmJSON, kernelProposals, Proposal, randomProposals } from '../bo';
+import { BiLstmJSON, kernelProposals, KnownCost, Proposal, randomProposals } from '../bo';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
 import { CandidateEvent, JournalEvent } from '../run/journal';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { derivedSeed } from '../run/settings';
-import { reward } from '../space/reward';
+import { compression, reward } from '../space/reward';
 import { SearchSpace } from '../space/space';
-import { inferShapes } from '../architecture/shapes';
+import { ArchitectureSpec } from '../architecture/types';
+import { Costs, structuralCosts } from '../cost/objective';
+import { RunCosts } from './costs';
+import { EvaluationResult } from '../evaluation/types';
 import { specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
@@ -30,6 +33,8 @@ export interface SearchContext {
   run: RunDirectory;
   space: SearchSpace;
   teacher: { accuracy: number; params: number };
+  /** The objective's costs, the budgets and their filter. */
+  costs: RunCosts;
   evaluator: Evaluator;
   /** Embeddings of another run's kernels: propose with them instead of fitting kernels. */
   transferred?: readonly BiLstmJSON[];
@@ -61,7 +66,10 @@ export async function runSearchSteps(ctx: SearchContext): Promise<void> {
     const pending = proposals.filter((p) => !done.has(p.key));
     hooks?.log?.(`step ${step}/${settings.steps}: evaluating ${pending.length} candidates`);
     report(ctx, 'evaluating', step, candidates);
-    await Promise.all(pending.map((p) => evaluate(ctx, step, p)));
+    // Latencies are timed one at a time before any training starts, on a machine otherwise idle.
+    const costs = new Map<string, Awaited<ReturnType<typeof measureCosts>>>();
+    for (const p of pending) costs.set(p.key, await measureCosts(ctx, p.spec, p.key));
+    await Promise.all(pending.map((p) => evaluate(ctx, step, p, costs.get(p.key)!)));
   }
 }
 
@@ -76,7 +84,7 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
   const settings = ctx.run.manifest.settings;
   const seen = new Set(earlier.map((e) => e.key));
   if (step === 1 || settings.method === 'random') {
-    return randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'random', step)), settings.kernels, seen);
+    return randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'random', step)), settings.kernels, seen, 'random', ctx.costs.filter, ctx.signal);
   }
   const evaluated = earlier
     .filter((e) => e.status === 'ok')
@@ -91,6 +99,9 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
     seen,
     encodings,
     transferred: ctx.transferred,
+    filter: ctx.costs.filter,
+    ...(ctx.costs.objective === 'latency' && { knownCost: predictedLatencyCost(ctx) }),
+    timesCandidates: ctx.costs.measuresLatency,
     signal: ctx.signal,
     onKernel: (k, kernel) => {
       const file = `kernels/step-${step}-kernel-${k + 1}.json`;
@@ -105,10 +116,11 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
   const fresh = new Set([...seen, ...proposals.map((p) => p.key)]);
   // Kernels whose every sample was already evaluated propose nothing: fill up at random.
   const missing = settings.kernels - proposals.length;
-  return missing > 0 ? [...proposals, ...randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'fill', step)), missing, fresh)] : proposals;
+  if (missing <= 0) return proposals;
+  return [...proposals, ...(await randomProposals(ctx.space, new Rng(derivedSeed(settings.seed, 'fill', step)), missing, fresh, 'random', ctx.costs.filter, ctx.signal))];
 }
 
-async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): Promise<void> {
+async function evaluate(ctx: SearchContext, step: number, proposal: Proposal, measured: { costs: Costs } | { reason: string }): Promise<void> {
   const { run } = ctx;
   const spec = { ...proposal.spec, candidate: { ...proposal.spec.candidate!, teacherPath: TEACHER_FROM_CANDIDATE } };
   const name = spec.name;
@@ -116,11 +128,15 @@ async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): P
   const specFile = `candidates/${stem}.arch.yaml`;
   writeCandidateSpec(run, specFile, specToText(spec, 'yaml'));
   const weights = `candidates/${stem}.weights`;
-  const result = await ctx.evaluator.evaluate({ name, spec, outDir: run.path(weights) }, ctx.signal);
+  const costs = 'costs' in measured ? measured.costs : structuralCosts(spec);
+  const base = { type: 'candidate' as const, step, name, key: proposal.key, spec: specFile, action: proposal.action, proposedBy: proposal.proposedBy, ...costs };
+  // A measured cost over a budget (the prediction let it through) decides: no training.
+  const refused = 'reason' in measured ? measured.reason : ctx.costs.violation(costs);
+  const result: EvaluationResult = refused
+    ? { status: 'failed', reason: refused, seconds: 0 }
+    : await ctx.evaluator.evaluate({ name, spec, outDir: run.path(weights) }, ctx.signal);
   ctx.signal?.throwIfAborted();
-  const params = inferShapes(spec).params;
-  const base = { type: 'candidate' as const, step, name, key: proposal.key, spec: specFile, action: proposal.action, proposedBy: proposal.proposedBy, params };
-  const f = result.status === 'ok' ? reward({ params, accuracy: result.accuracy }, ctx.teacher) : NaN;
+  const f = result.status === 'ok' ? reward({ cost: ctx.costs.cost(costs), accuracy: result.accuracy }, { cost: ctx.costs.cost(ctx.costs.teacher), accuracy: ctx.teacher.accuracy }) : NaN;
   const event: CandidateEvent =
     result.status === 'ok' && Number.isFinite(f)
       ? {
@@ -137,6 +153,30 @@ async function evaluate(ctx: SearchContext, step: number, proposal: Proposal): P
   ctx.hooks?.candidate?.(event);
   if (event.status === 'failed') ctx.hooks?.log?.(`${name} failed: ${event.reason}`);
   report(ctx, 'evaluating', step, run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate'));
+}
+
+/** g = C (2 - C) of a candidate's predicted latency, for the acquisition (see proposals' predictedReward). */
+function predictedLatencyCost(ctx: SearchContext): KnownCost {
+  const predictor = ctx.costs.predictor!;
+  const teacherMs = ctx.costs.teacher.latency!.ms;
+  return {
+    teacherAccuracy: ctx.teacher.accuracy,
+    prepare: (specs, signal) => predictor.prepare(specs, signal),
+    factor: (spec) => {
+      const c = compression(predictor.predict(spec).ms, teacherMs);
+      return c * (2 - c);
+    },
+  };
+}
+
+/** The candidate's costs, or why they could not be measured (a failing latency command). */
+async function measureCosts(ctx: SearchContext, spec: ArchitectureSpec, key: string): Promise<{ costs: Costs } | { reason: string }> {
+  try {
+    return { costs: await ctx.costs.measure(spec, key, ctx.signal) };
+  } catch (err) {
+    if (ctx.signal?.aborted || !(err instanceof UserError)) throw err;
+    return { reason: err.message };
+  }
 }
 
 /** A spec file of a candidate; one left by an interrupted attempt must say the same. */

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BiLstmJSON, checkedKernelJSON } from '../bo';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 
 /** The embeddings of the kernels saved at the last step of another run, read and checked whole before a search starts anything. */
 export function readTransferredKernels(runDir: string): BiLstmJSON[] {
@@ -21,7 +21,7 @@ export function readTransferredKernels(runDir: string): BiLstmJSON[] {
       try {
         json = JSON.parse(readFileSync(file, 'utf8'));
       } catch (err) {
-        throw new UserError(`${file}: not a saved kernel (${(err as Error).message}); pass --kernels-from a run whose kernel files are whole`);
+        throw new UserError(`${file}: not a saved kernel (${errorMessage(err)}); pass --kernels-from a run whose kernel files are whole`);
       }
       return checkedKernelJSON(json, file).embedding;
     });

@@ -2,8 +2,8 @@
 // the spec and its shapes when it is sound, and where every layer id and reference lies. Sites
 // come from the parsed value even when the schema fails, so the outline, go to definition and
 // rename keep working on a spec that is still being written.
-import { resolveGraph, ResolvedGraph } from '../architecture/graph';
-import { inferShapes, ShapeReport } from '../architecture/shapes';
+import type { ResolvedGraph } from '../architecture/graph';
+import type { ShapeReport } from '../architecture/shapes';
 import { parseSource, Position, Problem, Range, SourceDocument } from '../architecture/source';
 import { ArchitectureSpec, INPUT_ID, SpecPath } from '../architecture/types';
 import { checkSourceDocument } from '../architecture/validate';
@@ -46,9 +46,7 @@ export function analyzeSpec(text: string, fileName: string): SpecAnalysis {
   const parsed = parseSource(text, fileName);
   const { document } = parsed;
   if (!document) return { problems: parsed.problems, layers: [], parsed: false };
-  const { spec, problems } = checkSourceDocument(document);
-  const graph = spec ? resolveGraph(spec) : undefined;
-  const shapes = spec ? inferShapes(spec, graph) : undefined;
+  const { spec, problems, graph, shapes } = checkSourceDocument(document);
   const root = asRecord(document.value);
   const layers = Array.isArray(root?.layers) ? root.layers.flatMap((layer, i) => layerSite(document, layer, i)) : [];
   const output = typeof root?.output === 'string' ? idSite(document, root.output, ['output']) : undefined;

@@ -3,10 +3,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BestCandidate, ListRunsResult, RunStateResult, RunSummary } from '../../protocol';
-import { rankCandidates } from '../run/report';
+import { bestStudent } from '../run/report';
 import { RunDirectory } from '../run/run-directory';
 import { JournalEvent } from '../run/journal';
 import { BEST_SPEC } from '../search/finish';
+import { errorMessage } from '../util/errors';
 
 /** The run directories directly under each folder (a folder that is itself a run counts too). */
 export function listRuns(folders: string[], isRunning: (dir: string) => boolean): ListRunsResult {
@@ -15,7 +16,7 @@ export function listRuns(folders: string[], isRunning: (dir: string) => boolean)
     try {
       result.runs.push(summarize(RunDirectory.open(dir), isRunning).summary);
     } catch (err) {
-      result.unreadable.push({ runDir: dir, reason: err instanceof Error ? err.message : String(err) });
+      result.unreadable.push({ runDir: dir, reason: errorMessage(err) });
     }
   }
   result.runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -42,7 +43,7 @@ function summarize(run: RunDirectory, isRunning: (dir: string) => boolean): { su
   const { manifest } = run;
   const journal = run.journal.read();
   const finished = journal.some((e) => e.type === 'done');
-  const best = bestSoFar(run, journal, finished);
+  const best = bestSoFar(run, journal);
   const summary: RunSummary = {
     runDir: run.dir,
     teacher: manifest.teacher.name,
@@ -56,10 +57,7 @@ function summarize(run: RunDirectory, isRunning: (dir: string) => boolean): { su
   return { summary, journal };
 }
 
-/** The top candidate by search-time reward, as the search's end picks it. */
-function bestSoFar(run: RunDirectory, journal: JournalEvent[], finished: boolean): BestCandidate | undefined {
-  const [top] = rankCandidates(journal);
-  if (!top) return undefined;
-  const { name, spec, f, accuracy, params } = top.event;
-  return { name, spec: run.path(finished ? BEST_SPEC : spec), f: f!, accuracy: accuracy!, params };
+/** The delivered student of a finished run; before that, the top candidate by search-time reward. */
+function bestSoFar(run: RunDirectory, journal: JournalEvent[]): BestCandidate | undefined {
+  return bestStudent(journal, (spec, finished) => run.path(finished ? BEST_SPEC : spec));
 }

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { compress } from '../search/compress';
-import { UserError } from '../util/errors';
+import { errorDetail, UserError } from '../util/errors';
 import { FromSearchWorker, SearchJob, ToSearchWorker } from './search-messages';
 
 function post(message: FromSearchWorker): void {
@@ -36,7 +36,7 @@ run(workerData as SearchJob).then(
   () => process.exit(0),
   (err: unknown) => {
     const user = err instanceof UserError;
-    post({ type: 'failed', message: user ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err), user });
+    post({ type: 'failed', message: user ? err.message : errorDetail(err), user });
     process.exit(1);
   },
 );

@@ -9,13 +9,15 @@ import {
   ErrorCodes,
   InitializeResult,
   ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { version as esnacVersion } from '../../package.json';
 import * as protocol from '../../protocol';
-import { UserError } from '../util/errors';
+import { errorDetail, errorMessage, UserError } from '../util/errors';
 import { analyzeSpec, SpecAnalysis } from './analysis';
 import { completions, completionSite } from './completion';
 import { codeLenses, definition, diagnostics, documentSymbols, hover, references } from './features';
@@ -28,7 +30,14 @@ export const DIAGNOSTICS_DELAY_MS = 200;
 
 /** Serves LSP over this process's stdin and stdout until the client disconnects. */
 export function serveStdio(): void {
-  const connection = createConnection(process.stdin, process.stdout);
+  // A corrupted frame leaves the reader unable to find the next message: exit, so the client
+  // (which restarts a server that stops) gets a working one, instead of one alive but deaf.
+  const reader = new StreamMessageReader(process.stdin);
+  reader.onError((err) => {
+    process.stderr.write(`esnac language server: unreadable input (${err.message}); exiting so the client restarts it\n`);
+    process.exit(1);
+  });
+  const connection = createConnection(reader, new StreamMessageWriter(process.stdout));
   startServer(connection);
   connection.listen();
 }
@@ -75,7 +84,7 @@ function serveSpecFiles(connection: Connection, log: Log): void {
       if (spec) void connection.sendDiagnostics({ uri, version: spec.document.version, diagnostics: diagnostics(spec.analysis) });
     } catch (err) {
       // A timer's exception would end the server; one document's bug must not.
-      log('error', `checking ${uri} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log('error', `checking ${uri} failed: ${errorDetail(err)}`);
     }
   };
 
@@ -197,7 +206,7 @@ async function asResponse<T>(work: () => Promise<T>): Promise<T | ResponseError<
     return await work();
   } catch (err) {
     if (err instanceof UserError) return new ResponseError(ErrorCodes.InvalidParams, err.message);
-    return new ResponseError(ErrorCodes.InternalError, err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return new ResponseError(ErrorCodes.InternalError, errorDetail(err));
   }
 }
 
@@ -207,6 +216,6 @@ async function describeEngine(searches: SearchWorkers): Promise<protocol.EngineI
     const { name, detail, tfjsVersion, skipped } = await searches.probe('auto');
     return { ...base, backend: { name, detail, tfjsVersion, skipped } };
   } catch (err) {
-    return { ...base, error: err instanceof Error ? err.message : String(err) };
+    return { ...base, error: errorMessage(err) };
   }
 }

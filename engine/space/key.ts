@@ -7,7 +7,7 @@ import { resolveGraph } from '../architecture/graph';
 import { ArchitectureSpec, INPUT_ID, Layer } from '../architecture/types';
 
 /** The layer's structure with defaults applied; ids, inputs and the derived `in` left out. */
-function structure(layer: Layer): unknown[] {
+export function layerStructure(layer: Layer): unknown[] {
   switch (layer.type) {
     case 'conv':
       return [layer.type, layer.out, layer.kernel, layer.stride ?? 1, layer.padding ?? 0, layer.groups ?? 1, layer.bias ?? true];
@@ -34,7 +34,7 @@ export function candidateKey(spec: ArchitectureSpec): string {
   const layers = graph.order.map(({ layer, inputs }) => {
     const sources = inputs.map((id) => position.get(id)!);
     if (layer.type !== 'concat') sources.sort((a, b) => a - b);
-    return [...structure(layer), sources];
+    return [...layerStructure(layer), sources];
   });
   const text = JSON.stringify([[spec.input.channels, spec.input.height, spec.input.width], spec.classes, position.get(graph.output), layers]);
   return createHash('sha256').update(text).digest('hex').slice(0, 32);

@@ -58,7 +58,7 @@ export async function fitOnLabels(spec: ArchitectureSpec, data: Dataset, options
       weightDecay: options.weightDecay,
       seed: options.seed,
     };
-    return { outcome, model: await encodeModel(spec, net.weights(), training), accuracy, params: net.params };
+    return { outcome, model: await encodeModel(spec, net.weights(), training, data.normalisation), accuracy, params: net.params };
   } finally {
     net.dispose();
   }

@@ -2,7 +2,7 @@
 // target, is flushed to disk (fsync), and only then takes the target's name, so a crash or a full
 // disk at any moment leaves either the old state or the new one, never a truncated file.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Temporary names: hidden, recognisable, unique per process and call. */
@@ -58,7 +58,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
  */
 export function writeFolderAtomic(dir: string, fill: (temporary: string) => void, replace = false): void {
   const temporary = temporaryBeside(dir);
-  mkdirSync(dirname(dir), { recursive: true });
+  makeFolder(dirname(dir));
   mkdirSync(temporary);
   try {
     fill(temporary);
@@ -69,6 +69,20 @@ export function writeFolderAtomic(dir: string, fill: (temporary: string) => void
     rmSync(temporary, { recursive: true, force: true });
   }
   fsyncPath(dirname(dir));
+}
+
+/**
+ * mkdir -p that fails with the real reason: Node's recursive mkdir says ENOENT where a folder
+ * cannot be made (a read-only file system, no permission), so each missing level is made alone.
+ */
+export function makeFolder(path: string): void {
+  if (existsSync(path)) return;
+  makeFolder(dirname(path));
+  try {
+    mkdirSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 function syncTree(path: string): void {

@@ -5,3 +5,13 @@
 export class UserError extends Error {
   override readonly name = 'UserError';
 }
+
+/** What went wrong, in a line or so: an Error's message, else whatever was thrown as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Everything known about what was thrown, for logs: an Error's stack (which starts with its message). */
+export function errorDetail(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

@@ -13,8 +13,8 @@ import { VGG19, VGG_MINI, vggInputProblem, vggLayers } from './vgg';
 export type ZooName = 'vgg19' | 'resnet18' | 'resnet34' | 'shufflenet-1x-g2' | 'resnet-mini' | 'vgg-mini';
 export const ZOO_NAMES: readonly ZooName[] = ['vgg19', 'resnet18', 'resnet34', 'shufflenet-1x-g2', 'resnet-mini', 'vgg-mini'];
 
-/** 'cifar10' | 'cifar100' | 'mnist' | 'fashion-mnist': the datasets engine/data reads. */
-export type ZooDataset = DatasetKind;
+/** The named datasets engine/data reads, whose input shape is known without reading them. */
+export type ZooDataset = Exclude<DatasetKind, 'folder' | 'npz'>;
 export const ZOO_DATASETS: readonly ZooDataset[] = ['cifar10', 'cifar100', 'mnist', 'fashion-mnist'];
 
 export interface DatasetShape {

@@ -1,183 +1,23 @@
 #!/usr/bin/env python3
-"""esnac's reference trainer for the `command` and `slurm` evaluators, in PyTorch.
-
-Trains one candidate as the engine does: starting from its initial weights (inherited from the
-teacher), distillation from the teacher's logits (MSE between logits, or KL at a temperature),
-Adam (lr 1e-3, L2 weight decay 5e-4 as PyTorch's Adam applies it), batches of 128, E epochs; the
-candidate's A(x) is its best validation accuracy. Student and teacher are built by
-`esnac export SPEC --to pytorch --weights DIR`; the examples are the run's dataset files (the
-{data} placeholder: NHWC float32, already normalised and limited as the engine would).
-
-Writes OUT/result.json: {"accuracy": best validation accuracy in [0, 1], "backend": "pytorch ...",
-"epochs": [...], "teacherAccuracy": ...} (no "params": the engine counts them from the spec, as
-for every evaluator) and OUT/student.pt, the best epoch's state dict.
+"""esnac's PyTorch trainer for the `command` and `slurm` evaluators: one candidate, trained as the
+engine's PyTorch workers train it (trainers/torch/esnac_trainer, next to this folder in the
+repository and the extension). Its weights come back in the run's format ({weights}), so
+fine-tuning, best.weights and `esnac export --weights` work; OUT/result.json gives A(x).
 
     esnac compress teacher.arch.yaml --dataset mnist --evaluator command --evaluator-command \\
-      "/usr/bin/python3 evaluators/pytorch/train.py --spec {spec} --init {init} --teacher {teacher} \\
-       --teacher-weights {teacherWeights} --data {data} --epochs {epochs} --batch-size {batchSize} \\
+      "/usr/bin/python3 evaluators/pytorch/train.py --init {init} --teacher-weights {teacherWeights} \\
+       --data {data} --weights {weights} --out {out} --epochs {epochs} --batch-size {batchSize} \\
        --lr {learningRate} --weight-decay {weightDecay} --distillation {distillation} \\
-       --temperature {temperature} --seed {seed} --esnac {esnac} --out {out}"
+       --temperature {temperature} --seed {seed} --name {name}"
+
+Arguments: python3 evaluators/pytorch/train.py --help.
 """
-import argparse
-import importlib.util
-import json
 import os
-import subprocess
 import sys
-import time
-import zlib
 
-import torch
-import torch.nn.functional as F
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'trainers', 'torch'))
 
-
-def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--spec', required=True, help="the candidate's spec file")
-    p.add_argument('--init', required=True, help="the candidate's initial weights folder (esnac format)")
-    p.add_argument('--teacher', required=True, help="the teacher's spec file")
-    p.add_argument('--teacher-weights', required=True, help="the teacher's weights folder (esnac format)")
-    p.add_argument('--data', required=True, help='the run\'s dataset folder (dataset.json and .f32/.i32 files)')
-    p.add_argument('--out', required=True, help='where result.json and student.pt go')
-    p.add_argument('--epochs', type=int, default=10)
-    p.add_argument('--batch-size', type=int, default=128)
-    p.add_argument('--lr', type=float, default=1e-3)
-    p.add_argument('--weight-decay', type=float, default=5e-4)
-    p.add_argument('--distillation', choices=['mse', 'kl'], default='mse')
-    p.add_argument('--temperature', type=float, default=4.0)
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--esnac', default='esnac', help='the esnac command (the {esnac} placeholder: bin/esnac.js)')
-    p.add_argument('--device', default='auto', help='auto (cuda when available), cpu, cuda, cuda:1...')
-    p.add_argument('--threads', type=int, default=0, help='CPU threads (default: $SLURM_CPUS_PER_TASK, else torch\'s)')
-    return p.parse_args(argv)
-
-
-def export_module(esnac, spec, weights, out_file):
-    """Writes `spec` as a PyTorch module with `weights` (esnac export) and imports it."""
-    command = [esnac, 'export', spec, '--to', 'pytorch', '-o', out_file, '--weights', weights]
-    if esnac.endswith('.js'):
-        command = ['node'] + command
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f'{" ".join(command)} failed ({done.returncode}): {done.stderr.strip()}')
-    name = 'esnac_' + os.path.splitext(os.path.basename(out_file))[0]
-    loader = importlib.util.spec_from_file_location(name, out_file)
-    module = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(module)
-    return module.build()
-
-
-def load_split(folder, manifest, split):
-    """Images as an [N, C, H, W] float tensor (the files are NHWC) and labels as int64."""
-    info = manifest[split]
-    shape = manifest['input']
-    c, h, w = shape['channels'], shape['height'], shape['width']
-    images = torch.from_file(os.path.join(folder, info['images']), size=info['count'] * c * h * w, dtype=torch.float32)
-    labels = torch.from_file(os.path.join(folder, info['labels']), size=info['count'], dtype=torch.int32)
-    return images.view(info['count'], h, w, c).permute(0, 3, 1, 2).contiguous(), labels.long()
-
-
-def augment(x, generator):
-    """Random crop from the image padded by 4 (zeros after normalisation), horizontal flip p=0.5."""
-    n, _, h, w = x.shape
-    padded = F.pad(x, (4, 4, 4, 4))
-    dy = torch.randint(0, 9, (n,), generator=generator)
-    dx = torch.randint(0, 9, (n,), generator=generator)
-    flip = torch.rand(n, generator=generator) < 0.5
-    out = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
-    out[flip] = out[flip].flip(3)
-    return out
-
-
-def distillation_loss(kind, temperature, student, teacher):
-    if kind == 'mse':
-        return F.mse_loss(student, teacher)
-    t = temperature
-    return F.kl_div(F.log_softmax(student / t, 1), F.softmax(teacher / t, 1), reduction='batchmean') * t * t
-
-
-@torch.no_grad()
-def accuracy(model, images, labels, device, batch=1000):
-    model.eval()
-    correct = 0
-    for i in range(0, len(images), batch):
-        logits = model(images[i:i + batch].to(device))
-        correct += (logits.argmax(1).cpu() == labels[i:i + batch]).sum().item()
-    return correct / len(images)
-
-
-def write_json(path, value):
-    partial = path + '.partial'
-    with open(partial, 'w') as f:
-        json.dump(value, f, indent=2)
-        f.write('\n')
-    os.replace(partial, path)
-
-
-def main(argv):
-    args = parse_args(argv)
-    started = time.time()
-    threads = args.threads or int(os.environ.get('SLURM_CPUS_PER_TASK', '0'))
-    if threads > 0:
-        torch.set_num_threads(threads)
-    device = torch.device('cuda' if args.device == 'auto' and torch.cuda.is_available() else 'cpu' if args.device == 'auto' else args.device)
-    name = os.path.basename(args.spec).split('.arch.')[0]
-    torch.manual_seed(zlib.crc32(f'{args.seed}/{name}'.encode()))
-    generator = torch.Generator().manual_seed(zlib.crc32(f'{args.seed}/{name}/batches'.encode()))
-
-    with open(os.path.join(args.data, 'dataset.json')) as f:
-        manifest = json.load(f)
-    train_x, train_y = load_split(args.data, manifest, 'train')
-    val_x, val_y = load_split(args.data, manifest, 'validation')
-
-    work = os.path.join(args.out, 'pytorch')
-    os.makedirs(work, exist_ok=True)
-    student = export_module(args.esnac, args.spec, args.init, os.path.join(work, 'student.py')).to(device)
-    teacher = export_module(args.esnac, args.teacher, args.teacher_weights, os.path.join(work, 'teacher.py')).to(device)
-    teacher.eval()
-    for p in teacher.parameters():
-        p.requires_grad_(False)
-
-    # A check that teacher and data arrived as the engine has them: its accuracy here is the run's.
-    teacher_accuracy = accuracy(teacher, val_x, val_y, device)
-    optimizer = torch.optim.Adam(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    best, best_epoch, epochs = -1.0, 0, []
-    for epoch in range(1, args.epochs + 1):
-        student.train()
-        order = torch.randperm(len(train_x), generator=generator)
-        loss_sum, steps = 0.0, 0
-        for i in range(0, len(order), args.batch_size):
-            batch = order[i:i + args.batch_size]
-            x = train_x[batch]
-            if manifest.get('augment'):
-                x = augment(x, generator)
-            x = x.to(device)
-            with torch.no_grad():
-                target = teacher(x)
-            loss = distillation_loss(args.distillation, args.temperature, student(x), target)
-            if not torch.isfinite(loss):
-                raise RuntimeError(f'the loss diverged (NaN or infinite) in epoch {epoch}')
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.item()
-            steps += 1
-        acc = accuracy(student, val_x, val_y, device)
-        epochs.append({'epoch': epoch, 'loss': loss_sum / max(steps, 1), 'accuracy': acc})
-        print(f'epoch {epoch}/{args.epochs}: loss {loss_sum / max(steps, 1):.4f}, validation accuracy {100 * acc:.2f}%', flush=True)
-        if acc > best:
-            best, best_epoch = acc, epoch
-            torch.save(student.state_dict(), os.path.join(args.out, 'student.pt'))
-
-    write_json(os.path.join(args.out, 'result.json'), {
-        'accuracy': best,
-        'backend': f'pytorch {torch.__version__} {device.type}',
-        'bestEpoch': best_epoch,
-        'teacherAccuracy': teacher_accuracy,
-        'epochs': epochs,
-        'seconds': time.time() - started,
-    })
-
+from esnac_trainer.train_one import main  # noqa: E402
 
 if __name__ == '__main__':
-    main(sys.argv[1:])
+    sys.exit(main())

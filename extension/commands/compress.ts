@@ -21,6 +21,7 @@ import {
   specIdentity,
   startSearchParams,
 } from '../search-params';
+import { withChosenPython } from '../python';
 import { Searches } from '../searches';
 import { EsnacSettings, runsFolderPath } from '../settings';
 import { specTarget } from './target';
@@ -43,7 +44,7 @@ export async function compressArchitecture(arg: unknown, options: unknown, state
   // The engine reads the teacher from disk.
   if (document.isDirty && !(await document.save())) return;
   const teacherName = specIdentity(document.getText()).name ?? specBaseName(spec.fsPath);
-  const settings = settingsFor(spec);
+  const settings = await withChosenPython(settingsFor(spec), spec);
   const root = vscode.workspace.getWorkspaceFolder(spec)?.uri.fsPath ?? dirname(spec.fsPath);
   const runDir = newRunDirectory(runsFolderPath(settings, root), teacherName, new Date());
   const given = compressRequest(options);
@@ -88,6 +89,8 @@ async function askDataset(title: string, settings: EsnacSettings, remembered: Re
     { value: 'fashion-mnist', label: 'Fashion-MNIST', description: 'a folder of IDX files (.gz or plain)' },
     { value: 'cifar10', label: 'CIFAR-10', description: 'a folder of the binary version: data_batch_1..5.bin, test_batch.bin' },
     { value: 'cifar100', label: 'CIFAR-100', description: 'a folder of the binary version: train.bin, test.bin' },
+    { value: 'folder', label: 'Image folder', description: 'your images in torchvision ImageFolder layout: train/<class>/*, test/<class>/* (or <class>/* alone)' },
+    { value: 'npz', label: 'NumPy archive (.npz)', description: 'x_train, y_train, x_test, y_test (optional x_val, y_val)' },
   ];
   const kind = await pickOne(title, 'Dataset to train and measure the students on', items, (k) => k === (remembered.dataset ?? 'mnist'));
   if (kind === undefined) return undefined;
@@ -102,15 +105,20 @@ async function askDatasetFolder(title: string, kind: FolderKind, settings: Esnac
   add(remembered.folders[kind], 'last used');
   add(configuredFolder(settings, kind), 'from settings');
   if (kind === 'fashion-mnist') add(DEFAULT_FASHION_MNIST_DIR, "Debian's dataset-fashion-mnist package");
-  const choose = () => chooseFolder(`${title}: the ${kind} folder`);
+  const choose = () => (kind === 'npz' ? chooseFile(`${title}: the .npz file`, { 'NumPy archives': ['npz'] }) : chooseFolder(`${title}: the ${kind} folder`));
   if (known.size === 0) return choose();
   const items: Choice<string | undefined>[] = [
     ...[...known].map(([folder, why]) => ({ value: folder, label: folder, description: why })),
-    { value: undefined, label: '$(folder-opened) Choose a folder…' },
+    { value: undefined, label: kind === 'npz' ? '$(file) Choose an .npz file…' : '$(folder-opened) Choose a folder…' },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: `The ${kind} files`, ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: kind === 'npz' ? 'The .npz file' : `The ${kind} files`, ignoreFocusOut: true });
   if (!picked) return undefined;
   return picked.value ?? choose();
+}
+
+async function chooseFile(title: string, filters: Record<string, string[]>): Promise<string | undefined> {
+  const [file] = (await vscode.window.showOpenDialog({ title, canSelectFolders: false, canSelectFiles: true, canSelectMany: false, filters, openLabel: 'Use this file' })) ?? [];
+  return file?.fsPath;
 }
 
 async function chooseFolder(title: string): Promise<string | undefined> {

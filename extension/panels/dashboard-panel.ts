@@ -6,9 +6,11 @@ import type { WebviewMessage } from '../../protocol/webview';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { RunDirectory } from '../../engine/run/run-directory';
 import { dashboardRun } from '../view-models/run';
+import { ExtensionCommands } from '../commands/ids';
 import type { PanelContext } from './index';
 import { basename } from './specs';
-import { PanelConnection } from './webview-panel';
+import { EsnacPanel } from './webview-panel';
+import { errorMessage } from '../../engine/util/errors';
 
 const JOURNAL = 'journal.jsonl';
 const JOURNAL_DEBOUNCE_MS = 200;
@@ -19,26 +21,19 @@ const JOURNAL_DEBOUNCE_MS = 200;
  */
 const RUNNING_WITHIN_MS = 15 * 60_000;
 
-export class DashboardPanel implements vscode.Disposable {
-  private readonly connection: PanelConnection;
-  private readonly disposables: vscode.Disposable[] = [];
+export class DashboardPanel extends EsnacPanel {
   private events: JournalEvent[] = [];
   private teacherSpec: vscode.Uri | undefined;
-  private pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly runDir: vscode.Uri,
-    private readonly context: PanelContext,
+    context: PanelContext,
   ) {
-    panel.title = `Run: ${basename(runDir)}`;
-    this.connection = new PanelConnection(panel, context.extensionUri, context.host.log, (m) => this.onMessage(m));
+    super(panel, `Run: ${basename(runDir)}`, context);
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(runDir, JOURNAL));
-    const changed = () => {
-      clearTimeout(this.pending);
-      this.pending = setTimeout(() => this.update(), JOURNAL_DEBOUNCE_MS);
-    };
-    this.disposables.push(this.connection, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
+    const changed = () => this.scheduleUpdate(JOURNAL_DEBOUNCE_MS);
+    this.disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed));
   }
 
   update(): void {
@@ -51,13 +46,13 @@ export class DashboardPanel implements vscode.Disposable {
       const running = !finished && Date.now() - journalTime(run) < RUNNING_WITHIN_MS;
       this.connection.send({ type: 'run', subject, run: dashboardRun(run.dir, run.manifest, this.events, running) });
     } catch (err) {
-      const message = `cannot read the run ${this.runDir.fsPath}: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `cannot read the run ${this.runDir.fsPath}: ${errorMessage(err)}`;
       this.context.host.log.error(message);
       void vscode.window.showErrorMessage(message);
     }
   }
 
-  private async onMessage(message: WebviewMessage): Promise<void> {
+  protected async onMessage(message: WebviewMessage): Promise<void> {
     if (message.type === 'error') return this.context.host.log.error(`dashboard of ${this.runDir.fsPath}: ${message.message}`);
     if (message.type !== 'candidate') return;
     const event = this.events.find((e): e is CandidateEvent => e.type === 'candidate' && e.name === message.name);
@@ -74,12 +69,10 @@ export class DashboardPanel implements vscode.Disposable {
         return;
       case 'textDiff':
         return this.context.host.diffWithTeacher(spec);
+      case 'export':
+        await vscode.commands.executeCommand(ExtensionCommands.exportStudent, spec);
+        return;
     }
-  }
-
-  dispose(): void {
-    clearTimeout(this.pending);
-    for (const d of this.disposables) d.dispose();
   }
 }
 

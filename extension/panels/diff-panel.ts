@@ -5,23 +5,19 @@ import { buildDiffModel } from '../view-models/diff';
 import { saveSvg } from './export-svg';
 import type { PanelContext } from './index';
 import { basename, loadSpec, unusable } from './specs';
-import { PanelConnection } from './webview-panel';
+import { EsnacPanel } from './webview-panel';
+import { errorMessage } from '../../engine/util/errors';
 
-export class DiffPanel implements vscode.Disposable {
-  private readonly connection: PanelConnection;
-  private readonly disposables: vscode.Disposable[] = [];
-
+export class DiffPanel extends EsnacPanel {
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly teacher: vscode.Uri,
     readonly student: vscode.Uri,
-    private readonly context: PanelContext,
+    context: PanelContext,
   ) {
-    panel.title = `Diff: ${basename(student)} ↔ ${basename(teacher)}`;
-    this.connection = new PanelConnection(panel, context.extensionUri, context.host.log, (m) => this.onMessage(m));
+    super(panel, `Diff: ${basename(student)} ↔ ${basename(teacher)}`, context);
     const ours = new Set([teacher.toString(), student.toString()]);
     this.disposables.push(
-      this.connection,
       vscode.workspace.onDidSaveTextDocument((d) => {
         if (ours.has(d.uri.toString())) void this.update();
       }),
@@ -37,13 +33,13 @@ export class DiffPanel implements vscode.Disposable {
       const { graph, summary } = buildDiffModel(teacher.spec!, student.spec!);
       this.connection.send({ type: 'graphDiff', subject, graph, summary });
     } catch (err) {
-      const message = `cannot diff ${this.student.fsPath} with ${this.teacher.fsPath}: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `cannot diff ${this.student.fsPath} with ${this.teacher.fsPath}: ${errorMessage(err)}`;
       this.context.host.log.error(message);
       this.connection.send({ type: 'failure', subject, message });
     }
   }
 
-  private async onMessage(message: WebviewMessage): Promise<void> {
+  protected async onMessage(message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'revealLayer':
         return this.context.host.revealLayer(message.side === 'teacher' ? this.teacher : this.student, message.layerId);
@@ -52,9 +48,5 @@ export class DiffPanel implements vscode.Disposable {
       case 'error':
         this.context.host.log.error(`graph diff of ${this.student.fsPath}: ${message.message}`);
     }
-  }
-
-  dispose(): void {
-    for (const d of this.disposables) d.dispose();
   }
 }

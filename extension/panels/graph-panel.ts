@@ -7,39 +7,31 @@ import { buildGraphModel } from '../view-models/graph';
 import { saveSvg } from './export-svg';
 import type { PanelContext } from './index';
 import { basename, loadSpec } from './specs';
-import { PanelConnection } from './webview-panel';
+import { EsnacPanel } from './webview-panel';
+import { errorMessage } from '../../engine/util/errors';
 
 const EDIT_DEBOUNCE_MS = 300;
 
-export class GraphPanel implements vscode.Disposable {
-  private readonly connection: PanelConnection;
-  private readonly disposables: vscode.Disposable[] = [];
+export class GraphPanel extends EsnacPanel {
   private lastGood: GraphModel | undefined;
-  private pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly spec: vscode.Uri,
-    private readonly context: PanelContext,
+    context: PanelContext,
   ) {
-    panel.title = `Graph: ${basename(spec)}`;
-    this.connection = new PanelConnection(panel, context.extensionUri, context.host.log, (m) => this.onMessage(m));
+    super(panel, `Graph: ${basename(spec)}`, context);
     const isOurs = (uri: vscode.Uri) => uri.toString() === spec.toString();
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(spec, '..'), basename(spec)));
+    const changed = () => this.scheduleUpdate(EDIT_DEBOUNCE_MS);
     this.disposables.push(
-      this.connection,
       watcher,
-      watcher.onDidChange(() => this.scheduleUpdate()),
-      watcher.onDidCreate(() => this.scheduleUpdate()),
+      watcher.onDidChange(changed),
+      watcher.onDidCreate(changed),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (isOurs(e.document.uri) && e.contentChanges.length > 0) this.scheduleUpdate();
+        if (isOurs(e.document.uri) && e.contentChanges.length > 0) changed();
       }),
     );
-  }
-
-  scheduleUpdate(): void {
-    clearTimeout(this.pending);
-    this.pending = setTimeout(() => void this.update(), EDIT_DEBOUNCE_MS);
   }
 
   async update(): Promise<void> {
@@ -50,13 +42,13 @@ export class GraphPanel implements vscode.Disposable {
       if (this.lastGood) this.connection.send({ type: 'graph', subject, graph: this.lastGood, problems, stale: !spec });
       else this.connection.send({ type: 'failure', subject, message: problems.join('\n') });
     } catch (err) {
-      const message = `cannot read ${this.spec.fsPath}: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `cannot read ${this.spec.fsPath}: ${errorMessage(err)}`;
       this.context.host.log.error(message);
       this.connection.send({ type: 'failure', subject, message });
     }
   }
 
-  private async onMessage(message: WebviewMessage): Promise<void> {
+  protected async onMessage(message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'revealLayer':
         return this.context.host.revealLayer(this.spec, message.layerId);
@@ -65,10 +57,5 @@ export class GraphPanel implements vscode.Disposable {
       case 'error':
         this.context.host.log.error(`graph of ${this.spec.fsPath}: ${message.message}`);
     }
-  }
-
-  dispose(): void {
-    clearTimeout(this.pending);
-    for (const d of this.disposables) d.dispose();
   }
 }

@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { HostMessage, WebviewMessage } from '../../protocol/webview';
+import { errorMessage } from '../../engine/util/errors';
+import type { PanelContext } from './index';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
@@ -30,7 +32,7 @@ export class PanelConnection implements vscode.Disposable {
           this.ready = true;
           if (this.latest) void panel.webview.postMessage(this.latest);
         } else {
-          onMessage(message).catch((err: unknown) => log.error(`${panel.title}: ${message.type} failed: ${err instanceof Error ? err.message : String(err)}`));
+          onMessage(message).catch((err: unknown) => log.error(`${panel.title}: ${message.type} failed: ${errorMessage(err)}`));
         }
       }),
       // A hidden panel's webview is destroyed; it says `ready` again when shown.
@@ -46,6 +48,43 @@ export class PanelConnection implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * The skeleton of every esnac panel: its title, its connection to the webview, what it owns
+ * (watchers, listeners), a debounced redraw, and disposal. A panel says how it draws (`update`)
+ * and what it does with the webview's messages.
+ */
+export abstract class EsnacPanel implements vscode.Disposable {
+  protected readonly connection: PanelConnection;
+  protected readonly disposables: vscode.Disposable[] = [];
+  private pending: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    title: string,
+    protected readonly context: PanelContext,
+  ) {
+    panel.title = title;
+    this.connection = new PanelConnection(panel, context.extensionUri, context.host.log, (m) => this.onMessage(m));
+    this.disposables.push(this.connection);
+  }
+
+  /** Reads what the panel shows and sends it to the webview. */
+  abstract update(): void | Promise<void>;
+
+  protected abstract onMessage(message: WebviewMessage): Promise<void>;
+
+  /** Redraws once changes have stopped coming for `delayMs` (edits, journal lines). */
+  protected scheduleUpdate(delayMs: number): void {
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => void this.update(), delayMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.pending);
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -196,8 +196,9 @@ describe('checkSpec (in memory)', () => {
     assert.deepEqual(checkSpec(duplicate), [{ path: ['layers', 4, 'id'], message: "duplicate layer id 'stem' (layers[0] has it already)" }]);
 
     const huge = tiny();
-    huge.layers = Array.from({ length: 10_001 }, (_, i) => ({ id: `r${i}`, type: 'relu' as const }));
-    assert.deepEqual(checkSpec(huge), [{ path: ['layers'], message: 'the spec has 10001 layers; the limit is 10000' }]);
+    huge.layers = Array.from({ length: 2_001 }, (_, i) => ({ id: `r${i}`, type: 'relu' as const }));
+    assert.deepEqual(checkSpec(huge).map((i) => i.path), [['layers']]);
+    assert.match(checkSpec(huge)[0].message, /^the spec has 2001 layers; the limit is 2000 \(/);
 
     const narrow = tiny();
     Object.assign(narrow.layers[5], { out: 8 });

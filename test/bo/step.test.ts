@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../engine/backend';
-import { BiLstmJSON, kernelProposals, LearnedKernelJSON, Proposal } from '../../engine/bo';
+import { BiLstmJSON, kernelProposals, KnownCost, LearnedKernelJSON, Proposal } from '../../engine/bo';
 import { BILSTM_FORMAT } from '../../engine/bo/embedding/bilstm';
 import { BoStepInput } from '../../engine/bo/step';
+import { budgetFilter, CandidateFilter } from '../../engine/cost/budgets';
+import { structuralCosts } from '../../engine/cost/objective';
 import { CandidateEvent } from '../../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { encodingWidth } from '../../engine/space/encoding';
@@ -39,7 +41,7 @@ interface StepResult {
   kernels: LearnedKernelJSON[];
 }
 
-interface StepOptions extends Pick<BoStepInput, 'threads' | 'transferred' | 'signal'> {
+interface StepOptions extends Pick<BoStepInput, 'threads' | 'transferred' | 'signal' | 'filter' | 'knownCost'> {
   settings?: SearchSettings;
   operators?: SearchSettings['operators'];
   /** How many candidates were evaluated before the step (default 12). */
@@ -115,4 +117,56 @@ test('a kernel job that fails on a thread fails the step with its reason', async
   await initBackend('auto');
   const weightless: BiLstmJSON = { format: BILSTM_FORMAT, layers: 1, hidden: 8, inputWidth: encodingWidth(), weights: [] };
   await assert.rejects(step(zooTeacher('vgg-mini', 'mnist'), { threads: 2, transferred: [weightless] }), /embedding needs 6 weight arrays/);
+});
+
+/** The budgets' filter, counting the specs it is asked about. */
+function countingFilter(filter: CandidateFilter): CandidateFilter & { asked: number } {
+  const counting = {
+    asked: 0,
+    prepare: (specs: ArchitectureSpec[], signal?: AbortSignal) => {
+      counting.asked += specs.length;
+      return filter.prepare(specs, signal);
+    },
+    admits: (spec: ArchitectureSpec) => filter.admits(spec),
+  };
+  return counting;
+}
+
+test("on threads, budgets and a known cost are answered by the step's thread: the proposals of one thread, within the budgets", async () => {
+  await initBackend('auto');
+  const teacher = zooTeacher('vgg-mini', 'mnist');
+  const teacherCosts = structuralCosts(teacher);
+  const budgets = { ...DEFAULT_SETTINGS.budgets, maxParams: Math.round(teacherCosts.params / 3) };
+  // A cost known before training: the parameter count, g = C (2 - C) as for a predicted latency.
+  const knownCost: KnownCost = {
+    teacherAccuracy: 0.95,
+    prepare: async () => {},
+    factor: (spec) => {
+      const c = 1 - structuralCosts(spec).params / teacherCosts.params;
+      return c * (2 - c);
+    },
+  };
+  for (const acquisitionOptimizer of ['random', 'evolution'] as const) {
+    const stepSettings = { ...settings, acquisitionOptimizer };
+    const one = countingFilter(budgetFilter(budgets, 'params', teacherCosts)!);
+    const sequential = await step(teacher, { settings: stepSettings, threads: 1, filter: one, knownCost });
+    const two = countingFilter(budgetFilter(budgets, 'params', teacherCosts)!);
+    const parallel = await step(teacher, { settings: stepSettings, threads: 2, filter: two, knownCost });
+    assert.ok(two.asked >= settings.acquisitionSamples, `${acquisitionOptimizer}: the threads asked the filter here`);
+    assert.equal(parallel.proposals.length, settings.kernels);
+    for (const p of parallel.proposals) assert.ok(structuralCosts(p.spec).params <= budgets.maxParams, `${p.spec.name} within the budget`);
+    assert.deepEqual(parallel.proposals, sequential.proposals, acquisitionOptimizer);
+    assert.deepEqual(parallel.kernels, sequential.kernels, acquisitionOptimizer);
+  }
+});
+
+test("a question the step's thread fails to answer fails the step with its reason", async () => {
+  await initBackend('auto');
+  const filter: CandidateFilter = {
+    prepare: async () => {
+      throw new Error('the latency command failed');
+    },
+    admits: () => true,
+  };
+  await assert.rejects(step(zooTeacher('vgg-mini', 'mnist'), { threads: 2, filter }), /the latency command failed/);
 });

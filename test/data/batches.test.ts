@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Batch, CROP_PADDING, ImageShape, Split, batchCount, batches, shiftAndFlip } from '../../engine/data/index';
+import { Batch, CROP_PADDING, ImageShape, Normalisation, Split, batchCount, batches, shiftAndFlip } from '../../engine/data/index';
 import { UserError } from '../../engine/util/errors';
 import { Rng } from '../../engine/util/rng';
 
 const INPUT: ImageShape = { channels: 2, height: 6, width: 7 };
 const SIZE = 2 * 6 * 7;
+const IDENTITY: Normalisation = { rule: 'none', mean: [0, 0], std: [1, 1] };
 
 /** Example i: every value distinct (and non-zero) across examples, positions and channels. */
 function makeSplit(count: number): Split {
-  const images = Float32Array.from({ length: count * SIZE }, (_, k) => k + 1);
-  return { images, labels: Int32Array.from({ length: count }, (_, i) => i), count };
+  const pixels = Float32Array.from({ length: count * SIZE }, (_, k) => k + 1);
+  return { pixels, scale: 1, labels: Int32Array.from({ length: count }, (_, i) => i), count };
 }
 
 function image(split: Split, i: number): Float32Array {
-  return split.images.subarray(i * SIZE, (i + 1) * SIZE);
+  return split.pixels.subarray(i * SIZE, (i + 1) * SIZE) as Float32Array;
 }
 
 /** The augmentation written the obvious way: pad with zeros, crop at (top, left), then mirror. */
@@ -39,7 +40,7 @@ function padCropFlip(src: Float32Array, input: ImageShape, top: number, left: nu
 
 function epoch(split: Split, seed: number | Rng, batchSize: number, augment = false): Batch[] {
   const rng = typeof seed === 'number' ? new Rng(seed) : seed;
-  return copies(batches(split, { input: INPUT, augment }, batchSize, rng));
+  return copies(batches(split, { input: INPUT, normalisation: IDENTITY, augment }, batchSize, rng));
 }
 
 /** Copies each batch as it comes: the iterator reuses its arrays for the next batch. */
@@ -71,12 +72,12 @@ test('batches: the same seed gives the same order, other seeds and later epochs 
   assert.notDeepEqual(order(epoch(split, 7, 8)), order(epoch(split, 8, 8)));
   const rng = new Rng(7);
   assert.notDeepEqual(order(epoch(split, rng, 8)), order(epoch(split, rng, 8)));
-  const unshuffled = copies(batches(split, { input: INPUT, augment: false }, 16, new Rng(1), { shuffle: false }));
+  const unshuffled = copies(batches(split, { input: INPUT, normalisation: IDENTITY, augment: false }, 16, new Rng(1), { shuffle: false }));
   assert.deepEqual(order(unshuffled), [...split.labels]);
 });
 
 test('batches: a batch size that is not a positive integer is a UserError', () => {
-  assert.throws(() => batches(makeSplit(3), { input: INPUT, augment: false }, 0, new Rng(1)).next(), UserError);
+  assert.throws(() => batches(makeSplit(3), { input: INPUT, normalisation: IDENTITY, augment: false }, 0, new Rng(1)).next(), UserError);
 });
 
 test('shiftAndFlip equals pad 4, crop and mirror for every offset', () => {
@@ -127,13 +128,29 @@ test('batches with augmentation: shapes kept, each image a crop/flip of its own,
   assert.ok(unchanged < 5, `${unchanged} of 30 images left as they were`);
   assert.deepEqual(epoch(split, 3, 8, true), list);
   assert.notDeepEqual(epoch(split, 4, 8, true).map((b) => b.x), list.map((b) => b.x));
-  const withoutAugmentation = copies(batches(split, { input: INPUT, augment: true }, 8, new Rng(3), { augment: false }));
+  const withoutAugmentation = copies(batches(split, { input: INPUT, normalisation: IDENTITY, augment: true }, 8, new Rng(3), { augment: false }));
   assert.deepEqual(order(withoutAugmentation), order(list), 'the order is drawn before any augmentation');
 });
 
 test('batches: datasets without augmentation ignore { augment: true }', () => {
   const split = makeSplit(5);
-  for (const b of batches(split, { input: INPUT, augment: false }, 5, new Rng(2), { augment: true })) {
+  for (const b of batches(split, { input: INPUT, normalisation: IDENTITY, augment: false }, 5, new Rng(2), { augment: true })) {
     b.y.forEach((label, k) => assert.deepEqual(b.x.subarray(k * SIZE, (k + 1) * SIZE), image(split, label)));
   }
+});
+
+test('batches: bytes are normalised per channel as they are taken; augmentation pads with 0 after normalisation', () => {
+  const input: ImageShape = { channels: 2, height: 1, width: 2 };
+  const split: Split = { pixels: Uint8Array.of(0, 255, 51, 102), scale: 1 / 255, labels: Int32Array.of(4), count: 1 };
+  const normalisation: Normalisation = { rule: '0.2,0.4/0.5,0.25', mean: [0.2, 0.4], std: [0.5, 0.25] };
+  const [plain] = copies(batches(split, { input, normalisation, augment: false }, 1, new Rng(1)));
+  const expected = [(0 - 0.2) / 0.5, (1 - 0.4) / 0.25, (0.2 - 0.2) / 0.5, (0.4 - 0.4) / 0.25];
+  plain.x.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `value ${i}: ${v}`));
+  const seen = new Set<string>();
+  for (let seed = 0; seed < 40; seed++) {
+    const [shifted] = copies(batches(split, { input, normalisation, augment: true }, 1, new Rng(seed)));
+    for (const v of shifted.x) assert.ok(v === 0 || expected.some((e) => Math.abs(v - e) < 1e-6), `seed ${seed}: ${v}`);
+    seen.add([...shifted.x].map((v) => v.toFixed(3)).join());
+  }
+  assert.ok(seen.size >= 2, 'crops and flips vary');
 });

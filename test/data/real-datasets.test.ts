@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_FASHION_MNIST_DIR, Split, loadDataset } from '../../engine/data/index';
+import { normalised } from '../support/data';
 
 function classCounts(split: Split, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
@@ -29,7 +30,7 @@ test('embedded mnist: 10,000 digits, class-balanced 90/10 split, normalised trai
   assert.equal(dataset.test, undefined);
   assert.equal(dataset.train.count + dataset.validation.count, 10_000);
   assert.equal(dataset.validation.count, 1005);
-  assert.equal(dataset.train.images.length, dataset.train.count * 784);
+  assert.equal(dataset.train.pixels.length, dataset.train.count * 784);
 
   const trainCounts = classCounts(dataset.train, 10);
   const validationCounts = classCounts(dataset.validation, 10);
@@ -39,7 +40,7 @@ test('embedded mnist: 10,000 digits, class-balanced 90/10 split, normalised trai
   }
   assert.deepEqual(new Set(dataset.train.labels.subarray(0, 20)).size, 10, 'the first 20 training examples cover every digit');
 
-  const { mean, std } = moments(dataset.train.images);
+  const { mean, std } = moments(normalised(dataset.train, dataset));
   assert.ok(Math.abs(mean) < 1e-4, `train mean ${mean}`);
   assert.ok(Math.abs(std - 1) < 1e-4, `train std ${std}`);
   assert.ok(dataset.normalisation.mean[0] > 0.1 && dataset.normalisation.mean[0] < 0.16, `mean ${dataset.normalisation.mean[0]}`);
@@ -51,7 +52,7 @@ test('embedded mnist: limits take prefixes and keep the full-split normalisation
   assert.equal(limited.train.count, 300);
   assert.equal(limited.validation.count, 50);
   assert.deepEqual(limited.normalisation, full.normalisation);
-  assert.deepEqual(limited.train.images, full.train.images.subarray(0, 300 * 784));
+  assert.deepEqual(limited.train.pixels, full.train.pixels.subarray(0, 300 * 784));
   assert.deepEqual(limited.validation.labels, full.validation.labels.subarray(0, 50));
 });
 
@@ -63,12 +64,13 @@ test('Fashion-MNIST from the Debian package: 54,000 / 6,000 / 10,000, known stat
   const dataset = await loadDataset('fashion-mnist');
   assert.equal(dataset.train.count, 54_000);
   assert.equal(dataset.validation.count, 6_000);
-  assert.equal(dataset.test!.count, 10_000);
-  assert.deepEqual(classCounts(dataset.test!, 10), new Array(10).fill(1000));
+  const { split: test } = await dataset.test!.read();
+  assert.equal(test.count, 10_000);
+  assert.deepEqual(classCounts(test, 10), new Array(10).fill(1000));
   const trainAndValidation = classCounts(dataset.train, 10).map((n, c) => n + classCounts(dataset.validation, 10)[c]);
   assert.deepEqual(trainAndValidation, new Array(10).fill(6000));
   assert.ok(Math.abs(dataset.normalisation.mean[0] - 0.286) < 0.005, `mean ${dataset.normalisation.mean[0]}`);
   assert.ok(Math.abs(dataset.normalisation.std[0] - 0.353) < 0.005, `std ${dataset.normalisation.std[0]}`);
-  const { mean, std } = moments(dataset.train.images);
+  const { mean, std } = moments(normalised(dataset.train, dataset));
   assert.ok(Math.abs(mean) < 1e-4 && Math.abs(std - 1) < 1e-4, `train mean ${mean}, std ${std}`);
 });

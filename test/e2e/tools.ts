@@ -1,7 +1,7 @@
 // What the e2e stage runs on: Debian's chromium, and code-server (VS Code OSS served over HTTP,
 // with a real Node extension host) plus playwright-core from the npm registry, installed into a
 // cache folder outside the repository so `npm ci` never sees them. Downloads from GitHub or
-// Microsoft are unreachable on CI; /work/shared/notes/vscode-e2e.md says why each step is needed.
+// Microsoft are unreachable on CI; docs/vscode-e2e.md says why each step is needed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';

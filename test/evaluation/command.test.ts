@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkedEvaluatorSettings, startExternalEvaluator } from '../../engine/evaluation';
+import { checkedEvaluatorSettings, startEvaluator } from '../../engine/evaluation';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { compress } from '../../engine/search/compress';
@@ -19,7 +19,7 @@ import { EvaluatorSettings } from '../../engine/evaluation/settings';
 async function evaluatorFor(evaluator: Partial<EvaluatorSettings>, dataset = 'mnist') {
   const runDir = mkdtempSync(join(tmpdir(), 'esnac-command-'));
   const settings: SearchSettings = { ...DEFAULT_SETTINGS, evaluator: evaluatorWith({ kind: 'command', ...evaluator }) };
-  const ev = await startExternalEvaluator({ runDir, dataset, settings, teacherSpec: join(runDir, 'teacher.arch.yaml'), teacherWeights: join(runDir, 'teacher.weights') });
+  const ev = await startEvaluator({ runDir, dataset, load: {}, settings, teacherSpec: join(runDir, 'teacher.arch.yaml'), teacherWeights: join(runDir, 'teacher.weights') });
   const spec = await loadSpecFile(TEACHER);
   const request = (name: string) => ({ name, spec: { ...spec, name }, outDir: join(runDir, 'candidates', `${name}.weights`) });
   return { ev, runDir, request, workDir: (name: string) => join(runDir, 'candidates', `${name}.eval`) };

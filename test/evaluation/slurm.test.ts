@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startExternalEvaluator } from '../../engine/evaluation';
+import { startEvaluator } from '../../engine/evaluation';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { DEFAULT_SETTINGS } from '../../engine/run/settings';
 import { compress } from '../../engine/search/compress';
@@ -51,7 +51,7 @@ test('a job running past its timeout is cancelled and fails', async (t) => {
   if (skip) return t.skip(skip);
   const runDir = mkdtempSync(join(tmpdir(), 'esnac-slurm-run-'));
   const settings = { ...DEFAULT_SETTINGS, evaluator: evaluatorWith(slurm(fakeCommand('sleep'), { timeoutMinutes: 0.02 })) };
-  const ev = await startExternalEvaluator({ runDir, dataset: 'mnist', settings, teacherSpec: TEACHER, teacherWeights: join(runDir, 'none') });
+  const ev = await startEvaluator({ runDir, dataset: 'mnist', load: {}, settings, teacherSpec: TEACHER, teacherWeights: join(runDir, 'none') });
   try {
     const spec = await loadSpecFile(TEACHER);
     const result = await ev.evaluate({ name: 'slow', spec, outDir: join(runDir, 'candidates', 'slow.weights') });

@@ -1,7 +1,8 @@
 // The words shown for search progress and engine state.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SearchProgressParams } from '../../protocol';
+import { JournalEvent, SearchProgressParams } from '../../protocol';
+import { bestStudent } from '../../engine/run/report';
 import { bestSummary, diffTitle, engineDescription, errorHeadline, etaText, progressFraction, progressMessage, progressShort } from '../../extension/format';
 
 const progress: SearchProgressParams = { runDir: '/r', phase: 'evaluating', step: 3, steps: 20, evaluated: 17, total: 160, bestF: 0.91234, best: 'c17', etaSeconds: 725 };
@@ -29,10 +30,24 @@ test('time left', () => {
 });
 
 test('best student, diff title, engine description, error headline', () => {
-  assert.equal(bestSummary({ name: 'c4', spec: '/r/best.arch.yaml', f: 0.9, accuracy: 0.9812, params: 123456 }), 'best student c4: accuracy 98.1%, 123.5k params, f 0.900');
+  assert.equal(bestSummary({ name: 'c4', spec: '/r/best.arch.yaml', f: 0.9, accuracy: 0.9812, params: 123456 }), 'best student c4: validation accuracy 98.1% (no test accuracy), 123.5k params, f 0.900');
   assert.equal(diffTitle('resnet18', 'resnet18-c4'), 'resnet18 ↔ resnet18-c4');
   const info = { esnacVersion: '0.1.0', nodeVersion: 'v20.1.0', backend: { name: 'wasm' as const, detail: 'wasm (SIMD)', tfjsVersion: '4.22.0', skipped: [{ name: 'tensorflow', reason: 'not installed' }] } };
   assert.deepEqual(engineDescription(info), ['esnac 0.1.0 on Node v20.1.0', 'backend: wasm (SIMD) (tfjs 4.22.0)', 'tensorflow not used: not installed']);
   assert.deepEqual(engineDescription({ esnacVersion: '0.1.0', nodeVersion: 'v20', error: 'no wasm' }), ['esnac 0.1.0 on Node v20', 'no backend: no wasm']);
   assert.equal(errorHeadline(new Error('Request failed: boom\n    at x')), 'Request failed: boom');
+});
+
+test("the finished search's message leads with the test measurement of a run's journal", () => {
+  // The journal of a finished run, as the engine writes it; the message reads the result the engine builds from it.
+  const events: JournalEvent[] = [
+    { type: 'teacher', accuracy: 0.99, params: 1_000_000, weights: 'teacher.weights', trained: false, seconds: 1 },
+    { type: 'candidate', step: 1, name: 'c4', key: 'k', spec: 'candidates/c4.arch.yaml', action: {}, proposedBy: 'random', status: 'ok', params: 125_000, accuracy: 0.9512, f: 0.9, seconds: 1, weights: 'candidates/c4.weights' },
+    { type: 'test', name: 'teacher', accuracy: 0.9841, examples: 10_000, source: 't10k files' },
+    { type: 'test', name: 'c4', accuracy: 0.9733, examples: 10_000, weights: 'search', source: 't10k files' },
+    { type: 'done', best: 'c4', bestSpec: 'best.arch.yaml', f: 0.9, bestWeights: 'search', bestValidationAccuracy: 0.9512 },
+  ];
+  const best = bestStudent(events, () => '/r/best.arch.yaml')!;
+  assert.deepEqual(best.test, { accuracy: 0.9733, teacher: 0.9841, examples: 10_000, source: 't10k files' });
+  assert.equal(bestSummary(best), 'best student c4: test accuracy 97.3% (teacher 98.4%), 125.0k params (8.0x smaller); search validation accuracy 95.1%');
 });

@@ -42,7 +42,7 @@ test('start params: the answers, the run directory, and only the settings that d
   assert.deepEqual(full.settings, { ...budget, workers: 2 });
 });
 
-test('start params: the local evaluator is left to the engine; command and slurm are sent whole', () => {
+test('start params: an evaluator other than the engine default (auto) is sent whole', () => {
   const start = (values: Record<string, unknown>) =>
     startSearchParams({
       teacher: '/ws/t.arch.yaml',
@@ -51,7 +51,9 @@ test('start params: the local evaluator is left to the engine; command and slurm
       runDir: '/ws/esnac-runs/t-1',
       workspaceRoot: '/ws',
     }).settings;
-  assert.equal(start({ 'evaluator.kind': 'local', 'evaluator.command': 'python3 /t.py', 'evaluator.retries': 3 })?.evaluator, undefined);
+  assert.equal(start({})?.evaluator, undefined);
+  assert.deepEqual(start({ 'evaluator.kind': 'local', 'evaluator.retries': 3 })?.evaluator, { ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'local', retries: 3 });
+  assert.deepEqual(start({ python: '/opt/py/bin/python3', 'evaluator.autocast': false })?.evaluator, { ...DEFAULT_ESNAC_SETTINGS.evaluator, python: '/opt/py/bin/python3', autocast: false });
 
   const command = { 'evaluator.kind': 'command', 'evaluator.command': 'python3 /t.py --spec {spec} --out {out}', 'evaluator.timeoutMinutes': 30 };
   assert.deepEqual(start(command)?.evaluator, { ...DEFAULT_ESNAC_SETTINGS.evaluator, kind: 'command', command: 'python3 /t.py --spec {spec} --out {out}', timeoutMinutes: 30 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_EVALUATOR } from '../../engine/evaluation/settings';
+import { DEFAULT_EVALUATOR, EVALUATOR_KINDS } from '../../engine/evaluation/settings';
 import { PLACEHOLDERS } from '../../engine/evaluation/template';
 import { DEFAULT_ESNAC_SETTINGS, ENGINE_SETTINGS, engineEnvironment, readSettings, runsFolderPath, SETTING_KEYS } from '../../extension/settings';
 
@@ -65,6 +65,8 @@ test('the evaluator: the engine default unless set; each field read, a wrong typ
   };
   assert.deepEqual(settingsFrom(set).evaluator, {
     kind: 'slurm',
+    python: '',
+    autocast: true,
     command: 'python3 /t/train.py --spec {spec} --out {out}',
     shell: true,
     jobTemplate: 'cluster/job.sbatch.template',
@@ -87,13 +89,15 @@ test('the evaluator: the engine default unless set; each field read, a wrong typ
 });
 
 test('evaluator settings: per machine, the ones naming programs restricted in untrusted workspaces, placeholders the engine knows', () => {
-  const evaluatorKeys = Object.values(SETTING_KEYS).filter((k) => k.startsWith('evaluator.'));
+  // The interpreter is esnac.python: the Python extension's own settings sit at the top level too.
+  const evaluatorKeys = [...Object.values(SETTING_KEYS).filter((k) => k.startsWith('evaluator.')), SETTING_KEYS.python];
   assert.equal(evaluatorKeys.length, Object.keys(DEFAULT_EVALUATOR).length);
   for (const key of evaluatorKeys) assert.equal(declared[`esnac.${key}`].scope, 'machine-overridable', key);
   const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
-  for (const key of ['command', 'shell', 'jobTemplate']) assert.ok(restricted.includes(`esnac.evaluator.${key}`), key);
+  for (const key of ['evaluator.command', 'evaluator.shell', 'evaluator.jobTemplate', 'python']) assert.ok(restricted.includes(`esnac.${key}`), key);
   const kind = declared['esnac.evaluator.kind'];
-  assert.deepEqual(kind.enum, ['local', 'command', 'slurm']);
+  assert.deepEqual(kind.enum, [...EVALUATOR_KINDS]);
+  assert.equal(kind.default, DEFAULT_EVALUATOR.kind);
   assert.equal(kind.enumDescriptions?.length, kind.enum?.length);
   for (const key of ['command', 'jobTemplate']) {
     const named = [...declared[`esnac.evaluator.${key}`].markdownDescription!.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]);

@@ -15,6 +15,8 @@ import { disposeWeights, WeightMap, weightSpecs } from '../../engine/model/weigh
 import { buildSearchSpace, sampleCandidate } from '../../engine/space';
 import { inferShapes } from '../../engine/architecture/shapes';
 import { ArchitectureSpec } from '../../engine/architecture/types';
+import { Dataset } from '../../engine/data';
+import { train } from '../../engine/train/loop';
 import { checkSpec, loadSpecFile } from '../../engine/architecture/validate';
 import { Rng } from '../../engine/util/rng';
 import { assertClose, checkExport, runTfjs } from './helpers';
@@ -27,9 +29,25 @@ interface TorchResult {
   output: number[];
 }
 
-const MODELS = ['resnet18', 'vgg11_bn', 'mobilenet_v2', 'shufflenet_v2_x0_5'];
+/** torchvision's, then hand-written nets: LeNet-5 (tanh, nn.AvgPool2d), pytorch/examples' MNIST net (a final log_softmax), a CIFAR ResNet (F.avg_pool2d). */
+const MODELS = ['resnet18', 'vgg11_bn', 'mobilenet_v2', 'shufflenet_v2_x0_5', 'efficientnet_b0', 'mobilenet_v3_small', 'regnet_y_400mf', 'lenet5', 'mnist_example', 'cifar_resnet'];
 /** VGG-11 at 224x224 (7.6 GMACs) takes about 25 s on the cpu backend, 4 s on wasm. */
 const BACKEND: Record<string, 'cpu' | 'wasm'> = { vgg11_bn: 'wasm' };
+/** The compact models whose candidates are trained and exported. */
+const COMPACT = ['efficientnet_b0', 'mobilenet_v3_small', 'regnet_y_400mf'];
+
+/** A few random images of the spec's input: enough for a training step. */
+function randomDataset(spec: ArchitectureSpec, rng: Rng): Dataset {
+  const { channels, height, width } = spec.input;
+  const split = (count: number) => ({
+    pixels: Float32Array.from({ length: count * channels * height * width }, () => rng.normal()),
+    scale: 1,
+    labels: Int32Array.from({ length: count }, () => rng.int(0, spec.classes - 1)),
+    count,
+  });
+  const normalisation = { rule: 'none', mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
+  return { name: 'random', input: spec.input, classes: spec.classes, train: split(8), validation: split(4), normalisation, augment: false, source: 'random', splitRule: 'random images', notes: [] };
+}
 
 describe('importing torchvision models exported by torch.onnx', { skip: skipReason }, () => {
   let dir: string;
@@ -52,7 +70,9 @@ describe('importing torchvision models exported by torch.onnx', { skip: skipReas
     const bytes = readFileSync(join(dir, `${name}.input.bin`));
     const output = tf.tidy(() => {
       const nchw = tf.tensor4d(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4), torch.inputShape);
-      return Array.from(net.forward(tf.transpose(nchw, [0, 2, 3, 1]), { training: false }).dataSync());
+      const logits = net.forward(tf.transpose(nchw, [0, 2, 3, 1]), { training: false });
+      // The MNIST example's output is log_softmax of the logits, which its spec ends with.
+      return Array.from((name === 'mnist_example' ? tf.logSoftmax(logits) : logits).dataSync());
     });
     net.dispose();
     return assertClose(output, torch.output, 1e-4);
@@ -64,8 +84,10 @@ describe('importing torchvision models exported by torch.onnx', { skip: skipReas
       const before = tf.memory().numTensors;
       const model = readOnnxFile(onnxPath(name));
       assert.equal(model.graph.inputs[0].dims[0], 'batch', 'exported with a symbolic batch axis (torchvision_models.py)');
-      const { spec, weights } = importOnnx(model, name, `${name}.onnx`);
+      const { spec, weights, notes } = importOnnx(model, name, `${name}.onnx`);
       assert.equal(inferShapes(spec).params, results.get(name)!.params);
+      // The MNIST example's log_softmax is dropped, with a note.
+      if (name === 'mnist_example') assert.match(notes.join('\n'), /dropped the final LogSoftmax/);
       const error = assertSameOutputs(name, spec, weights);
       t.diagnostic(`${name}: largest difference from PyTorch ${error.toExponential(2)} of the largest logit (${tf.getBackend()})`);
       disposeWeights(weights);
@@ -109,19 +131,52 @@ describe('importing torchvision models exported by torch.onnx', { skip: skipReas
     assert.ok(widths.some((w) => w < 96), `stage 4 halves: ${widths}`);
   });
 
-  for (const name of ['mobilenet_v2', 'shufflenet_v2_x0_5']) {
-    test(`${name}: compressed candidates are valid; one, exported by esnac, runs alike in PyTorch and ONNX`, async (t) => {
+  test('hand-written nets keep their tanh, nn.AvgPool2d and F.avg_pool2d as layers', () => {
+    const types = (name: string) => {
+      const { spec, weights } = importOnnx(readOnnxFile(onnxPath(name)), name, `${name}.onnx`);
+      disposeWeights(weights);
+      return spec.layers.map((l) => l.type);
+    };
+    assert.deepEqual(types('lenet5').filter((type) => type === 'tanh' || type === 'avgpool'), ['tanh', 'avgpool', 'tanh', 'avgpool', 'tanh', 'tanh']);
+    // The shortcut's two equal F.avg_pool2d(x, 3, 2, 1) are one node once torch.onnx has merged them; then the final F.avg_pool2d(out, 16).
+    assert.deepEqual(types('cifar_resnet').filter((type) => type === 'avgpool'), ['avgpool', 'avgpool']);
+  });
+
+  for (const name of ['mobilenet_v2', 'shufflenet_v2_x0_5', ...COMPACT]) {
+    const compact = COMPACT.includes(name);
+    test(`${name}: compressed candidates are valid; one${compact ? ' trains a step on tfjs and,' : ','} exported by esnac, runs alike in PyTorch and ONNX`, async (t) => {
       const { spec, weights } = importOnnx(readOnnxFile(onnxPath(name)), name, `${name}.onnx`);
       const space = buildSearchSpace(spec);
       const rng = new Rng(2);
       for (let i = 0; i < 50; i++) assert.deepEqual(checkSpec(sampleCandidate(space, rng).spec), [], `candidate ${i}`);
       const candidate = sampleCandidate(space, rng).spec;
       const student = { spec: candidate, weights: inheritWeights({ spec, weights }, candidate, rng) };
+      if (compact) await trainsAStep(spec, weights, student);
       disposeWeights(weights);
       const check = await checkExport(dir, `${name}-student`, student, runTfjs(student, 2, new Rng(3)));
       disposeWeights(student.weights);
       t.diagnostic(`${name}: ${space.groups.length} shrink groups; the student (${inferShapes(candidate).params} of ${inferShapes(spec).params} params) differs in PyTorch by ${check.pytorch.toExponential(2)}, in ONNX by ${check.onnx.toExponential(2)} of the largest logit`);
     });
+  }
+
+  /** One distillation step of the student on tfjs (wasm) changes its weights and gives a finite loss. */
+  async function trainsAStep(teacherSpec: ArchitectureSpec, teacherWeights: WeightMap, student: { spec: ArchitectureSpec; weights: WeightMap }): Promise<void> {
+    await initBackend('wasm');
+    const teacher = new Network(teacherSpec, teacherWeights);
+    const net = new Network(student.spec, student.weights);
+    const before = net.snapshot();
+    const outcome = await train(net, randomDataset(student.spec, new Rng(4)), {
+      epochs: 1, batchSize: 8, learningRate: 1e-3, weightDecay: 5e-4, rng: new Rng(5),
+      objective: { kind: 'distill', teacher, loss: { kind: 'mse' } },
+    });
+    assert.ok(Number.isFinite(outcome.epochs[0].loss), `loss ${outcome.epochs[0].loss}`);
+    const moved = [...net.weights()].filter(([name, v]) => tf.tidy(() => tf.max(tf.abs(tf.sub(v, before.get(name)!))).dataSync()[0]) > 0).length;
+    assert.ok(moved > net.trainable().length / 2, `${moved} weights changed`);
+    disposeWeights(before);
+    if (outcome.best) disposeWeights(outcome.best);
+    net.dispose();
+    teacher.dispose();
+    await tf.setBackend('cpu');
   }
 
   test('esnac import writes a teacher spec and a weights folder that search and inheritance use', async () => {

@@ -22,7 +22,9 @@ const SEARCH_SETTINGS: Record<string, unknown> = {
   'esnac.search.kernels': DEFAULT_SETTINGS.kernels,
   'esnac.search.epochs': DEFAULT_SETTINGS.epochs,
   'esnac.search.method': DEFAULT_SETTINGS.method,
-  ...Object.fromEntries(Object.entries(DEFAULT_SETTINGS.evaluator).map(([key, value]) => [`esnac.evaluator.${key}`, value])),
+  'esnac.preprocessing.augment': DEFAULT_SETTINGS.augment,
+  // The interpreter is esnac.python: it serves more than the evaluator (the Python extension's choice).
+  ...Object.fromEntries(Object.entries(DEFAULT_SETTINGS.evaluator).map(([key, value]) => [key === 'python' ? 'esnac.python' : `esnac.evaluator.${key}`, value])),
 };
 
 test("package.json's esnac.* defaults are DEFAULT_SETTINGS'", () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENGINE_LAYERS, Import, importsOf, layerCycle, protocolAloneDiagnostics, repositoryImports, ROOT, violation, webviewReach } from './imports';
 
@@ -29,6 +30,16 @@ test('every engine folder has a place in the layers, and the layers have no cycl
   assert.equal(layerCycle(ENGINE_LAYERS), undefined);
 });
 
+test("the README's Layout section names every engine folder and every top-level folder", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const layout = readme.slice(readme.indexOf('## Layout'), readme.indexOf('\n## ', readme.indexOf('## Layout') + 1));
+  // The tracked folders: what a run or a build leaves (test-artifacts/, dist/) is not the layout.
+  const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n');
+  const folders = (dir: string) => [...new Set(tracked.filter((p) => p.startsWith(dir)).map((p) => p.slice(dir.length).split('/')).filter((parts) => parts.length > 1 && !parts[0].startsWith('.')).map((parts) => parts[0]))];
+  assert.deepEqual(folders('engine/').filter((f) => !layout.includes(`\`${f}\``)), []);
+  assert.deepEqual(folders('').filter((f) => !layout.includes(`\`${f}/\``)), []);
+});
+
 // The checker itself, on arrows the tree above must not have: each one is reported.
 test('the checker reports each kind of back arrow', () => {
   const files = new Set([
@@ -49,7 +60,7 @@ test('the checker reports each kind of back arrow', () => {
   const cases: [Import[], RegExp][] = [
     [read('protocol/index.ts', "import { UserError } from '../engine/util/errors';"), /protocol\/ imports nothing/],
     [read('protocol/index.ts', "import type * as vscode from 'vscode';"), /protocol\/ imports nothing/],
-    [read('engine/run/settings.ts', "import { DEFAULT_EVALUATOR } from '../evaluation/settings';"), /engine\/run may import only engine\/util/],
+    [read('engine/run/settings.ts', "import { DEFAULT_EVALUATOR } from '../evaluation/settings';"), /engine\/run may import only engine\/cost, engine\/util/],
     [read('engine/train/loop.ts', "export type { EvaluatorSettings } from '../evaluation/settings';"), /engine\/train may import only/],
     [read('engine/evaluation/settings.ts', "const args = await import('../cli/args');"), /engine\/evaluation may import only/],
     [read('engine/search/search.ts', "import { x } from '../server/server';"), /engine\/search may import only/],

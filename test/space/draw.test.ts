@@ -8,12 +8,12 @@ import { zooTeacher } from '../../engine/zoo/index';
 import { FIVE_LAYER_DAG } from './fixtures/specs';
 
 const space = buildSearchSpace(zooTeacher('resnet-mini', 'mnist'));
-const TEACHER = { params: space.teacherParams, accuracy: 0.9 };
+const TEACHER = { cost: space.teacherParams, accuracy: 0.9 };
 
 test('reward: f = C (2 - C) A / A_teacher', () => {
   assert.equal(reward(TEACHER, TEACHER), 0);
-  assert.equal(reward({ params: 25, accuracy: 0.45 }, { params: 100, accuracy: 0.9 }), 0.75 * 1.25 * 0.5);
-  assert.equal(reward({ params: 0, accuracy: 0.9 }, { params: 100, accuracy: 0.9 }), 1);
+  assert.equal(reward({ cost: 25, accuracy: 0.45 }, { cost: 100, accuracy: 0.9 }), 0.75 * 1.25 * 0.5);
+  assert.equal(reward({ cost: 0, accuracy: 0.9 }, { cost: 100, accuracy: 0.9 }), 1);
 });
 
 test('drawCandidates deduplicates by structure and stops when the space runs out', () => {

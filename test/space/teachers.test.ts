@@ -17,7 +17,7 @@ const TEACHERS: [ZooName, ZooDataset][] = [
   ['vgg-mini', 'mnist'],
 ];
 
-// The table in notes/reference-implementation.md: removable layers and skip-connection candidates.
+// The table in docs/reference-implementation.md: removable layers and skip-connection candidates.
 const AUTHORS: Partial<Record<ZooName, { removable: number; pairs: number }>> = {
   vgg19: { removable: 44, pairs: 294 },
   resnet18: { removable: 50, pairs: 465 },

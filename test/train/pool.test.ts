@@ -37,8 +37,7 @@ function setup() {
   return {
     backend: 'cpu' as const,
     dataset: 'mnist',
-    limitTrain: 128,
-    limitValidation: 64,
+    load: { limitTrain: 128, limitValidation: 64 },
     teacher,
     training: { ...CANDIDATE_DEFAULTS, epochs: 1, batchSize: 64 },
   };

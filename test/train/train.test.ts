@@ -9,6 +9,7 @@ import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/architecture/
 import { CANDIDATE_DEFAULTS, evaluateCandidate } from '../../engine/evaluation/local/candidate';
 import { distillationLoss, train } from '../../engine/train/loop';
 import { Rng } from '../../engine/util/rng';
+import { normalised } from '../support/data';
 
 let data: Dataset;
 before(async () => {
@@ -38,7 +39,7 @@ function build(spec: ArchitectureSpec, seed: number): Network {
 
 function logitGap(student: Network, teacher: Network): number {
   return tf.tidy(() => {
-    const x = tf.tensor4d(data.validation.images, [data.validation.count, 28, 28, 1]);
+    const x = tf.tensor4d(normalised(data.validation, data), [data.validation.count, 28, 28, 1]);
     return distillationLoss({ kind: 'mse' }, student.forward(x, { training: false }), teacher.forward(x, { training: false })).dataSync()[0];
   });
 }

@@ -1,29 +1,12 @@
-// The dashboard's numbers: Pareto front, best-so-far reward, table rows and sorting, journal reading.
+// The dashboard's numbers: best-so-far reward, table rows and sorting, the cost/accuracy front, journal reading.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DashboardCandidate } from '../../protocol/webview';
 import type { JournalEvent } from '../../engine/run/journal';
 import type { RunManifest } from '../../engine/run/run-directory';
-import { candidateRows, paretoFront, rewardSeries, sortRows } from '../../webview/model/dashboard';
+import { candidateRows, costFront, rewardSeries, sortRows } from '../../webview/model/dashboard';
 import { dashboardRun } from '../../extension/view-models/run';
 import { linearTicks, logTicks } from '../../webview/model/scale';
-
-test('the Pareto front keeps the points nothing beats on both accuracy and size', () => {
-  const points = [
-    { name: 'a', params: 100, accuracy: 0.5 },
-    { name: 'b', params: 200, accuracy: 0.7 },
-    { name: 'c', params: 150, accuracy: 0.4 }, // beaten by a
-    { name: 'd', params: 300, accuracy: 0.7 }, // ties b on accuracy with more params
-    { name: 'e', params: 400, accuracy: 0.9 },
-    { name: 'f', params: 100, accuracy: 0.5 }, // equal to a: a comes first
-    { name: 'g', params: 50, accuracy: 0.1 },
-  ];
-  assert.deepEqual(
-    paretoFront(points).map((p) => p.name),
-    ['g', 'a', 'b', 'e'],
-  );
-  assert.deepEqual(paretoFront([]), []);
-});
 
 const candidate = (name: string, params: number, accuracy?: number, f?: number): DashboardCandidate => ({
   step: 1,
@@ -54,6 +37,7 @@ const run = {
   teacher: { name: 't', params: 1000, accuracy: 0.9 },
   dataset: 'mnist',
   method: 'bo',
+  objective: 'params' as const,
   total: 4,
   status: 'running' as const,
   candidates: [candidate('a', 500, 0.8, 0.6), candidate('failed', 100), candidate('b', 250, 0.7, 0.7), candidate('c', 500, 0.85, 0.65)],
@@ -63,6 +47,26 @@ test('rows carry the compression ratio and times smaller against the teacher', (
   const rows = candidateRows(run);
   assert.equal(rows[0].ratio, 0.5);
   assert.equal(rows[2].timesSmaller, 4);
+});
+
+test('with a latency objective, ratios and the front count measured latency, fine-tuned accuracy where there is one', () => {
+  const timed = (name: string, latencyMs: number | undefined, accuracy?: number, finetunedAccuracy?: number): DashboardCandidate => ({
+    ...candidate(name, 100, accuracy, accuracy === undefined ? undefined : 0.5),
+    ...(latencyMs !== undefined && { latencyMs }),
+    ...(finetunedAccuracy !== undefined && { finetunedAccuracy }),
+  });
+  const latencyRun = {
+    ...run,
+    objective: 'latency' as const,
+    teacher: { ...run.teacher, latencyMs: 8 },
+    candidates: [timed('slow', 4, 0.8), timed('fast', 2, 0.7), timed('tuned', 3, 0.6, 0.85), timed('no-latency', undefined)],
+  };
+  const rows = candidateRows(latencyRun);
+  assert.deepEqual(rows.map((r) => [r.cost, r.timesSmaller]), [[4, 2], [2, 4], [3, 8 / 3], [undefined, NaN]]);
+  assert.equal(rows[0].ratio, 0.5);
+  const { points, front } = costFront(rows);
+  assert.deepEqual(points.map((p) => p.name), ['slow', 'fast', 'tuned']);
+  assert.deepEqual(front.map((p) => p.name), ['fast', 'tuned'], 'slow is beaten by tuned (fine-tuned 85%)');
 });
 
 test('sorting is stable, by either direction, with failed candidates last', () => {
@@ -79,18 +83,21 @@ test('a journal becomes the dashboard record, with fine-tuned accuracy and the b
   const manifest = {
     teacher: { name: 'vgg-mini-mnist', spec: 'teacher.arch.yaml', source: '/x.arch.yaml' },
     dataset: 'mnist',
-    settings: { method: 'bo', steps: 2, kernels: 3 },
+    settings: { method: 'bo', objective: 'macs', steps: 2, kernels: 3 },
   } as unknown as RunManifest;
   const base = { key: 'k', spec: 'candidates/x.arch.yaml', action: {}, proposedBy: 'random', seconds: 2 };
   const events: JournalEvent[] = [
     { type: 'teacher', accuracy: 0.95, params: 2000, weights: 'teacher', trained: true, seconds: 9 },
-    { type: 'candidate', step: 1, name: 'a', status: 'ok', params: 500, accuracy: 0.9, f: 1.2, ...base },
+    { type: 'costs', teacher: { params: 2000, macs: 90_000 } },
+    { type: 'candidate', step: 1, name: 'a', status: 'ok', params: 500, macs: 30_000, accuracy: 0.9, f: 1.2, ...base },
     { type: 'candidate', step: 1, name: 'b', status: 'failed', params: 700, reason: 'diverged', ...base },
     { type: 'finetune', name: 'a', status: 'ok', accuracy: 0.93, f: 1.3, epochs: 2, seconds: 3 },
     { type: 'done', best: 'a', bestSpec: 'best.arch.yaml', f: 1.3 },
   ];
   const record = dashboardRun('/runs/r', manifest, events, false);
-  assert.deepEqual(record.teacher, { name: 'vgg-mini-mnist', params: 2000, accuracy: 0.95 });
+  assert.deepEqual(record.teacher, { name: 'vgg-mini-mnist', params: 2000, macs: 90_000, latencyMs: undefined, accuracy: 0.95 });
+  assert.equal(record.objective, 'macs');
+  assert.equal(candidateRows(record)[0].timesSmaller, 3);
   assert.equal(record.total, 6);
   assert.equal(record.status, 'finished');
   assert.equal(record.best, 'a');
@@ -101,8 +108,8 @@ test('a journal becomes the dashboard record, with fine-tuned accuracy and the b
       ['b', 'failed', undefined, 'diverged'],
     ],
   );
-  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 2), false).status, 'stopped');
-  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 2), true).status, 'running');
+  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 3), false).status, 'stopped');
+  assert.equal(dashboardRun('/runs/r', manifest, events.slice(0, 3), true).status, 'running');
 });
 
 test('axis ticks are round numbers covering the range', () => {

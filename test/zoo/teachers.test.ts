@@ -7,7 +7,7 @@ import { ArchitectureSpec, INPUT_ID } from '../../engine/architecture/types';
 import { UserError } from '../../engine/util/errors';
 import { ZOO_DATASETS, ZOO_NAMES, ZooName, zooDatasets, zooTeacher } from '../../engine/zoo/index';
 
-// The paper's Table 1 and the counts its authors' code produces (notes/reference-implementation.md).
+// The paper's Table 1 and the counts its authors' code produces (docs/reference-implementation.md).
 const PAPER: Record<string, { layers: number; edges: number; cifar100: number; cifar10: number }> = {
   vgg19: { layers: 55, edges: 54, cifar100: 20.09e6, cifar10: 20.04e6 },
   resnet18: { layers: 60, edges: 67, cifar100: 11.22e6, cifar10: 11.17e6 },

@@ -1,6 +1,8 @@
 // The numbers the run dashboard plots and tabulates: the best-so-far reward over evaluations
-// (the paper's Figure 2), the accuracy/size Pareto front, and the candidate table's rows.
+// (the paper's Figure 2), the Pareto front of the run's cost against accuracy, and the
+// candidate table's rows.
 import type { CandidateColumn, DashboardCandidate, DashboardRun } from '../../protocol/webview';
+import { paretoFront } from '../../engine/cost/pareto';
 
 export interface RewardPoint {
   /** 1-based position in evaluation order. */
@@ -20,35 +22,42 @@ export function rewardSeries(candidates: DashboardCandidate[]): RewardPoint[] {
   });
 }
 
-export interface SizedPoint {
-  params: number;
-  accuracy: number;
-}
 
-/**
- * The points no other point beats: none has at least the accuracy with fewer params, or more
- * accuracy with no more params. Sorted by params; of equal points only the first is kept.
- */
-export function paretoFront<T extends SizedPoint>(points: T[]): T[] {
-  const sorted = points
-    .map((point, index) => ({ point, index }))
-    .sort((a, b) => a.point.params - b.point.params || b.point.accuracy - a.point.accuracy || a.index - b.index);
-  const front: T[] = [];
-  for (const { point } of sorted) {
-    if (front.length === 0 || point.accuracy > front[front.length - 1].accuracy) front.push(point);
-  }
-  return front;
+type Costed = { params: number; macs?: number; latencyMs?: number };
+
+/** The cost the run's objective counts; undefined where it was not recorded (a failed latency). */
+export function objectiveCost(objective: DashboardRun['objective'], p: Costed): number | undefined {
+  return objective === 'params' ? p.params : objective === 'macs' ? p.macs : p.latencyMs;
 }
 
 export interface CandidateRow extends DashboardCandidate {
-  /** The paper's compression ratio C = 1 - params / teacher params. */
+  /** The objective's cost, when recorded. */
+  cost?: number;
+  /** The paper's compression ratio C = 1 - cost / teacher cost (NaN without costs). */
   ratio: number;
+  /** Teacher cost / cost: times smaller, times fewer MACs, times faster. */
   timesSmaller: number;
 }
 
 export function candidateRows(run: DashboardRun): CandidateRow[] {
-  const teacher = run.teacher.params;
-  return run.candidates.map((c) => ({ ...c, ratio: 1 - c.params / teacher, timesSmaller: teacher / c.params }));
+  const teacher = objectiveCost(run.objective, run.teacher) ?? NaN;
+  return run.candidates.map((c) => {
+    const cost = objectiveCost(run.objective, c);
+    return { ...c, ...(cost !== undefined && { cost }), ratio: 1 - (cost ?? NaN) / teacher, timesSmaller: teacher / (cost ?? NaN) };
+  });
+}
+
+/** The accuracy a candidate is judged by at the end, as in report.md: fine-tuned where it was, else search-time. */
+export function finalAccuracy(c: DashboardCandidate): number | undefined {
+  return c.finetunedAccuracy ?? c.accuracy;
+}
+
+export type FrontRow = CandidateRow & { cost: number; accuracy: number };
+
+/** Rows with a cost and an accuracy (the chart's points), and those on the Pareto front, cheapest first. */
+export function costFront(rows: CandidateRow[]): { points: FrontRow[]; front: FrontRow[] } {
+  const points = rows.filter((r): r is FrontRow => r.cost !== undefined && r.accuracy !== undefined);
+  return { points, front: paretoFront(points, (r) => r.cost, (r) => finalAccuracy(r)!) };
 }
 
 /** A stable sort on one column; candidates without a value (failed ones) go last either way. */

@@ -1,5 +1,5 @@
 // Makes the wasm backend train: registers the gradient kernels it lacks and replaces the stock
-// kernels that are slow enough to dominate a training step (measurements: notes/compute.md).
+// kernels that are slow enough to dominate a training step (measurements: docs/compute.md).
 import * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGrad } from './avg-pool';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d';

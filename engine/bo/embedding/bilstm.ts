@@ -1,6 +1,6 @@
 // The architecture embedding h(x; theta) of paper section 3.1: a multi-layer bidirectional LSTM
 // over the layer rows, the mean of the last layer's outputs over time, L2-normalised.
-// Written by hand rather than with tf.layers (half the time per training step, notes/compute.md),
+// Written by hand rather than with tf.layers (half the time per training step, docs/compute.md),
 // feature-major: states are [hidden, batch], so every split of the gates and every concat of the
 // two directions is a contiguous block of rows. Column slices are ~100x slower on the 'cpu'
 // backend, and slicing per time step out of one projected sequence costs a copy of the whole

@@ -1,6 +1,6 @@
 // What an acquisition optimiser sees of the surrogate: a function from candidates to values.
 import { AcquisitionOptimizer } from '../../run/settings';
-import { Proposal } from '../proposal';
+import { Admit, Proposal } from '../proposal';
 
 /** Acquisition values of a batch of candidates, in batch order; higher is better. */
 export type AcquisitionFunction = (batch: readonly Proposal[]) => Promise<Float64Array>;
@@ -10,6 +10,8 @@ export interface OptimiserOptions {
   /** M: how many candidates the optimiser may score. */
   samples: number;
   proposedBy: string;
+  /** The budgets: candidates they reject are never scored. */
+  admit?: Admit;
 }
 
 /** The batch with its acquisition values in `expectedImprovement`. */

@@ -3,7 +3,7 @@
 import { candidateKey } from '../../space/key';
 import { applyAction, mutateAction, SearchSpace } from '../../space/space';
 import { Rng } from '../../util/rng';
-import { Proposal, randomProposals } from '../proposal';
+import { admissible, drawAdmitted, Proposal } from '../proposal';
 import { AcquisitionFunction, OptimiserOptions, scoreBatch } from './acquisition-function';
 
 const GENERATIONS = 5;
@@ -16,11 +16,11 @@ export async function maximiseByEvolution(
   taken: ReadonlySet<string>,
   options: OptimiserOptions,
 ): Promise<Proposal[]> {
-  const { proposedBy } = options;
+  const { proposedBy, admit } = options;
   const perGeneration = Math.ceil(options.samples / GENERATIONS);
   const seen = new Set(taken);
   const scored: Proposal[] = [];
-  let batch = randomProposals(space, rng, perGeneration, seen, proposedBy);
+  let batch = await drawAdmitted(space, rng, perGeneration, seen, proposedBy, admit);
   for (let generation = 1; batch.length > 0; generation++) {
     scored.push(...(await scoreBatch(acquisition, batch)));
     for (const p of batch) seen.add(p.key);
@@ -35,6 +35,7 @@ export async function maximiseByEvolution(
       seen.add(key);
       batch.push({ action, spec, key, proposedBy });
     }
+    if (admit) batch = await admissible(batch, admit);
   }
   return scored;
 }

@@ -4,7 +4,7 @@
 import { SearchSpace } from '../../space/space';
 import { AcquisitionOptimizer } from '../../run/settings';
 import { Rng } from '../../util/rng';
-import { Proposal } from '../proposal';
+import { Admit, Proposal } from '../proposal';
 import { AcquisitionFunction, OptimiserOptions } from './acquisition-function';
 import { maximiseByEvolution } from './evolution';
 import { maximiseBySampling } from './sample';
@@ -13,10 +13,11 @@ export interface Maximised {
   /** The best candidate scored, its value in `expectedImprovement`; none when every candidate is taken. */
   best?: Proposal;
   /**
-   * The key of every candidate scored. An optimiser looks a key up in `taken` only to score it
-   * when it is not there, so with more keys taken, none of them these, it does exactly the same.
+   * The key of every candidate the optimiser drew and did not find taken: scored, or rejected by
+   * the budgets. An optimiser looks a key up in `taken` only to skip it, so with more keys taken,
+   * none of them these, it does exactly the same.
    */
-  scored: string[];
+  considered: string[];
 }
 
 /** One optimiser's search: the scored candidates, their values in `expectedImprovement`. */
@@ -32,8 +33,19 @@ export async function maximiseAcquisition(
   taken: ReadonlySet<string>,
   options: OptimiserOptions,
 ): Promise<Maximised> {
-  const scored = await OPTIMISERS[options.optimizer](acquisition, space, rng, taken, options);
+  // Every candidate goes through the budgets before it is scored, those they reject too.
+  const considered = new Set<string>();
+  const admit: Admit | undefined =
+    options.admit &&
+    ((batch) => {
+      for (const p of batch) considered.add(p.key);
+      return options.admit!(batch);
+    });
+  const scored = await OPTIMISERS[options.optimizer](acquisition, space, rng, taken, { ...options, ...(admit && { admit }) });
   let best: Proposal | undefined;
-  for (const p of scored) if (best === undefined || p.expectedImprovement! > best.expectedImprovement!) best = p;
-  return { ...(best ? { best } : {}), scored: scored.map((p) => p.key) };
+  for (const p of scored) {
+    considered.add(p.key);
+    if (best === undefined || p.expectedImprovement! > best.expectedImprovement!) best = p;
+  }
+  return { ...(best ? { best } : {}), considered: [...considered] };
 }

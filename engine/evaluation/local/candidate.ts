@@ -6,9 +6,10 @@ import { inheritWeights } from '../../model/inherit';
 import { encodeModel, writeModel } from '../../model/io';
 import { Network } from '../../model/network';
 import { disposeWeights, initialWeights } from '../../model/weights';
-import { DEFAULT_SETTINGS, derivedSeed, TrainingSettings } from '../../run/settings';
+import { DEFAULT_SETTINGS, derivedSeed, SearchSettings, TrainingSettings } from '../../run/settings';
 import { Rng } from '../../util/rng';
 import { DistillLoss, train } from '../../train/loop';
+import { errorMessage } from '../../util/errors';
 
 export interface CandidateTraining extends TrainingSettings {
   distillation: DistillLoss;
@@ -18,8 +19,14 @@ export interface CandidateTraining extends TrainingSettings {
   seed: number;
 }
 
-const { epochs, batchSize, learningRate, weightDecay, seed } = DEFAULT_SETTINGS;
-export const CANDIDATE_DEFAULTS: CandidateTraining = { epochs, batchSize, learningRate, weightDecay, distillation: { kind: 'mse' }, inherit: true, seed };
+/** How a run's settings train each candidate. */
+export function candidateTraining(settings: SearchSettings): CandidateTraining {
+  const { epochs, batchSize, learningRate, weightDecay, seed } = settings;
+  const distillation: DistillLoss = settings.distillation === 'kl' ? { kind: 'kl', temperature: settings.temperature } : { kind: 'mse' };
+  return { epochs, batchSize, learningRate, weightDecay, distillation, inherit: settings.inheritWeights, seed };
+}
+
+export const CANDIDATE_DEFAULTS: CandidateTraining = candidateTraining(DEFAULT_SETTINGS);
 
 /** What an evaluation needs besides the candidate; loaded once and reused across candidates. */
 export interface EvaluationContext {
@@ -53,7 +60,7 @@ export async function evaluateCandidate(request: EvaluationRequest, context: Eva
     try {
       if (request.outDir && outcome.best) {
         const training = { dataset: context.data.name, epochs: outcome.epochs.length, bestEpoch: outcome.bestEpoch, accuracy: outcome.bestAccuracy };
-        writeModel(request.outDir, await encodeModel(request.spec, outcome.best, training), true);
+        writeModel(request.outDir, await encodeModel(request.spec, outcome.best, training, context.data.normalisation), true);
       }
     } finally {
       if (outcome.best) disposeWeights(outcome.best);
@@ -73,7 +80,7 @@ function abortError(signal: AbortSignal | undefined): Error {
 
 /** One line for the journal and the user. */
 export function failureReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (/out of memory|Array buffer allocation failed|Cannot enlarge memory|memory access out of bounds/i.test(message)) {
     return `out of memory: ${message.split('\n')[0]}`;
   }

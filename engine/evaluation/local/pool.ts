@@ -1,5 +1,5 @@
 // Evaluates candidates in parallel, one per worker_threads worker, each worker with its own tfjs,
-// backend, dataset and teacher. Two workers give 1.7-1.9x on two cores (notes/compute.md); a GPU
+// backend, dataset and teacher. Two workers give 1.7-1.9x on two cores (docs/compute.md); a GPU
 // backend gets one worker, since workers would only queue on the same device.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

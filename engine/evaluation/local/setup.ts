@@ -1,6 +1,6 @@
 // What an evaluator loads once and then reuses for every candidate: backend, dataset, teacher.
 import { BackendInfo, BackendName, initBackend, isGpuBackend } from '../../backend';
-import { loadDataset } from '../../data';
+import { LoadOptions, loadDataset } from '../../data';
 import { decodeModel, EncodedModel } from '../../model/io';
 import { Network } from '../../model/network';
 import { disposeWeights } from '../../model/weights';
@@ -11,8 +11,8 @@ export interface EvaluatorSetup {
   backend: BackendName | 'auto';
   /** A dataset name as loadDataset takes it (`mnist`, `cifar10:DIR`...). */
   dataset: string;
-  limitTrain?: number;
-  limitValidation?: number;
+  /** The run's load options (limits, seed, input size, recorded normalisation). */
+  load: LoadOptions;
   /** The teacher with its trained weights (readModel of a folder `esnac train` wrote). */
   teacher: EncodedModel;
   training: CandidateTraining;
@@ -25,11 +25,7 @@ export interface LoadedContext extends EvaluationContext {
 
 export async function loadContext(setup: EvaluatorSetup): Promise<LoadedContext> {
   const backendInfo = await initBackend(setup.backend);
-  const limits = {
-    ...(setup.limitTrain !== undefined ? { limitTrain: setup.limitTrain } : {}),
-    ...(setup.limitValidation !== undefined ? { limitValidation: setup.limitValidation } : {}),
-  };
-  const data = await loadDataset(setup.dataset, limits);
+  const data = await loadDataset(setup.dataset, setup.load);
   const weights = decodeModel(setup.teacher);
   try {
     const teacher = new Network(setup.teacher.spec, weights);

@@ -1,7 +1,7 @@
 // One evaluation worker (a worker_threads thread with its own tfjs and backend): loads its
 // context from workerData, then evaluates candidates one at a time as the pool posts them.
 import { parentPort, workerData } from 'node:worker_threads';
-import { UserError } from '../../util/errors';
+import { errorMessage, UserError } from '../../util/errors';
 import { evaluateCandidate } from './candidate';
 import { FromWorker, ToWorker } from './protocol';
 import { EvaluatorSetup, loadContext } from './setup';
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   try {
     context = await loadContext(workerData as EvaluatorSetup);
   } catch (err) {
-    post({ type: 'setup-failed', reason: err instanceof Error ? err.message : String(err), user: err instanceof UserError });
+    post({ type: 'setup-failed', reason: errorMessage(err), user: err instanceof UserError });
     process.exit(1);
   }
   const loaded = context;

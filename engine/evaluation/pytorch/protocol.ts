@@ -1,0 +1,67 @@
+// Messages between the engine and its PyTorch workers (trainers/torch/esnac_trainer/worker.py):
+// one JSON object per line over the worker's stdin and stdout. docs/pytorch-worker.md is the
+// reference; a change to any message bumps PROTOCOL_VERSION on both sides.
+
+import type { EpochReport } from '../../train/loop';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Engine -> worker, first line: load the run's dataset (RUN/dataset, engine/evaluation/inputs.ts) and pick the device. */
+export interface Hello {
+  type: 'hello';
+  version: number;
+  dataset: string;
+  /** 'cuda' means the one GPU CUDA_VISIBLE_DEVICES leaves the worker. */
+  device: 'cpu' | 'cuda' | 'auto';
+  /** torch.set_num_threads; 0 leaves torch's default. */
+  threads: number;
+  /** CUDA: autocast to bf16 where supported, else fp16 with a gradient scaler. */
+  autocast: boolean;
+}
+
+/** Engine -> worker: train one network; answered by `epoch` reports and one `result` with the same id. */
+export interface TrainJob {
+  type: 'train';
+  id: number;
+  spec: unknown;
+  /** Weights folder (model.json + weights.bin) to start from, as the engine made them. */
+  initial: string;
+  /** Where the best epoch's weights go, in the same format; absent: nowhere. */
+  out?: string;
+  /** distill: the teacher's weights folder (loaded once per worker with its logits). */
+  teacher?: string;
+  objective: 'distill' | 'cross-entropy';
+  distillation: { kind: 'mse' } | { kind: 'kl'; temperature: number };
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  /** Seeds batch order, augmentation and dropout. */
+  seed: number;
+  /** Merged into the `training` block of the written model.json. */
+  record?: Record<string, unknown>;
+}
+
+/** Engine -> worker: stop job `id` after its current batch; it answers `result` with status cancelled. */
+export interface Cancel {
+  type: 'cancel';
+  id: number;
+}
+
+export type ToWorker = Hello | TrainJob | Cancel;
+
+/** A worker's epoch line carries the fields of the tfjs loop's report. */
+export type { EpochReport };
+
+export type TrainResult =
+  | { status: 'ok'; accuracy: number; bestEpoch: number; batchSize: number; params: number; epochs: EpochReport[]; seconds: number; backend: string }
+  | { status: 'failed'; reason: string; seconds: number }
+  | { status: 'cancelled'; seconds: number };
+
+export type FromWorker =
+  /** The dataset is loaded; `detail` says torch, device and threads for logs and the journal. */
+  | { type: 'ready'; version: number; torch: string; device: 'cpu' | 'cuda'; detail: string; pid: number }
+  /** The setup failed (a missing dataset, another protocol version); `user` when the user can fix it. The worker exits. */
+  | { type: 'setup-failed'; reason: string; user: boolean }
+  | ({ type: 'epoch'; id: number } & EpochReport)
+  | ({ type: 'result'; id: number } & TrainResult);
