@@ -4,7 +4,7 @@
 // shrinking), converted to the channels the network takes.
 import { readFile } from 'node:fs/promises';
 import type { Sharp } from 'sharp';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { decodeBmp, isBmp } from './bmp';
 import { ImageShape, pixelsPerImage } from './types';
 
@@ -29,7 +29,7 @@ export function loadSharp(): SharpModule {
     sharpModule ??= require(specifier) as SharpModule;
     return sharpModule;
   } catch (err) {
-    throw new UserError(`image folders are decoded with the sharp package, which did not load here (${(err as Error).message.split('\n')[0]}): run npm install sharp where esnac runs`);
+    throw new UserError(`image folders are decoded with the sharp package, which did not load here (${errorMessage(err).split('\n')[0]}): run npm install sharp where esnac runs`);
   }
 }
 
