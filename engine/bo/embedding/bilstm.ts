@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../util/rng';
 import { UserError } from '../../util/errors';
-import type { EncodedArchitecture } from '../../space/encoding';
+import { DEFAULT_SETTINGS } from '../../run/settings';
+import { EncodedArchitecture, encodingWidth } from '../../space/encoding';
 import { base64ToFloat32, float32ToBase64 } from './float32-base64';
 
 
@@ -20,7 +21,12 @@ export interface BiLstmOptions {
   inputWidth: number;
 }
 
-export const DEFAULT_BILSTM_OPTIONS: Readonly<BiLstmOptions> = { layers: 4, hidden: 64, inputWidth: 272 };
+/** The run settings' embedding, over the search space's encoding. */
+export const DEFAULT_BILSTM_OPTIONS: Readonly<BiLstmOptions> = {
+  layers: DEFAULT_SETTINGS.kernelFit.lstmLayers,
+  hidden: DEFAULT_SETTINGS.kernelFit.hidden,
+  inputWidth: encodingWidth(),
+};
 
 export const BILSTM_FORMAT = 'esnac-bilstm/1';
 

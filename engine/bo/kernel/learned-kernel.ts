@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; fitting needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { BiLstmEmbedding, BiLstmJSON, BiLstmOptions, decodeBiLstm } from '../embedding/bilstm';
+import { DEFAULT_SETTINGS } from '../../run/settings';
 import { EncodedArchitecture } from '../../space/encoding';
 import { base64ToFloat32, float32ToBase64 } from '../embedding/float32-base64';
 import { conditionGp, DEFAULT_GP_OPTIONS, Gaussians, GpModel, GpOptions, looObjective, posterior } from '../gp/gp';
@@ -30,13 +31,13 @@ export interface KernelFitOptions {
   tolerance: number;
 }
 
-/** The authors' defaults. */
+/** The authors' defaults: the run settings' kernelFit, and the stopping rule. */
 export const DEFAULT_KERNEL_FIT_OPTIONS: Readonly<KernelFitOptions> = {
   embedding: {},
   gp: DEFAULT_GP_OPTIONS,
-  learningRate: 1e-3,
-  weightDecay: 5e-4,
-  maxSteps: 100,
+  learningRate: DEFAULT_SETTINGS.kernelFit.learningRate,
+  weightDecay: DEFAULT_SETTINGS.kernelFit.weightDecay,
+  maxSteps: DEFAULT_SETTINGS.kernelFit.maxSteps,
   minSteps: 5,
   tolerance: 1e-3,
 };
