@@ -40,6 +40,8 @@ export interface SpecAnalysis {
   inputKey?: Range;
   /** False when the text does not parse (a syntax error, or too large). */
   parsed: boolean;
+  /** The parsed text, for edits that need the place of any value (present when `parsed`). */
+  source?: SourceDocument;
 }
 
 export function analyzeSpec(text: string, fileName: string): SpecAnalysis {
@@ -52,7 +54,7 @@ export function analyzeSpec(text: string, fileName: string): SpecAnalysis {
   const output = typeof root?.output === 'string' ? idSite(document, root.output, ['output']) : undefined;
   const inputKey = root && 'input' in root ? document.locate(['input'], 'key') : undefined;
   const teacherPath = asRecord(root?.candidate)?.teacherPath;
-  return { problems, spec, graph, shapes, layers, output, inputKey, parsed: true, ...(typeof teacherPath === 'string' ? { teacherPath } : {}) };
+  return { problems, spec, graph, shapes, layers, output, inputKey, parsed: true, source: document, ...(typeof teacherPath === 'string' ? { teacherPath } : {}) };
 }
 
 function layerSite(document: SourceDocument, value: unknown, index: number): LayerSite[] {

@@ -4,7 +4,7 @@ import { CodeLens, Diagnostic, DiagnosticSeverity, DocumentSymbol, Hover, Locati
 import { Commands } from '../../protocol';
 import { formatShape } from '../architecture/shapes';
 import { INPUT_ID, Shape } from '../architecture/types';
-import { Position, Range } from '../architecture/source';
+import { Position, Problem, Range } from '../architecture/source';
 import { definitionOf, layerAt, LayerSite, occurrences, siteAt, SpecAnalysis } from './analysis';
 
 export function toLspRange(range: Range): LspRange {
@@ -19,8 +19,15 @@ export function fromLspPosition(p: LspPosition): Position {
   return { line: p.line, column: p.character };
 }
 
-export function diagnostics(analysis: SpecAnalysis): Diagnostic[] {
-  return analysis.problems.map((p) => ({ range: toLspRange(p.range), message: p.message, severity: DiagnosticSeverity.Error, source: 'esnac' }));
+export function diagnostics(analysis: SpecAnalysis, uri: string): Diagnostic[] {
+  return analysis.problems.map((p) => diagnostic(p, uri));
+}
+
+/** A problem as the editor shows it; the parser's own words, where rephrased, as related information. */
+export function diagnostic(problem: Problem, uri: string): Diagnostic {
+  const range = toLspRange(problem.range);
+  const related = problem.detail ? { relatedInformation: [{ location: { uri, range }, message: `the parser's words: ${problem.detail}` }] } : {};
+  return { range, message: problem.message, severity: DiagnosticSeverity.Error, source: 'esnac', ...related };
 }
 
 /** A count for people: 1,234 below a million, then 1.23M / 4.56G. */
