@@ -15,6 +15,7 @@ import { registerPanels } from './panels';
 import { Searches } from './searches';
 import { ENGINE_SETTINGS } from './settings';
 import { statusActions, StatusItem } from './status';
+import { StudentSpecs } from './student-specs';
 
 /** Stopped by deactivate, which VS Code awaits (disposables are not). */
 let activeEngine: Engine | undefined;
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     engine,
     searches,
     new StatusItem(engine, searches),
+    new StudentSpecs(),
     command(Commands.compressArchitecture, (arg, options) => compressArchitecture(arg, options, context.workspaceState, searches, log)),
     command(Commands.previewArchitecture, async (arg) => {
       const spec = specTarget(arg, 'Preview architecture');
