@@ -5,6 +5,7 @@ import { Commands, isSpecFileName } from '../protocol';
 import { Engine } from './client';
 import { compressArchitecture } from './commands/compress';
 import { diffWithTeacher, showGraphDiff } from './commands/diff';
+import { GitignoreOffer } from './gitignore-offer';
 import { registerImportExportCommands } from './commands/import-export';
 import { ExtensionCommands } from './commands/ids';
 import { revealLayer } from './commands/reveal';
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
     searches,
     new StatusItem(engine, searches),
     new StudentSpecs(),
+    new GitignoreOffer(context.workspaceState, log),
     command(Commands.compressArchitecture, (arg, options) => compressArchitecture(arg, options, context.workspaceState, searches, log)),
     command(Commands.previewArchitecture, async (arg) => {
       const spec = specTarget(arg, 'Preview architecture');
