@@ -69,8 +69,8 @@ function describeSource(analysis: SpecAnalysis, source: string): string {
   return `\`${source}\`${shape ? ` (${formatShape(shape)})` : ''}`;
 }
 
-/** Lenses on the first line: the totals (or the problem count), then the actions. */
-export function codeLenses(analysis: SpecAnalysis, uri: string): CodeLens[] {
+/** Lenses on the first line: the totals (or the problem count), then the actions; Diff for a student of a teacher (engine/run/student). */
+export function codeLenses(analysis: SpecAnalysis, uri: string, student: boolean): CodeLens[] {
   const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   const lens = (title: string, command = '', args: unknown[] = []): CodeLens => ({ range, command: { title, command, arguments: args } });
   const count = analysis.problems.length;
@@ -80,7 +80,7 @@ export function codeLenses(analysis: SpecAnalysis, uri: string): CodeLens[] {
     lens('Preview', Commands.previewArchitecture, [uri]),
   ];
   if (sound) lenses.push(lens('Compress', Commands.compressArchitecture, [uri]));
-  if (analysis.teacherPath) lenses.push(lens('Diff with teacher', Commands.diffWithTeacher, [uri]));
+  if (student) lenses.push(lens('Diff with teacher', Commands.diffWithTeacher, [uri]));
   return lenses;
 }
 

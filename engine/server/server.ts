@@ -2,6 +2,7 @@
 // the esnac/ requests that run and inspect searches (protocol/index.ts). Analysis is cached per
 // document version; searches run in worker threads (./searches).
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CancellationToken,
   CodeActionKind,
@@ -18,6 +19,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { version as esnacVersion } from '../../package.json';
 import * as protocol from '../../protocol';
+import { teacherOfSpec } from '../run/student';
 import { errorDetail, errorMessage, UserError } from '../util/errors';
 import { analyzeSpec, SpecAnalysis } from './analysis';
 import { completions, completionSite } from './completion';
@@ -109,9 +111,11 @@ function serveSpecFiles(connection: Connection, log: Log): void {
     const spec = specAt(textDocument.uri);
     return spec ? hover(spec.analysis, position) : null;
   });
-  connection.onCodeLens(({ textDocument }) => {
-    const spec = specAt(textDocument.uri);
-    return spec ? codeLenses(spec.analysis, textDocument.uri) : [];
+  connection.onCodeLens(({ textDocument: { uri } }) => {
+    const spec = specAt(uri);
+    if (!spec) return [];
+    const student = uri.startsWith('file:') && 'teacher' in teacherOfSpec(fileURLToPath(uri), spec.document.getText());
+    return codeLenses(spec.analysis, uri, student);
   });
   connection.onDocumentSymbol(({ textDocument }) => {
     const spec = specAt(textDocument.uri);

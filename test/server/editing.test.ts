@@ -3,8 +3,13 @@
 // each context offers what that context allows, and snippets expanded as an editor would make a
 // valid spec.
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CodeAction, CompletionItem, Diagnostic, Position, TextDocumentEdit } from 'vscode-languageserver';
+import { pathToFileURL } from 'node:url';
+import { CodeAction, CodeLens, CompletionItem, Diagnostic, Position, TextDocumentEdit } from 'vscode-languageserver';
+import { TEACHER_SPEC } from '../../engine/run/run-directory';
 import { checkSpecText } from '../../engine/architecture/validate';
 import { editDistance, nearest } from '../../engine/util/nearest';
 import { applyEdits, Engine } from './client';
@@ -288,4 +293,17 @@ test('snippets where a layer starts: a layer, conv-bn-relu and a residual block 
       }
     }
   }
+});
+
+test("Diff with teacher: a lens on a run's student, none on the run's teacher", async () => {
+  const run = mkdtempSync(join(tmpdir(), 'esnac-lens-'));
+  writeFileSync(join(run, 'run.json'), JSON.stringify({ teacher: { name: 'small', spec: TEACHER_SPEC } }));
+  const titles = async (file: string) => {
+    const doc = pathToFileURL(join(run, file)).href;
+    await engine.open(doc, YAML);
+    const lenses = (await engine.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: doc } })) as CodeLens[];
+    return lenses.map((l) => l.command!.title);
+  };
+  assert.ok((await titles('best.arch.yaml')).includes('Diff with teacher'));
+  assert.ok(!(await titles(TEACHER_SPEC)).includes('Diff with teacher'));
 });
