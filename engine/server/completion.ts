@@ -28,6 +28,8 @@ export type CompletionSite =
       present: string[];
       quoted: boolean;
       typed: number;
+      /** JSON: the editor closed the typed quote already; the key's text replaces that quote too. */
+      closingQuote?: true;
       /** A YAML list item just begun ('- ' typed at this column): a layer snippet fits too. */
       itemColumn?: number;
     }
@@ -75,7 +77,8 @@ function jsonLayerSite(text: string, offset: number, line: string): CompletionSi
     const layer = findLayerObject(text, path[1]);
     const keys = (layer?.children ?? []).flatMap((p) => (p.children?.[0].type === 'string' ? [{ key: String(p.children[0].value), value: p.children[1]?.value }] : []));
     const type = keys.find((k) => k.key === 'type')?.value;
-    return { kind: 'key', present: keys.map((k) => k.key), quoted, typed, ...(typeof type === 'string' ? { layerType: type } : {}) };
+    const closingQuote = quoted && text[offset] === '"' ? { closingQuote: true as const } : {};
+    return { kind: 'key', present: keys.map((k) => k.key), quoted, typed, ...closingQuote, ...(typeof type === 'string' ? { layerType: type } : {}) };
   }
   if (path.length !== 2 || quoted) return undefined;
   const start = offset - typed;
@@ -186,7 +189,8 @@ export function completions(site: CompletionSite, at: Position, analysis: SpecAn
   const range = { start: { line: at.line, character: at.character - site.typed }, end: at };
   const order = (n: number) => String(n).padStart(6, '0');
   if (site.kind === 'key') {
-    const keys = keyItems(site, json, { ...range, start: { line: at.line, character: range.start.character - (site.quoted ? 1 : 0) } });
+    const keyRange = { start: { line: at.line, character: range.start.character - (site.quoted ? 1 : 0) }, end: { line: at.line, character: at.character + (site.closingQuote ? 1 : 0) } };
+    const keys = keyItems(site, json, keyRange);
     return site.itemColumn === undefined ? keys : [...keys, ...snippetItems(analysis, at, { start: { line: at.line, character: site.itemColumn }, end: at }, ' '.repeat(site.itemColumn), json, '', '')];
   }
   if (site.kind === 'layer') return snippetItems(analysis, at, range, site.indent, json, site.commaBefore ? ',' : '', site.commaAfter ? ',' : '');

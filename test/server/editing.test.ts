@@ -254,6 +254,9 @@ test('completion of keys: the keys of the layer by its type that it lacks, in YA
   const bias = linear.items.find((i) => i.label === 'bias')!;
   assert.ok(bias, linear.items.map((i) => i.label).join(', '));
   assert.equal((bias.textEdit as { newText: string }).newText, '"bias": ${1:true}');
+  // The quote an editor closed by itself is replaced too.
+  const closed = await complete(JSON_TEXT.replace('"out": 10\n', '"out": 10,\n      "b|"\n'), 'json');
+  assert.equal(applyItem(closed.text, closed.items.find((i) => i.label === 'bias')!), JSON_TEXT.replace('"out": 10\n', '"out": 10,\n      "bias": true\n'));
 });
 
 test('completion of types (activations marked) and of input ids, in YAML and JSON', async () => {
