@@ -21,7 +21,8 @@ let sharpModule: SharpModule | undefined;
 
 /**
  * sharp is native (one build per platform), so it is loaded when an image folder is read, and is
- * left out of the extension's bundles (a plain require of a computed specifier, as for tfjs-node).
+ * left out of the extension's bundles (a plain require of a computed specifier, as for tfjs-node):
+ * the package carries it beside them in dist/node_modules (scripts/build.mjs).
  */
 export function loadSharp(): SharpModule {
   const specifier: string = 'sharp';
@@ -29,7 +30,7 @@ export function loadSharp(): SharpModule {
     sharpModule ??= require(specifier) as SharpModule;
     return sharpModule;
   } catch (err) {
-    throw new UserError(`image folders are decoded with the sharp package, which did not load here (${(err as Error).message.split('\n')[0]}): run npm install sharp where esnac runs`);
+    throw new UserError(`image folders are decoded with the sharp package, which did not load here (${(err as Error).message.split('\n')[0]}): the extension carries sharp for the platform it was packaged on; elsewhere, and for the CLI, run npm install sharp where esnac runs`);
   }
 }
 
