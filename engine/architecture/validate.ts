@@ -136,8 +136,8 @@ function partialShapeIssues(spec: ArchitectureSpec, broken: ReadonlySet<number>,
   return inferShapes(spec, { order, output: outputSound ? outputId : undefined }).issues;
 }
 
-function locateIssue(document: SourceDocument, issue: LocatedIssue): Problem {
-  return { message: issue.message, range: document.locate(issue.path, issue.at) };
+function locateIssue(document: SourceDocument, { path, message, at, fix }: LocatedIssue): Problem {
+  return { message, range: document.locate(path, at), path, ...(fix ? { fix } : {}) };
 }
 
 function byPosition(a: Problem, b: Problem): number {
@@ -200,8 +200,10 @@ function describeSchemaError(err: ErrorObject, path: SpecPath, value: unknown): 
   const subject = describePath(path, value);
   const params = err.params as Record<string, unknown>;
   switch (err.keyword) {
-    case 'required':
-      return { path, message: `${subject} is missing the required property '${params.missingProperty}'` };
+    case 'required': {
+      const property = String(params.missingProperty);
+      return { path, message: `${subject} is missing the required property '${property}'`, fix: { kind: 'missingProperty', property } };
+    }
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
       const allowed = Object.keys((err.parentSchema?.properties as object | undefined) ?? {});
@@ -211,7 +213,7 @@ function describeSchemaError(err: ErrorObject, path: SpecPath, value: unknown): 
       return { path, message: `${subject} must be ${TYPE_NAMES[String(params.type)] ?? params.type}` };
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).join(', ');
-      if (path.at(-1) === 'type') return { path, message: `unknown layer type '${String(err.data)}' (one of: ${allowed})` };
+      if (path.at(-1) === 'type') return { path, message: `unknown layer type '${String(err.data)}' (one of: ${allowed})`, fix: { kind: 'unknownType' } };
       return { path, message: `${subject} must be one of: ${allowed}` };
     }
     case 'const':
@@ -275,13 +277,13 @@ function graphIssues(spec: ArchitectureSpec, schemaBroken: ReadonlySet<number>):
     if (schemaBroken.has(i)) return;
     layer.inputs?.forEach((source, k) => {
       if (source !== INPUT_ID && !firstIndex.has(source)) {
-        issues.push({ path: ['layers', i, 'inputs', k], message: `layer '${layer.id}' reads '${source}', which is not a layer id` });
+        issues.push({ path: ['layers', i, 'inputs', k], message: `layer '${layer.id}' reads '${source}', which is not a layer id`, fix: { kind: 'unknownId' } });
         broken.add(i);
       }
     });
   });
   if (typeof spec.output === 'string' && !firstIndex.has(spec.output)) {
-    issues.push({ path: ['output'], message: `output '${spec.output}' is not a layer id` });
+    issues.push({ path: ['output'], message: `output '${spec.output}' is not a layer id`, fix: { kind: 'unknownId' } });
   }
   const cycle = findCycle(spec, firstIndex, broken);
   return { issues: cycle ? [...issues, cycle] : issues, broken };

@@ -3,8 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { BiLstmEmbedding } from '../bo/embedding/bilstm';
-import { LearnedKernel } from '../bo/kernel/learned-kernel';
+import { BiLstmJSON, checkedKernelJSON } from '../bo';
 import type { KernelTransfer } from '../run/run-directory';
 import { errorMessage, UserError } from '../util/errors';
 
@@ -12,7 +11,8 @@ export interface SavedKernel {
   file: string;
   /** The file's text, as the run that transfers it keeps a copy of it. */
   text: string;
-  json: unknown;
+  /** Its embedding, checked whole. */
+  embedding: BiLstmJSON;
 }
 
 /**
@@ -22,7 +22,7 @@ export interface SavedKernel {
  */
 export const TRANSFERRED_KERNELS = 'transferred-kernels';
 
-/** The kernel files saved at the last step of another run, parsed: checked before a search starts anything. */
+/** The kernels saved at the last step of another run, read and checked whole before a search starts anything. */
 export function readTransferredKernels(runDir: string): SavedKernel[] {
   const dir = kernelsOf(runDir);
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
@@ -64,27 +64,18 @@ function kernelsOf(runDir: string): string {
 function readKernels(dir: string, files: string[], remedy: string): SavedKernel[] {
   return files.map((f) => {
     const file = join(dir, f);
+    let text: string;
+    let json: unknown;
     try {
-      const text = readFileSync(file, 'utf8');
-      return { file, text, json: JSON.parse(text) as unknown };
+      text = readFileSync(file, 'utf8');
+      json = JSON.parse(text);
     } catch (err) {
       throw new UserError(`${file}: not a saved kernel (${errorMessage(err)}); ${remedy}`);
     }
+    return { file, text, embedding: checkedKernelJSON(json, file).embedding };
   });
 }
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/** Their embeddings (the caller disposes them); none are left allocated when one is refused. */
-export function transferredEmbeddings(saved: SavedKernel[]): BiLstmEmbedding[] {
-  const embeddings: BiLstmEmbedding[] = [];
-  try {
-    for (const { file, json } of saved) embeddings.push(LearnedKernel.fromJSON(json, file).embedding);
-    return embeddings;
-  } catch (err) {
-    embeddings.forEach((e) => e.dispose());
-    throw err;
-  }
 }
