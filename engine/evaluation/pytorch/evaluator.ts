@@ -58,6 +58,7 @@ export class PytorchEvaluator implements Evaluator {
   async evaluate(request: EvaluationRequest, signal?: AbortSignal): Promise<EvaluationResult> {
     if (!this.setup || !this.initial) throw new Error('the PyTorch evaluator has no teacher yet');
     const started = performance.now();
+    const handedOver = wallMs();
     const { training, teacherWeights } = this.setup;
     const initial = this.scratchFolder();
     try {
@@ -78,7 +79,10 @@ export class PytorchEvaluator implements Evaluator {
         },
         signal,
       );
-      return evaluationResult(result, (performance.now() - started) / 1000);
+      const evaluated = evaluationResult(result, (performance.now() - started) / 1000);
+      if (evaluated.status !== 'ok' || result.status !== 'ok') return evaluated;
+      const { trainingStarted, trainingEnded } = result.phases;
+      return { ...evaluated, outside: { before: (trainingStarted - handedOver) / 1000, after: (wallMs() - trainingEnded) / 1000 } };
     } finally {
       rmSync(initial, { recursive: true, force: true });
     }
@@ -118,6 +122,11 @@ export class PytorchEvaluator implements Evaluator {
     mkdirSync(dir, { recursive: true });
     return dir;
   }
+}
+
+/** The wall clock in milliseconds since the epoch, as the workers read it (time.time()). */
+function wallMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function evaluationResult(result: TrainResult, seconds: number): EvaluationResult {
