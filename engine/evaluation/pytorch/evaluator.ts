@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchitectureSpec } from '../../architecture/types';
-import { encodeModel, writeModel } from '../../model/io';
+import { encodeModel, writeScratchModel } from '../../model/io';
 import { disposeWeights, initialWeights } from '../../model/weights';
 import { Rng } from '../../util/rng';
 import { InitialWeights } from '../inputs';
@@ -62,7 +62,7 @@ export class PytorchEvaluator implements Evaluator {
     const { training, teacherWeights } = this.setup;
     const initial = this.scratchFolder();
     try {
-      await this.initial.write(request.spec, initial);
+      await this.initial.write(request.spec, initial, { scratch: true });
       const result = await this.pool.train(
         {
           spec: request.spec,
@@ -98,7 +98,7 @@ export class PytorchEvaluator implements Evaluator {
         fresh = initial = this.scratchFolder();
         const weights = initialWeights(job.spec, new Rng(job.seed));
         try {
-          writeModel(fresh, await encodeModel(job.spec, weights), true);
+          writeScratchModel(fresh, await encodeModel(job.spec, weights));
         } finally {
           disposeWeights(weights);
         }
