@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dataset, LoadOptions, loadDataset, Split } from '../data';
 import { inheritWeights } from '../model/inherit';
-import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
+import { decodeModel, encodeModel, readModel, writeModel, writeScratchModel } from '../model/io';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
 import { candidateSeed } from './local/candidate';
 import { ArchitectureSpec } from '../architecture/types';
@@ -70,13 +70,18 @@ export class InitialWeights {
     private readonly seed: number,
   ) {}
 
-  /** Writes the candidate's initial weights (esnac format) into `dir`, replacing what was there. */
-  async write(spec: ArchitectureSpec, dir: string): Promise<void> {
+  /**
+   * Writes the candidate's initial weights (esnac format) into `dir`, replacing what was there;
+   * `scratch`: into an existing empty folder deleted after use, without fsync (writeScratchModel).
+   */
+  async write(spec: ArchitectureSpec, dir: string, { scratch = false } = {}): Promise<void> {
     // The local evaluator's seed: {init} is exactly what it would start the candidate from.
     const rng = new Rng(candidateSeed(this.seed, spec.name));
     const weights = this.inherit ? inheritWeights(this.source(), spec, rng) : initialWeights(spec, rng);
     try {
-      writeModel(dir, await encodeModel(spec, weights, { initial: this.inherit ? 'inherited from the teacher' : 'fresh' }), true);
+      const model = await encodeModel(spec, weights, { initial: this.inherit ? 'inherited from the teacher' : 'fresh' });
+      if (scratch) writeScratchModel(dir, model);
+      else writeModel(dir, model, true);
     } finally {
       disposeWeights(weights);
     }

@@ -19,6 +19,11 @@ export interface EvaluationSuccess {
   seconds: number;
   /** What trained it: a tfjs backend name, or the evaluator's own label. */
   backend: string;
+  /**
+   * Where the evaluator can tell (the PyTorch workers): seconds from the candidate's hand-over
+   * to its first training step, and from the end of its training to its result back here.
+   */
+  outside?: { before: number; after: number };
 }
 
 export interface EvaluationFailure {

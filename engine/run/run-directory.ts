@@ -119,7 +119,8 @@ export class RunDirectory {
     const missing = REQUIRED.filter(([path, type]) => typeof path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], manifest) !== type);
     if (missing.length > 0) throw new UserError(`${manifestPath}: ${missing.map(([path, type]) => `"${path}" (${type})`).join(', ')} missing or of another type; was the file edited?`);
     // Settings added since the run was made take their defaults (a run from before objectives counts params).
-    return new RunDirectory(abs, { ...manifest, settings: { ...DEFAULT_SETTINGS, ...manifest.settings } });
+    const settings = { ...DEFAULT_SETTINGS, ...manifest.settings };
+    return new RunDirectory(abs, { ...manifest, settings: { ...settings, latency: { ...DEFAULT_SETTINGS.latency, ...settings.latency } } });
   }
 
   /** The same run with other settings, recorded in run.json (replaced whole): for what a resume may change. */

@@ -27,7 +27,7 @@ import { specToText } from '../architecture/write';
 import { BiLstmJSON } from '../bo';
 import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
-import { openLatency } from '../latency';
+import { OpenLatency, openLatency } from '../latency';
 import { needsLatency, runCosts } from './costs';
 import { choosePreprocessing, runLoadOptions } from './dataset';
 import { BEST_SPEC, finetuneCandidate, finishRun, measureOnTestSplit } from './finish';
@@ -147,11 +147,12 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
   const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
   if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
   let pytorch: PytorchEvaluator | undefined;
+  let latency: OpenLatency | undefined;
   try {
     if (choice.used === 'pytorch') pytorch = await startPytorch(run, choice, data, hooks);
     const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal, pytorch);
     // Before any training starts: the teacher's latency is timed on an idle machine.
-    const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
+    if (needsLatency(settings.objective, settings.budgets)) latency = await openLatency(settings.latency, run.dir, { ...(choice.torch && { torch: choice.torch }), python: settings.evaluator.python, autocast: settings.evaluator.autocast });
     if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
     const costs = await runCosts(settings, teacherSpec, latency, signal);
     if (!run.journal.read().some((e) => e.type === 'costs')) {
@@ -191,7 +192,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
-    const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
+    const front = runFront(run.journal.read(), settings.objective).candidates.map((c) => c.event.name);
     const best = done && bestStudent(run.journal.read(), () => run.path(BEST_SPEC));
     return { runDir: run.dir, cancelled: false, ...(best ? { best, front } : {}) };
   } catch (err) {
@@ -201,7 +202,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
     }
     throw err;
   } finally {
-    await pytorch?.close();
+    await Promise.all([pytorch?.close(), latency?.meter.close?.()]);
   }
 }
 
