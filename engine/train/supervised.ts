@@ -49,7 +49,7 @@ export async function fitOnLabels(spec: ArchitectureSpec, data: Dataset, options
 }
 
 async function fitFrom(spec: ArchitectureSpec, data: Dataset, options: FitOptions, identity: CheckpointIdentity, resume: TrainState | undefined): Promise<FitResult> {
-  const rng = resume ? Rng.fromState(resume.rng) : new Rng(options.seed);
+  const rng = resume ? new Rng(resume.rng) : new Rng(options.seed);
   let net: Network;
   if (resume) {
     net = new Network(spec, resume.weights);

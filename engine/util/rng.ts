@@ -9,16 +9,11 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 export class Rng {
   private readonly gen;
 
-  constructor(seed: number, state?: readonly number[]) {
-    this.gen = state ? mersenneFromState(state) : mersenne(seed);
+  /** From a seed, or from a `state()` to go on with another generator's sequence (e.g. in another thread). */
+  constructor(seed: number | readonly number[]) {
+    this.gen = typeof seed === 'number' ? mersenne(seed) : mersenneFromState(seed);
   }
 
-  /** A generator that goes on exactly where `state()` was taken (a training checkpoint's). */
-  static fromState(state: readonly number[]): Rng {
-    return new Rng(0, state);
-  }
-
-  /** The generator's whole state, for a checkpoint. */
   state(): number[] {
     return [...this.gen.getState()];
   }

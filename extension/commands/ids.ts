@@ -21,3 +21,9 @@ export const ExtensionCommands = {
   cancelRun: 'esnac.runs.cancel',
   deleteRun: 'esnac.runs.delete',
 } as const;
+
+/** Context keys the extension sets for package.json's when-clauses. */
+export const ContextKeys = {
+  /** The paths of the workspace's spec files that are students of a teacher (engine/run/student). */
+  studentSpecs: 'esnac.studentSpecs',
+} as const;

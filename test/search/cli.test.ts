@@ -44,9 +44,14 @@ test('Ctrl-C during teacher training, then --resume: the teacher goes on at its 
   const args = [...TINY.filter((_, i) => TINY[i - 1] !== '--teacher-epochs' && TINY[i] !== '--teacher-epochs'), '--teacher-epochs', '3', '--evaluator', 'local', '--workers', '1'];
   const child = spawn(process.execPath, [CLI, 'compress', join(ROOT, 'examples/teachers/vgg-mini-mnist.arch.yaml'), ...args, '-o', runDir], { cwd: ROOT });
   let output = '';
+  let interrupted = false;
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    if (/epoch 1\/3: /.test(output)) child.kill('SIGINT');
+    // Once: a second Ctrl-C quits at once.
+    if (!interrupted && /epoch 1\/3: /.test(output)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
   });
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -33,7 +33,8 @@ async function cancelThenResume(): Promise<void> {
   const runsFolder = join(root, RUNS_FOLDER);
   const before = new Set(existsSync(runsFolder) ? readdirSync(runsFolder) : []);
   void vscode.commands.executeCommand('esnac.compressArchitecture', vscode.Uri.file(join(root, TEACHER_SPEC)), { dataset: 'mnist', settings: TEACHER_RUN });
-  const runDir = join(runsFolder, await waitFor('a new run directory', 60_000, () => (existsSync(runsFolder) ? readdirSync(runsFolder).find((d) => !before.has(d)) : undefined)));
+  // Hidden names are run directories still being made (renamed into place once whole).
+  const runDir = join(runsFolder, await waitFor('a new run directory', 60_000, () => (existsSync(runsFolder) ? readdirSync(runsFolder).find((d) => !before.has(d) && !d.startsWith('.')) : undefined)));
   try {
     const checkpoint = join(runDir, 'teacher.checkpoint', 'state.json');
     await waitFor('the teacher checkpoint of epoch 1', 4 * 60_000, () => (existsSync(checkpoint) ? true : undefined));
