@@ -2,7 +2,7 @@
 // Figure 2), accuracy against the objective's cost with the Pareto front and the teacher, and a sortable table
 // whose rows open, preview or diff a candidate. Redrawn whole on each update: runs are small.
 import type { CandidateAction, CandidateColumn, DashboardRun } from '../protocol/webview';
-import { formatCount } from '../engine/architecture/stats';
+import { formatCount } from '../protocol/format';
 import { button, html, svg } from './dom';
 import { CandidateRow, candidateRows, costFront, finalAccuracy, objectiveCost, rewardSeries, sortRows } from './model/dashboard';
 import { linearTicks, logTicks } from './model/scale';

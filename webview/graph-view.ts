@@ -3,7 +3,7 @@
 // search by layer id, click to reveal a layer in its spec, and SVG export.
 import type { ElkNode } from 'elkjs/lib/elk-api';
 import type { GraphDiffSummary, GraphModel, GraphNode, Viewport } from '../protocol/webview';
-import { formatCount } from '../engine/architecture/stats';
+import { formatCount } from '../protocol/format';
 import { button, html, svg } from './dom';
 import { Layouter } from './layout';
 import { buildElkGraph, inputNode, MeasureText, NODE_METRICS, nodeLines } from './model/elk';

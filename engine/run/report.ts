@@ -3,6 +3,7 @@
 import { costOf, COST_NAMES, Latency, Objective } from '../cost/objective';
 import { paretoFront } from '../cost/pareto';
 import { BestCandidate, describeNormalisation } from '../../protocol';
+import { formatCount } from '../../protocol/format';
 import { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent } from './journal';
 import { RunManifest } from './run-directory';
 import { markdownText } from '../util/text';
@@ -97,9 +98,8 @@ export function headline(best: BestStudent): string {
   const weights = best.weights ? `; delivered weights: ${best.weights} (validation ${pct(best.validationAccuracy!)})` : '';
   return `best student ${best.name}: ${measured}, ${size}; search validation accuracy ${pct(best.accuracy)}, f ${best.f.toFixed(4)}${weights}`;
 }
-const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
 const ms = (l: Latency | undefined) => (l ? `${l.ms.toFixed(3)} ± ${l.noiseMs.toFixed(3)}` : '');
-const macs = (n: number | undefined) => (n === undefined ? '' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : millions(n));
+const macs = (n: number | undefined) => (n === undefined ? '' : formatCount(n));
 
 function preprocessingLines(manifest: RunManifest): string[] {
   const p = manifest.preprocessing;
@@ -136,12 +136,12 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     `|---|---|---|${testColumn ? '---|' : ''}---|---|---|---|---|---|`,
   ];
   const testCell = (name: string) => (testColumn ? ` ${tests.has(name) ? pct(tests.get(name)!) : ''} |` : '');
-  if (teacher) lines.push(`| teacher | ${pct(teacher.accuracy)} | |${testCell('teacher')} ${millions(teacher.params)} | ${macs(teacherCosts.macs)} | ${ms(teacherCosts.latency)} | 0 | 1.00x | 0 |`);
+  if (teacher) lines.push(`| teacher | ${pct(teacher.accuracy)} | |${testCell('teacher')} ${formatCount(teacher.params)} | ${macs(teacherCosts.macs)} | ${ms(teacherCosts.latency)} | 0 | 1.00x | 0 |`);
   for (const { event, finetune } of ranked.slice(0, top)) {
     const eventCost = costOf(objective, event);
     const tuned = finetune?.status === 'ok' ? pct(finetune.accuracy!) : '';
     lines.push(
-      `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${millions(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
+      `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${formatCount(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
     );
   }
   lines.push('', `Ratio is C = 1 - ${cost.title}/${cost.title}(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time validation accuracy.`, '');
@@ -178,7 +178,7 @@ function frontSection(events: JournalEvent[], objective: Objective): string[] {
     '',
     `| architecture | ${cost.title} | accuracy | spec |`,
     '|---|---|---|---|',
-    ...front.map((c) => `| ${markdownText(c.event.name)} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : millions(c.event.params)} | ${pct(finalAccuracy(c))} | ${markdownText(frontSpecFile(c.event))} |`),
+    ...front.map((c) => `| ${markdownText(c.event.name)} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : formatCount(c.event.params)} | ${pct(finalAccuracy(c))} | ${markdownText(frontSpecFile(c.event))} |`),
     '',
   ];
 }

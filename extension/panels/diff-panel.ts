@@ -1,6 +1,7 @@
 // The graph diff of a student against its teacher, redrawn when either file changes.
 import * as vscode from 'vscode';
 import type { WebviewMessage } from '../../protocol/webview';
+import { diffTitle } from '../format';
 import { buildDiffModel } from '../view-models/diff';
 import { saveSvg } from './export-svg';
 import type { PanelContext } from './index';
@@ -15,7 +16,7 @@ export class DiffPanel extends EsnacPanel {
     readonly student: vscode.Uri,
     context: PanelContext,
   ) {
-    super(panel, `Diff: ${basename(student)} ↔ ${basename(teacher)}`, context);
+    super(panel, `Diff: ${diffTitle(basename(teacher), basename(student))}`, context);
     const ours = new Set([teacher.toString(), student.toString()]);
     this.disposables.push(
       vscode.workspace.onDidSaveTextDocument((d) => {
