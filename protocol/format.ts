@@ -15,3 +15,11 @@ export function formatCount(n: number): string {
   }
   return String(n);
 }
+
+/** The cost ratio C of the paper for a cost named `cost` (params, MACs, latency): the share of the teacher's cost a student saves. */
+export function costRatioFormula(cost: string): string {
+  return `C = 1 - ${cost}/${cost}(teacher)`;
+}
+
+/** The reward f of the paper, which the search maximises. */
+export const REWARD_FORMULA = 'f = C(2 - C) * accuracy / accuracy(teacher)';

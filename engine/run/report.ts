@@ -3,7 +3,7 @@
 import { costOf, COST_NAMES, Latency, Objective } from '../cost/objective';
 import { paretoFront } from '../cost/pareto';
 import { BestCandidate, describeNormalisation } from '../../protocol';
-import { formatCount } from '../../protocol/format';
+import { costRatioFormula, formatCount, REWARD_FORMULA } from '../../protocol/format';
 import { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent } from './journal';
 import { RunManifest } from './run-directory';
 import { markdownText } from '../util/text';
@@ -130,7 +130,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     '',
     `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
-    `Objective: ${objective} (C = 1 - ${cost.title}/${cost.title}(teacher))${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
+    `Objective: ${objective} (${costRatioFormula(cost.title)})${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
     '',
     `| architecture | validation accuracy (search) | fine-tuned |${testColumn ? ' test accuracy |' : ''} params | MACs | latency (ms) | ratio | times ${cost.fewer} | f |`,
     `|---|---|---|${testColumn ? '---|' : ''}---|---|---|---|---|---|`,
@@ -144,7 +144,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
       `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${formatCount(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
     );
   }
-  lines.push('', `Ratio is C = 1 - ${cost.title}/${cost.title}(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time validation accuracy.`, '');
+  lines.push('', `Ratio is ${costRatioFormula(cost.title)}; ${REWARD_FORMULA}, from search-time validation accuracy.`, '');
   lines.push(...frontSection(events, objective), ...tableErrorLine(events));
   return lines.join('\n');
 }
