@@ -1,13 +1,14 @@
 // Seconds per BO step spent outside candidate training (K kernel fits + acquisition) as the
-// evaluated set grows, for the ResNet-34 teacher, and the share of a step that is.
-// Usage: npm run bench -- engine-overhead [--sizes 10,20,40,80,160] [--kernels 1] [--samples 1000]
-// Kernels of a step are fitted one after another, so a step's overhead is the per-kernel time
-// times K (8 by default); measuring fewer kernels and scaling keeps the benchmark short.
+// evaluated set grows, for the ResNet-34 teacher: the same step with its kernels fitted one after
+// another in this thread and on worker threads (one per core, at most K), side by side, and the
+// share of a step's time the faster is.
+// Usage: npm run bench -- engine-overhead [--sizes 10,20,40,80,160] [--kernels 8] [--samples 1000]
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend';
 import { CandidateEvent } from '../engine/run/journal';
+import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULT_SETTINGS, SearchSettings } from '../engine/run/settings';
-import { kernelProposals } from '../engine/bo/proposals';
+import { BoStepInput, kernelProposals } from '../engine/bo';
 import { drawCandidates } from '../engine/space/draw';
 import { reward } from '../engine/space/reward';
 import { buildSearchSpace } from '../engine/space/space';
@@ -48,12 +49,13 @@ async function teacherTrainingRate(): Promise<number> {
 async function main(): Promise<void> {
   const backend = await initBackend('auto');
   const sizes = flag('sizes', '10,20,40,80,160').split(',').map(Number);
-  const measuredKernels = Number(flag('kernels', '1'));
+  const kernels = Number(flag('kernels', String(DEFAULT_SETTINGS.kernels)));
   const samples = Number(flag('samples', '1000'));
   const teacher = zooTeacher('resnet34', 'cifar100');
   const teacherParams = inferShapes(teacher).params;
   const space = buildSearchSpace(teacher);
-  const settings: SearchSettings = { ...DEFAULT_SETTINGS, kernels: measuredKernels, acquisitionSamples: samples };
+  const settings: SearchSettings = { ...DEFAULT_SETTINGS, kernels, acquisitionSamples: samples };
+  const threads = Math.min(kernels, availableParallelism());
   const pool = drawCandidates(space, new Rng(1), Math.max(...sizes));
   // Search-time accuracies are a stand-in here: the overhead does not depend on their values.
   const events: CandidateEvent[] = pool.map((c, i) => ({
@@ -63,22 +65,38 @@ async function main(): Promise<void> {
   const rate = await teacherTrainingRate();
   // The authors' budget per candidate: 10 epochs of 45,000 images; a candidate trains faster
   // than its teacher, so the teacher's rate gives an upper bound on training time per step.
-  const trainingSecondsPerStep = (DEFAULT_SETTINGS.kernels * 10 * 45_000) / rate;
+  const trainingSecondsPerStep = (kernels * 10 * 45_000) / rate;
+  const timed = async (input: BoStepInput) => {
+    const start = performance.now();
+    const proposals = await kernelProposals(input);
+    return { seconds: (performance.now() - start) / 1000, keys: proposals.map((p) => `${p.key} ${p.expectedImprovement}`) };
+  };
+  // Other work on the machine shares its cores with the threads: recorded with the results.
+  const loadBefore = loadavg();
   const rows = [];
   for (const n of sizes) {
-    const encodings = new Map();
-    const start = performance.now();
-    await kernelProposals({ space, settings, step: 2, evaluated: events.slice(0, n), seen: new Set(), encodings });
-    const perKernel = (performance.now() - start) / 1000 / measuredKernels;
-    const perStep = perKernel * DEFAULT_SETTINGS.kernels;
-    rows.push({ evaluated: n, secondsPerKernel: perKernel, secondsPerStep: perStep, shareOfStep: perStep / (perStep + trainingSecondsPerStep) });
-    process.stdout.write(`n=${n}: ${perKernel.toFixed(1)} s per kernel (fit + ${samples} scored), ${perStep.toFixed(0)} s per step of ${DEFAULT_SETTINGS.kernels} kernels\n`);
+    const step = { space, settings, step: 2, evaluated: events.slice(0, n), seen: new Set<string>() };
+    // Each its own encoding cache, so that neither finds the other's work done.
+    const one = await timed({ ...step, encodings: new Map(), threads: 1 });
+    const parallel = await timed({ ...step, encodings: new Map() });
+    if (parallel.keys.join() !== one.keys.join()) throw new Error(`n=${n}: the threads proposed otherwise than one thread`);
+    rows.push({
+      evaluated: n,
+      secondsOneThread: one.seconds,
+      secondsThreads: parallel.seconds,
+      speedup: one.seconds / parallel.seconds,
+      shareOfStep: parallel.seconds / (parallel.seconds + trainingSecondsPerStep),
+    });
+    process.stdout.write(`n=${n}: ${one.seconds.toFixed(1)} s in one thread, ${parallel.seconds.toFixed(1)} s on ${threads} threads (x${(one.seconds / parallel.seconds).toFixed(2)}), same proposals\n`);
+    // Written after every size: on a busy machine a run may be stopped before the largest.
+    writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, loadAverage: { before: loadBefore, after: loadavg() }, rows });
   }
-  process.stdout.write(`\nbackend ${backend.detail}; ResNet-34 teacher trains at ${rate.toFixed(1)} img/s here: ${(trainingSecondsPerStep / 3600).toFixed(1)} h of training per step (upper bound)\n`);
-  process.stdout.write('evaluated | s/kernel | s/step (K=8) | share of step\n');
-  for (const r of rows) process.stdout.write(`${String(r.evaluated).padStart(9)} | ${r.secondsPerKernel.toFixed(1).padStart(8)} | ${r.secondsPerStep.toFixed(0).padStart(12)} | ${(100 * r.shareOfStep).toFixed(2)}%\n`);
-  const path = writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', measuredKernels, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, rows });
-  process.stdout.write(`written to ${path}\n`);
+  process.stdout.write(`\nbackend ${backend.detail}; ${kernels} kernels, ${samples} candidates scored each; ResNet-34 teacher trains at ${rate.toFixed(1)} img/s here: ${(trainingSecondsPerStep / 3600).toFixed(1)} h of training per step (upper bound)\n`);
+  process.stdout.write(`evaluated | s/step, 1 thread | s/step, ${threads} threads | speedup | share of step\n`);
+  for (const r of rows) {
+    process.stdout.write(`${String(r.evaluated).padStart(9)} | ${r.secondsOneThread.toFixed(0).padStart(15)} | ${r.secondsThreads.toFixed(0).padStart(16)} | ${r.speedup.toFixed(2).padStart(7)} | ${(100 * r.shareOfStep).toFixed(3)}%\n`);
+  }
+  process.stdout.write('written to bench/results/engine-overhead.json\n');
 }
 
 void main();

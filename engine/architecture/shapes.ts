@@ -179,13 +179,17 @@ function layerOutput(
     issues.push({ path: at(...path), message });
     return undefined;
   };
+  const declaredIn = (declared: number, unit: string) => {
+    issues.push({ path: at('in'), message: `${layer.type} '${layer.id}' declares in: ${declared} but receives ${c} ${unit}`, fix: { kind: 'declaredIn', actual: c } });
+    return undefined;
+  };
   switch (layer.type) {
     case 'conv': {
       const { out, kernel } = layer;
       const stride = layer.stride ?? 1;
       const padding = layer.padding ?? 0;
       const groups = layer.groups ?? 1;
-      if (layer.in !== undefined && layer.in !== c) return fail(`conv '${layer.id}' declares in: ${layer.in} but receives ${c} channels`, 'in');
+      if (layer.in !== undefined && layer.in !== c) return declaredIn(layer.in, 'channels');
       if (c % groups !== 0) return fail(`groups (${groups}) must divide the input channels (${c})`, 'groups');
       if (out % groups !== 0) return fail(`groups (${groups}) must divide the output channels (${out})`, 'groups');
       const oh = windowOutput(h, kernel, stride, padding);
@@ -196,11 +200,11 @@ function layerOutput(
     }
     case 'linear': {
       if (h !== 1 || w !== 1) return fail(`linear '${layer.id}' needs flat features but receives ${formatShape([c, h, w])}: add a flatten or globalavgpool layer before it`, 'inputs');
-      if (layer.in !== undefined && layer.in !== c) return fail(`linear '${layer.id}' declares in: ${layer.in} but receives ${c} features`, 'in');
+      if (layer.in !== undefined && layer.in !== c) return declaredIn(layer.in, 'features');
       return { shape: [layer.out, 1, 1], params: layer.out * c + (layer.bias === false ? 0 : layer.out), macs: layer.out * c };
     }
     case 'batchnorm':
-      if (layer.in !== undefined && layer.in !== c) return fail(`batchnorm '${layer.id}' declares in: ${layer.in} but receives ${c} channels`, 'in');
+      if (layer.in !== undefined && layer.in !== c) return declaredIn(layer.in, 'channels');
       return { shape: [c, h, w], params: 2 * c, macs: 0 };
     case 'maxpool':
     case 'avgpool': {

@@ -94,8 +94,8 @@ function check(value: unknown): Checked {
   return { spec: value, issues: shapes.issues, graph: resolved, shapes };
 }
 
-function locateIssue(document: SourceDocument, issue: LocatedIssue): Problem {
-  return { message: issue.message, range: document.locate(issue.path, issue.at) };
+function locateIssue(document: SourceDocument, { path, message, at, fix }: LocatedIssue): Problem {
+  return { message, range: document.locate(path, at), path, ...(fix ? { fix } : {}) };
 }
 
 function byPosition(a: Problem, b: Problem): number {
@@ -158,8 +158,10 @@ function describeSchemaError(err: ErrorObject, path: SpecPath, value: unknown): 
   const subject = describePath(path, value);
   const params = err.params as Record<string, unknown>;
   switch (err.keyword) {
-    case 'required':
-      return { path, message: `${subject} is missing the required property '${params.missingProperty}'` };
+    case 'required': {
+      const property = String(params.missingProperty);
+      return { path, message: `${subject} is missing the required property '${property}'`, fix: { kind: 'missingProperty', property } };
+    }
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
       const allowed = Object.keys((err.parentSchema?.properties as object | undefined) ?? {});
@@ -169,7 +171,7 @@ function describeSchemaError(err: ErrorObject, path: SpecPath, value: unknown): 
       return { path, message: `${subject} must be ${TYPE_NAMES[String(params.type)] ?? params.type}` };
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).join(', ');
-      if (path.at(-1) === 'type') return { path, message: `unknown layer type '${String(err.data)}' (one of: ${allowed})` };
+      if (path.at(-1) === 'type') return { path, message: `unknown layer type '${String(err.data)}' (one of: ${allowed})`, fix: { kind: 'unknownType' } };
       return { path, message: `${subject} must be one of: ${allowed}` };
     }
     case 'const':
@@ -223,12 +225,12 @@ function graphIssues(spec: ArchitectureSpec): SpecIssue[] {
   spec.layers.forEach((layer, i) =>
     layer.inputs?.forEach((source, k) => {
       if (source !== INPUT_ID && !firstIndex.has(source)) {
-        issues.push({ path: ['layers', i, 'inputs', k], message: `layer '${layer.id}' reads '${source}', which is not a layer id` });
+        issues.push({ path: ['layers', i, 'inputs', k], message: `layer '${layer.id}' reads '${source}', which is not a layer id`, fix: { kind: 'unknownId' } });
       }
     }),
   );
   if (spec.output !== undefined && !firstIndex.has(spec.output)) {
-    issues.push({ path: ['output'], message: `output '${spec.output}' is not a layer id` });
+    issues.push({ path: ['output'], message: `output '${spec.output}' is not a layer id`, fix: { kind: 'unknownId' } });
   }
   if (issues.length > 0) return issues;
   const cycle = findCycle(spec, firstIndex);

@@ -1,6 +1,7 @@
 // Argument parsers shared by the commands: a bad value is reported by commander with the option's name.
 import { InvalidArgumentError } from 'commander';
 import { checkNormaliseRule } from '../data/preprocessing';
+import { errorMessage } from '../util/errors';
 
 export function integerArg(min: number): (value: string) => number {
   return (value) => {
@@ -32,7 +33,7 @@ export function normaliseArg(value: string): string {
   try {
     checkNormaliseRule(value);
   } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
+    throw new InvalidArgumentError(errorMessage(err));
   }
   return value;
 }

@@ -1,8 +1,9 @@
 // `esnac compress TEACHER --dataset D [...]`: the whole search, with live progress; Ctrl-C stops
 // cleanly and leaves a run that `--resume` continues.
 import { Command } from 'commander';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { AUGMENT_CHOICES } from '../data/preprocessing';
+import { gitignoreAdvice, gitignoreHint } from '../run/gitignore';
 import { CandidateEvent } from '../run/journal';
 import { headline } from '../run/report';
 import { DEFAULT_SETTINGS, SearchSettings } from '../run/settings';
@@ -196,7 +197,10 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
         ...(o.resume === undefined ? { settings } : { changes: changesFrom(o) }),
       },
       {
-        runDirectory: (dir) => say(`run directory: ${relative(process.cwd(), dir) || dir}`),
+        runDirectory: (dir) => {
+          say(`run directory: ${relative(process.cwd(), dir) || dir}`);
+          if (o.resume === undefined) void gitignoreAdvice(dirname(dir)).then((advice) => advice && say(gitignoreHint(advice)));
+        },
         log: (message) => say(message),
         candidate: (e) => say(candidateLine(e)),
         progress: (p) => {

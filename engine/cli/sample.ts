@@ -8,7 +8,7 @@ import { compression } from '../space/reward';
 import { buildSearchSpace } from '../space/space';
 import { specToText } from '../architecture/write';
 import { loadSpecFile } from '../architecture/validate';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { makeFolder } from '../util/atomic-write';
 import { Rng } from '../util/rng';
@@ -72,6 +72,6 @@ function writeNew(path: string, text: string): boolean {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
+    throw new UserError(`cannot write ${path}: ${errorMessage(err)}`);
   }
 }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { formatCount } from '../../protocol/format';
 import { inferShapes } from '../architecture/shapes';
 import { formatForPath, specToText } from '../architecture/write';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { ZOO_DATASETS, ZOO_NAMES, ZooDataset, zooDatasets, zooDescription, ZooName, zooTeacher } from '../zoo/index';
 
 interface ZooOptions {
@@ -54,13 +54,13 @@ function writeSpecFile(path: string, text: string, force: boolean): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (err) {
-    throw new UserError(`cannot create the folder for ${path}: ${(err as Error).message}`);
+    throw new UserError(`cannot create the folder for ${path}: ${errorMessage(err)}`);
   }
   try {
     writeFileSync(path, text, { flag: force ? 'w' : 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; give --force to overwrite it`);
-    throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
+    throw new UserError(`cannot write ${path}: ${errorMessage(err)}`);
   }
 }
 

@@ -6,7 +6,7 @@
 // are not even read until the test split is asked for.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { gatherExamples, seededParts } from './examples';
 import { checkDatasetDir } from './files';
 import { decodeImage, isImageFile, loadSharp } from './images';
@@ -86,7 +86,7 @@ async function decodeSamples(samples: readonly Sample[], input: ImageShape, what
         labels[i] = samples[i].label;
         kept++;
       } catch (err) {
-        failures.push({ index: i, text: `${samples[i].file} (${(err as Error).message})` });
+        failures.push({ index: i, text: `${samples[i].file} (${errorMessage(err)})` });
       }
     }
   };

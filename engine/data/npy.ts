@@ -3,6 +3,7 @@
 // them; numpy writes zip64 records, so those are read too).
 import { inflateRawSync } from 'node:zlib';
 import { fileError } from './files';
+import { errorMessage } from '../util/errors';
 
 export type NpyData = Uint8Array | Int32Array | Float32Array;
 
@@ -155,7 +156,7 @@ function entryBytes(bytes: Uint8Array, entry: ZipEntry, file: string): Uint8Arra
   try {
     return inflateRawSync(stored);
   } catch (err) {
-    throw fileError(`${file}/${entry.name}`, `deflated data is broken (${(err as Error).message})`);
+    throw fileError(`${file}/${entry.name}`, `deflated data is broken (${errorMessage(err)})`);
   }
 }
 

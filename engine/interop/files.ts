@@ -13,7 +13,7 @@ import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec } from '../architecture/types';
 import { loadSpecFile } from '../architecture/validate';
 import { formatForPath, specToText } from '../architecture/write';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { encodeOnnx, readOnnxFile } from './onnx-codec';
 import { exportOnnx } from './onnx-export';
@@ -141,7 +141,7 @@ function trainedWeights(dir: string, spec: ArchitectureSpec, specPath: string): 
     checkWeights(spec.name, weightSpecs(spec), loaded.weights);
   } catch (err) {
     disposeWeights(loaded.weights);
-    throw new UserError(`${dir} does not hold weights for ${specPath}: ${(err as Error).message}`);
+    throw new UserError(`${dir} does not hold weights for ${specPath}: ${errorMessage(err)}`);
   }
   return loaded;
 }
@@ -160,6 +160,6 @@ function writeCreatingFolder(path: string, data: string | Uint8Array): void {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, data);
   } catch (err) {
-    throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
+    throw new UserError(`cannot write ${path}: ${errorMessage(err)}`);
   }
 }

@@ -6,7 +6,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { encodeOnnx } from '../interop/onnx-codec';
 import { OnnxModel } from '../interop/onnx-model';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { Latency } from '../cost/objective';
 import type { LatencySettings } from '../../protocol';
 import { LatencyMeter, summarise } from './meter';
@@ -16,7 +16,7 @@ function loadOnnxruntime(): typeof Ort {
     // Required when first needed: runs that count params or MACs never load its native library.
     return require('onnxruntime-node') as typeof Ort;
   } catch (err) {
-    throw new UserError(`measuring latency needs the onnxruntime-node package (npm install onnxruntime-node): ${(err as Error).message}`);
+    throw new UserError(`measuring latency needs the onnxruntime-node package (npm install onnxruntime-node): ${errorMessage(err)}`);
   }
 }
 

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Normalisation } from '../../protocol';
-import { UserError } from '../util/errors';
+import { errorMessage, UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
@@ -91,7 +91,7 @@ export class RunDirectory {
     try {
       manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
     } catch (err) {
-      throw new UserError(`${manifestPath}: not valid JSON (${(err as Error).message})`);
+      throw new UserError(`${manifestPath}: not valid JSON (${errorMessage(err)})`);
     }
     if (manifest?.format !== RUN_FORMAT) throw new UserError(`${manifestPath}: unknown run format '${String(manifest?.format)}' (expected ${RUN_FORMAT})`);
     const missing = REQUIRED.filter(([path, type]) => typeof path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], manifest) !== type);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
-import { BackendName, initBackend, withSynchronousBackend } from '../backend';
+import { BackendName, initBackend } from '../backend';
 import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, startEvaluator } from '../evaluation';
 import { chooseEvaluator, EvaluatorChoice, poolLayout } from '../evaluation/choice';
@@ -24,6 +24,7 @@ import { buildSearchSpace } from '../space/space';
 import { loadSpecFile } from '../architecture/validate';
 import { ArchitectureSpec } from '../architecture/types';
 import { specToText } from '../architecture/write';
+import { BiLstmJSON } from '../bo';
 import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
 import { openLatency } from '../latency';
@@ -31,7 +32,7 @@ import { needsLatency, runCosts } from './costs';
 import { choosePreprocessing, runLoadOptions } from './dataset';
 import { BEST_SPEC, finetuneCandidate, finishRun, measureOnTestSplit } from './finish';
 import { RunData } from './fit';
-import { readTransferredKernels, SavedKernel, transferredEmbeddings } from './transfer';
+import { readTransferredKernels } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { measureTeacher, trainTeacher } from './teacher';
 
@@ -80,13 +81,13 @@ const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
-  const savedKernels = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
+  const transferred = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
   const created = options.resume ? undefined : await createRun(options, hooks);
   const opened = created?.run ?? RunDirectory.open(options.resume!);
   const lock = RunLock.acquire(opened.dir);
   try {
     const run = options.changes ? changed(opened, options.changes, hooks) : opened;
-    return await searchAndFinish(run, options.changes?.evaluator ? undefined : created?.choice, options, savedKernels, hooks, signal);
+    return await searchAndFinish(run, options.changes?.evaluator ? undefined : created?.choice, options, transferred, hooks, signal);
   } finally {
     lock.release();
   }
@@ -116,7 +117,7 @@ function changed(run: RunDirectory, changes: ResumeChanges, hooks: CompressHooks
 }
 
 /** The search on a run folder this process holds the lock of. */
-async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | undefined, options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
+async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | undefined, options: CompressOptions, transferred: BiLstmJSON[] | undefined, hooks: CompressHooks, signal?: AbortSignal): Promise<CompressResult> {
   hooks.runDirectory?.(run.dir);
   const { manifest } = run;
   const settings = manifest.settings;
@@ -131,7 +132,6 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
   const teacherSpec = await loadSpecFile(run.path(manifest.teacher.spec));
   const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
   if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
-  const transferred = savedKernels && (await withSynchronousBackend(async () => transferredEmbeddings(savedKernels)));
   let pytorch: PytorchEvaluator | undefined;
   try {
     if (choice.used === 'pytorch') pytorch = await startPytorch(run, choice, data, hooks);
@@ -187,7 +187,6 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
     }
     throw err;
   } finally {
-    transferred?.forEach((e) => e.dispose());
     await pytorch?.close();
   }
 }

@@ -3,7 +3,7 @@
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
 import type { SearchProgressParams } from '../../protocol';
-import { BiLstmEmbedding } from '../bo/embedding/bilstm';
+import { BiLstmJSON, kernelProposals, KnownCost, Proposal, randomProposals } from '../bo';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
 import { CandidateEvent, JournalEvent } from '../run/journal';
@@ -19,7 +19,6 @@ import { specToText } from '../architecture/write';
 import { UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { Rng } from '../util/rng';
-import { kernelProposals, KnownCost, Proposal, randomProposals } from '../bo/proposals';
 
 /** Where a running search is (the protocol's esnac/searchProgress, less the run directory). */
 export type SearchProgress = Omit<SearchProgressParams, 'runDir'>;
@@ -38,7 +37,7 @@ export interface SearchContext {
   costs: RunCosts;
   evaluator: Evaluator;
   /** Embeddings of another run's kernels: propose with them instead of fitting kernels. */
-  transferred?: BiLstmEmbedding[];
+  transferred?: readonly BiLstmJSON[];
   hooks?: SearchHooks;
   signal?: AbortSignal;
 }
@@ -102,11 +101,12 @@ async function propose(ctx: SearchContext, step: number, earlier: CandidateEvent
     transferred: ctx.transferred,
     filter: ctx.costs.filter,
     ...(ctx.costs.objective === 'latency' && { knownCost: predictedLatencyCost(ctx) }),
+    timesCandidates: ctx.costs.measuresLatency,
     signal: ctx.signal,
     onKernel: (k, kernel) => {
       const file = `kernels/step-${step}-kernel-${k + 1}.json`;
       // A resumed step refits the same kernels; the first run's file stands.
-      if (!existsSync(ctx.run.path(file))) ctx.run.writeNew(file, JSON.stringify(kernel.toJSON()) + '\n');
+      if (!existsSync(ctx.run.path(file))) ctx.run.writeNew(file, JSON.stringify(kernel) + '\n');
       files.push(file);
     },
   });

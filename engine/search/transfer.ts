@@ -2,17 +2,11 @@
 // teacher or dataset) can propose with their embeddings instead of fitting kernels of its own.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BiLstmEmbedding } from '../bo/embedding/bilstm';
-import { LearnedKernel } from '../bo/kernel/learned-kernel';
+import { BiLstmJSON, checkedKernelJSON } from '../bo';
 import { errorMessage, UserError } from '../util/errors';
 
-export interface SavedKernel {
-  file: string;
-  json: unknown;
-}
-
-/** The kernel files saved at the last step of another run, parsed: checked before a search starts anything. */
-export function readTransferredKernels(runDir: string): SavedKernel[] {
+/** The embeddings of the kernels saved at the last step of another run, read and checked whole before a search starts anything. */
+export function readTransferredKernels(runDir: string): BiLstmJSON[] {
   const dir = join(resolve(runDir), 'kernels');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   if (files.length === 0) throw new UserError(`${dir}: no saved kernels to transfer (was that run a BO search with at least two steps?)`);
@@ -23,22 +17,12 @@ export function readTransferredKernels(runDir: string): SavedKernel[] {
     .sort()
     .map((f) => {
       const file = join(dir, f);
+      let json: unknown;
       try {
-        return { file, json: JSON.parse(readFileSync(file, 'utf8')) as unknown };
+        json = JSON.parse(readFileSync(file, 'utf8'));
       } catch (err) {
         throw new UserError(`${file}: not a saved kernel (${errorMessage(err)}); pass --kernels-from a run whose kernel files are whole`);
       }
+      return checkedKernelJSON(json, file).embedding;
     });
-}
-
-/** Their embeddings (the caller disposes them); none are left allocated when one is refused. */
-export function transferredEmbeddings(saved: SavedKernel[]): BiLstmEmbedding[] {
-  const embeddings: BiLstmEmbedding[] = [];
-  try {
-    for (const { file, json } of saved) embeddings.push(LearnedKernel.fromJSON(json, file).embedding);
-    return embeddings;
-  } catch (err) {
-    embeddings.forEach((e) => e.dispose());
-    throw err;
-  }
 }

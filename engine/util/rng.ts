@@ -1,6 +1,6 @@
 // The one source of randomness: every random choice in the engine draws from an Rng made from
 // the run's seed, so a run is reproducible from its seed.
-import { mersenne } from 'pure-rand/generator/mersenne';
+import { mersenne, mersenneFromState } from 'pure-rand/generator/mersenne';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 
@@ -9,8 +9,13 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 export class Rng {
   private readonly gen;
 
-  constructor(seed: number) {
-    this.gen = mersenne(seed);
+  /** From a seed, or from a `state()` to go on with another generator's sequence (e.g. in another thread). */
+  constructor(seed: number | readonly number[]) {
+    this.gen = typeof seed === 'number' ? mersenne(seed) : mersenneFromState(seed);
+  }
+
+  state(): number[] {
+    return [...this.gen.getState()];
   }
 
   /** Uniform in [0, 1). */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { randomProposals } from '../../engine/bo/proposals';
+import { randomProposals } from '../../engine/bo';
 import { budgetFilter, budgetViolation } from '../../engine/cost/budgets';
 import { DEFAULT_SETTINGS } from '../../engine/run/settings';
 import { costOf, structuralCosts } from '../../engine/cost/objective';

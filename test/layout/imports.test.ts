@@ -51,6 +51,9 @@ test('the checker reports each kind of back arrow', () => {
     'engine/cli/args.ts',
     'engine/server/server.ts',
     'engine/search/search.ts',
+    'engine/bo/index.ts',
+    'engine/bo/step.ts',
+    'engine/bo/kernel/learned-kernel.ts',
     'extension/panels/graph.ts',
     'webview/main.ts',
     'webview/model/elk.ts',
@@ -64,6 +67,8 @@ test('the checker reports each kind of back arrow', () => {
     [read('engine/train/loop.ts', "export type { EvaluatorSettings } from '../evaluation/settings';"), /engine\/train may import only/],
     [read('engine/evaluation/settings.ts', "const args = await import('../cli/args');"), /engine\/evaluation may import only/],
     [read('engine/search/search.ts', "import { x } from '../server/server';"), /engine\/search may import only/],
+    [read('engine/search/search.ts', "import { fitKernel } from '../bo/kernel/learned-kernel';"), /engine\/bo is used only through engine\/bo\/index.ts/],
+    [read('engine/search/search.ts', "import { kernelProposals } from '../bo/step';"), /engine\/bo is used only through engine\/bo\/index.ts/],
     [read('engine/search/search.ts', "import { GraphPanel } from '../../extension/panels/graph';"), /neither extension\/ nor webview\//],
     [read('engine/search/search.ts', "import * as vscode from 'vscode';"), /without VS Code/],
     [read('webview/main.ts', "import { readFileSync } from 'node:fs';"), /no Node modules/],
@@ -73,6 +78,7 @@ test('the checker reports each kind of back arrow', () => {
     [read('extension/panels/graph.ts', "import { serve } from '../../engine/server/server';"), /not engine\/cli, engine\/server/],
   ];
   for (const [[arrow], expected] of cases) assert.match(violation(arrow) ?? 'allowed', expected, `${arrow.from} -> ${arrow.to}`);
+  assert.equal(violation(read('engine/search/search.ts', "import { kernelProposals } from '../bo';")[0]), undefined, 'through its index.ts');
 
   const chain = [...read('webview/main.ts', "import { layout } from './model/elk';"), ...read('webview/model/elk.ts', "import { x } from '../../engine/run/settings';"), ...read('engine/run/settings.ts', "import { readFileSync } from 'node:fs';")];
   assert.deepEqual(webviewReach(chain), [{ chain: ['webview/main.ts', 'webview/model/elk.ts', 'engine/run/settings.ts'], module: 'node:fs' }]);

@@ -36,6 +36,12 @@ export const ENGINE_LAYERS: Record<string, string[]> = {
   cli: ['architecture', 'backend', 'data', 'evaluation', 'interop', 'model', 'run', 'search', 'server', 'space', 'train', 'util', 'zoo'],
 };
 
+/**
+ * Engine folders that the rest of the code reaches only through their index.ts, a narrow
+ * interface: their subfolders and other files are their own business.
+ */
+export const NARROW_INTERFACES = ['bo'];
+
 /** engine/ less its front ends: what the extension and the webview may use, and engine/index.ts exports. */
 export const LIBRARY = Object.keys(ENGINE_LAYERS).filter((f) => f !== 'server' && f !== 'cli');
 
@@ -100,6 +106,7 @@ export function violation({ from, to, bare }: Import): string | undefined {
   const target = unitOf(to);
   if (target === source || target === 'protocol') return undefined;
   const concept = target.startsWith('engine/') ? target.slice('engine/'.length) : undefined;
+  if (concept !== undefined && NARROW_INTERFACES.includes(concept) && to !== `${target}/index.ts`) return `${target} is used only through ${target}/index.ts`;
   if (source === 'engine') return concept !== undefined && LIBRARY.includes(concept) ? undefined : 'engine/index.ts exports the library only';
   if (source.startsWith('engine/')) {
     const allowed = ENGINE_LAYERS[source.slice('engine/'.length)];

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../util/rng';
 import { UserError } from '../../util/errors';
-import type { EncodedArchitecture } from '../../space/encoding';
+import { DEFAULT_SETTINGS } from '../../run/settings';
+import { EncodedArchitecture, encodingWidth } from '../../space/encoding';
 import { base64ToFloat32, float32ToBase64 } from './float32-base64';
 
 
@@ -20,7 +21,12 @@ export interface BiLstmOptions {
   inputWidth: number;
 }
 
-export const DEFAULT_BILSTM_OPTIONS: Readonly<BiLstmOptions> = { layers: 4, hidden: 64, inputWidth: 272 };
+/** The run settings' embedding, over the search space's encoding. */
+export const DEFAULT_BILSTM_OPTIONS: Readonly<BiLstmOptions> = {
+  layers: DEFAULT_SETTINGS.kernelFit.lstmLayers,
+  hidden: DEFAULT_SETTINGS.kernelFit.hidden,
+  inputWidth: encodingWidth(),
+};
 
 export const BILSTM_FORMAT = 'esnac-bilstm/1';
 
@@ -98,17 +104,7 @@ export class BiLstmEmbedding {
 
   /** Rebuilds saved weights; `source` names the file in error messages. */
   static fromJSON(json: BiLstmJSON, source: string): BiLstmEmbedding {
-    const problem = (what: string) => new UserError(`${source}: ${what}`);
-    if (json?.format !== BILSTM_FORMAT) throw problem(`embedding format is not '${BILSTM_FORMAT}'`);
-    const options = { layers: json.layers, hidden: json.hidden, inputWidth: json.inputWidth };
-    if (!Object.values(options).every((v) => Number.isInteger(v) && v > 0)) throw problem('embedding layers, hidden and inputWidth must be positive integers');
-    const shapes = parameterShapes(options);
-    if (!Array.isArray(json.weights) || json.weights.length !== shapes.length) throw problem(`embedding needs ${shapes.length} weight arrays`);
-    const values = shapes.map((shape, i) => {
-      const decoded = typeof json.weights[i] === 'string' ? base64ToFloat32(json.weights[i]) : undefined;
-      if (decoded?.length !== shape[0] * (shape[1] ?? 1)) throw problem(`embedding weight ${i} does not have shape [${shape}]`);
-      return decoded;
-    });
+    const { options, values } = decodeBiLstm(json, source);
     return new BiLstmEmbedding(options, values);
   }
 
@@ -128,6 +124,22 @@ export class BiLstmEmbedding {
     const { forward, backward } = this.stack[this.stack.length - 1];
     return tf.concat([meanOverTime(runDirection(forward, sequence, false)), meanOverTime(runDirection(backward, sequence, true))], 0);
   }
+}
+
+/** Checks saved weights and decodes them, creating no tensors; `source` names the file in error messages. */
+export function decodeBiLstm(json: BiLstmJSON, source: string): { options: BiLstmOptions; values: Float32Array[] } {
+  const problem = (what: string) => new UserError(`${source}: ${what}`);
+  if (json?.format !== BILSTM_FORMAT) throw problem(`embedding format is not '${BILSTM_FORMAT}'`);
+  const options = { layers: json.layers, hidden: json.hidden, inputWidth: json.inputWidth };
+  if (!Object.values(options).every((v) => Number.isInteger(v) && v > 0)) throw problem('embedding layers, hidden and inputWidth must be positive integers');
+  const shapes = parameterShapes(options);
+  if (!Array.isArray(json.weights) || json.weights.length !== shapes.length) throw problem(`embedding needs ${shapes.length} weight arrays`);
+  const values = shapes.map((shape, i) => {
+    const decoded = typeof json.weights[i] === 'string' ? base64ToFloat32(json.weights[i]) : undefined;
+    if (decoded?.length !== shape[0] * (shape[1] ?? 1)) throw problem(`embedding weight ${i} does not have shape [${shape}]`);
+    return decoded;
+  });
+  return { options, values };
 }
 
 /** Hidden states [hidden, batch] of one direction, returned in time order. */

@@ -8,11 +8,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; fitting needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { BiLstmEmbedding, BiLstmJSON, BiLstmOptions } from '../embedding/bilstm';
+import { BiLstmEmbedding, BiLstmJSON, BiLstmOptions, decodeBiLstm } from '../embedding/bilstm';
+import { DEFAULT_SETTINGS } from '../../run/settings';
 import { EncodedArchitecture } from '../../space/encoding';
 import { base64ToFloat32, float32ToBase64 } from '../embedding/float32-base64';
 import { conditionGp, DEFAULT_GP_OPTIONS, Gaussians, GpModel, GpOptions, looObjective, posterior } from '../gp/gp';
-import { expectedImprovement } from '../gp/acquisition';
+import { expectedImprovement } from '../acquisition/expected-improvement';
 import { Rng } from '../../util/rng';
 import { UserError } from '../../util/errors';
 
@@ -30,13 +31,13 @@ export interface KernelFitOptions {
   tolerance: number;
 }
 
-/** The authors' defaults. */
+/** The authors' defaults: the run settings' kernelFit, and the stopping rule. */
 export const DEFAULT_KERNEL_FIT_OPTIONS: Readonly<KernelFitOptions> = {
   embedding: {},
   gp: DEFAULT_GP_OPTIONS,
-  learningRate: 1e-3,
-  weightDecay: 5e-4,
-  maxSteps: 100,
+  learningRate: DEFAULT_SETTINGS.kernelFit.learningRate,
+  weightDecay: DEFAULT_SETTINGS.kernelFit.weightDecay,
+  maxSteps: DEFAULT_SETTINGS.kernelFit.maxSteps,
   minSteps: 5,
   tolerance: 1e-3,
 };
@@ -194,25 +195,30 @@ export class LearnedKernel {
 
   /** Loads a saved kernel; `source` (a file path) names it in error messages. */
   static fromJSON(json: unknown, source: string): LearnedKernel {
-    const saved = json as Partial<LearnedKernelJSON> | undefined;
-    const problem = (what: string) => new UserError(`${source}: ${what}`);
-    if (saved?.format !== KERNEL_FORMAT) throw problem(`not a saved kernel (format is not '${KERNEL_FORMAT}')`);
-    const gp = saved.gp;
-    if (!(gp && gp.rbfSigma2 > 0 && gp.noise > 0)) throw problem('gp.rbfSigma2 and gp.noise must be positive numbers');
-    const ys = saved.ys;
-    if (!Array.isArray(ys) || ys.length === 0 || !ys.every(Number.isFinite)) throw problem('ys must be a non-empty list of numbers');
-    const trained = typeof saved.trainingEmbeddings === 'string' ? base64ToFloat32(saved.trainingEmbeddings) : undefined;
-    const embedding = BiLstmEmbedding.fromJSON(saved.embedding as BiLstmJSON, source);
-    if (trained?.length !== ys.length * embedding.embeddingWidth) {
-      embedding.dispose();
-      throw problem(`trainingEmbeddings must hold ${ys.length} x ${embedding.embeddingWidth} float32 values`);
-    }
-    return new LearnedKernel(embedding, Float64Array.from(trained), Float64Array.from(ys), { rbfSigma2: gp.rbfSigma2, noise: gp.noise }, saved.fit);
+    const saved = checkedKernelJSON(json, source);
+    const embedding = BiLstmEmbedding.fromJSON(saved.embedding, source);
+    const trained = Float64Array.from(base64ToFloat32(saved.trainingEmbeddings)!);
+    return new LearnedKernel(embedding, trained, Float64Array.from(saved.ys), { rbfSigma2: saved.gp.rbfSigma2, noise: saved.gp.noise }, saved.fit);
   }
 
   dispose(): void {
     this.embedding.dispose();
   }
+}
+
+/** A saved kernel, checked whole without creating tensors; `source` (a file path) names it in error messages. */
+export function checkedKernelJSON(json: unknown, source: string): LearnedKernelJSON {
+  const saved = json as Partial<LearnedKernelJSON> | undefined;
+  const problem = (what: string) => new UserError(`${source}: ${what}`);
+  if (saved?.format !== KERNEL_FORMAT) throw problem(`not a saved kernel (format is not '${KERNEL_FORMAT}')`);
+  const gp = saved.gp;
+  if (!(gp && gp.rbfSigma2 > 0 && gp.noise > 0)) throw problem('gp.rbfSigma2 and gp.noise must be positive numbers');
+  const ys = saved.ys;
+  if (!Array.isArray(ys) || ys.length === 0 || !ys.every(Number.isFinite)) throw problem('ys must be a non-empty list of numbers');
+  const trained = typeof saved.trainingEmbeddings === 'string' ? base64ToFloat32(saved.trainingEmbeddings) : undefined;
+  const { options } = decodeBiLstm(saved.embedding as BiLstmJSON, source);
+  if (trained?.length !== ys.length * 2 * options.hidden) throw problem(`trainingEmbeddings must hold ${ys.length} x ${2 * options.hidden} float32 values`);
+  return saved as LearnedKernelJSON;
 }
 
 async function embedToFloat64(embedding: BiLstmEmbedding, batch: readonly EncodedArchitecture[]): Promise<Float64Array> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { erfc, expectedImprovement, expectedImprovementAt, normalCdf, normalPdf } from '../../engine/bo/gp/acquisition';
+import { erfc, expectedImprovement, expectedImprovementAt, normalCdf, normalPdf } from '../../engine/bo/acquisition/expected-improvement';
 
 test('normal CDF and erfc match reference values to 1.2e-7 relative', () => {
   const cases: [number, number][] = [

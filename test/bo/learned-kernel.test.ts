@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { EncodedArchitecture } from '../../engine/space/encoding';
-import { expectedImprovement } from '../../engine/bo/gp/acquisition';
+import { expectedImprovement } from '../../engine/bo/acquisition/expected-improvement';
 import { fitKernel, KernelFitOptions, LearnedKernel } from '../../engine/bo/kernel/learned-kernel';
 import { UserError } from '../../engine/util/errors';
 import { Rng } from '../../engine/util/rng';
