@@ -210,8 +210,8 @@ async function views(runDir: string): Promise<Record<string, View>> {
     graph: { message: await teacherGraph('resnet18-cifar10'), state: { selected: 'layer2.0.conv1' } },
     // 159 layers: Fit fits the width and scrolls the height; the overview shows the rest.
     'graph-tall': { message: await teacherGraph('shufflenet-1x-g2-cifar10') },
-    // The units of ResNet-34 collapsed, left to right.
-    'graph-blocks': { message: resnet34, state: { collapsed: units, direction: 'RIGHT', selected: 'layer3.2.conv1' } },
+    // The units of ResNet-34 collapsed, one selected.
+    'graph-blocks': { message: resnet34, state: { collapsed: units, selected: 'layer1.2.conv1' } },
     diff: { message: { type: 'graphDiff', subject: { kind: 'graphDiff', teacher: 'file:///t', student: 'file:///s' }, ...diff } },
     // At 1000 px, where the table must fit without a horizontal scrollbar.
     dashboard: { message: { type: 'run', subject: { kind: 'dashboard', runDir }, run: dashboardRun(run.dir, run.manifest, run.journal.read(), false) }, width: 1000 },
