@@ -231,13 +231,14 @@ export class GraphView {
       return drawNode(node, box, node.id === model.output, problems, block !== undefined);
     });
     this.content.replaceChildren(svg('g', { class: 'edges' }, ...edges), svg('g', { class: 'nodes' }, ...nodes));
+    const first = !this.drawn;
     this.drawn = { graph, width: laidOut.width ?? 0, height: laidOut.height ?? 0, boxes };
     this.drawOverview(nodes.length > 0 ? [...boxes] : []);
     const refit = !this.viewport || this.viewport.fitted;
     if (refit) this.viewport = fitViewport(this.drawn, this.size(), this.direction);
     this.applyViewport();
-    // A fresh fit may leave the selection (restored after a reload) out of view.
-    this.showSelection(refit);
+    // A fresh fit, or a panel shown again (its webview reloaded), must not leave the selection out of view.
+    this.showSelection(refit || first);
     this.search(false);
   }
 
@@ -408,6 +409,11 @@ export class GraphView {
     this.showSelection(scroll);
   }
 
+  private deselect(): void {
+    this.host.updateState({ selected: undefined });
+    this.showSelection(false);
+  }
+
   private showSelection(scroll: boolean): void {
     const selected = this.host.state.selected;
     const drawnId = selected === undefined ? undefined : this.drawn?.graph.shownAs.get(selected) ?? (this.drawn?.graph.blocks.has(selected) ? selected : undefined);
@@ -455,7 +461,7 @@ export class GraphView {
       actions.push(...around.map((b) => button(`Collapse ${b.id}`, `Draw the ${b.members.length} layers of ${b.id} as one node`, () => void this.setCollapsed([...this.collapsed, b.id], node.id))));
     }
     this.properties.replaceChildren(
-      html('div', { class: 'properties-head' }, html('h2', {}, node.id), button('×', 'Close the properties', () => this.select('', false))),
+      html('div', { class: 'properties-head' }, html('h2', {}, node.id), button('×', 'Close the properties', () => this.deselect())),
       ...(problems.length > 0 ? [html('ul', { class: 'node-problems' }, ...problems.map((p) => html('li', {}, p)))] : []),
       html('table', {}, html('tbody', {}, ...rows)),
       html('div', { class: 'properties-actions' }, ...actions),
