@@ -4,6 +4,7 @@
 import type { ElkNode } from 'elkjs/lib/elk-api';
 import type { GraphDiffSummary, GraphModel, GraphNode, Viewport } from '../protocol/webview';
 import { formatCount } from '../engine/architecture/stats';
+import { errorMessage } from '../engine/util/errors';
 import { button, html, svg } from './dom';
 import { Layouter } from './layout';
 import { buildElkGraph, inputNode, MeasureText, NODE_METRICS, nodeLines } from './model/elk';
@@ -81,7 +82,7 @@ export class GraphView {
     try {
       laidOut = await this.layouter.layout(buildElkGraph(model, measureText()));
     } catch (err) {
-      this.host.post({ type: 'error', message: `layout of ${model.name} failed: ${err instanceof Error ? err.message : String(err)}` });
+      this.host.post({ type: 'error', message: `layout of ${model.name} failed: ${errorMessage(err)}` });
       return;
     }
     if (!laidOut) return;
