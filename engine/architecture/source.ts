@@ -4,8 +4,8 @@
 // UTF-8, too deeply nested, alias bombs, duplicate keys, syntax errors) becomes a Problem with a
 // position, never an exception.
 import { Node as JsonNode, ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
-import { Document, isAlias, isMap, isScalar, isSeq, Lexer, Node as YamlNode, parseDocument, visit } from 'yaml';
-import { SpecPath } from './types';
+import { Document, ErrorCode, isAlias, isMap, isScalar, isSeq, Lexer, Node as YamlNode, parseDocument, visit } from 'yaml';
+import { IssueFix, SpecPath } from './types';
 import { formatForPath } from './write';
 
 /**
@@ -33,6 +33,11 @@ export interface Range {
 export interface Problem {
   message: string;
   range: Range;
+  /** The parser's own words, where `message` rephrases them. */
+  detail?: string;
+  /** Where in the spec, and what a fix needs: for problems found in a parsed value. */
+  path?: SpecPath;
+  fix?: IssueFix;
 }
 
 export interface SourceDocument {
@@ -235,7 +240,7 @@ function parseYaml(text: string, lines: LineIndex): ParsedSource {
   const errors = [...doc.errors, ...doc.warnings];
   if (errors.length > 0) {
     return {
-      problems: errors.map((e) => ({ message: yamlMessage(e.code, e.message, text.slice(e.pos[0])), range: lines.range(e.pos) })),
+      problems: errors.map((e) => ({ ...yamlProblem(e.code, e.message, text.slice(e.pos[0])), range: lines.range(e.pos) })),
     };
   }
   const aliases = aliasProblem(doc, lines);
@@ -281,11 +286,63 @@ function firstAlias(doc: Document): Span {
   return span;
 }
 
-/** `rest` is the text from the error's position on. */
-function yamlMessage(code: string, message: string, rest: string): string {
-  if (code === 'DUPLICATE_KEY') return `duplicate key '${/^[^:\n]*/.exec(rest)![0].trim()}'`;
-  if (code === 'MULTIPLE_DOCS') return 'a spec file holds one YAML document; remove the second ---';
-  return message.charAt(0).toLowerCase() + message.slice(1);
+/**
+ * The yaml package's errors in words for someone who is not a YAML parser author, by its error
+ * codes (and, where one code covers several mistakes, by its message); the original becomes the
+ * problem's detail. `rest` is the text from the error's position on.
+ */
+function yamlProblem(code: ErrorCode, message: string, rest: string): Pick<Problem, 'message' | 'detail'> {
+  const line = /^[^\n]*/.exec(rest)![0];
+  const plain = (() => {
+    switch (code) {
+      case 'DUPLICATE_KEY':
+        return `duplicate key '${/^[^:\n]*/.exec(rest)![0].trim()}'`;
+      case 'MULTIPLE_DOCS':
+        return 'a spec file holds one YAML document; remove the second ---';
+      case 'BLOCK_AS_IMPLICIT_KEY':
+        return /:(\s|$)/.test(line)
+          ? 'two keys on one line: a value cannot start another mapping after its key; put each key on a line of its own'
+          : 'the next line is indented further than this key: keys of one mapping line up at the same column (or is a list item missing its "- "?)';
+      case 'MULTILINE_IMPLICIT_KEY':
+        return "a key must fit on one line and be followed by ':' (is a ':' missing, or is the line indented wrongly?)";
+      case 'MISSING_CHAR':
+        if (/without - indicator/.test(message)) return "this line is indented between a list item and its keys: line it up with the item's keys, or start a new item with '- '";
+        if (/closing/.test(message)) return 'the quoted text is not closed: add the closing quote';
+        if (/followed by map values/.test(message)) return "a key without ':' after it: write 'key: value'";
+        return `a character is missing here (${lowerFirst(message)})`;
+      case 'BAD_INDENT':
+        if (/Flow sequence/.test(message)) return "the list opened with '[' is not closed with ']' (or a line inside it is indented less than its key)";
+        if (/Flow map/.test(message)) return "the mapping opened with '{' is not closed with '}' (or a line inside it is indented less than its key)";
+        return "this line's indentation does not fit the lines around it";
+      case 'TAB_AS_INDENT':
+        return 'YAML does not allow tabs for indentation: indent with spaces';
+      case 'UNEXPECTED_TOKEN':
+        return "unexpected text: the lines around here do not form a mapping or a list (check the indentation and the '- ' of list items)";
+      case 'BLOCK_IN_FLOW':
+        return "inside [ ] or { } items are separated by commas on their own; an indented mapping or list, or a second ':', cannot go there";
+      case 'BAD_SCALAR_START':
+        return 'a value cannot start with this character unless it is quoted: put the value in quotes';
+      case 'BAD_DQ_ESCAPE':
+        return 'an invalid escape in double-quoted text: write \\\\ for a backslash, or use single quotes';
+      case 'MULTIPLE_ANCHORS':
+        return 'a value can have only one &anchor';
+      case 'MULTIPLE_TAGS':
+        return 'a value can have only one !tag';
+      case 'TAG_RESOLVE_FAILED':
+        return 'the !tag does not fit this value: remove the tag';
+      case 'KEY_OVER_1024_CHARS':
+        return 'a key longer than 1,024 characters: YAML does not allow one';
+      case 'NON_STRING_KEY':
+        return 'a key must be a plain name, not a list or a mapping';
+      default:
+        return `YAML syntax error: ${lowerFirst(message)}`;
+    }
+  })();
+  return { message: plain, detail: message };
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 /**

@@ -141,8 +141,21 @@ export type Shape = [number, number, number];
 /** A path into the spec document: ['layers', 3, 'inputs', 0]. Positions come from it. */
 export type SpecPath = (string | number)[];
 
+/**
+ * What an editor needs to offer a fix for an issue beyond its path (the language server's quick
+ * fixes build the edits): the value at the path is an unknown layer type or an id that names no
+ * layer; a declared `in` that is not the `actual` channels; a required `property` missing from
+ * the mapping at the path.
+ */
+export type IssueFix =
+  | { kind: 'unknownType' }
+  | { kind: 'unknownId' }
+  | { kind: 'declaredIn'; actual: number }
+  | { kind: 'missingProperty'; property: string };
+
 /** A problem with a spec, located by path; engine/architecture/source turns paths into line:col. */
 export interface SpecIssue {
   path: SpecPath;
   message: string;
+  fix?: IssueFix;
 }

@@ -5,17 +5,25 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage, UserError } from '../util/errors';
-import { validationSize } from './examples';
+import { seededParts, validationSize } from './examples';
 import { allInOrder } from '../util/promises';
 import { fileError } from './files';
-import { ImageShape, Split, pixelsPerImage } from './types';
+import { HeldOutSplit, ImageShape, Split, pixelsPerImage } from './types';
 
 export const MNIST_INPUT: ImageShape = { channels: 1, height: 28, width: 28 };
 const DIGITS = 10;
+/**
+ * Draws the test samples. Fixed, not the run's seed: a teacher trained on `mnist` with one seed
+ * must never have trained on the test samples of a run with another.
+ */
+const TEST_SEED = 2019;
+/** Each digit's share held out for the test split. */
+const TEST_FRACTION = 0.1;
 
 export const EMBEDDED_SPLIT_RULE =
-  'the first 90% of each digit\'s samples train, its last 10% validate (about 9,000 / 1,000), ' +
-  'digits interleaved in proportion so any prefix is class-balanced; no test set';
+  `10% of each digit's samples, drawn with the fixed seed ${TEST_SEED} (the same for every run), are the test set; ` +
+  'of the rest, the first 90% train and the last 10% validate (about 8,100 / 900 / 1,000), ' +
+  'digits interleaved in proportion so any prefix is class-balanced';
 
 export function embeddedMnistDir(): string {
   // The extension package copies the digits next to its bundles and has no node_modules.
@@ -61,27 +69,44 @@ export function interleave(groupSizes: readonly number[]): Array<[number, number
   return order.map(([, group, k]) => [group, k]);
 }
 
-function gather(digits: Float32Array[], picks: Array<[number, number]>, first: (digit: number) => number): Split {
+/** Sample indices of one digit per split, file order kept within each. */
+interface DigitParts {
+  train: number[];
+  validation: number[];
+  test: number[];
+}
+
+/** Splits one digit's `count` samples by EMBEDDED_SPLIT_RULE. */
+export function digitParts(count: number, digit: number): DigitParts {
+  const [test, rest] = seededParts(Array.from({ length: count }, (_, i) => i), TEST_SEED + digit, [TEST_FRACTION]).map((part) => part.sort((a, b) => a - b));
+  const trainCount = rest.length - validationSize(rest.length);
+  return { train: rest.slice(0, trainCount), validation: rest.slice(trainCount), test };
+}
+
+function gather(digits: Float32Array[], parts: readonly number[][]): Split {
   const size = pixelsPerImage(MNIST_INPUT);
+  const picks = interleave(parts.map((p) => p.length));
   const pixels = new Float32Array(picks.length * size);
   const labels = new Int32Array(picks.length);
   picks.forEach(([digit, k], i) => {
-    const start = (first(digit) + k) * size;
+    const start = parts[digit][k] * size;
     pixels.set(digits[digit].subarray(start, start + size), i * size);
     labels[i] = digit;
   });
   return { pixels, scale: 1, labels, count: picks.length };
 }
 
-/** Loads the embedded digits, split by EMBEDDED_SPLIT_RULE. */
-export async function loadEmbeddedMnist(): Promise<{ train: Split; validation: Split }> {
+/** Loads the embedded digits, split by EMBEDDED_SPLIT_RULE; the test split is gathered when read. */
+export async function loadEmbeddedMnist(): Promise<{ train: Split; validation: Split; test: HeldOutSplit }> {
   const dir = embeddedMnistDir();
   const digits = await allInOrder(Array.from({ length: DIGITS }, (_, d) => readDigit(dir, d)));
-  const samples = digits.map((pixels) => pixels.length / pixelsPerImage(MNIST_INPUT));
-  const validationSizes = samples.map(validationSize);
-  const trainSizes = samples.map((n, d) => n - validationSizes[d]);
+  const parts = digits.map((pixels, d) => digitParts(pixels.length / pixelsPerImage(MNIST_INPUT), d));
   return {
-    train: gather(digits, interleave(trainSizes), () => 0),
-    validation: gather(digits, interleave(validationSizes), (d) => trainSizes[d]),
+    train: gather(digits, parts.map((p) => p.train)),
+    validation: gather(digits, parts.map((p) => p.validation)),
+    test: {
+      source: `10% of each digit (seed ${TEST_SEED})`,
+      read: async () => ({ split: gather(digits, parts.map((p) => p.test)), notes: [] }),
+    },
   };
 }

@@ -2,7 +2,7 @@
 // BMP by engine/data/bmp.ts), resized as torchvision's default transforms do (Resize(shorter
 // side) then CenterCrop: scaled to cover the target, the centre kept; bilinear, antialiased when
 // shrinking), converted to the channels the network takes.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import { errorMessage, UserError } from '../util/errors';
 import { decodeBmp, isBmp } from './bmp';
@@ -21,7 +21,8 @@ let sharpModule: SharpModule | undefined;
 
 /**
  * sharp is native (one build per platform), so it is loaded when an image folder is read, and is
- * left out of the extension's bundles (a plain require of a computed specifier, as for tfjs-node).
+ * left out of the extension's bundles (a plain require of a computed specifier, as for tfjs-node):
+ * the package carries it beside them in dist/node_modules (scripts/build.mjs).
  */
 export function loadSharp(): SharpModule {
   const specifier: string = 'sharp';
@@ -29,12 +30,50 @@ export function loadSharp(): SharpModule {
     sharpModule ??= require(specifier) as SharpModule;
     return sharpModule;
   } catch (err) {
-    throw new UserError(`image folders are decoded with the sharp package, which did not load here (${errorMessage(err).split('\n')[0]}): run npm install sharp where esnac runs`);
+    throw new UserError(`image folders are decoded with the sharp package, which did not load here (${errorMessage(err).split('\n')[0]}): the extension carries sharp for the platform it was packaged on; elsewhere, and for the CLI, run npm install sharp where esnac runs`);
   }
 }
 
-/** HWC bytes of `input`'s size and channels; rejects with the decoder's message when unreadable. */
+/**
+ * Decoded images kept per process (per worker thread: each has its own module state), so the
+ * loads of one run (its preprocessing, the teacher, every worker's setup, fine-tuning, the test
+ * split, the export for external trainers) decode each file once. Bytes beyond the budget are
+ * decoded again on each load; the cache only grows, as a run reloads the same files.
+ */
+export const DECODE_CACHE_BYTES = 512 * 2 ** 20;
+const decoded = new Map<string, Uint8Array>();
+let cachedBytes = 0;
+
+/** The file as it is now (path, size, modification time) and the shape it is decoded to. */
+function cacheKey(file: string, size: number, mtimeMs: number, input: ImageShape): string {
+  return JSON.stringify([file, size, mtimeMs, input.height, input.width, input.channels]);
+}
+
+/** Images in the decode cache and their bytes (benchmarks and tests). */
+export function decodeCacheSize(): { images: number; bytes: number } {
+  return { images: decoded.size, bytes: cachedBytes };
+}
+
+/**
+ * HWC bytes of `input`'s size and channels; rejects with the decoder's message when unreadable.
+ * A file decoded before (same path, size and modification time) comes from the cache: callers
+ * copy the bytes and never write to them.
+ */
 export async function decodeImage(file: string, input: ImageShape): Promise<Uint8Array> {
+  const { size, mtimeMs } = await stat(file);
+  const key = cacheKey(file, size, mtimeMs, input);
+  const hit = decoded.get(key);
+  if (hit) return hit;
+  const pixels = await decodeFile(file, input);
+  if (cachedBytes + pixels.byteLength <= DECODE_CACHE_BYTES) {
+    // A view on a larger buffer would keep all of it alive.
+    decoded.set(key, pixels.byteLength === pixels.buffer.byteLength ? pixels : pixels.slice());
+    cachedBytes += pixels.byteLength;
+  }
+  return pixels;
+}
+
+async function decodeFile(file: string, input: ImageShape): Promise<Uint8Array> {
   const sharp = loadSharp();
   const bytes = await readFile(file);
   let image: Sharp;

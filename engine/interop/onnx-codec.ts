@@ -1,7 +1,8 @@
 // The protobuf bytes of an .onnx file and the plain OnnxModel form (onnx-model.ts), both ways,
 // through onnx-proto (onnx.proto compiled for protobufjs). int64 fields arrive as numbers or as
-// Long objects depending on whether protobufjs found the `long` package; both are taken, and a
-// value beyond 2^53 is refused rather than rounded.
+// Long objects depending on whether protobufjs found the `long` package; both are taken. Values
+// are read exactly: attributes and integer tensors holding one beyond 2^53 (INT64_MAX meaning "to
+// the end" in Slice, as in Swin) keep bigints; sizes and versions beyond it are refused.
 import { readFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { errorMessage, UserError } from '../util/errors';
@@ -79,29 +80,53 @@ export function encodeOnnx(model: OnnxModel): Uint8Array {
   return onnx.ModelProto.encode(proto).finish();
 }
 
+/** The exact value of an int64 field. */
+function exactInt64(value: Int64 | bigint | null | undefined): bigint {
+  if (value === null || value === undefined) return 0n;
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number') return BigInt(value);
+  const bits = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
+  return value.unsigned ? bits : BigInt.asIntN(64, bits);
+}
+
+/** A size, count or version: a number, refused beyond 2^53. */
 function int64(value: Int64 | bigint | null | undefined, what: string): number {
-  if (value === null || value === undefined) return 0;
-  const n = typeof value === 'object' ? (value.unsigned ? value.high >>> 0 : value.high) * 2 ** 32 + (value.low >>> 0) : Number(value);
-  if (!Number.isSafeInteger(n)) throw new UserError(`${what}: the integer ${n} is beyond what esnac reads exactly (2^53)`);
-  return n;
+  const n = exactInt64(value);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new UserError(`${what}: the integer ${n} is beyond what esnac reads as a size (2^53)`);
+  return Number(n);
+}
+
+const isSafe = (n: bigint) => n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER);
+
+/** Plain numbers when every value is one exactly, else the exact bigints. */
+function integers(values: bigint[]): number[] | bigint[] {
+  return values.every(isSafe) ? values.map(Number) : values;
+}
+
+/** The two 32-bit halves protobufjs writes an int64 from (it takes these without the `long` package). */
+function int64Bits(value: number | bigint): Int64 {
+  const n = BigInt(value);
+  return { low: Number(BigInt.asIntN(32, n)), high: Number(BigInt.asIntN(32, n >> 32n)) };
 }
 
 function nodeFromProto(n: onnx.INodeProto, source: string): OnnxNode {
   const attributes: Record<string, OnnxAttribute> = {};
   for (const a of n.attribute ?? []) {
-    const value = attributeFromProto(a, `${source}: node '${n.name ?? ''}' attribute ${a.name ?? ''}`, source);
+    const value = attributeFromProto(a, source);
     // Graphs, string lists and the like belong to operators the importer refuses by name anyway.
     if (value !== undefined) attributes[a.name ?? ''] = value;
   }
   return { name: n.name ?? '', opType: n.opType ?? '', domain: n.domain ?? '', inputs: n.input ?? [], outputs: n.output ?? [], attributes };
 }
 
-function attributeFromProto(a: onnx.IAttributeProto, what: string, source: string): OnnxAttribute | undefined {
+function attributeFromProto(a: onnx.IAttributeProto, source: string): OnnxAttribute | undefined {
   switch (a.type) {
     case AttributeType.FLOAT:
       return a.f ?? 0;
-    case AttributeType.INT:
-      return int64(a.i, what);
+    case AttributeType.INT: {
+      const n = exactInt64(a.i);
+      return isSafe(n) ? Number(n) : n;
+    }
     case AttributeType.STRING:
       return new TextDecoder().decode(a.s ?? new Uint8Array());
     case AttributeType.TENSOR:
@@ -109,7 +134,7 @@ function attributeFromProto(a: onnx.IAttributeProto, what: string, source: strin
     case AttributeType.FLOATS:
       return [...(a.floats ?? [])];
     case AttributeType.INTS:
-      return (a.ints ?? []).map((i) => int64(i, what));
+      return integers((a.ints ?? []).map(exactInt64));
     default:
       return undefined;
   }
@@ -117,8 +142,11 @@ function attributeFromProto(a: onnx.IAttributeProto, what: string, source: strin
 
 function attributeToProto(name: string, value: OnnxAttribute): onnx.IAttributeProto {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'bigint') return { name, type: AttributeType.INT, i: int64Bits(value) };
   if (Array.isArray(value)) {
-    return value.every(Number.isInteger) ? { name, type: AttributeType.INTS, ints: value } : { name, type: AttributeType.FLOATS, floats: value };
+    const ints = value as (number | bigint)[];
+    if (ints.every((v) => typeof v === 'bigint' || Number.isInteger(v))) return { name, type: AttributeType.INTS, ints: ints.map(int64Bits) };
+    return { name, type: AttributeType.FLOATS, floats: value as number[] };
   }
   if (typeof value === 'object') return { name, type: AttributeType.TENSOR, t: tensorToProto(value) };
   return FLOAT_ATTRIBUTES.has(name) || !Number.isInteger(value) ? { name, type: AttributeType.FLOAT, f: value } : { name, type: AttributeType.INT, i: value };
@@ -144,30 +172,36 @@ function tensorFromProto(t: onnx.ITensorProto, source: string): OnnxTensor {
   const dims = (t.dims ?? []).map((d) => int64(d, what));
   const dataType = t.dataType ?? 0;
   const raw = t.rawData && t.rawData.length > 0 ? new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength) : undefined;
-  let values: Float32Array | number[];
+  let values: Float32Array | number[] | bigint[];
   if (dataType === ONNX_FLOAT) {
     values = raw ? Float32Array.from({ length: raw.byteLength / 4 }, (_, i) => raw.getFloat32(4 * i, true)) : Float32Array.from(t.floatData ?? []);
   } else if (dataType === ONNX_INT64) {
-    values = raw ? Array.from({ length: raw.byteLength / 8 }, (_, i) => int64(raw.getBigInt64(8 * i, true), what)) : (t.int64Data ?? []).map((v) => int64(v, what));
+    values = integers(raw ? Array.from({ length: raw.byteLength / 8 }, (_, i) => raw.getBigInt64(8 * i, true)) : (t.int64Data ?? []).map(exactInt64));
   } else if (dataType === ONNX_INT32) {
     values = raw ? Array.from({ length: raw.byteLength / 4 }, (_, i) => raw.getInt32(4 * i, true)) : [...(t.int32Data ?? [])];
   } else {
-    const type = onnx.TensorProto.DataType[dataType] ?? String(dataType);
-    throw new UserError(`${what} has data type ${type}; esnac reads float32, int32 and int64 tensors`);
+    return { name, dims, dataType, values: null };
   }
   if (values.length !== tensorSize(dims)) throw new UserError(`${what} holds ${values.length} values for shape [${dims.join(', ')}]`);
   return { name, dims, dataType, values };
 }
 
+/** The name of an ONNX tensor data type (`BOOL`, `DOUBLE`...), for messages. */
+export function dataTypeName(dataType: number): string {
+  return onnx.TensorProto.DataType[dataType] ?? String(dataType);
+}
+
 function tensorToProto(t: OnnxTensor): onnx.ITensorProto {
   const base = { name: t.name, dims: t.dims, dataType: t.dataType };
+  if (t.values === null) throw new Error(`tensor '${t.name}' of data type ${dataTypeName(t.dataType)} has no values esnac can write`);
   if (t.dataType === ONNX_FLOAT) {
     const bytes = new Uint8Array(4 * t.values.length);
     const view = new DataView(bytes.buffer);
-    t.values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+    (t.values as Float32Array).forEach((v, i) => view.setFloat32(4 * i, v, true));
     return { ...base, rawData: bytes };
   }
-  return t.dataType === ONNX_INT32 ? { ...base, int32Data: Array.from(t.values) } : { ...base, int64Data: Array.from(t.values) };
+  const ints = Array.from(t.values as (number | bigint)[]);
+  return t.dataType === ONNX_INT32 ? { ...base, int32Data: ints.map(Number) } : { ...base, int64Data: ints.map(int64Bits) };
 }
 
 function valueInfoFromProto(v: onnx.IValueInfoProto, source: string): OnnxValueInfo {

@@ -20,6 +20,7 @@ import { disposeWeights, weightName, WeightKind, WeightMap } from '../model/weig
 import { UserError } from '../util/errors';
 import { fromTorchLayout } from './layout';
 import { ONNX_FLOAT, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor, tensorSize } from './onnx-model';
+import { dataTypeName } from './onnx-codec';
 
 export interface ImportedModel {
   spec: ArchitectureSpec;
@@ -41,6 +42,19 @@ interface ConstValue {
   kind: 'const';
   dims: number[];
   values: Float32Array | number[];
+}
+
+/** A constant of a data type esnac does not compute with (bool, float64...). */
+interface UnreadValue {
+  kind: 'unread';
+  dataType: number;
+}
+
+/** An int64 constant with a value beyond 2^53, exact: it can only stand for "to the end" or similar, never a size. */
+interface WideValue {
+  kind: 'wide';
+  dims: number[];
+  values: bigint[];
 }
 
 /** The input's batch size where the graph leaves it symbolic. */
@@ -78,7 +92,7 @@ interface RefusedValue {
   kind: 'refused';
 }
 
-type Value = TensorValue | ConstValue | SymbolicShapeValue | GroupedValue | PaddedValue | RefusedValue;
+type Value = TensorValue | ConstValue | WideValue | UnreadValue | SymbolicShapeValue | GroupedValue | PaddedValue | RefusedValue;
 
 /** A layer before it gets its id and inputs. */
 type LayerBody<L = Layer> = L extends Layer ? Omit<L, 'id' | 'inputs'> : never;
@@ -218,10 +232,34 @@ class Importer {
   /** One line per refused node, then the hints, once each. */
   private refusalMessage(): string {
     const lines = this.refusals.map((r) => r.line);
-    const hints = [...new Set([...this.refusals.flatMap((r) => (r.hint ? [r.hint] : [])), ...(this.foldedBatchnorm() ? [PRESERVE_HINT] : [])])];
+    const hints = [...new Set([...this.transformerHints(), ...this.refusals.flatMap((r) => (r.hint ? [r.hint] : [])), ...(this.foldedBatchnorm() ? [PRESERVE_HINT] : [])])];
     const unchecked = this.unchecked > 0 ? [`(${this.unchecked} nodes reading what these compute were checked for their operator only)`] : [];
     const head = lines.length === 1 ? [`${this.source}: ${lines[0]}`] : [`${this.source}: ${lines.length} nodes cannot be imported:`, ...lines.map((l) => `  ${l}`)];
     return [...head, ...unchecked, ...hints.map((h) => `hint: ${h}`)].join('\n');
+  }
+
+  /**
+   * What makes a transformer, which the spec format has no layers for, named as such: attention
+   * (MatMul of two computed tensors; the Softmax inside the network counted with them) and layer normalisation
+   * (LayerNormalization, or the ReduceMean over the last axis it exports as), counted with the first module they are in.
+   */
+  private transformerHints(): string[] {
+    const { nodes } = this.model.graph;
+    const constantInput = (name: string) => ['const', 'wide', 'unread'].includes(this.values.get(name)?.kind ?? '');
+    const where = (found: OnnxNode[]) => {
+      const module = found.map((n) => (n.name.startsWith('/') ? modulePath(n.name.split('/').filter((s) => s !== '').slice(0, -1)) : '')).find((m) => m !== '');
+      return module ? `, the first in module '${module}'` : '';
+    };
+    const products = nodes.filter((n) => n.opType === 'MatMul' && !n.inputs.slice(0, 2).some(constantInput));
+    const softmaxes = nodes.filter((n) => n.opType === 'Softmax' && !this.isOutput(n.outputs[0]));
+    const overLastAxis = (n: OnnxNode) => String(n.attributes.axes) === '-1';
+    const norms = nodes.filter((n) => n.opType === 'LayerNormalization' || (n.opType === 'ReduceMean' && overLastAxis(n)));
+    const hints: string[] = [];
+    if (products.length > 0) {
+      hints.push(`the model has attention (${products.length} MatMul of two computed tensors, ${softmaxes.length} Softmax inside the network${where([...products, ...softmaxes])}): the spec format has convolutional layers only, no attention`);
+    }
+    if (norms.length > 0) hints.push(`the model has layer normalisation (${norms.length} mean(s) over the last axis${where(norms)}): the spec format normalises with batchnorm only`);
+    return hints;
   }
 
   /** Whether torch.onnx folded batchnorm into convs: no BatchNormalization left, and a conv weight that is a folded constant (onnx::Conv_*) rather than a named parameter. */
@@ -256,6 +294,8 @@ class Importer {
   constant(at: NodeContext, i: number): ConstValue {
     const v = this.value(at, i);
     if (v.kind === 'symbolic') at.refuse(`input ${i} ('${at.node.inputs[i]}') is [${v.values.join(', ')}], which depends on the symbolic batch size N; export with a fixed batch size`);
+    if (v.kind === 'unread') at.refuse(`input ${i} ('${at.node.inputs[i]}') is a ${dataTypeName(v.dataType)} tensor; esnac reads float32, int32 and int64 constants`);
+    if (v.kind === 'wide') at.refuse(`input ${i} ('${at.node.inputs[i]}') is [${v.values.join(', ')}], ${BEYOND_SIZES}`);
     if (v.kind !== 'const') at.refuse(`input ${i} ('${at.node.inputs[i]}') must be a constant (an initializer)`);
     return v;
   }
@@ -339,6 +379,7 @@ class NodeContext {
 
   int(name: string, fallback: number): number {
     const a = this.attribute(name) ?? fallback;
+    if (typeof a === 'bigint') this.refuse(`attribute ${name} is ${a}, ${BEYOND_SIZES}`);
     if (typeof a !== 'number') this.refuse(`attribute ${name} must be a number`);
     return a;
   }
@@ -347,6 +388,7 @@ class NodeContext {
     const a = this.attribute(name);
     if (a === undefined) return undefined;
     if (!Array.isArray(a)) this.refuse(`attribute ${name} must be a list of numbers`);
+    if (!isNumbers(a)) this.refuse(`attribute ${name} is [${a.join(', ')}], ${BEYOND_SIZES}`);
     return a;
   }
 
@@ -359,10 +401,19 @@ class NodeContext {
 
 type Handler = (im: Importer, at: NodeContext) => void;
 
+/** Why an int64 beyond 2^53 (read exactly) is refused where a size, an index or a count is meant. */
+const BEYOND_SIZES = 'beyond 2^53: no size, index or count of a network esnac imports';
+
+function isNumbers(values: readonly unknown[]): values is number[] {
+  return values.every((v) => typeof v === 'number');
+}
+
 /** Each kind of value as a refusal names it. */
 const VALUE_KINDS: Record<Value['kind'], string> = {
   tensor: 'a computed tensor',
   const: 'a constant',
+  wide: 'an int64 constant beyond 2^53',
+  unread: 'a constant of a data type esnac does not read',
   symbolic: 'a shape holding the symbolic batch size',
   grouped: 'a half-done channel shuffle',
   padded: 'a zero padding (which only a Conv or an AveragePool can take as its own)',
@@ -511,8 +562,10 @@ const HANDLERS: Record<string, Handler> = {
 /** The operators the importer reads (each may still refuse a use of it the spec cannot express). */
 export const SUPPORTED_OPERATORS: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
 
-function constant(t: OnnxTensor): ConstValue {
-  return { kind: 'const', dims: t.dims, values: t.values };
+function constant(t: OnnxTensor): ConstValue | WideValue | UnreadValue {
+  const { dims, values } = t;
+  if (values === null) return { kind: 'unread', dataType: t.dataType };
+  return values instanceof Float32Array || isNumbers(values) ? { kind: 'const', dims, values } : { kind: 'wide', dims, values: values as bigint[] };
 }
 
 /** Shape arithmetic of these entries: symbolic while one of them is the symbolic batch size. */
@@ -624,9 +677,26 @@ function sliceInts(im: Importer, at: NodeContext, i: number, name: string): numb
   return Array.from(v.values);
 }
 
+/** Exact int64 bounds as numbers: one beyond 2^53 (INT64_MAX: "to the end") saturates, as ONNX clamps bounds to the axis anyway. */
+function saturate(values: readonly (number | bigint)[]): number[] {
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  return values.map((v) => (typeof v === 'number' ? v : Number(v > limit ? limit : v < -limit ? -limit : v)));
+}
+
+/** A Slice's starts or ends (input `i`, or attribute `name` before opset 10), extremes saturated. */
+function sliceBounds(im: Importer, at: NodeContext, i: number, name: string): number[] | undefined {
+  const v = im.optionalValue(at, i);
+  if (v === undefined) {
+    const a = at.attribute(name);
+    return Array.isArray(a) ? saturate(a) : at.ints(name);
+  }
+  if (v.kind === 'wide') return saturate(v.values);
+  return sliceInts(im, at, i, name);
+}
+
 function slice(im: Importer, at: NodeContext): void {
   const x = im.tensor(at, 0);
-  const [starts, ends] = [sliceInts(im, at, 1, 'starts'), sliceInts(im, at, 2, 'ends')];
+  const [starts, ends] = [sliceBounds(im, at, 1, 'starts'), sliceBounds(im, at, 2, 'ends')];
   if (!starts || !ends) at.refuse('needs starts and ends');
   const axes = sliceInts(im, at, 3, 'axes') ?? starts.map((_, k) => k);
   const steps = sliceInts(im, at, 4, 'steps') ?? starts.map(() => 1);

@@ -11,11 +11,17 @@ export interface OnnxTensor {
   name: string;
   dims: number[];
   dataType: number;
-  /** Float32Array for FLOAT; integer types as plain numbers (shapes and indices are small). */
-  values: Float32Array | number[];
+  /**
+   * Float32Array for FLOAT; integer types as plain numbers (shapes and indices are small), or as
+   * bigints, every one exact, when one of them is beyond 2^53 (INT64_MAX as "to the end" in Slice);
+   * null for the data types esnac does not compute with (bool, float64...: `dataType` says which),
+   * so that a file holding them reads and only a node that uses one is refused.
+   */
+  values: Float32Array | number[] | bigint[] | null;
 }
 
-export type OnnxAttribute = number | number[] | string | OnnxTensor;
+/** Integers as numbers, or as exact bigints where a value is beyond 2^53 (as tensors' values). */
+export type OnnxAttribute = number | bigint | number[] | bigint[] | string | OnnxTensor;
 
 export interface OnnxNode {
   name: string;

@@ -31,8 +31,6 @@ export interface SpecAnalysis {
   spec?: ArchitectureSpec;
   graph?: ResolvedGraph;
   shapes?: ShapeReport;
-  /** A candidate's teacher file, relative to this one (candidate.teacherPath). */
-  teacherPath?: string;
   /** Empty when the text does not parse. */
   layers: LayerSite[];
   output?: IdSite;
@@ -40,6 +38,8 @@ export interface SpecAnalysis {
   inputKey?: Range;
   /** False when the text does not parse (a syntax error, or too large). */
   parsed: boolean;
+  /** The parsed text, for edits that need the place of any value (present when `parsed`). */
+  source?: SourceDocument;
 }
 
 export function analyzeSpec(text: string, fileName: string): SpecAnalysis {
@@ -51,8 +51,7 @@ export function analyzeSpec(text: string, fileName: string): SpecAnalysis {
   const layers = Array.isArray(root?.layers) ? root.layers.flatMap((layer, i) => layerSite(document, layer, i)) : [];
   const output = typeof root?.output === 'string' ? idSite(document, root.output, ['output']) : undefined;
   const inputKey = root && 'input' in root ? document.locate(['input'], 'key') : undefined;
-  const teacherPath = asRecord(root?.candidate)?.teacherPath;
-  return { problems, spec, graph, shapes, layers, output, inputKey, parsed: true, ...(typeof teacherPath === 'string' ? { teacherPath } : {}) };
+  return { problems, spec, graph, shapes, layers, output, inputKey, parsed: true, source: document };
 }
 
 function layerSite(document: SourceDocument, value: unknown, index: number): LayerSite[] {

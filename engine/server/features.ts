@@ -4,7 +4,7 @@ import { CodeLens, Diagnostic, DiagnosticSeverity, DocumentSymbol, Hover, Locati
 import { Commands } from '../../protocol';
 import { formatShape } from '../architecture/shapes';
 import { INPUT_ID, Shape } from '../architecture/types';
-import { Position, Range } from '../architecture/source';
+import { Position, Problem, Range } from '../architecture/source';
 import { definitionOf, layerAt, LayerSite, occurrences, siteAt, SpecAnalysis } from './analysis';
 
 export function toLspRange(range: Range): LspRange {
@@ -19,8 +19,15 @@ export function fromLspPosition(p: LspPosition): Position {
   return { line: p.line, column: p.character };
 }
 
-export function diagnostics(analysis: SpecAnalysis): Diagnostic[] {
-  return analysis.problems.map((p) => ({ range: toLspRange(p.range), message: p.message, severity: DiagnosticSeverity.Error, source: 'esnac' }));
+export function diagnostics(analysis: SpecAnalysis, uri: string): Diagnostic[] {
+  return analysis.problems.map((p) => diagnostic(p, uri));
+}
+
+/** A problem as the editor shows it; the parser's own words, where rephrased, as related information. */
+export function diagnostic(problem: Problem, uri: string): Diagnostic {
+  const range = toLspRange(problem.range);
+  const related = problem.detail ? { relatedInformation: [{ location: { uri, range }, message: `the parser's words: ${problem.detail}` }] } : {};
+  return { range, message: problem.message, severity: DiagnosticSeverity.Error, source: 'esnac', ...related };
 }
 
 /** A count for people: 1,234 below a million, then 1.23M / 4.56G. */
@@ -62,8 +69,8 @@ function describeSource(analysis: SpecAnalysis, source: string): string {
   return `\`${source}\`${shape ? ` (${formatShape(shape)})` : ''}`;
 }
 
-/** Lenses on the first line: the totals (or the problem count), then the actions. */
-export function codeLenses(analysis: SpecAnalysis, uri: string): CodeLens[] {
+/** Lenses on the first line: the totals (or the problem count), then the actions; Diff for a student of a teacher (engine/run/student). */
+export function codeLenses(analysis: SpecAnalysis, uri: string, student: boolean): CodeLens[] {
   const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   const lens = (title: string, command = '', args: unknown[] = []): CodeLens => ({ range, command: { title, command, arguments: args } });
   const count = analysis.problems.length;
@@ -73,7 +80,7 @@ export function codeLenses(analysis: SpecAnalysis, uri: string): CodeLens[] {
     lens('Preview', Commands.previewArchitecture, [uri]),
   ];
   if (sound) lenses.push(lens('Compress', Commands.compressArchitecture, [uri]));
-  if (analysis.teacherPath) lenses.push(lens('Diff with teacher', Commands.diffWithTeacher, [uri]));
+  if (student) lenses.push(lens('Diff with teacher', Commands.diffWithTeacher, [uri]));
   return lenses;
 }
 

@@ -1,12 +1,12 @@
 // Renaming a layer id: its definition, every `inputs` entry that reads it, and `output`.
 // Refusals are ResponseErrors, whose message VS Code shows as it is.
 import { ErrorCodes, Position, Range, ResponseError, TextEdit } from 'vscode-languageserver';
-import { parse as parseYaml } from 'yaml';
 import schema from '../../schemas/architecture.schema.json';
 import { INPUT_ID } from '../architecture/types';
 import { formatForPath } from '../architecture/write';
 import { occurrences, siteAt, SpecAnalysis } from './analysis';
 import { fromLspPosition, toLspRange } from './features';
+import { yamlScalar } from './text-edits';
 
 const ID_PATTERN = new RegExp(schema.definitions.layerRef.pattern);
 const ID_MAX_LENGTH = schema.definitions.layerRef.maxLength;
@@ -34,11 +34,6 @@ export function renameEdits(analysis: SpecAnalysis, at: Position, newName: strin
     throw refuse(`'${newName}' is not a valid layer id: use letters, digits, '_', '.' and '-', starting with a letter or '_' (at most ${ID_MAX_LENGTH} characters)`);
   }
   if (analysis.layers.some((l) => l.definition.id === newName)) throw refuse(`a layer with the id '${newName}' exists already; layer ids must be unique`);
-  const plain = formatForPath(fileName) === 'json' ? newName : yamlPlainScalar(newName);
+  const plain = formatForPath(fileName) === 'json' ? newName : yamlScalar(newName);
   return occurrences(analysis, id).map((site) => TextEdit.replace(toLspRange(site.range), site.quoted ? newName : plain));
-}
-
-/** An id as YAML: quoted when, written plain, it would read as something else (true, null, False...). */
-function yamlPlainScalar(id: string): string {
-  return parseYaml(id) === id ? id : `'${id}'`;
 }

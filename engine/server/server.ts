@@ -2,8 +2,10 @@
 // the esnac/ requests that run and inspect searches (protocol/index.ts). Analysis is cached per
 // document version; searches run in worker threads (./searches).
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CancellationToken,
+  CodeActionKind,
   Connection,
   createConnection,
   ErrorCodes,
@@ -17,10 +19,12 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { version as esnacVersion } from '../../package.json';
 import * as protocol from '../../protocol';
+import { teacherOfSpec } from '../run/student';
 import { errorDetail, errorMessage, UserError } from '../util/errors';
 import { analyzeSpec, SpecAnalysis } from './analysis';
 import { completions, completionSite } from './completion';
 import { codeLenses, definition, diagnostics, documentSymbols, hover, references } from './features';
+import { quickFixes } from './quick-fixes';
 import { prepareRename, renameEdits } from './rename';
 import { listRuns, runState } from './runs';
 import { SearchWorkers } from './searches';
@@ -59,6 +63,7 @@ export function startServer(connection: Connection): void {
         referencesProvider: true,
         completionProvider: { triggerCharacters: [' ', '"', '[', ','] },
         renameProvider: { prepareProvider: true },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       },
     }),
   );
@@ -81,7 +86,7 @@ function serveSpecFiles(connection: Connection, log: Log): void {
     timers.delete(uri);
     try {
       const spec = specAt(uri);
-      if (spec) void connection.sendDiagnostics({ uri, version: spec.document.version, diagnostics: diagnostics(spec.analysis) });
+      if (spec) void connection.sendDiagnostics({ uri, version: spec.document.version, diagnostics: diagnostics(spec.analysis, uri) });
     } catch (err) {
       // A timer's exception would end the server; one document's bug must not.
       log('error', `checking ${uri} failed: ${errorDetail(err)}`);
@@ -106,9 +111,11 @@ function serveSpecFiles(connection: Connection, log: Log): void {
     const spec = specAt(textDocument.uri);
     return spec ? hover(spec.analysis, position) : null;
   });
-  connection.onCodeLens(({ textDocument }) => {
-    const spec = specAt(textDocument.uri);
-    return spec ? codeLenses(spec.analysis, textDocument.uri) : [];
+  connection.onCodeLens(({ textDocument: { uri } }) => {
+    const spec = specAt(uri);
+    if (!spec) return [];
+    const student = uri.startsWith('file:') && 'teacher' in teacherOfSpec(fileURLToPath(uri), spec.document.getText());
+    return codeLenses(spec.analysis, uri, student);
   });
   connection.onDocumentSymbol(({ textDocument }) => {
     const spec = specAt(textDocument.uri);
@@ -127,6 +134,10 @@ function serveSpecFiles(connection: Connection, log: Log): void {
     if (!spec) return [];
     const site = completionSite(spec.document.getText(), spec.document.offsetAt(position), textDocument.uri);
     return site ? completions(site, position, analyses.lastParsed(textDocument.uri), textDocument.uri) : [];
+  });
+  connection.onCodeAction(({ textDocument, range }) => {
+    const spec = specAt(textDocument.uri);
+    return spec ? quickFixes(spec.analysis, spec.document.getText(), textDocument.uri, spec.document.version, range) : [];
   });
   connection.onPrepareRename(({ textDocument, position }) => {
     const spec = specAt(textDocument.uri);
@@ -174,7 +185,7 @@ function serveSearches(connection: Connection, log: Log): void {
 /** Per-document analyses, recomputed when the version changes. */
 class AnalysisCache {
   private readonly current = new Map<string, { version: number; analysis: SpecAnalysis }>();
-  /** The latest analysis that parsed: completion offers its ids while the text is broken. */
+  /** The latest analysis that parsed: completion offers its ids while the text is broken (and the last known shapes). */
   private readonly parsed = new Map<string, SpecAnalysis>();
 
   get(document: TextDocument): SpecAnalysis {
@@ -182,7 +193,10 @@ class AnalysisCache {
     if (cached?.version === document.version) return cached.analysis;
     const analysis = analyzeSpec(document.getText(), document.uri);
     this.current.set(document.uri, { version: document.version, analysis });
-    if (analysis.parsed) this.parsed.set(document.uri, analysis);
+    // While a new layer is half written the spec has no shapes; the last known ones still tell
+    // completion what the layers above it give.
+    const shapes = analysis.shapes ?? this.parsed.get(document.uri)?.shapes;
+    if (analysis.parsed) this.parsed.set(document.uri, shapes ? { ...analysis, shapes } : analysis);
     return analysis;
   }
 

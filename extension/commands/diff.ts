@@ -1,10 +1,10 @@
 // A candidate against its teacher: the text diff (built-in vscode.diff) and the graph diff
-// (the panels' showGraphDiff). A candidate names its teacher in candidate.teacherPath, relative
-// to the candidate file, or else sits in a run directory whose run.json names it.
+// (the panels' showGraphDiff). Which teacher, if any, is the engine's answer (engine/run/student).
 import * as vscode from 'vscode';
 import { isSpecFileName } from '../../protocol';
+import { teacherOfSpec } from '../../engine/run/student';
 import { diffTitle } from '../format';
-import { specBaseName, specIdentity, teacherPathOf } from '../search-params';
+import { specBaseName, specIdentity } from '../search-params';
 import { specTarget, uriArgument } from './target';
 
 interface Pair {
@@ -33,37 +33,25 @@ export async function showGraphDiff(arg: unknown, show: (teacher: vscode.Uri, st
   if (candidate && pair) await show(pair.teacher, candidate);
 }
 
-/** The candidate's teacher; undefined, after saying why, when it names none or the file is gone. */
+/** The candidate's teacher; undefined, after saying why, when it has none or the file is gone. */
 async function teacherOf(candidate: vscode.Uri): Promise<Pair | undefined> {
-  const identity = specIdentity((await vscode.workspace.openTextDocument(candidate)).getText());
-  const file = vscode.workspace.asRelativePath(candidate);
-  const teacher = identity.teacherPath ? vscode.Uri.file(teacherPathOf(candidate.fsPath, identity.teacherPath)) : await runTeacher(candidate);
-  if (!teacher) {
-    void vscode.window.showErrorMessage(`esnac: ${file} names no teacher (candidate.teacherPath) and is not in a run directory.`);
+  const text = (await vscode.workspace.openTextDocument(candidate)).getText();
+  const student = teacherOfSpec(candidate.fsPath, text);
+  if ('notAStudent' in student) {
+    void vscode.window.showInformationMessage(`esnac: Diff with teacher compares a student with its teacher, and ${student.notAStudent}.`);
     return undefined;
   }
+  const teacher = vscode.Uri.file(student.teacher);
   try {
     await vscode.workspace.fs.stat(teacher);
   } catch {
-    void vscode.window.showErrorMessage(`esnac: the teacher of ${file}, ${teacher.fsPath}, does not exist.`);
+    void vscode.window.showErrorMessage(`esnac: the teacher of ${vscode.workspace.asRelativePath(candidate)}, ${teacher.fsPath}, does not exist.`);
     return undefined;
   }
+  const identity = specIdentity(text);
   return {
     teacher,
     teacherName: identity.teacher ?? specBaseName(teacher.fsPath),
     candidateName: identity.name ?? specBaseName(candidate.fsPath),
   };
-}
-
-/** A run's students (best.arch.yaml, candidates/*) may not name their teacher file; the run's run.json does. */
-async function runTeacher(candidate: vscode.Uri): Promise<vscode.Uri | undefined> {
-  for (const dir of [vscode.Uri.joinPath(candidate, '..'), vscode.Uri.joinPath(candidate, '..', '..')]) {
-    try {
-      const manifest = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, 'run.json')))) as { teacher?: { spec?: unknown } };
-      if (typeof manifest.teacher?.spec === 'string') return vscode.Uri.joinPath(dir, manifest.teacher.spec);
-    } catch {
-      // No run.json here: try the parent.
-    }
-  }
-  return undefined;
 }

@@ -16,3 +16,9 @@ export const ExtensionCommands = {
   /** Export a spec (the argument, a Uri or path, else the active editor's) to PyTorch or ONNX. */
   exportStudent: 'esnac.exportStudent',
 } as const;
+
+/** Context keys the extension sets for package.json's when-clauses. */
+export const ContextKeys = {
+  /** The paths of the workspace's spec files that are students of a teacher (engine/run/student). */
+  studentSpecs: 'esnac.studentSpecs',
+} as const;

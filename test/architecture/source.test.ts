@@ -29,7 +29,7 @@ function assertHas(problems: string[], position: string, pattern: RegExp): void 
 describe('malformed fixtures', () => {
   const cases: [file: string, position: string, pattern: RegExp][] = [
     ['missing-comma.arch.json', '4:3', /expected ','/],
-    ['unclosed-flow.arch.yaml', '4:1', /flow map/],
+    ['unclosed-flow.arch.yaml', '4:1', /the mapping opened with '\{' is not closed with '\}'/],
     ['trailing-comma.arch.json', '4:32', /trailing comma/],
     ['comment.arch.json', '2:3', /comments are not allowed in JSON/],
     ['duplicate-key.arch.json', '4:3', /duplicate key 'name' \(first defined on line 3\)/],
@@ -51,6 +51,25 @@ describe('malformed fixtures', () => {
   for (const [file, position, pattern] of cases) {
     test(`${file}: ${pattern.source}`, () => assertHas(fixtureProblems(file), position, pattern));
   }
+
+  test('YAML syntax errors in plain words at their line and column, the parser\'s words kept as the detail', () => {
+    const cases: [text: string, position: string, plain: RegExp, parser: RegExp][] = [
+      ['name: a: b\n', '1:7', /two keys on one line/, /Nested mappings are not allowed in compact mappings/],
+      ['layers:\n  - id: a\n      type: conv\n', '2:9', /the next line is indented further than this key/, /Nested mappings/],
+      ['layers:\n  - id: a\n   type: conv\n', '3:1', /indented between a list item and its keys/, /Sequence item without - indicator/],
+      ['name: "abc\n', '2:1', /the quoted text is not closed/, /Missing closing/],
+      ['layers:\n\t- id: a\n', '2:1', /indent with spaces/, /Tabs are not allowed/],
+      ['layers:\n- id: c\n  out 4\n', '3:3', /a key without ':' after it/, /Implicit map keys need to be followed by map values/],
+    ];
+    for (const [text, position, plain, parser] of cases) {
+      const { problems } = parseSource(text, 'x.arch.yaml');
+      const first = problems[0];
+      assert.equal(`${first.range.start.line + 1}:${first.range.start.column + 1}`, position, text);
+      assert.match(first.message, plain, text);
+      assert.match(first.detail ?? '', parser, text);
+      assert.doesNotMatch(first.message, /mapping(s)? (are|is) not allowed|implicit|indicator/i, 'no parser jargon');
+    }
+  });
 
   test('syntax errors stop before the schema: one problem, no spec', () => {
     const result = checkSpecText(readFileSync(join(MALFORMED, 'missing-comma.arch.json')), 'x.arch.json');

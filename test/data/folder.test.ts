@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { Split, loadDataset } from '../../engine/data/index';
 import { decodeBmp } from '../../engine/data/bmp';
 import { findClasses } from '../../engine/data/folder';
+import { decodeCacheSize } from '../../engine/data/images';
 import { UserError } from '../../engine/util/errors';
 
 const root = mkdtempSync(join(tmpdir(), 'esnac-folder-'));
@@ -165,6 +166,32 @@ test('folder: a single folder is split by the seed (test 10%, validation 10%), t
   const reds = (s: Split) => Array.from({ length: s.count }, (_, i) => colourAt(s, i)[0]);
   const all = [...reds(a.train), ...reds(a.validation), ...reds(test)].sort((x, y) => x - y);
   assert.deepEqual(all, [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 100 + i)]);
+});
+
+test('folder: each image is decoded once per process; a file changed since (size, modification time) is decoded again', async () => {
+  const dir = join(root, 'cached');
+  for (let i = 0; i < 10; i++) await solid(join(dir, `class${i % 2}`, `${i}.png`), 9, 9, [i * 20, 0, 0], 'png');
+  const before = decodeCacheSize();
+  const first = await loadDataset(`folder:${dir}`, { input: INPUT_RGB, seed: 2 });
+  const afterFirst = decodeCacheSize();
+  assert.equal(afterFirst.images - before.images, 9, 'train (8) and validation (1) decoded; the test split (1) not yet');
+  assert.equal(afterFirst.bytes - before.bytes, 9 * 8 * 8 * 3);
+  const again = await loadDataset(`folder:${dir}`, { input: INPUT_RGB, seed: 2 });
+  assert.deepEqual(decodeCacheSize(), afterFirst, 'the second load decodes nothing');
+  assert.deepEqual(again.train.pixels, first.train.pixels);
+  const grey = await loadDataset(`folder:${dir}`, { input: { channels: 1, height: 8, width: 8 }, seed: 2 });
+  assert.equal(decodeCacheSize().images - afterFirst.images, 9, 'another target shape is another entry');
+  assert.equal(grey.train.pixels.length, grey.train.count * 64);
+
+  // The first training image's file, repainted green: the next load sees green, not the cached red.
+  const reds = Array.from({ length: 10 }, (_, i) => i * 20);
+  const index = reds.indexOf(colourAt(first.train, 0)[0]);
+  const file = join(dir, `class${index % 2}`, `${index}.png`);
+  await solid(file, 9, 9, [0, 200, 0], 'png');
+  utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  const changed = await loadDataset(`folder:${dir}`, { input: INPUT_RGB, seed: 2 });
+  assert.ok(near(colourAt(changed.train, 0), [0, 200, 0]), `repainted: ${colourAt(changed.train, 0)}`);
+  assert.deepEqual(changed.train.pixels.subarray(192), first.train.pixels.subarray(192), 'the other images as cached');
 });
 
 test('folder: problems are named (no classes, nothing readable, a test class unknown to train, no input size)', async () => {

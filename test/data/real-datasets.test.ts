@@ -22,23 +22,34 @@ function moments(values: Float32Array): { mean: number; std: number } {
   return { mean, std: Math.sqrt(squares / values.length - mean * mean) };
 }
 
-test('embedded mnist: 10,000 digits, class-balanced 90/10 split, normalised train', async () => {
+test('embedded mnist: 10,000 digits, a fixed held-out test split, class-balanced 90/10 train/validation, normalised train', async () => {
   const dataset = await loadDataset('mnist');
   assert.deepEqual(dataset.input, { channels: 1, height: 28, width: 28 });
   assert.equal(dataset.classes, 10);
   assert.equal(dataset.augment, false);
-  assert.equal(dataset.test, undefined);
-  assert.equal(dataset.train.count + dataset.validation.count, 10_000);
-  assert.equal(dataset.validation.count, 1005);
+  const { split: test } = await dataset.test!.read();
+  assert.equal(dataset.train.count + dataset.validation.count + test.count, 10_000);
+  assert.equal(test.count, 1005);
+  assert.equal(dataset.validation.count, 904);
   assert.equal(dataset.train.pixels.length, dataset.train.count * 784);
 
   const trainCounts = classCounts(dataset.train, 10);
   const validationCounts = classCounts(dataset.validation, 10);
+  const testCounts = classCounts(test, 10);
   for (let d = 0; d < 10; d++) {
-    assert.ok(trainCounts[d] > 750 && trainCounts[d] < 1050, `digit ${d}: ${trainCounts[d]} training samples`);
-    assert.equal(validationCounts[d], Math.ceil((trainCounts[d] + validationCounts[d]) / 10));
+    const all = trainCounts[d] + validationCounts[d] + testCounts[d];
+    assert.ok(trainCounts[d] > 600 && trainCounts[d] < 950, `digit ${d}: ${trainCounts[d]} training samples`);
+    assert.equal(testCounts[d], Math.ceil(all / 10));
+    assert.equal(validationCounts[d], Math.ceil((all - testCounts[d]) / 10));
   }
   assert.deepEqual(new Set(dataset.train.labels.subarray(0, 20)).size, 10, 'the first 20 training examples cover every digit');
+
+  const images = (split: Split) => new Set(Array.from({ length: split.count }, (_, i) => split.pixels.subarray(i * 784, (i + 1) * 784).join()));
+  const trainImages = images(dataset.train);
+  const validationImages = images(dataset.validation);
+  assert.ok([...images(test)].every((image) => !trainImages.has(image) && !validationImages.has(image)), 'no test image trains or validates');
+  const again = await loadDataset('mnist', { seed: 7 });
+  assert.deepEqual((await again.test!.read()).split.pixels, test.pixels, "the test split does not depend on the run's seed");
 
   const { mean, std } = moments(normalised(dataset.train, dataset));
   assert.ok(Math.abs(mean) < 1e-4, `train mean ${mean}`);

@@ -147,7 +147,7 @@ export async function explorerMenu(page: Page, fileName: string): Promise<string
  * The context menu on `fileName`, reopened until it offers `item` or `timeoutMs` pass: the
  * remote extension host's contributions reach the workbench a few seconds after it paints.
  */
-async function explorerMenuOffering(page: Page, fileName: string, item: string, timeoutMs = 60_000): Promise<string[]> {
+export async function explorerMenuOffering(page: Page, fileName: string, item: string, timeoutMs = 60_000): Promise<string[]> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const items = await explorerMenu(page, fileName);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ExtensionCommands } from '../../extension/commands/ids';
+import { ContextKeys, ExtensionCommands } from '../../extension/commands/ids';
 import { Commands, isSpecFileName } from '../../protocol';
 import { ViewTypes } from '../../protocol/webview';
 
@@ -33,6 +33,12 @@ test('spec menus match spec files only, as the engine does', () => {
   for (const name of ['a.arch.json', 'b.arch.yaml', 'c.arch.yml', 'package.json', 'x.yaml', 'arch.json']) {
     assert.equal(pattern.test(name), isSpecFileName(name), name);
   }
+});
+
+test('Diff with teacher is on students only: every menu shows it by the context key the extension keeps', () => {
+  const items = Object.values(manifest.contributes.menus).flatMap((items) => items.filter((i) => i.command === Commands.diffWithTeacher));
+  assert.equal(items.length, 4);
+  for (const item of items) assert.match(item.when ?? '', new RegExp(`^resourcePath in ${ContextKeys.studentSpecs.replace('.', '\\.')}( |$)`));
 });
 
 test('every webview panel type activates the extension (restoring panels after a reload)', () => {

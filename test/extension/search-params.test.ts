@@ -17,7 +17,6 @@ import {
   specBaseName,
   specIdentity,
   startSearchParams,
-  teacherPathOf,
 } from '../../extension/search-params';
 import { DEFAULT_ESNAC_SETTINGS, readSettings } from '../../extension/settings';
 
@@ -105,10 +104,8 @@ test('spec identity from YAML or JSON text; broken text yields nothing', () => {
   assert.deepEqual(specIdentity('- a list'), { name: undefined, teacher: undefined, teacherPath: undefined });
 });
 
-test('file names and teacher paths', () => {
+test('file names', () => {
   assert.equal(specBaseName('/x/resnet.arch.YAML'), 'resnet');
-  assert.equal(teacherPathOf('/runs/r/candidates/c1.arch.yaml', '../../teacher.arch.yaml'), join('/runs', 'teacher.arch.yaml'));
-  assert.equal(teacherPathOf('/runs/r/c1.arch.yaml', '/abs/t.arch.json'), '/abs/t.arch.json');
 });
 
 test('a new run directory sits in the runs folder, named as the engine names its own', () => {

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { onnx } from 'onnx-proto';
 import '@tensorflow/tfjs-backend-cpu';
-import { encodeOnnx } from '../../engine/interop/onnx-codec';
+import { decodeOnnx, encodeOnnx } from '../../engine/interop/onnx-codec';
 import { exportOnnx } from '../../engine/interop/onnx-export';
 import { importOnnx } from '../../engine/interop/onnx-import';
 import { ONNX_FLOAT, ONNX_INT64, OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../../engine/interop/onnx-model';
@@ -228,6 +229,48 @@ test('a Slice of one of k equal channel parts is a chunk; other slices are refus
   refusal(model('Slice', {}, [ints(1), ints(4), ints(1)], 6), /channels \[1, 4\) of 6: only one of k equal parts of the channels \(torch\.chunk\) is supported/);
   refusal(model('Slice', {}, [ints(0), ints(2), ints(2)]), /slicing along axis 2: only channel chunks/);
   refusal(model('Slice', {}, [ints(0), ints(2), ints(1), ints(2)]), /a step of 2/);
+});
+
+test('a Slice to INT64_MAX (how torch exports x[:, c:]) is read exactly and is a chunk to the end; extremes elsewhere are refused by name', () => {
+  const INT64_MAX = 2n ** 63n - 1n;
+  const wide = (values: bigint[]): OnnxTensor => ({ name: 'w1', dims: [values.length], dataType: ONNX_INT64, values });
+  const m = model('Slice', {}, [ints(4), ints(0), ints(1)], 6);
+  m.graph.initializers[1] = wide([INT64_MAX]);
+  const decoded = decodeOnnx(encodeOnnx(m), 'm.onnx');
+  assert.deepEqual(decoded.graph.initializers[1].values, [INT64_MAX]);
+  assert.deepEqual(firstLayer(decoded), { id: 'block.op', type: 'chunk', chunks: 3, index: 2 });
+  const reshape = model('Reshape', {}, [ints(1, 2)], 2);
+  reshape.graph.initializers[0] = { ...wide([1n, INT64_MAX]), name: 'w0' };
+  refusal(reshape, /input 1 \('w0'\) is \[1, 9223372036854775807\], beyond 2\^53: no size, index or count of a network esnac imports/);
+  refusal(model('Flatten', { axis: INT64_MAX }), /attribute axis is 9223372036854775807, beyond 2\^53/);
+  const masked = model('Reshape', {}, [ints(1, 32)]);
+  masked.graph.initializers[0] = { name: 'w0', dims: [2], dataType: onnx.TensorProto.DataType.BOOL, values: null };
+  refusal(masked, /input 1 \('w0'\) is a BOOL tensor; esnac reads float32, int32 and int64 constants/);
+});
+
+test('a transformer block is refused naming its attention and layer normalisation', () => {
+  // Swin's form: tokens [N, L, C] from the feature map, LayerNorm as means over the last axis, q k^T, softmax, times v.
+  const nodes = [
+    node('features/features.0', 'Conv', ['input', 'w', 'b'], 'c', { kernel_shape: [1, 1] }),
+    node('features/features.1', 'Reshape', ['c', 'tokens'], 't'),
+    node('features/features.1/norm1', 'ReduceMean', ['t'], 'mean', { axes: [-1] }),
+    node('features/features.1/norm1', 'Sub', ['t', 'mean'], 'centred'),
+    node('features/features.1/attn', 'Transpose', ['centred'], 'k', { perm: [0, 2, 1] }),
+    node('features/features.1/attn', 'MatMul', ['centred', 'k'], 'scores'),
+    node('features/features.1/attn', 'Softmax', ['scores'], 'weights', { axis: -1 }),
+    node('features/features.1/attn', 'MatMul', ['weights', 'centred'], 'attended'),
+    node('', 'Flatten', ['attended'], 'out', { axis: 1 }),
+  ];
+  const m = onnxModel(nodes, [floats('w', [2, 2, 1, 1]), floats('b', [2]), int64s('tokens', [1, 2, 16])], [1, 2, 4, 4], 'out', [1, 32]);
+  assert.throws(() => importOnnx(decodeOnnx(encodeOnnx(m), 'm.onnx'), 'm', 'm.onnx'), (err: Error) => {
+    assert.ok(err instanceof UserError, String(err));
+    const hints = err.message.split('\n').filter((l) => l.startsWith('hint: '));
+    assert.deepEqual(hints, [
+      "hint: the model has attention (2 MatMul of two computed tensors, 1 Softmax inside the network, the first in module 'features.1.attn'): the spec format has convolutional layers only, no attention",
+      "hint: the model has layer normalisation (1 mean(s) over the last axis, the first in module 'features.1.norm1'): the spec format normalises with batchnorm only",
+    ]);
+    return true;
+  });
 });
 
 test('a Split of the channels into equal parts is one chunk per part, in order', () => {

@@ -38,8 +38,8 @@ const SWEEPS: Record<string, string[]> = { all: [], families: FAMILIES };
 /**
  * The transformers and ConvNeXt: layer normalisation (ReduceMean, Pow, Sqrt, Div over channels),
  * GELU (Erf), attention (MatMul of two computed tensors, Softmax inside), patch embeddings and
- * channels-last blocks (Reshape and Transpose of feature maps) are not in the spec format; Swin's
- * graphs use int64 extremes that esnac's ONNX reader refuses before any node. Inception v3
+ * channels-last blocks (Reshape and Transpose of feature maps) are not in the spec format (the
+ * refusal's hints name the attention and layer normalisation). Inception v3
  * factorises 7x7 convolutions into 1x7 and 7x1: the spec has square kernels. Every other model
  * must import.
  */

@@ -2,7 +2,7 @@
 // process from source and talks to it over stdio with vscode-jsonrpc, as the extension would.
 import { ChildProcess, spawn } from 'node:child_process';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { Diagnostic } from 'vscode-languageserver';
+import { Diagnostic, Position } from 'vscode-languageserver';
 import { ArchitectureSpec, ARCH_FORMAT, Layer } from '../../engine/architecture/types';
 
 export interface Notification {
@@ -92,4 +92,13 @@ export function generatedSpec(count: number, missingInput?: string): Architectur
   for (let i = 1; i < count - 2; i++) layers.push(i % 2 ? { id: `l${i}`, type: 'relu' } : { id: `l${i}`, type: 'conv', out: 8, kernel: 3, padding: 1, inputs: [`l${i - 1}`] });
   layers.push({ id: 'gap', type: 'globalavgpool' }, { id: 'fc', type: 'linear', out: 10, ...(missingInput ? { inputs: [missingInput] } : {}) });
   return { format: ARCH_FORMAT, name: `generated-${count}`, input: { channels: 1, height: 8, width: 8 }, classes: 10, layers };
+}
+
+/** `text` with LSP edits applied (they do not overlap). */
+export function applyEdits(text: string, edits: { range: { start: Position; end: Position }; newText: string }[]): string {
+  const lines = text.split('\n');
+  const offset = (p: Position) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  return [...edits]
+    .sort((a, b) => offset(b.range.start) - offset(a.range.start))
+    .reduce((t, e) => t.slice(0, offset(e.range.start)) + e.newText + t.slice(offset(e.range.end)), text);
 }

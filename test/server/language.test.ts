@@ -8,7 +8,7 @@ import { Commands } from '../../protocol';
 import { MAX_SPEC_BYTES, Problem } from '../../engine/architecture/source';
 import { checkSpecText } from '../../engine/architecture/validate';
 import { specToText } from '../../engine/architecture/write';
-import { Engine, generatedSpec } from './client';
+import { applyEdits, Engine, generatedSpec } from './client';
 
 const SMALL = `format: esnac.architecture/v1
 name: small
@@ -248,11 +248,3 @@ test('rename: the definition and every reference; input, duplicates and bad ids 
   await engine.change(doc, fromInput);
   await assert.rejects(request('textDocument/prepareRename', { textDocument: { uri: doc }, position: at(fromInput, '[input', 0, 2) }), /'input' is the network input/);
 });
-
-function applyEdits(text: string, edits: { range: { start: Position; end: Position }; newText: string }[]): string {
-  const lines = text.split('\n');
-  const offset = (p: Position) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
-  return [...edits]
-    .sort((a, b) => offset(b.range.start) - offset(a.range.start))
-    .reduce((t, e) => t.slice(0, offset(e.range.start)) + e.newText + t.slice(offset(e.range.end)), text);
-}

@@ -1,4 +1,4 @@
-// The end-to-end check of `esnac train`: resnet-mini on the embedded MNIST digits (about 9,000
+// The end-to-end check of `esnac train`: resnet-mini on the embedded MNIST digits (about 8,100
 // training images) reaches >= 97% validation accuracy. Takes a few minutes on wasm on 2 cores.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -11,6 +11,7 @@ import { checkSpecText } from '../../../engine/architecture/validate';
 import { specStats } from '../../../engine/architecture/stats';
 import { DEFAULT_SETTINGS } from '../../../engine/run/settings';
 import { BROKEN_LINE_INDEX, BROKEN_SPEC, EXTENSION_ID, FIXED_TEXT, RUNS_FOLDER, TEACHER_SPEC } from '../workspace';
+import { editorHostTests } from './editor';
 import { HostTest } from './runner';
 
 /** The smallest search that still has a random step and a BO step. */
@@ -41,6 +42,7 @@ export function hostTests(): HostTest[] {
     { name: 'Compress architecture runs a tiny search on the embedded MNIST to its end', timeoutMs: SEARCH_TIMEOUT_MS + 120_000, run: () => compresses(state) },
     { name: 'the run directory holds run.json, a journal of the candidates and a valid best student smaller than the teacher', timeoutMs: 30_000, run: () => checksRun(state) },
     { name: 'compressing changed no existing workspace file', timeoutMs: 30_000, run: () => checksUntouched(state) },
+    ...editorHostTests(),
   ];
 }
 
@@ -82,7 +84,7 @@ async function diagnosticsFollowEdits(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
 
-function esnacDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+export function esnacDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'esnac');
 }
 
@@ -160,8 +162,9 @@ function hashFiles(root: string): Map<string, string> {
   return hashes;
 }
 
+/** The folders in `folder`, leaving out the hidden temporaries a run directory is made in before its rename. */
 function listDirs(folder: string): string[] {
-  return existsSync(folder) ? readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
+  return existsSync(folder) ? readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name) : [];
 }
 
 function readJournal(runDir: string): JournalEvent[] {
@@ -173,7 +176,7 @@ function readJournal(runDir: string): JournalEvent[] {
   return lines.filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as JournalEvent);
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
