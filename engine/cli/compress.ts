@@ -14,6 +14,7 @@ import { SearchProgress } from '../search/search';
 import { LATENCY_DEVICES, OBJECTIVES } from '../../protocol';
 import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
 import { onStopSignals, signalExitCode, StopSignal } from './signals';
+import { print, printError } from './output';
 
 type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights' | 'budgets' | 'latency'>;
 
@@ -180,7 +181,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
   const stopListening = onStopSignals((signal) => {
     if (controller.signal.aborted) process.exit(signalExitCode(signal));
     stoppedBy = signal;
-    process.stderr.write(`\n${signal}: stopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n`);
+    printError(`\n${signal}: stopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n`);
     controller.abort(new Error(`stopped by ${signal}`));
   });
   const started = Date.now();
@@ -228,7 +229,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+  print(`${line}\n`);
 }
 
 function candidateLine(e: CandidateEvent): string {

@@ -36,7 +36,10 @@ export interface EvaluationFailure {
 export type EvaluationResult = EvaluationSuccess | EvaluationFailure;
 
 export interface Evaluator {
-  /** Evaluates one candidate; rejects only when `signal` aborts. Failures resolve as 'failed'. */
+  /**
+   * Evaluates one candidate; rejects when `signal` aborts or on a system error of the run's own
+   * files (a full disk): then the candidate is not done. The candidate's failures resolve as 'failed'.
+   */
   evaluate(request: EvaluationRequest, signal?: AbortSignal): Promise<EvaluationResult>;
   /** How many evaluations it runs at once (the search proposes in batches of this size or more). */
   readonly concurrency: number;

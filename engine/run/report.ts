@@ -122,8 +122,8 @@ const macs = (n: number | undefined) => (n === undefined ? '' : n >= 1e9 ? `${(n
 
 function preprocessingLines(manifest: RunManifest): string[] {
   const p = manifest.preprocessing;
-  if (!p) return [`Preprocessing: normalisation ${markdownText(manifest.settings.normalise ?? 'dataset')}, augmentation ${manifest.settings.augment ?? 'auto'} (numbers not recorded by this run's version).`];
-  return [`Input: ${markdownText(describeNormalisation(p.normalisation))}; training augmentation: ${p.augment}. Exported students expect the same input.`];
+  if (!p) return [`Preprocessing: normalisation ${markdownText(manifest.settings.normalise ?? 'dataset')}, augmentation ${markdownText(manifest.settings.augment ?? 'auto')} (numbers not recorded by this run's version).`];
+  return [`Input: ${markdownText(describeNormalisation(p.normalisation))}; training augmentation: ${markdownText(p.augment)}. Exported students expect the same input.`];
 }
 
 export function renderReport(manifest: RunManifest, events: JournalEvent[], top = 10): string {
@@ -147,7 +147,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     ...(best?.test ? [`Test split: ${markdownText(best.test.source)}, read once at the end; every choice before it (search, fine-tuning, best weights) used the validation split.`, ''] : []),
     ...preprocessingLines(manifest),
     '',
-    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
+    `Method ${markdownText(s.method)}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
     `Objective: ${objective} (C = 1 - ${cost.title}/${cost.title}(teacher))${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
     '',
@@ -215,7 +215,7 @@ function tableErrorLine(events: JournalEvent[]): string[] {
 /** Who trained the candidates, as run.json recorded it. */
 function trainedBy(manifest: RunManifest): string {
   const v = manifest.versions;
-  if (v.evaluatorUsed === 'pytorch') return `trained by PyTorch ${v.torch ?? ''} workers`.replace('  ', ' ');
+  if (v.evaluatorUsed === 'pytorch') return markdownText(`trained by PyTorch ${v.torch ?? ''} workers`.replace('  ', ' '));
   if (v.evaluatorUsed === 'command' || v.evaluatorUsed === 'slurm') return `trained by the ${v.evaluatorUsed} evaluator`;
-  return `backend ${v.backendUsed ?? manifest.backend}`;
+  return markdownText(`backend ${v.backendUsed ?? manifest.backend}`);
 }
