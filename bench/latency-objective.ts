@@ -1,20 +1,21 @@
 // Compressing for speed against compressing for size: one teacher, the same small budget with
 // --objective params and --objective latency; each run's best student (by f) timed the same way,
 // side by side, and the per-layer table's prediction error on every candidate the latency run
-// measured. Writes bench/results/latency-objective.json.
+// measured. The teacher and the best students are also timed, and the table built, with each of
+// the meter's clocks side by side (the CPU time of a run, the default on one thread, and the wall
+// clock), in alternating rounds. Writes bench/results/latency-objective.json.
 // Usage: npm run bench -- latency-objective [--teacher examples/teachers/resnet-mini-mnist.arch.yaml]
 //   [--dataset mnist] [--steps 3] [--kernels 3] [--epochs 1] [--limit-train 300]
 //   [--limit-validation 300] [--latency-batch 8] [--rounds 5]
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../engine/backend';
 import { ArchitectureSpec } from '../engine/architecture/types';
 import { loadSpecFile } from '../engine/architecture/validate';
-import { OnnxModel } from '../engine/interop/onnx-model';
 import { Objective } from '../engine/cost/objective';
-import { OnnxruntimeMeter } from '../engine/latency/onnxruntime';
-import { LayerTable, memoryStore, timingModel } from '../engine/latency/table';
+import { LatencyClock, OnnxruntimeMeter } from '../engine/latency/onnxruntime';
+import { LayerTable, memoryStore } from '../engine/latency/table';
 import { CandidateEvent } from '../engine/run/journal';
 import { tableError } from '../engine/run/report';
 import { RunDirectory } from '../engine/run/run-directory';
@@ -67,29 +68,31 @@ async function main(): Promise<void> {
     process.stdout.write(`${objective}: best ${best.name}, ${best.params} params, accuracy ${(100 * best.accuracy!).toFixed(1)}%, f ${best.f!.toFixed(4)} (${runs[objective].minutes.toFixed(1)} min)\n`);
   }
 
-  // The teacher and both best students timed by one meter, in alternating rounds, so that a
-  // change in the machine's load falls on all three alike.
-  const meter = new OnnxruntimeMeter(latency);
+  // The teacher and both best students timed by one meter per clock, in alternating rounds, so
+  // that a change in the machine's load falls on all of them alike.
+  const clocks: LatencyClock[] = ['cpu', 'wall'];
+  const meters = Object.fromEntries(clocks.map((c) => [c, new OnnxruntimeMeter(latency, c)])) as Record<LatencyClock, OnnxruntimeMeter>;
   const nets: Record<string, ArchitectureSpec> = { teacher };
   for (const o of OBJECTIVES) nets[o] = await loadSpecFile(join(runs[o].runDir, runs[o].best.spec));
-  const models: Record<string, OnnxModel> = {};
-  for (const [k, spec] of Object.entries(nets)) models[k] = await timingModel(spec);
   const rounds = Number(flag('rounds', '5'));
-  const timings: Record<string, number[]> = Object.fromEntries(Object.keys(nets).map((k) => [k, []]));
-  for (let r = 0; r < rounds; r++) for (const k of Object.keys(nets)) timings[k].push((await meter.time(models[k])).ms);
-  const table = new LayerTable(meter, memoryStore());
-  await table.prepare(Object.values(nets));
-  const rows = Object.entries(nets).map(([k, spec]) => {
-    const ms = median(timings[k]);
-    const predicted = table.predict(spec).ms;
-    const best = k === 'teacher' ? undefined : runs[k].best;
-    return { net: k, name: spec.name, params: best?.params ?? trained.params, accuracy: best?.accuracy ?? trained.accuracy, ms, spread: [Math.min(...timings[k]), Math.max(...timings[k])], predictedMs: predicted, predictionError: (predicted - ms) / ms };
-  });
+  const timings = Object.fromEntries(clocks.map((c) => [c, Object.fromEntries(Object.keys(nets).map((k) => [k, [] as number[]]))])) as Record<LatencyClock, Record<string, number[]>>;
+  for (let r = 0; r < rounds; r++) for (const k of Object.keys(nets)) for (const c of clocks) timings[c][k].push((await meters[c].time(nets[k])).ms);
+  const tables = Object.fromEntries(clocks.map((c) => [c, new LayerTable(meters[c], memoryStore())])) as Record<LatencyClock, LayerTable>;
+  for (const spec of Object.values(nets)) for (const c of clocks) await tables[c].prepare([spec]);
+  const rows = Object.entries(nets).flatMap(([k, spec]) =>
+    clocks.map((clock) => {
+      const ms = median(timings[clock][k]);
+      const predicted = tables[clock].predict(spec).ms;
+      const best = k === 'teacher' ? undefined : runs[k].best;
+      return { net: k, clock, name: spec.name, params: best?.params ?? trained.params, accuracy: best?.accuracy ?? trained.accuracy, ms, spread: [Math.min(...timings[clock][k]), Math.max(...timings[clock][k])], predictedMs: predicted, predictionError: (predicted - ms) / ms };
+    }),
+  );
   const latencyRunError = tableError(RunDirectory.open(runs.latency.runDir).journal.read());
-  process.stdout.write(`\n| best student of | params | accuracy | latency (ms, batch ${latency.batchSize}) | table's prediction |\n|---|---|---|---|---|\n`);
-  for (const r of rows) process.stdout.write(`| ${r.net} | ${r.params} | ${(100 * r.accuracy).toFixed(1)}% | ${r.ms.toFixed(3)} (${r.spread.map((s) => s.toFixed(3)).join('-')}) | ${r.predictedMs.toFixed(3)} (${(100 * r.predictionError).toFixed(0)}%) |\n`);
-  if (latencyRunError) process.stdout.write(`\nper-layer table over the latency run's ${latencyRunError.count} candidates: mean error ${(100 * latencyRunError.mean).toFixed(1)}%, median ${(100 * latencyRunError.median).toFixed(1)}%\n`);
-  const path = writeResults('latency-objective', { backend: backend.detail, dataset, teacher: teacherPath, settings, meter: meter.label, rounds, rows, latencyRunTableError: latencyRunError, minutes: Object.fromEntries(OBJECTIVES.map((o) => [o, runs[o].minutes])) });
+  process.stdout.write(`\n| best student of | clock | params | accuracy | latency (ms, batch ${latency.batchSize}) | table's prediction |\n|---|---|---|---|---|---|\n`);
+  for (const r of rows) process.stdout.write(`| ${r.net} | ${r.clock} | ${r.params} | ${(100 * r.accuracy).toFixed(1)}% | ${r.ms.toFixed(3)} (${r.spread.map((s) => s.toFixed(3)).join('-')}) | ${r.predictedMs.toFixed(3)} (${(100 * r.predictionError).toFixed(0)}%) |\n`);
+  const runMeter = new OnnxruntimeMeter(latency).label;
+  if (latencyRunError) process.stdout.write(`\nper-layer table over the latency run's ${latencyRunError.count} candidates (${runMeter}): mean error ${(100 * latencyRunError.mean).toFixed(1)}%, median ${(100 * latencyRunError.median).toFixed(1)}%\n`);
+  const path = writeResults('latency-objective', { backend: backend.detail, dataset, teacher: teacherPath, settings, meter: runMeter, meters: clocks.map((c) => meters[c].label), rounds, loadAverage: loadavg(), rows, latencyRunTableError: latencyRunError, minutes: Object.fromEntries(OBJECTIVES.map((o) => [o, runs[o].minutes])) });
   process.stdout.write(`written to ${path} (runs in ${work})\n`);
 }
 

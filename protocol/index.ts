@@ -100,11 +100,17 @@ export interface Budgets {
   minRatio: number;
 }
 
-/** How latency is measured: the ONNX export timed by onnxruntime here, or by the user's command. */
+/** Where latency is timed: the ONNX export on onnxruntime (this machine's CPU), or the PyTorch trainer's device. */
+export const LATENCY_DEVICES = ['onnxruntime', 'pytorch'] as const;
+export type LatencyDevice = (typeof LATENCY_DEVICES)[number];
+
+/** How latency is measured: the ONNX export timed by onnxruntime here, a PyTorch worker on the trainer's device, or the user's command. */
 export interface LatencySettings {
+  /** Ignored when `command` is set. */
+  device: LatencyDevice;
   /** Images per timed run. */
   batchSize: number;
-  /** onnxruntime's intra-op threads. */
+  /** onnxruntime's intra-op threads; the PyTorch worker's torch threads on the CPU. */
   threads: number;
   /** Untimed runs first. */
   warmup: number;
@@ -258,8 +264,10 @@ export interface FinetuneEvent {
 export type WeightsChoice = 'search' | 'fine-tuned';
 
 /**
- * Accuracy on the held-out test split, measured once at the end of a run: the teacher and the
- * delivered students. Nothing before it reads the test split, so no decision depends on it.
+ * Accuracy on the held-out test split, measured once at the end of a run: the teacher, the
+ * delivered students and the candidates of the validation front (the run's Pareto front is then
+ * drawn against test accuracy). Nothing before it reads the test split, so no search or
+ * fine-tuning decision depends on it.
  */
 export interface TestEvent {
   type: 'test';

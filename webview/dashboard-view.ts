@@ -5,7 +5,7 @@ import type { CandidateAction, CandidateColumn, DashboardRun } from '../protocol
 import { costRatioFormula, formatCount, REWARD_FORMULA } from '../protocol/format';
 import { COST_NAMES } from '../engine/cost/objective';
 import { button, html, svg } from './dom';
-import { CandidateRow, candidateRows, costFront, finalAccuracy, objectiveCost, rewardSeries, sortRows } from './model/dashboard';
+import { CandidateRow, candidateRows, costFront, objectiveCost, rewardSeries, sortRows } from './model/dashboard';
 import { linearTicks, logTicks } from './model/scale';
 import type { Host } from './state';
 
@@ -133,10 +133,11 @@ export class DashboardView {
   private costChart(rows: CandidateRow[]): SVGSVGElement {
     const run = this.run!;
     const axis = COST_AXES[run.objective];
-    const { points, front } = costFront(rows);
+    const { split, points, front } = costFront(rows);
     const teacherCost = objectiveCost(run.objective, run.teacher);
-    const teacher = run.teacher.accuracy !== undefined && teacherCost !== undefined && teacherCost > 0 ? { cost: teacherCost, accuracy: run.teacher.accuracy } : undefined;
-    const all = [...points.map((p) => ({ cost: p.cost, accuracy: finalAccuracy(p)! })), ...(teacher ? [teacher] : [])];
+    const teacherAccuracy = split === 'test' ? run.teacher.testAccuracy : run.teacher.accuracy;
+    const teacher = teacherAccuracy !== undefined && teacherCost !== undefined && teacherCost > 0 ? { cost: teacherCost, accuracy: teacherAccuracy } : undefined;
+    const all = [...points.map((p) => ({ cost: p.cost, accuracy: p.shown })), ...(teacher ? [teacher] : [])];
     const costs = all.map((p) => p.cost);
     const accuracies = all.map((p) => 100 * p.accuracy);
     const xMin = Math.min(...costs, axis.floor * 10) / 1.4;
@@ -145,14 +146,14 @@ export class DashboardView {
     const yMin = Math.max(0, Math.min(...accuracies, 100) - margin);
     const yMax = Math.min(100, Math.max(...accuracies, 0) + margin);
     const { x, y, frame } = axes(
-      `Accuracy vs ${axis.title} (line: Pareto front)`,
+      `${split === 'test' ? 'Test accuracy' : 'Validation accuracy'} vs ${axis.title} (line: Pareto front)`,
       { min: xMin, max: xMax, ticks: logTicks(xMin, xMax), label: `${axis.title} (log scale)`, format: axis.tick, log: true },
-      { min: yMin, max: yMax, ticks: linearTicks(yMin, yMax, 5), label: 'accuracy % (fine-tuned where it was)', format: (t) => String(t) },
+      { min: yMin, max: yMax, ticks: linearTicks(yMin, yMax, 5), label: split === 'test' ? 'held-out test accuracy % (validation front and delivered students)' : 'validation accuracy % (fine-tuned where it was; no test split)', format: (t) => String(t) },
     );
-    const staircase = front.map((p, i) => `${i === 0 ? 'M' : 'H'}${x(p.cost)} ${i === 0 ? y(100 * finalAccuracy(p)!) : `V${y(100 * finalAccuracy(p)!)}`}`).join(' ');
+    const staircase = front.map((p, i) => `${i === 0 ? 'M' : 'H'}${x(p.cost)} ${i === 0 ? y(100 * p.shown) : `V${y(100 * p.shown)}`}`).join(' ');
     const onFront = new Set(front.map((p) => p.name));
     const dots = points.map((r) =>
-      this.point(r.name, x(r.cost), y(100 * finalAccuracy(r)!), `${onFront.has(r.name) ? 'front' : 'other'} ${r.name === run.best ? 'best' : ''}`, `${r.name}\n${percent(finalAccuracy(r)!)}, ${axis.label(r.cost)} (${r.timesSmaller.toFixed(2)}× ${axis.fewer})${onFront.has(r.name) ? '\nExport it from its row below' : ''}`),
+      this.point(r.name, x(r.cost), y(100 * r.shown), `${onFront.has(r.name) ? 'front' : 'other'} ${r.name === run.best ? 'best' : ''}`, `${r.name}\n${split} ${percent(r.shown)}, ${axis.label(r.cost)} (${r.timesSmaller.toFixed(2)}× ${axis.fewer})${onFront.has(r.name) ? '\nExport it from its row below' : ''}`),
     );
     frame.append(svg('path', { class: 'front-line', d: staircase }), ...dots);
     if (teacher) {

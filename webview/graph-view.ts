@@ -6,6 +6,7 @@
 import type { ElkNode } from 'elkjs/lib/elk-api';
 import type { GraphDiffSummary, GraphDirection, GraphModel, GraphNode, LayerProblems, Viewport } from '../protocol/webview';
 import { formatCount } from '../protocol/format';
+import { errorMessage } from '../engine/util/errors';
 import { button, html, svg } from './dom';
 import { Layouter } from './layout';
 import { Block, blockLevels, collapse, CollapsedGraph, findBlocks } from './model/blocks';
@@ -200,7 +201,7 @@ export class GraphView {
     try {
       laidOut = await this.layouter.layout(buildElkGraph(graph.model, measureText(), this.direction));
     } catch (err) {
-      this.host.post({ type: 'error', message: `layout of ${model.name} failed: ${err instanceof Error ? err.message : String(err)}` });
+      this.host.post({ type: 'error', message: `layout of ${model.name} failed: ${errorMessage(err)}` });
       return;
     }
     if (!laidOut) return;
@@ -537,7 +538,7 @@ export class GraphView {
       const png = canvas.toDataURL('image/png').slice('data:image/png;base64,'.length);
       this.host.post({ type: 'exportPng', png, fileName: `${this.shown!.model.name}.png` });
     } catch (err) {
-      this.host.post({ type: 'error', message: `PNG export failed: ${err instanceof Error ? err.message : String(err)}` });
+      this.host.post({ type: 'error', message: `PNG export failed: ${errorMessage(err)}` });
     }
   }
 }

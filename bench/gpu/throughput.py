@@ -40,7 +40,7 @@ def worker(spec, batch, seconds, autocast, rate_guess, folder):
     process = subprocess.Popen([sys.executable, '-m', 'esnac_trainer.worker'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     send = lambda m: (process.stdin.write(json.dumps(m) + '\n'), process.stdin.flush())  # noqa: E731
     try:
-        send({'type': 'hello', 'version': 1, 'dataset': data, 'device': 'cuda', 'threads': 0, 'autocast': autocast})
+        send({'type': 'hello', 'version': 2, 'dataset': data, 'device': 'cuda', 'threads': 0, 'autocast': autocast})
         ready = json.loads(process.stdout.readline())
         assert ready['type'] == 'ready', ready
         send({'type': 'train', 'id': 1, 'spec': spec, 'initial': initial, 'objective': 'cross-entropy', 'distillation': {'kind': 'mse'},

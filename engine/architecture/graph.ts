@@ -24,7 +24,21 @@ export interface ResolvedGraph {
 export function layerInputs(spec: ArchitectureSpec, index: number): string[] {
   const layer = spec.layers[index];
   if (layer.inputs !== undefined) return layer.inputs;
-  return index === 0 ? [INPUT_ID] : [spec.layers[index - 1].id];
+  // `?.`: validation asks this of a spec whose other layers the schema may have refused.
+  return index === 0 ? [INPUT_ID] : [spec.layers[index - 1]?.id];
+}
+
+/**
+ * The layers whose shape can be known while others are broken (a schema or graph problem):
+ * those not in `broken` whose inputs all come, through such layers, from the network input; in
+ * a topological order. Validation infers their shapes to report every independent problem.
+ */
+export function soundLayers(spec: ArchitectureSpec, broken: ReadonlySet<number>): ResolvedLayer[] {
+  const entries = spec.layers.map((layer, index) => ({ index, layer, inputs: broken.has(index) ? [] : layerInputs(spec, index) })).filter((e) => !broken.has(e.index));
+  const byId = new Map<string, ResolvedLayer>();
+  for (const e of entries) if (!byId.has(e.layer.id)) byId.set(e.layer.id, e);
+  // Inputs that are not sound layers (broken, unknown) leave their reader waiting for good.
+  return topologicalOrder(entries, byId, false);
 }
 
 export function resolveGraph(spec: ArchitectureSpec): ResolvedGraph {
@@ -42,36 +56,41 @@ export function resolveGraph(spec: ArchitectureSpec): ResolvedGraph {
 
 // Kahn's algorithm, always taking the ready layer that comes first in the file, so a file
 // already in topological order keeps its order.
-function topologicalOrder(entries: ResolvedLayer[], byId: Map<string, ResolvedLayer>): ResolvedLayer[] {
-  const pending = new Map<string, number>();
+function topologicalOrder(entries: ResolvedLayer[], byId: Map<string, ResolvedLayer>, whole = true): ResolvedLayer[] {
+  const pending = new Map<number, number>();
   const dependants = new Map<string, number[]>();
   for (const e of entries) {
     let count = 0;
     for (const src of e.inputs) {
       if (src === INPUT_ID) continue;
-      if (!byId.has(src)) throw new Error(`layer '${e.layer.id}' reads unknown layer '${src}'`);
       count++;
+      if (!byId.has(src)) {
+        if (whole) throw new Error(`layer '${e.layer.id}' reads unknown layer '${src}'`);
+        continue;
+      }
       const list = dependants.get(src) ?? [];
       list.push(e.index);
       dependants.set(src, list);
     }
-    pending.set(e.layer.id, count);
+    pending.set(e.index, count);
   }
-  const ready = entries.filter((e) => pending.get(e.layer.id) === 0).map((e) => e.index);
+  const byIndex = new Map(entries.map((e) => [e.index, e]));
+  const ready = entries.filter((e) => pending.get(e.index) === 0).map((e) => e.index);
   const order: ResolvedLayer[] = [];
   while (ready.length > 0) {
     ready.sort((a, b) => a - b);
-    const next = entries[ready.shift()!];
+    const next = byIndex.get(ready.shift()!)!;
     order.push(next);
+    // Only the layer an id names (the first with it) feeds its readers.
+    if (byId.get(next.layer.id) !== next) continue;
     for (const d of dependants.get(next.layer.id) ?? []) {
-      const id = entries[d].layer.id;
-      const left = pending.get(id)! - 1;
-      pending.set(id, left);
+      const left = pending.get(d)! - 1;
+      pending.set(d, left);
       if (left === 0) ready.push(d);
     }
   }
-  if (order.length !== entries.length) {
-    const stuck = entries.filter((e) => pending.get(e.layer.id)! > 0).map((e) => e.layer.id);
+  if (whole && order.length !== entries.length) {
+    const stuck = entries.filter((e) => pending.get(e.index)! > 0).map((e) => e.layer.id);
     throw new Error(`the layers form a cycle through: ${stuck.join(', ')}`);
   }
   return order;

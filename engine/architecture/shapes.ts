@@ -53,7 +53,6 @@ export function windowPadding(size: number, kernel: number, stride: number, padd
   return [padding, padding + Math.max(0, reach - (size + 2 * padding))];
 }
 
-/** Infers every layer's shape. The spec must reference only existing ids and be acyclic. */
 /**
  * What esnac can train: the values of one example at one layer (an activation, batch of one) and
  * the weights of one layer. Beyond them typed arrays and the wasm heap (4 GiB) overflow at the
@@ -62,7 +61,11 @@ export function windowPadding(size: number, kernel: number, stride: number, padd
 export const MAX_VALUES_PER_EXAMPLE = 2 ** 24;
 export const MAX_LAYER_PARAMS = 2 ** 28;
 
-export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resolveGraph(spec)): ShapeReport {
+/**
+ * Infers every layer's shape, in `graph.order`; the output is checked against the classes unless
+ * `graph.output` is undefined (validation's partial graphs, when the output itself is broken).
+ */
+export function inferShapes(spec: ArchitectureSpec, graph: Pick<ResolvedGraph, 'order'> & { output: string | undefined } = resolveGraph(spec)): ShapeReport {
   const issues: SpecIssue[] = [];
   const inputValues = spec.input.channels * spec.input.height * spec.input.width;
   if (inputValues > MAX_VALUES_PER_EXAMPLE) {
@@ -87,7 +90,7 @@ export function inferShapes(spec: ArchitectureSpec, graph: ResolvedGraph = resol
     layers.push(stats);
   }
 
-  const out = byId.get(graph.output);
+  const out = graph.output === undefined ? undefined : byId.get(graph.output);
   if (out && !sameShape(out.shape, [spec.classes, 1, 1])) {
     const where = spec.output !== undefined ? ['output'] : ['layers', out.index];
     issues.push({

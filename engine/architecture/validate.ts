@@ -1,12 +1,14 @@
-// Checking architecture specs in three stages, each run only when the one before passed (later
-// stages need its guarantees): the schema (schemas/architecture.schema.json), the graph (unique
-// ids, known references, no cycles), then shapes (engine/architecture/shapes). From text every problem
-// gets a position; from an in-memory spec (a generated candidate) a path.
+// Checking architecture specs in three stages: the schema (schemas/architecture.schema.json), the
+// graph (unique ids, known references, no cycles), then shapes (engine/architecture/shapes). A
+// stage checks what the one before found sound: the graph skips layers the schema refuses, shapes
+// are inferred for every layer that depends on no broken one, so every independent problem of a
+// file is reported at once. From text every problem gets a position; from an in-memory spec (a
+// generated candidate) a path.
 import Ajv, { ErrorObject } from 'ajv';
 import { open } from 'node:fs/promises';
 import schema from '../../schemas/architecture.schema.json';
 import { errorMessage, UserError } from '../util/errors';
-import { layerInputs, ResolvedGraph, resolveGraph } from './graph';
+import { layerInputs, ResolvedGraph, resolveGraph, soundLayers } from './graph';
 import { inferShapes, ShapeReport } from './shapes';
 import { MAX_SPEC_BYTES, parseSource, Problem, SourceDocument } from './source';
 import { ArchitectureSpec, INPUT_ID, SpecIssue, SpecPath } from './types';
@@ -86,12 +88,52 @@ function check(value: unknown): Checked {
   if (Array.isArray(layers) && layers.length > MAX_LAYERS) {
     return { issues: [{ path: ['layers'], message: `the spec has ${layers.length} layers; the limit is ${MAX_LAYERS} (a search space holds skip connections between every two layers of a shape, so its size grows with the square of the layers)` }] };
   }
-  if (!validateSchema(value)) return { issues: schemaIssues(validateSchema.errors ?? [], value) };
-  const graph = graphIssues(value);
-  if (graph.length > 0) return { issues: graph };
-  const resolved = resolveGraph(value);
-  const shapes = inferShapes(value, resolved);
-  return { spec: value, issues: shapes.issues, graph: resolved, shapes };
+  if (validateSchema(value)) {
+    const graph = graphIssues(value, new Set());
+    if (graph.issues.length === 0) {
+      const resolved = resolveGraph(value);
+      const shapes = inferShapes(value, resolved);
+      return { spec: value, issues: shapes.issues, graph: resolved, shapes };
+    }
+    return { issues: [...graph.issues, ...partialShapeIssues(value, graph.broken, true)] };
+  }
+  const errors = validateSchema.errors ?? [];
+  const issues = schemaIssues(errors, value);
+  const sound = soundPart(errors);
+  if (!sound) return { issues };
+  // The schema vouches for the top level and the layers not in `broken`: enough to go on with those.
+  const spec = value as ArchitectureSpec;
+  const graph = graphIssues(spec, sound.broken);
+  return { issues: [...issues, ...graph.issues, ...partialShapeIssues(spec, graph.broken, sound.output)] };
+}
+
+/**
+ * What of a spec the schema refused is still sound: undefined when the input or the layer list
+ * itself is broken (no shape can be known), else the layers it refuses and whether the network's
+ * output (classes, output) can be checked.
+ */
+function soundPart(errors: ErrorObject[]): { broken: Set<number>; output: boolean } | undefined {
+  const broken = new Set<number>();
+  let output = true;
+  for (const err of errors) {
+    const path = pointerToPath(err.instancePath);
+    const missing = err.keyword === 'required' && path.length === 0 ? (err.params as { missingProperty?: string }).missingProperty : undefined;
+    // The spec itself is not an object: nothing in it can be sound.
+    if (path.length === 0 && missing === undefined && err.keyword !== 'additionalProperties') return undefined;
+    const top = missing ?? path[0];
+    if (top === 'input' || (top === 'layers' && typeof path[1] !== 'number')) return undefined;
+    if (top === 'layers') broken.add(path[1] as number);
+    if (top === 'classes' || top === 'output') output = false;
+  }
+  return { broken, output };
+}
+
+/** The shape problems of the layers that read no broken layer (directly or through others). */
+function partialShapeIssues(spec: ArchitectureSpec, broken: ReadonlySet<number>, output: boolean): SpecIssue[] {
+  const order = soundLayers(spec, broken);
+  const outputId = spec.output ?? spec.layers.at(-1)?.id;
+  const outputSound = output && order.some((e) => e.layer.id === outputId && !broken.has(e.index));
+  return inferShapes(spec, { order, output: outputSound ? outputId : undefined }).issues;
 }
 
 function locateIssue(document: SourceDocument, { path, message, at, fix }: LocatedIssue): Problem {
@@ -214,27 +256,37 @@ function describePath(path: SpecPath, value: unknown): string {
 
 // ---- graph ----
 
-function graphIssues(spec: ArchitectureSpec): SpecIssue[] {
+/**
+ * The graph's problems among the layers the schema passed (`schemaBroken` it refused: their ids
+ * still count, when they are text), and every layer they make unusable for shape inference.
+ */
+function graphIssues(spec: ArchitectureSpec, schemaBroken: ReadonlySet<number>): { issues: SpecIssue[]; broken: Set<number> } {
   const issues: SpecIssue[] = [];
+  const broken = new Set(schemaBroken);
   const firstIndex = new Map<string, number>();
   spec.layers.forEach((layer, i) => {
+    if (typeof layer?.id !== 'string') return;
     const first = firstIndex.get(layer.id);
     if (first === undefined) firstIndex.set(layer.id, i);
-    else issues.push({ path: ['layers', i, 'id'], message: `duplicate layer id '${layer.id}' (layers[${first}] has it already)` });
+    else if (!schemaBroken.has(i)) {
+      issues.push({ path: ['layers', i, 'id'], message: `duplicate layer id '${layer.id}' (layers[${first}] has it already)` });
+      broken.add(i);
+    }
   });
-  spec.layers.forEach((layer, i) =>
+  spec.layers.forEach((layer, i) => {
+    if (schemaBroken.has(i)) return;
     layer.inputs?.forEach((source, k) => {
       if (source !== INPUT_ID && !firstIndex.has(source)) {
         issues.push({ path: ['layers', i, 'inputs', k], message: `layer '${layer.id}' reads '${source}', which is not a layer id`, fix: { kind: 'unknownId' } });
+        broken.add(i);
       }
-    }),
-  );
-  if (spec.output !== undefined && !firstIndex.has(spec.output)) {
+    });
+  });
+  if (typeof spec.output === 'string' && !firstIndex.has(spec.output)) {
     issues.push({ path: ['output'], message: `output '${spec.output}' is not a layer id`, fix: { kind: 'unknownId' } });
   }
-  if (issues.length > 0) return issues;
-  const cycle = findCycle(spec, firstIndex);
-  return cycle ? [cycle] : [];
+  const cycle = findCycle(spec, firstIndex, broken);
+  return { issues: cycle ? [...issues, cycle] : issues, broken };
 }
 
 /**
@@ -242,8 +294,9 @@ function graphIssues(spec: ArchitectureSpec): SpecIssue[] {
  * earlier layer, so every cycle has an explicit one). Depth-first search with an explicit stack:
  * a spec may have thousands of layers.
  */
-function findCycle(spec: ArchitectureSpec, indexOf: Map<string, number>): SpecIssue | undefined {
-  const reads = spec.layers.map((_, i) => layerInputs(spec, i).map((id) => indexOf.get(id) ?? -1));
+function findCycle(spec: ArchitectureSpec, indexOf: Map<string, number>, broken: ReadonlySet<number>): SpecIssue | undefined {
+  // Broken layers read nothing here: what they read is unknown.
+  const reads = spec.layers.map((_, i) => (broken.has(i) ? [] : layerInputs(spec, i).map((id) => indexOf.get(id) ?? -1)));
   const state = new Uint8Array(spec.layers.length); // 0 unvisited, 1 on the stack, 2 done
   for (let start = 0; start < spec.layers.length; start++) {
     if (state[start] !== 0) continue;

@@ -11,9 +11,10 @@ import { compress, CompressOptions, ResumeChanges } from '../search/compress';
 import { UserError } from '../util/errors';
 import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './evaluator-options';
 import { SearchProgress } from '../search/search';
-import { OBJECTIVES } from '../../protocol';
+import { LATENCY_DEVICES, OBJECTIVES } from '../../protocol';
 import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
 import { onStopSignals, signalExitCode, StopSignal } from './signals';
+import { print, printError } from './output';
 
 type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights' | 'budgets' | 'latency'>;
 
@@ -67,8 +68,9 @@ const BUDGET_OPTIONS: NestedOption<'budgets'>[] = [
 ];
 
 const LATENCY_OPTIONS: NestedOption<'latency'>[] = [
+  { field: 'device', option: 'latencyDevice', flags: '--latency-device <where>', help: "onnxruntime (the ONNX export on this machine's CPU) or pytorch (a PyTorch worker on the trainer's device: CUDA events on a GPU)", parse: choiceArg(LATENCY_DEVICES) },
   { field: 'batchSize', option: 'latencyBatch', flags: '--latency-batch <n>', help: 'images per timed run', parse: integerArg(1) },
-  { field: 'threads', option: 'latencyThreads', flags: '--latency-threads <n>', help: 'onnxruntime threads when timing', parse: integerArg(1) },
+  { field: 'threads', option: 'latencyThreads', flags: '--latency-threads <n>', help: 'onnxruntime (or CPU torch) threads when timing', parse: integerArg(1) },
   { field: 'warmup', option: 'latencyWarmup', flags: '--latency-warmup <n>', help: 'untimed runs before timing', parse: integerArg(0) },
   { field: 'repeats', option: 'latencyRepeats', flags: '--latency-repeats <n>', help: 'timed runs, of which the median counts', parse: integerArg(1) },
   { field: 'command', option: 'latencyCommand', flags: '--latency-command <template>', help: 'time on another device: a command given {onnx} (the model file) that prints milliseconds; run without a shell', parse: String },
@@ -179,7 +181,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
   const stopListening = onStopSignals((signal) => {
     if (controller.signal.aborted) process.exit(signalExitCode(signal));
     stoppedBy = signal;
-    process.stderr.write(`\n${signal}: stopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n`);
+    printError(`\n${signal}: stopping after the evaluations in flight are dropped (Ctrl-C again to quit at once)...\n`);
     controller.abort(new Error(`stopped by ${signal}`));
   });
   const started = Date.now();
@@ -227,7 +229,7 @@ async function runCompress(teacher: string | undefined, o: CliOptions): Promise<
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+  print(`${line}\n`);
 }
 
 function candidateLine(e: CandidateEvent): string {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { diffSpecs, formatDiff } from '../architecture/diff';
 import { loadSpecFile } from '../architecture/validate';
 import { allInOrder } from '../util/promises';
+import { print } from './output';
 
 export function register(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function register(program: Command): void {
     .argument('<student>', 'the student spec file')
     .option('--json', 'print the structured diff as JSON')
     .action(async (teacher: string, student: string, options: { json?: boolean }) => {
-      process.stdout.write(await diffReport(teacher, student, options.json === true));
+      print(await diffReport(teacher, student, options.json === true));
     });
 }
 

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { decodeRow, DEFAULT_EDGE_WINDOW, ENCODING_ATTRIBUTES, encodeArchitecture } from '../space/encoding';
 import { resolveGraph } from '../architecture/graph';
 import { loadSpecFile } from '../architecture/validate';
+import { print } from './output';
 
 export function register(program: Command): void {
   program
@@ -17,7 +18,7 @@ export function register(program: Command): void {
       return n;
     })
     .action(async (file: string, options: { json?: boolean; edgeWindow?: number }) => {
-      process.stdout.write(await encodeReport(file, options.json === true, options.edgeWindow));
+      print(await encodeReport(file, options.json === true, options.edgeWindow));
     });
 }
 

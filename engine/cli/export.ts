@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { initBackend } from '../backend';
 import { exportSpecFile, ExportFormat } from '../interop/files';
 import { choiceArg, integerArg } from './args';
+import { print, printError } from './output';
 
 interface ExportOptions {
   to: ExportFormat;
@@ -33,9 +34,9 @@ async function runExport(spec: string, options: ExportOptions): Promise<void> {
   const files = result.files.join(' and ');
   const name = result.spec.name;
   if (options.to === 'pytorch') {
-    process.stdout.write(`${files}: ${name} as a PyTorch module (build() returns it${result.weights === 'trained' ? ' with the trained weights' : ", initialised by PyTorch"})\n`);
+    print(`${files}: ${name} as a PyTorch module (build() returns it${result.weights === 'trained' ? ' with the trained weights' : ", initialised by PyTorch"})\n`);
   } else {
-    process.stdout.write(`${files}: ${name} as an ONNX model (opset 13)\n`);
-    if (result.weights === 'random') process.stderr.write(`esnac: no --weights given: the weights are a random initialisation (seed ${options.seed}), not trained ones\n`);
+    print(`${files}: ${name} as an ONNX model (opset 13)\n`);
+    if (result.weights === 'random') printError(`esnac: no --weights given: the weights are a random initialisation (seed ${options.seed}), not trained ones\n`);
   }
 }

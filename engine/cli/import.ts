@@ -7,6 +7,7 @@ import { Normalisation, describeNormalisation, parseFixedNormalisation } from '.
 import { UserError } from '../util/errors';
 import { importOnnxFile } from '../interop/files';
 import { normaliseArg } from './args';
+import { print, printError } from './output';
 
 interface ImportOptions {
   output: string;
@@ -50,11 +51,11 @@ async function runImport(model: string, options: ImportOptions): Promise<void> {
   const { normalise, ...request } = options;
   const normalisation = normalise === undefined ? undefined : (channels: number) => fixedNormalisation(normalise, channels);
   const { spec, params, notes, normalisation: recorded } = await importOnnxFile({ model, spec: options.output, ...request, ...(normalisation ? { normalisation } : {}) });
-  for (const note of notes) process.stderr.write(`esnac: note: ${note}
+  for (const note of notes) printError(`esnac: note: ${note}
 `);
   const trainedOn = recorded ? ` (trained on: ${describeNormalisation(recorded)})` : '';
   const weights = options.weights !== undefined ? ` and its weights to ${options.weights}${trainedOn}` : '';
-  process.stdout.write(`wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${options.output}${weights}\n`);
+  print(`wrote ${spec.name} (${spec.layers.length} layers, ${params.toLocaleString('en-US')} params) to ${options.output}${weights}\n`);
 }
 
 /** The numbers of a --normalise rule; `dataset` names none, so a trained network cannot record it. */

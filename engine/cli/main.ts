@@ -1,7 +1,7 @@
 // The `esnac` command line: a thin layer over the engine library. Each command lives in its own
 // module exporting `register(program)`.
 import { Command } from 'commander';
-import { errorDetail, UserError } from '../util/errors';
+import { errorDetail, isSystemError, UserError } from '../util/errors';
 import { register as registerZoo } from './zoo';
 import { register as registerDiff } from './diff';
 import { register as registerStats } from './stats';
@@ -13,6 +13,7 @@ import { register as registerTrain } from './train';
 import { register as registerCompress } from './compress';
 import { register as registerExport } from './export';
 import { register as registerImport } from './import';
+import { printError } from './output';
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')
@@ -24,15 +25,11 @@ for (const register of commands) register(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UserError || isSystemError(err)) {
     // A system error (a full disk, a read-only folder) is the machine's, not esnac's: its message names the file.
-    process.stderr.write(`esnac: ${err.message}\n`);
+    printError(`esnac: ${err.message}\n`);
   } else {
-    process.stderr.write(`esnac: internal error: ${errorDetail(err)}\n`);
+    printError(`esnac: internal error: ${errorDetail(err)}\n`);
   }
   // The command has closed what it started by now (every command does so on every path): exit
   // even if a library left a handle open, rather than hang after an error.
   process.exit(process.exitCode || 1);
 });
-
-function isSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string' && typeof (err as NodeJS.ErrnoException).code === 'string';
-}

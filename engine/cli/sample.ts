@@ -1,7 +1,7 @@
 // `esnac sample TEACHER -n N --seed S -o DIR`: draw candidates from a teacher's search space and
 // write each as DIR/<candidate>.arch.yaml, to look at, diff or train by hand.
 import { Command, InvalidArgumentError } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import { join, relative } from 'node:path';
 import { drawCandidates } from '../space/draw';
 import { compression } from '../space/reward';
@@ -12,6 +12,7 @@ import { errorMessage, UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
 import { makeFolder } from '../util/atomic-write';
 import { Rng } from '../util/rng';
+import { print } from './output';
 
 export interface SampleOptions {
   n: number;
@@ -42,7 +43,7 @@ export function register(program: Command): void {
     .option('--no-shrink', 'do not shrink layers')
     .option('--no-skip', 'do not add skip connections')
     .action(async (teacher: string, options: SampleOptions) => {
-      process.stdout.write(await sampleToFolder(teacher, options));
+      print(await sampleToFolder(teacher, options));
     });
 }
 
@@ -68,7 +69,7 @@ export async function sampleToFolder(teacherPath: string, options: SampleOptions
 /** Writes unless the file exists; false when it did. */
 function writeNew(path: string, text: string): boolean {
   try {
-    writeFileSync(path, text, { flag: 'wx' });
+    writeFileAtomic(path, text, { exclusive: true });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { formatStatsTable, specStats, specSummary } from '../architecture/stats';
 import { loadSpecFile } from '../architecture/validate';
+import { print } from './output';
 
 export function register(program: Command): void {
   program
@@ -10,7 +11,7 @@ export function register(program: Command): void {
     .argument('<file>', 'spec file: .arch.json, .arch.yaml or .arch.yml')
     .option('--json', 'print {"params", "macs", "layers": [{"id", "type", "shape", "params", "macs"}]}')
     .action(async (file: string, options: { json?: boolean }) => {
-      process.stdout.write(await statsReport(file, options.json === true));
+      print(await statsReport(file, options.json === true));
     });
 }
 

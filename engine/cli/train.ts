@@ -11,6 +11,7 @@ import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
 import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
 import { onStopSignals, signalExitCode } from './signals';
+import { print, printError } from './output';
 
 interface TrainOptions {
   dataset: string;
@@ -86,7 +87,7 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
     const { channels, height, width } = spec.input;
     throw new UserError(`${file} takes ${height}x${width}x${channels} images and ${spec.classes} classes, but ${options.dataset} has ${data.input.height}x${data.input.width}x${data.input.channels} images and ${data.classes} classes`);
   }
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = (line: string) => printError(`${line}\n`);
   log(`backend: ${backend.detail}`);
   log(describeDataset(data));
   const controller = new AbortController();
@@ -103,7 +104,7 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
     writeModel(options.output, result.model, options.force);
     const { outcome } = result;
     const which = outcome.epochs.length > 0 ? `epoch ${outcome.bestEpoch}` : 'the interrupted first epoch';
-    process.stdout.write(`${options.output}: ${spec.name}, ${result.params} parameters, validation accuracy ${(100 * result.accuracy).toFixed(2)}% (${which}${outcome.stopped ? ', stopped early' : ''})\n`);
+    print(`${options.output}: ${spec.name}, ${result.params} parameters, validation accuracy ${(100 * result.accuracy).toFixed(2)}% (${which}${outcome.stopped ? ', stopped early' : ''})\n`);
   } finally {
     stopListening();
   }

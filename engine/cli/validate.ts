@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { specSummary } from '../architecture/stats';
 import { checkSpecFile, formatProblems } from '../architecture/validate';
 import { UserError } from '../util/errors';
+import { print } from './output';
 
 export function register(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function register(program: Command): void {
     .argument('<files...>', 'spec files: .arch.json, .arch.yaml or .arch.yml')
     .action(async (files: string[]) => {
       const { report, ok } = await validateFiles(files);
-      process.stdout.write(report);
+      print(report);
       if (!ok) process.exitCode = 1;
     });
 }

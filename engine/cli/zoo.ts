@@ -1,12 +1,14 @@
 // `esnac zoo`: write a teacher from the zoo as a spec file, or list the zoo.
 import { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import { dirname } from 'node:path';
 import { formatCount } from '../../protocol/format';
 import { inferShapes } from '../architecture/shapes';
 import { formatForPath, specToText } from '../architecture/write';
 import { errorMessage, UserError } from '../util/errors';
 import { ZOO_DATASETS, ZOO_NAMES, ZooDataset, zooDatasets, zooDescription, ZooName, zooTeacher } from '../zoo/index';
+import { print, printError } from './output';
 
 interface ZooOptions {
   list?: boolean;
@@ -26,11 +28,11 @@ export function register(program: Command): void {
     .option('-l, --list', 'list the teachers with their parameter counts per dataset')
     .action((name: string | undefined, options: ZooOptions) => {
       if (options.list) {
-        process.stdout.write(zooListing());
+        print(zooListing());
         return;
       }
       const written = writeZooTeacher(name, options);
-      if (written) process.stderr.write(`${written}\n`);
+      if (written) printError(`${written}\n`);
     });
 }
 
@@ -40,7 +42,7 @@ function writeZooTeacher(name: string | undefined, options: ZooOptions): string 
   if (options.dataset === undefined) throw new UserError(`give --dataset: one of ${ZOO_DATASETS.join(', ')}`);
   const spec = zooTeacher(name as ZooName, options.dataset as ZooDataset);
   if (options.output === undefined) {
-    process.stdout.write(specToText(spec, 'yaml'));
+    print(specToText(spec, 'yaml'));
     return undefined;
   }
   const path = options.output;
@@ -57,7 +59,7 @@ function writeSpecFile(path: string, text: string, force: boolean): void {
     throw new UserError(`cannot create the folder for ${path}: ${errorMessage(err)}`);
   }
   try {
-    writeFileSync(path, text, { flag: force ? 'w' : 'wx' });
+    writeFileAtomic(path, text, { exclusive: !force });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${path} already exists; give --force to overwrite it`);
     throw new UserError(`cannot write ${path}: ${errorMessage(err)}`);

@@ -3,7 +3,7 @@
 // and writes {out}/result.json. The template is split into arguments once; each placeholder is
 // replaced inside its own argument, so a path with spaces or quotes stays one argument and is
 // never read by a shell. With `shell`, /bin/sh runs the template and the values are quoted.
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import { join } from 'node:path';
 import { UserError } from '../util/errors';
 import { Attempt, AttemptEnd, Runner, withLog } from './external';
@@ -55,7 +55,7 @@ export class CommandRunner implements Runner {
   async run(attempt: Attempt, signal: AbortSignal): Promise<AttemptEnd> {
     const argv = this.command.argvFor(attempt.values);
     // What ran, for a person retracing a failure.
-    writeFileSync(join(attempt.workDir, 'command.json'), JSON.stringify({ argv, shell: this.command.shell }, null, 2) + '\n');
+    writeFileAtomic(join(attempt.workDir, 'command.json'), JSON.stringify({ argv, shell: this.command.shell }, null, 2) + '\n');
     const end = await runProcess(argv, {
       cwd: attempt.workDir,
       stdoutFile: attempt.stdoutFile,

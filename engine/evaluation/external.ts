@@ -2,7 +2,8 @@
 // spec (and, when the templates ask, its initial weights and the run's dataset files), a runner
 // trains it (a process, a job), and its result.json gives A(x). Limits how many run at once,
 // retries failed attempts, and turns every failure into a reason the journal keeps.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { SearchSettings } from '../run/settings';
@@ -156,7 +157,7 @@ export class ExternalEvaluator implements Evaluator {
     const uses = this.runner.uses;
     mkdirSync(workDir, { recursive: true });
     const spec = join(workDir, `${fileStem(request.name)}.arch.yaml`);
-    writeFileSync(spec, specToText(withTeacherPath(request.spec, relative(workDir, this.setup.teacherSpec)), 'yaml'));
+    writeFileAtomic(spec, specToText(withTeacherPath(request.spec, relative(workDir, this.setup.teacherSpec)), 'yaml'));
     const values: Values = {
       name: request.name,
       spec,

@@ -4,15 +4,16 @@
 // need no dataset loaders and see exactly the examples, limits and normalisation the engine
 // uses; the test split is not exported, nothing outside the final evaluation sees it), and each
 // candidate's initial weights (inherited from the teacher as the local evaluator does).
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dataset, LoadOptions, loadDataset, Split } from '../data';
 import { inheritWeights } from '../model/inherit';
-import { decodeModel, encodeModel, readModel, writeModel } from '../model/io';
+import { decodeModel, encodeModel, readModel, writeModel, writeScratchModel } from '../model/io';
 import { disposeWeights, initialWeights, WeightMap } from '../model/weights';
 import { candidateSeed } from './local/candidate';
 import { ArchitectureSpec } from '../architecture/types';
 import { Rng } from '../util/rng';
+import { writeFolderAtomic } from '../util/atomic-write';
 
 export const DATASET_FORMAT = 'esnac.dataset/v2';
 export const DATASET_FILE = 'dataset.json';
@@ -29,9 +30,10 @@ export async function exportDataset(name: string, load: LoadOptions, dir: string
 
 /** Writes `data` as `dir`/dataset.json and its split files, the folder whole or not at all. */
 export function writeDatasetFolder(data: Dataset, dir: string): void {
-  const partial = `${dir}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
+  writeFolderAtomic(dir, (partial) => writeDataset(data, partial));
+}
+
+function writeDataset(data: Dataset, partial: string): void {
   const split = (prefix: string, s: Split) => {
     const [dtype, extension] = s.pixels instanceof Uint8Array ? ['uint8', 'u8'] : ['float32', 'f32'];
     writeFileSync(join(partial, `${prefix}-images.${extension}`), bytes(s.pixels));
@@ -52,7 +54,6 @@ export function writeDatasetFolder(data: Dataset, dir: string): void {
     validation: split('validation', data.validation),
   };
   writeFileSync(join(partial, DATASET_FILE), JSON.stringify(manifest, null, 2) + '\n');
-  renameSync(partial, dir);
 }
 
 function bytes(array: Uint8Array | Float32Array | Int32Array): Uint8Array {
@@ -69,13 +70,18 @@ export class InitialWeights {
     private readonly seed: number,
   ) {}
 
-  /** Writes the candidate's initial weights (esnac format) into `dir`, replacing what was there. */
-  async write(spec: ArchitectureSpec, dir: string): Promise<void> {
+  /**
+   * Writes the candidate's initial weights (esnac format) into `dir`, replacing what was there;
+   * `scratch`: into an existing empty folder deleted after use, without fsync (writeScratchModel).
+   */
+  async write(spec: ArchitectureSpec, dir: string, { scratch = false } = {}): Promise<void> {
     // The local evaluator's seed: {init} is exactly what it would start the candidate from.
     const rng = new Rng(candidateSeed(this.seed, spec.name));
     const weights = this.inherit ? inheritWeights(this.source(), spec, rng) : initialWeights(spec, rng);
     try {
-      writeModel(dir, await encodeModel(spec, weights, { initial: this.inherit ? 'inherited from the teacher' : 'fresh' }), true);
+      const model = await encodeModel(spec, weights, { initial: this.inherit ? 'inherited from the teacher' : 'fresh' });
+      if (scratch) writeScratchModel(dir, model);
+      else writeModel(dir, model, true);
     } finally {
       disposeWeights(weights);
     }

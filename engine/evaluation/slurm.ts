@@ -8,7 +8,8 @@
 // jobs are in flight, it tells pending from running (the timeout counts running minutes, not
 // time in the queue), and it needs no accounting database (sacct), which many clusters restrict.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write';
 import { join } from 'node:path';
 import { errorMessage, UserError } from '../util/errors';
 import { CommandTemplate } from './command';
@@ -169,11 +170,11 @@ export class SlurmRunner implements Runner {
     const script = this.script(attempt);
     if (typeof script !== 'string') return script;
     const file = join(attempt.workDir, 'job.sbatch');
-    writeFileSync(file, script);
+    writeFileAtomic(file, script);
     const submitted = await slurm('sbatch', ['--parsable', file], attempt.workDir);
     if (submitted.code !== 0) return { ok: false, reason: `sbatch refused the job: ${(submitted.stderr || submitted.stdout).trim()}` };
     const id = submitted.stdout.trim().split(';')[0];
-    writeFileSync(join(attempt.workDir, 'job-id'), `${id}\n`);
+    writeFileAtomic(join(attempt.workDir, 'job-id'), `${id}\n`);
     let end: JobEnd;
     try {
       end = await untilAborted(this.queue.wait(id, attempt.timeoutMs), signal);

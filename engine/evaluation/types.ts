@@ -19,6 +19,11 @@ export interface EvaluationSuccess {
   seconds: number;
   /** What trained it: a tfjs backend name, or the evaluator's own label. */
   backend: string;
+  /**
+   * Where the evaluator can tell (the PyTorch workers): seconds from the candidate's hand-over
+   * to its first training step, and from the end of its training to its result back here.
+   */
+  outside?: { before: number; after: number };
 }
 
 export interface EvaluationFailure {
@@ -31,7 +36,10 @@ export interface EvaluationFailure {
 export type EvaluationResult = EvaluationSuccess | EvaluationFailure;
 
 export interface Evaluator {
-  /** Evaluates one candidate; rejects only when `signal` aborts. Failures resolve as 'failed'. */
+  /**
+   * Evaluates one candidate; rejects when `signal` aborts or on a system error of the run's own
+   * files (a full disk): then the candidate is not done. The candidate's failures resolve as 'failed'.
+   */
   evaluate(request: EvaluationRequest, signal?: AbortSignal): Promise<EvaluationResult>;
   /** How many evaluations it runs at once (the search proposes in batches of this size or more). */
   readonly concurrency: number;

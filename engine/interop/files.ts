@@ -2,7 +2,7 @@
 // commands: an .onnx file as a spec file and a weights folder, a spec (and trained weights) as a
 // PyTorch module or an .onnx file. Nothing is overwritten without `force`, and every target is
 // checked before the first file is written. The caller picks the tfjs backend.
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { version } from '../../package.json';
 import type { Normalisation } from '../../protocol';
@@ -13,6 +13,7 @@ import { inferShapes } from '../architecture/shapes';
 import { ArchitectureSpec } from '../architecture/types';
 import { loadSpecFile } from '../architecture/validate';
 import { formatForPath, specToText } from '../architecture/write';
+import { makeFolder, writeFileAtomic } from '../util/atomic-write';
 import { errorMessage, UserError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { encodeOnnx, readOnnxFile } from './onnx-codec';
@@ -103,7 +104,7 @@ export async function exportSpecFile(request: ExportRequest): Promise<ExportResu
       if (trained) refuseExisting(weightsPath, force);
       const result = exportPytorch(spec, trained, basename(weightsPath), normalisation);
       writeCreatingFolder(output, result.source);
-      if (result.weights) writeFileSync(weightsPath, result.weights);
+      if (result.weights) writeCreatingFolder(weightsPath, result.weights);
       return { spec, files: result.weights ? [output, weightsPath] : [output], weights: trained ? 'trained' : 'none', ...(normalisation ? { normalisation } : {}) };
     }
     refuseExisting(output, force);
@@ -157,8 +158,8 @@ function refuseFullFolder(dir: string, force: boolean): void {
 
 function writeCreatingFolder(path: string, data: string | Uint8Array): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, data);
+    makeFolder(dirname(path));
+    writeFileAtomic(path, data);
   } catch (err) {
     throw new UserError(`cannot write ${path}: ${errorMessage(err)}`);
   }

@@ -5,14 +5,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ArchitectureSpec } from '../architecture/types';
 import { encodeOnnx } from '../interop/onnx-codec';
-import { OnnxModel } from '../interop/onnx-model';
 import { describeEnd } from '../evaluation/command';
 import { runProcess, tail } from '../evaluation/process';
 import { placeholdersOf, splitArguments, substitute } from '../evaluation/template';
 import { UserError } from '../util/errors';
 import { Latency } from '../cost/objective';
 import { LatencyMeter } from './meter';
+import { timingModel } from './timing-model';
 
 const WHERE = 'the latency command';
 
@@ -38,7 +39,8 @@ export class CommandMeter implements LatencyMeter {
     this.label = `the command ${template}`;
   }
 
-  async time(model: OnnxModel, signal?: AbortSignal): Promise<Latency> {
+  async time(spec: ArchitectureSpec, signal?: AbortSignal): Promise<Latency> {
+    const model = await timingModel(spec);
     const dir = mkdtempSync(join(tmpdir(), 'esnac-latency-'));
     try {
       const onnx = join(dir, 'model.onnx');

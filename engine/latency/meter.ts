@@ -1,15 +1,37 @@
-// A latency meter times an ONNX model: repeated runs after a warm-up, the median as the latency
-// and half the interquartile range as its noise. Meters: onnxruntime on this machine's CPU
-// (./onnxruntime.ts) and the user's command for another device (./command.ts). A trainer that
-// times on its own device (CUDA events in the PyTorch worker) would be one more meter.
-import { OnnxModel } from '../interop/onnx-model';
+// A latency meter times a network: repeated runs after a warm-up, the median as the latency and
+// half the interquartile range as its noise. Meters: onnxruntime on this machine's CPU
+// (./onnxruntime.ts) and the user's command for another device (./command.ts), both given the
+// spec's ONNX export, and a PyTorch worker on the trainer's device (./pytorch.ts: CUDA events on
+// a GPU), given the spec.
+import { ArchitectureSpec } from '../architecture/types';
 import { Latency } from '../cost/objective';
 
 export interface LatencyMeter {
-  /** Times one model; rejects with a UserError saying why it could not. */
-  time(model: OnnxModel, signal?: AbortSignal): Promise<Latency>;
+  /** Times one network (its structure: weights do not change the time); rejects with a UserError saying why it could not. */
+  time(spec: ArchitectureSpec, signal?: AbortSignal): Promise<Latency>;
   /** What it measures on, for run records ("onnxruntime 1.31.1 cpu, 1 thread, batch 1"). */
   readonly label: string;
+  /** Ends what the meter started (a worker process). */
+  close?(): Promise<void>;
+}
+
+/** A round of timed runs is quiet when its noise is under this fraction of its median. */
+const QUIET = 0.25;
+export const QUIET_TRIES = 3;
+
+/**
+ * Of up to `tries` rounds of timed runs (`round` gives one round's milliseconds), the first whose
+ * noise is under a quarter of its median, else the quietest. A machine shared with other work
+ * slows some rounds; the repeats are then taken again rather than reported noisy.
+ */
+export async function quietestRound(round: () => Promise<number[]>, tries: number, signal?: AbortSignal): Promise<Latency> {
+  let quietest: Latency | undefined;
+  for (let t = 0; t < tries && !(quietest && quietest.noiseMs < QUIET * quietest.ms); t++) {
+    signal?.throwIfAborted();
+    const latency = summarise(await round());
+    if (!quietest || latency.noiseMs / latency.ms < quietest.noiseMs / quietest.ms) quietest = latency;
+  }
+  return quietest!;
 }
 
 /** Median and half the interquartile range of timed runs (ms). */

@@ -4,12 +4,14 @@
 // network's edges, which were slower on small networks here and make a layer's time depend on
 // where the network starts and ends, so that the per-layer table could not add them up.
 import type * as Ort from 'onnxruntime-node';
+import { ArchitectureSpec } from '../architecture/types';
 import { encodeOnnx } from '../interop/onnx-codec';
 import { OnnxModel } from '../interop/onnx-model';
 import { errorMessage, UserError } from '../util/errors';
 import { Latency } from '../cost/objective';
 import type { LatencySettings } from '../../protocol';
-import { LatencyMeter, summarise } from './meter';
+import { LatencyMeter, QUIET_TRIES, quietestRound } from './meter';
+import { timingModel } from './timing-model';
 
 function loadOnnxruntime(): typeof Ort {
   try {
@@ -20,20 +22,36 @@ function loadOnnxruntime(): typeof Ort {
   }
 }
 
-/** A round of timed runs is quiet when its noise is under this fraction of its median. */
-const QUIET = 0.25;
-const QUIET_TRIES = 3;
+/**
+ * What a timed run's milliseconds are. On one thread, the CPU time the process spent in the run:
+ * on a machine shared with other work, a run longer than the scheduler's slice spends part of its
+ * wall time waiting for the CPU, and short ones seldom do, so wall-clock medians of whole
+ * networks and of their units do not add up (resnet-mini at batch 8 under a load of 16 on 2
+ * cores: the whole network's wall median 2.5-4x its CPU time, its units' sum within 1.1-1.4x of
+ * theirs; bench/latency-objective compares both). With more threads CPU time adds up every
+ * thread's work, so it is the wall clock.
+ */
+export type LatencyClock = 'cpu' | 'wall';
+
+export function clockFor(threads: number): LatencyClock {
+  return threads === 1 ? 'cpu' : 'wall';
+}
 
 export class OnnxruntimeMeter implements LatencyMeter {
   readonly label: string;
   private readonly ort = loadOnnxruntime();
 
-  constructor(private readonly settings: Pick<LatencySettings, 'batchSize' | 'threads' | 'warmup' | 'repeats'>) {
+  constructor(
+    private readonly settings: Pick<LatencySettings, 'batchSize' | 'threads' | 'warmup' | 'repeats'>,
+    private readonly clock: LatencyClock = clockFor(settings.threads),
+  ) {
     const { batchSize, threads } = settings;
-    this.label = `onnxruntime ${this.ort.env.versions.node ?? ''} cpu, ${threads} thread${threads === 1 ? '' : 's'}, batch ${batchSize}`;
+    const timed = clock === 'cpu' ? 'CPU time per run' : 'wall time per run';
+    this.label = `onnxruntime ${this.ort.env.versions.node ?? ''} cpu, ${threads} thread${threads === 1 ? '' : 's'}, batch ${batchSize}, ${timed}`;
   }
 
-  async time(model: OnnxModel, signal?: AbortSignal): Promise<Latency> {
+  async time(spec: ArchitectureSpec, signal?: AbortSignal): Promise<Latency> {
+    const model = await timingModel(spec);
     // The process's first sessions run slower (code paged in, allocator growing): warm it once.
     this.warmedUp ??= this.run(model, 1, signal);
     await this.warmedUp;
@@ -42,11 +60,7 @@ export class OnnxruntimeMeter implements LatencyMeter {
 
   private warmedUp: Promise<Latency> | undefined;
 
-  /**
-   * The latency of `tries` rounds of timed runs after the warm-up, in one session: the first
-   * round whose noise is under a quarter of its median, else the quietest. A machine shared with
-   * other work slows some rounds; the repeats are then taken again rather than reported noisy.
-   */
+  /** The quietest of `tries` rounds of timed runs after the warm-up, in one session. */
   private async run(model: OnnxModel, tries: number, signal?: AbortSignal): Promise<Latency> {
     const session = await this.ort.InferenceSession.create(encodeOnnx(model), {
       executionProviders: ['cpu'],
@@ -59,19 +73,24 @@ export class OnnxruntimeMeter implements LatencyMeter {
     try {
       const feeds = Object.fromEntries(model.graph.inputs.map((input) => [input.name, this.inputTensor(input.dims)]));
       for (let i = 0; i < this.settings.warmup; i++) await session.run(feeds);
-      let quietest: Latency | undefined;
-      for (let t = 0; t < tries && !(quietest && quietest.noiseMs < QUIET * quietest.ms); t++) {
+      const round = async () => {
         const samples: number[] = [];
         for (let i = 0; i < this.settings.repeats; i++) {
           signal?.throwIfAborted();
-          const start = process.hrtime.bigint();
-          await session.run(feeds);
-          samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+          if (this.clock === 'cpu') {
+            const start = process.cpuUsage();
+            await session.run(feeds);
+            const { user, system } = process.cpuUsage(start);
+            samples.push((user + system) / 1000);
+          } else {
+            const start = process.hrtime.bigint();
+            await session.run(feeds);
+            samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+          }
         }
-        const latency = summarise(samples);
-        if (!quietest || latency.noiseMs / latency.ms < quietest.noiseMs / quietest.ms) quietest = latency;
-      }
-      return quietest!;
+        return samples;
+      };
+      return await quietestRound(round, tries, signal);
     } finally {
       await session.release();
     }

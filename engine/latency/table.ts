@@ -3,12 +3,7 @@
 // predict the latency of a thousand unevaluated candidates from a few measured pieces. Both are
 // append-only files in the run directory: a resumed run predicts with the values the first saw.
 import { ArchitectureSpec } from '../architecture/types';
-import { withSynchronousBackend } from '../backend';
-import { exportOnnx } from '../interop/onnx-export';
-import { OnnxModel } from '../interop/onnx-model';
-import { disposeWeights, initialWeights } from '../model/weights';
 import { Journal } from '../run/journal';
-import { Rng } from '../util/rng';
 import { LatencyPredictor } from '../cost/budgets';
 import { Latency } from '../cost/objective';
 import { LatencyMeter } from './meter';
@@ -33,21 +28,6 @@ export function fileStore(path: string): LatencyStore {
   return new Journal<LatencyRecord>(path);
 }
 
-/** The ONNX model a spec times as: its structure with fixed random weights (values do not matter). */
-export async function timingModel(spec: ArchitectureSpec): Promise<OnnxModel> {
-  return withSynchronousBackend(async () => {
-    const weights = initialWeights(spec, new Rng(0));
-    try {
-      const model = exportOnnx(spec, weights);
-      // A unit's output is no logits vector: a symbolic width keeps onnxruntime from warning so.
-      const outputs = model.graph.outputs.map((o) => ({ ...o, dims: ['batch', 'features'] }));
-      return { ...model, graph: { ...model.graph, outputs } };
-    } finally {
-      disposeWeights(weights);
-    }
-  });
-}
-
 /** Measurements by key, each taken once and kept in the store. */
 class Measurements {
   private readonly known: Map<string, Latency>;
@@ -66,7 +46,7 @@ class Measurements {
   async measure(key: string, spec: ArchitectureSpec, signal?: AbortSignal): Promise<Latency> {
     const known = this.known.get(key);
     if (known) return known;
-    const latency = await this.meter.time(await timingModel(spec), signal);
+    const latency = await this.meter.time(spec, signal);
     this.store.append({ key, ...latency });
     this.known.set(key, latency);
     return latency;

@@ -60,6 +60,19 @@ export function writeModel(dir: string, model: EncodedModel, force = false): voi
   if (!force && existsSync(dir) && readdirSync(dir).length > 0) {
     throw new UserError(`${dir} exists and is not empty; choose another folder or pass --force to overwrite it`);
   }
+  writeFolderAtomic(dir, (temporary) => writeModelFiles(temporary, model), force);
+}
+
+/**
+ * Writes a model into an existing empty scratch folder that no record points to and that is
+ * deleted after use (a PyTorch job's initial weights): no temporary folder, no fsync, which cost
+ * 16-110 ms a candidate on this shared machine against 0.5 ms for the writes themselves.
+ */
+export function writeScratchModel(dir: string, model: EncodedModel): void {
+  writeModelFiles(dir, model);
+}
+
+function writeModelFiles(dir: string, model: EncodedModel): void {
   const json: ModelJson = {
     format: WEIGHTS_FORMAT,
     spec: model.spec,
@@ -67,14 +80,8 @@ export function writeModel(dir: string, model: EncodedModel, force = false): voi
     ...(model.normalisation ? { normalisation: model.normalisation } : {}),
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: model.manifest }],
   };
-  writeFolderAtomic(
-    dir,
-    (temporary) => {
-      writeFileSync(join(temporary, WEIGHTS_FILE), new Uint8Array(model.data));
-      writeFileSync(join(temporary, MODEL_FILE), JSON.stringify(json, null, 2) + '\n');
-    },
-    force,
-  );
+  writeFileSync(join(dir, WEIGHTS_FILE), new Uint8Array(model.data));
+  writeFileSync(join(dir, MODEL_FILE), JSON.stringify(json, null, 2) + '\n');
 }
 
 /** Reads a folder written by writeModel; a UserError naming the file when it is not one. */

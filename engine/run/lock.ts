@@ -1,10 +1,14 @@
 // One process at a time on a run folder: `esnac.lock` holds the pid of the process that works on
 // it (a CLI, or a language server whose search threads share its pid). A lock whose process is
-// gone (killed, crashed) is stale and taken over; a live one is refused naming its holder.
+// gone (killed, crashed) is stale and taken over; a live one is refused naming its holder. A pid
+// alone cannot tell its process from a later one that got the same pid: where the system says
+// when a process started (Linux's /proc), the lock records it, and a live pid that started at
+// another time is a new process, so the holder is gone.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { UserError } from '../util/errors';
+import { pidAlive } from '../util/pid';
 
 export const LOCK_FILE = 'esnac.lock';
 /** A lock file without a holder yet is one being written for this long; older, a crash left it. */
@@ -13,6 +17,8 @@ const TAKING_MS = 5_000;
 export interface LockHolder {
   pid: number;
   host: string;
+  /** When the holder process started, as the system counts it (absent where it cannot be read). */
+  started?: string;
   since: string;
   /** What it runs, for the person reading the refusal. */
   command: string;
@@ -35,7 +41,8 @@ export class RunLock {
   /** Takes the lock of `runDir`; a UserError naming the holder when a live process has it. */
   static acquire(runDir: string): RunLock {
     const path = join(runDir, LOCK_FILE);
-    const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+    const started = processStart(process.pid);
+    const holder: LockHolder = { pid: process.pid, host: hostname(), ...(started !== undefined && { started }), since: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
     const token = JSON.stringify(holder);
     for (let tries = 0; tries < 5; tries++) {
       if (createExclusive(path, token)) return new RunLock(path, token);
@@ -103,13 +110,40 @@ function readHolder(path: string): LockHolder | undefined {
   }
 }
 
-/** A lock from another machine (a shared file system) cannot be checked: it counts as held. */
+/**
+ * When process `pid` started, in clock ticks after boot (field 22 of /proc/PID/stat), with the
+ * boot's id (where the system has one) so that a reboot counts too; undefined where `proc` does not exist (macOS, Windows)
+ * or the process is gone.
+ */
+export function processStart(pid: number, proc = '/proc'): string | undefined {
+  try {
+    const stat = readFileSync(join(proc, String(pid), 'stat'), 'utf8');
+    // Field 2 is the command name in parentheses, which may itself hold spaces and ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = fields[22 - 3];
+    if (!/^\d+$/.test(ticks ?? '')) return undefined;
+    return `${bootId(proc)}:${ticks}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function bootId(proc: string): string {
+  try {
+    return readFileSync(join(proc, 'sys', 'kernel', 'random', 'boot_id'), 'utf8').trim();
+  } catch {
+    return 'boot';
+  }
+}
+
+/**
+ * A lock from another machine (a shared file system) cannot be checked: it counts as held. A
+ * live pid whose start differs from the recorded one was reused by a process that is not the holder.
+ */
 function isAlive(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return true;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  if (!pidAlive(holder.pid)) return false;
+  if (typeof holder.started !== 'string') return true;
+  const started = processStart(holder.pid);
+  return started === undefined || started === holder.started;
 }

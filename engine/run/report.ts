@@ -56,13 +56,32 @@ export function finalAccuracy({ event, finetune }: RankedCandidate): number {
   return finetune?.status === 'ok' ? finetune.accuracy! : event.accuracy!;
 }
 
-/** The run's result: the successful candidates no other beats on both the objective's cost and final accuracy, cheapest first. */
-export function runFront(events: JournalEvent[], objective: Objective): RankedCandidate[] {
-  return paretoFront(
-    rankCandidates(events).sort((a, b) => a.event.step - b.event.step || a.event.name.localeCompare(b.event.name)),
-    (c) => costOf(objective, c.event),
-    finalAccuracy,
-  );
+/** The candidates no other beats on both the objective's cost and final (validation) accuracy, cheapest first. */
+export function validationFront(events: JournalEvent[], objective: Objective): RankedCandidate[] {
+  return paretoFront(byStep(rankCandidates(events)), (c) => costOf(objective, c.event), finalAccuracy);
+}
+
+function byStep(candidates: RankedCandidate[]): RankedCandidate[] {
+  return candidates.sort((a, b) => a.event.step - b.event.step || a.event.name.localeCompare(b.event.name));
+}
+
+/** A candidate on the run's front, with the accuracy the front judged it by. */
+export interface FrontCandidate extends RankedCandidate {
+  accuracy: number;
+}
+
+/**
+ * The run's result: the front of cost against held-out test accuracy where the run measured
+ * candidates on a test split (those on the validation front and the delivered students, at the
+ * end), else against final validation accuracy; `split` says which. Cheapest first.
+ */
+export function runFront(events: JournalEvent[], objective: Objective): { split: 'test' | 'validation'; candidates: FrontCandidate[] } {
+  const tests = new Map(events.filter((e): e is TestEvent => e.type === 'test' && e.name !== 'teacher').map((e) => [e.name, e.accuracy]));
+  const ranked = byStep(rankCandidates(events));
+  const tested = ranked.filter((c) => tests.has(c.event.name));
+  const split = tested.length > 0 ? 'test' : 'validation';
+  const scored = split === 'test' ? tested.map((c) => ({ ...c, accuracy: tests.get(c.event.name)! })) : ranked.map((c) => ({ ...c, accuracy: finalAccuracy(c) }));
+  return { split, candidates: paretoFront(scored, (c) => costOf(objective, c.event), (c) => c.accuracy) };
 }
 
 /** Where finishing a run copies the front's specs. */
@@ -103,8 +122,8 @@ const macs = (n: number | undefined) => (n === undefined ? '' : formatCount(n));
 
 function preprocessingLines(manifest: RunManifest): string[] {
   const p = manifest.preprocessing;
-  if (!p) return [`Preprocessing: normalisation ${markdownText(manifest.settings.normalise ?? 'dataset')}, augmentation ${manifest.settings.augment ?? 'auto'} (numbers not recorded by this run's version).`];
-  return [`Input: ${markdownText(describeNormalisation(p.normalisation))}; training augmentation: ${p.augment}. Exported students expect the same input.`];
+  if (!p) return [`Preprocessing: normalisation ${markdownText(manifest.settings.normalise ?? 'dataset')}, augmentation ${markdownText(manifest.settings.augment ?? 'auto')} (numbers not recorded by this run's version).`];
+  return [`Input: ${markdownText(describeNormalisation(p.normalisation))}; training augmentation: ${markdownText(p.augment)}. Exported students expect the same input.`];
 }
 
 export function renderReport(manifest: RunManifest, events: JournalEvent[], top = 10): string {
@@ -128,7 +147,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     ...(best?.test ? [`Test split: ${markdownText(best.test.source)}, read once at the end; every choice before it (search, fine-tuning, best weights) used the validation split.`, ''] : []),
     ...preprocessingLines(manifest),
     '',
-    `Method ${s.method}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
+    `Method ${markdownText(s.method)}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
     `Objective: ${objective} (${costRatioFormula(cost.title)})${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
     '',
@@ -168,17 +187,21 @@ function budgetLine({ settings }: RunManifest): string {
 }
 
 function frontSection(events: JournalEvent[], objective: Objective): string[] {
-  const front = runFront(events, objective);
-  if (front.length === 0) return [];
+  const { split, candidates } = runFront(events, objective);
+  if (candidates.length === 0) return [];
   const cost = COST_NAMES[objective];
+  const basis =
+    split === 'test'
+      ? 'held-out test accuracy, measured at the end on the candidates of the validation front and the delivered students (their better weights by validation accuracy)'
+      : 'validation accuracy after fine-tuning where there was one, else search-time: the dataset has no test split';
   return [
-    `## Pareto front: ${cost.title} against accuracy`,
+    `## Pareto front: ${cost.title} against ${split} accuracy`,
     '',
-    `No other candidate is both cheaper and more accurate (accuracy after fine-tuning where there was one, else search-time; both on the validation split). Specs in pareto/.`,
+    `No other candidate is both cheaper and more accurate; accuracy is ${basis}. Specs in pareto/.`,
     '',
-    `| architecture | ${cost.title} | accuracy | spec |`,
+    `| architecture | ${cost.title} | ${split} accuracy | spec |`,
     '|---|---|---|---|',
-    ...front.map((c) => `| ${markdownText(c.event.name)} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : formatCount(c.event.params)} | ${pct(finalAccuracy(c))} | ${markdownText(frontSpecFile(c.event))} |`),
+    ...candidates.map((c) => `| ${markdownText(c.event.name)} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : formatCount(c.event.params)} | ${pct(c.accuracy)} | ${markdownText(frontSpecFile(c.event))} |`),
     '',
   ];
 }
@@ -192,7 +215,7 @@ function tableErrorLine(events: JournalEvent[]): string[] {
 /** Who trained the candidates, as run.json recorded it. */
 function trainedBy(manifest: RunManifest): string {
   const v = manifest.versions;
-  if (v.evaluatorUsed === 'pytorch') return `trained by PyTorch ${v.torch ?? ''} workers`.replace('  ', ' ');
+  if (v.evaluatorUsed === 'pytorch') return markdownText(`trained by PyTorch ${v.torch ?? ''} workers`.replace('  ', ' '));
   if (v.evaluatorUsed === 'command' || v.evaluatorUsed === 'slurm') return `trained by the ${v.evaluatorUsed} evaluator`;
-  return `backend ${v.backendUsed ?? manifest.backend}`;
+  return markdownText(`backend ${v.backendUsed ?? manifest.backend}`);
 }

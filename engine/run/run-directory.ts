@@ -2,11 +2,11 @@
 // happened), candidates/, kernels/, and at the end best.arch.yaml and report.md. Files are
 // created exclusively (nothing that exists is ever overwritten) and whole (engine/util/atomic-write).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Normalisation } from '../../protocol';
 import { errorMessage, UserError } from '../util/errors';
 import { fileStem } from '../util/file-name';
-import { writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
+import { makeFolder, removeStaleTemporaries, writeFileAtomic, writeFolderAtomic } from '../util/atomic-write';
 import { Journal } from './journal';
 import { DEFAULT_SETTINGS, SearchSettings } from './settings';
 
@@ -49,6 +49,17 @@ export interface RunManifest {
   settings: SearchSettings;
   backend: string;
   versions: Record<string, string>;
+  /** Kernel transfer (--kernels-from): the kernels this run proposes with, copied into it. */
+  kernelsFrom?: KernelTransfer;
+}
+
+/** What run.json records of a kernel transfer: where they came from, the copies, and each one's hash. */
+export interface KernelTransfer {
+  /** The source run (absolute). */
+  run: string;
+  /** File names in the source's kernels/ and in the run's transferred-kernels/, in the order the kernels are used. */
+  files: string[];
+  sha256: string[];
 }
 
 export interface Preprocessing {
@@ -66,8 +77,11 @@ export class RunDirectory {
     this.journal = new Journal(join(dir, 'journal.jsonl'));
   }
 
-  /** Creates a new run directory; refuses one that exists and is not empty. */
-  static create(dir: string, manifest: RunManifest, teacherText: string): RunDirectory {
+  /**
+   * Creates a new run directory; refuses one that exists and is not empty. `files` (relative
+   * path -> text) are more files it starts with.
+   */
+  static create(dir: string, manifest: RunManifest, teacherText: string, files: Record<string, string> = {}): RunDirectory {
     const abs = resolve(dir);
     if (existsSync(abs) && readdirSync(abs).length > 0) {
       throw new UserError(`${abs} already exists and is not empty: choose another run directory, or resume it with --resume`);
@@ -77,6 +91,10 @@ export class RunDirectory {
       mkdirSync(join(temporary, 'candidates'));
       mkdirSync(join(temporary, 'kernels'));
       writeNew(join(temporary, manifest.teacher.spec), teacherText);
+      for (const [relative, text] of Object.entries(files)) {
+        makeFolder(dirname(join(temporary, relative)));
+        writeNew(join(temporary, relative), text);
+      }
       writeNew(join(temporary, 'run.json'), JSON.stringify(manifest, null, 2) + '\n');
     });
     return new RunDirectory(abs, manifest);
@@ -86,7 +104,11 @@ export class RunDirectory {
   static open(dir: string): RunDirectory {
     const abs = resolve(dir);
     const manifestPath = join(abs, 'run.json');
-    if (!existsSync(manifestPath)) throw new UserError(`${abs} is not an esnac run directory (no run.json)`);
+    if (!existsSync(manifestPath)) {
+      const partial = existsSync(abs) ? [] : removeStaleTemporaries(abs);
+      if (partial.length > 0) throw new UserError(`${abs} was never created: a crash interrupted its creation (its partial copy ${partial.join(', ')} is removed now); start the run again`);
+      throw new UserError(`${abs} is not an esnac run directory (no run.json)`);
+    }
     let manifest: RunManifest;
     try {
       manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
@@ -97,7 +119,8 @@ export class RunDirectory {
     const missing = REQUIRED.filter(([path, type]) => typeof path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], manifest) !== type);
     if (missing.length > 0) throw new UserError(`${manifestPath}: ${missing.map(([path, type]) => `"${path}" (${type})`).join(', ')} missing or of another type; was the file edited?`);
     // Settings added since the run was made take their defaults (a run from before objectives counts params).
-    return new RunDirectory(abs, { ...manifest, settings: { ...DEFAULT_SETTINGS, ...manifest.settings } });
+    const settings = { ...DEFAULT_SETTINGS, ...manifest.settings };
+    return new RunDirectory(abs, { ...manifest, settings: { ...settings, latency: { ...DEFAULT_SETTINGS.latency, ...settings.latency } } });
   }
 
   /** The same run with other settings, recorded in run.json (replaced whole): for what a resume may change. */

@@ -12,7 +12,7 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   method: 'bo',
   objective: 'params',
   budgets: { maxParams: 0, maxMacs: 0, maxLatencyMs: 0, minRatio: 0 },
-  latency: { batchSize: 1, threads: 1, warmup: 5, repeats: 30, command: '' },
+  latency: { device: 'onnxruntime', batchSize: 1, threads: 1, warmup: 5, repeats: 30, command: '' },
   seed: 0,
   steps: 20,
   kernels: 8,

@@ -3,7 +3,7 @@
 // pool, then fine-tunes the best candidates and writes the best student. The CLI, the language
 // server and tests call this.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend } from '../backend';
 import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
@@ -27,12 +27,12 @@ import { specToText } from '../architecture/write';
 import { BiLstmJSON } from '../bo';
 import { removeTemporaries } from '../util/atomic-write';
 import { UserError } from '../util/errors';
-import { openLatency } from '../latency';
+import { OpenLatency, openLatency } from '../latency';
 import { needsLatency, runCosts } from './costs';
 import { choosePreprocessing, runLoadOptions } from './dataset';
 import { BEST_SPEC, finetuneCandidate, finishRun, measureOnTestSplit } from './finish';
 import { RunData } from './fit';
-import { readTransferredKernels } from './transfer';
+import { kernelTransfer, readTransferredKernels, recordedKernels, SavedKernel, TRANSFERRED_KERNELS } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { measureTeacher, trainTeacher } from './teacher';
 
@@ -81,16 +81,30 @@ const TEACHER_WEIGHTS = 'teacher.weights';
 
 export async function compress(options: CompressOptions, hooks: CompressHooks = {}, signal?: AbortSignal): Promise<CompressResult> {
   // Every input is checked before anything is created or started, so a bad one leaves nothing running.
-  const transferred = options.kernelsFrom === undefined ? undefined : readTransferredKernels(options.kernelsFrom);
-  const created = options.resume ? undefined : await createRun(options, hooks);
+  const savedKernels = options.kernelsFrom === undefined || options.resume ? undefined : readTransferredKernels(options.kernelsFrom);
+  const created = options.resume ? undefined : await createRun(options, savedKernels, hooks);
   const opened = created?.run ?? RunDirectory.open(options.resume!);
   const lock = RunLock.acquire(opened.dir);
   try {
     const run = options.changes ? changed(opened, options.changes, hooks) : opened;
-    return await searchAndFinish(run, options.changes?.evaluator ? undefined : created?.choice, options, transferred, hooks, signal);
+    const kernels = created ? savedKernels : resumedKernels(run, options.kernelsFrom, hooks);
+    return await searchAndFinish(run, options.changes?.evaluator ? undefined : created?.choice, options, kernels?.map((k) => k.embedding), hooks, signal);
   } finally {
     lock.release();
   }
+}
+
+/** The kernels a resumed run proposes with: the copies of those it was created with, never others. */
+function resumedKernels(run: RunDirectory, kernelsFrom: string | undefined, hooks: CompressHooks): SavedKernel[] | undefined {
+  const recorded = run.manifest.kernelsFrom;
+  if (kernelsFrom !== undefined && resolve(kernelsFrom) !== recorded?.run) {
+    const own = recorded ? `proposes with the kernels of ${recorded.run}` : 'fits kernels of its own';
+    throw new UserError(`${run.dir} ${own} (run.json): --kernels-from ${kernelsFrom} cannot change that on resume`);
+  }
+  if (!recorded) return undefined;
+  const { saved, warning } = recordedKernels(run.path(TRANSFERRED_KERNELS), recorded);
+  if (warning) hooks.log?.(`warning: ${warning}`);
+  return saved;
 }
 
 /** The run with what a resume changes, checked and recorded in run.json. */
@@ -133,11 +147,12 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
   const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
   if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
   let pytorch: PytorchEvaluator | undefined;
+  let latency: OpenLatency | undefined;
   try {
     if (choice.used === 'pytorch') pytorch = await startPytorch(run, choice, data, hooks);
     const teacher = await prepareTeacher(run, teacherSpec, data, hooks, signal, pytorch);
     // Before any training starts: the teacher's latency is timed on an idle machine.
-    const latency = needsLatency(settings.objective, settings.budgets) ? openLatency(settings.latency, run.dir) : undefined;
+    if (needsLatency(settings.objective, settings.budgets)) latency = await openLatency(settings.latency, run.dir, { ...(choice.torch && { torch: choice.torch }), python: settings.evaluator.python, autocast: settings.evaluator.autocast });
     if (latency) hooks.log?.(`latency: ${latency.meter.label}`);
     const costs = await runCosts(settings, teacherSpec, latency, signal);
     if (!run.journal.read().some((e) => e.type === 'costs')) {
@@ -177,7 +192,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
       signal,
     });
     hooks.progress?.({ phase: 'done', step: settings.steps, steps: settings.steps, evaluated: settings.steps * settings.kernels, total: settings.steps * settings.kernels, bestF: done?.f, best: done?.best });
-    const front = runFront(run.journal.read(), settings.objective).map((c) => c.event.name);
+    const front = runFront(run.journal.read(), settings.objective).candidates.map((c) => c.event.name);
     const best = done && bestStudent(run.journal.read(), () => run.path(BEST_SPEC));
     return { runDir: run.dir, cancelled: false, ...(best ? { best, front } : {}) };
   } catch (err) {
@@ -187,7 +202,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
     }
     throw err;
   } finally {
-    await pytorch?.close();
+    await Promise.all([pytorch?.close(), latency?.meter.close?.()]);
   }
 }
 
@@ -201,7 +216,7 @@ async function startPytorch(run: RunDirectory, choice: EvaluatorChoice, data: Ru
   return new PytorchEvaluator(pool);
 }
 
-async function createRun(options: CompressOptions, hooks: CompressHooks): Promise<{ run: RunDirectory; choice: EvaluatorChoice }> {
+async function createRun(options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks): Promise<{ run: RunDirectory; choice: EvaluatorChoice }> {
   if (!options.teacherPath) throw new UserError('compress needs a teacher spec file (or --resume RUN_DIR)');
   if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
   parseDatasetName(options.dataset);
@@ -239,9 +254,11 @@ async function createRun(options: CompressOptions, hooks: CompressHooks): Promis
       evaluatorChoice: choice.why,
       ...(choice.torch ? { torch: choice.torch.torch, python: choice.torch.python } : {}),
     },
+    ...(savedKernels && { kernelsFrom: kernelTransfer(options.kernelsFrom!, savedKernels) }),
   };
   const dir = options.runDir ?? defaultRunDirectory(options.workspaceRoot ?? process.cwd(), teacher.name, new Date());
-  return { run: RunDirectory.create(dir, manifest, specToText(teacher, 'yaml')), choice };
+  const copies = Object.fromEntries((savedKernels ?? []).map((k) => [join(TRANSFERRED_KERNELS, basename(k.file)), k.text]));
+  return { run: RunDirectory.create(dir, manifest, specToText(teacher, 'yaml'), copies), choice };
 }
 
 /** Checks, before a run folder is made or anything trains, that the teacher fits the dataset. */

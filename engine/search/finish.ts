@@ -1,7 +1,8 @@
 // After the search steps: the top candidates are fine-tuned, trained further with cross-entropy
 // from their search weights; the best student is written next to the better of its weights; then,
-// and only then, the teacher and the delivered students are measured on the held-out test split,
-// and the report leads with those numbers.
+// and only then, the teacher, the delivered students and the validation front's candidates are
+// measured on the held-out test split; the report leads with those numbers and the run's Pareto
+// front is drawn against them.
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failureReason } from '../evaluation/local/candidate';
@@ -11,7 +12,7 @@ import { Network } from '../model/network';
 import { disposeWeights } from '../model/weights';
 import { Objective } from '../cost/objective';
 import { DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent, WeightsChoice } from '../run/journal';
-import { frontSpecFile, PARETO_FOLDER, RankedCandidate, rankCandidates, renderReport, runFront } from '../run/report';
+import { frontSpecFile, PARETO_FOLDER, RankedCandidate, rankCandidates, renderReport, runFront, validationFront } from '../run/report';
 import { evaluateAccuracy } from '../train/loop';
 import { RunDirectory, TEACHER_SPEC } from '../run/run-directory';
 import { derivedSeed, SearchSettings } from '../run/settings';
@@ -185,12 +186,14 @@ export function betterWeights(run: RunDirectory, candidate: RankedCandidate): { 
 }
 
 /**
- * The teacher and the delivered students (the best, and every other fine-tuned one) on the test
- * split, each with its better weights; one journal line each.
+ * The teacher, the delivered students (the best, and every other fine-tuned one) and the
+ * candidates of the validation front on the test split, each with its better weights; one journal
+ * line each. The run's front is then drawn against test accuracy from these.
  */
 async function measureOnTest(ctx: FinishContext, ranked: RankedCandidate[], best: RankedCandidate): Promise<void> {
   const { run } = ctx;
-  const students = ranked.filter((r) => r === best || r.finetune?.status === 'ok').flatMap((r) => {
+  const front = new Set(validationFront(run.journal.read(), ctx.costs.objective).map((c) => c.event.name));
+  const students = ranked.filter((r) => r === best || r.finetune?.status === 'ok' || front.has(r.event.name)).flatMap((r) => {
     const chosen = betterWeights(run, r);
     return chosen ? [{ candidate: r, chosen }] : [];
   });
@@ -199,7 +202,7 @@ async function measureOnTest(ctx: FinishContext, ranked: RankedCandidate[], best
     ...(await Promise.all(students.map(async ({ candidate, chosen }) => ({ name: candidate.event.name, spec: await ctx.loadSpec(run.path(candidate.event.spec)), weights: run.path(chosen.weights) })))),
   ];
   ctx.signal?.throwIfAborted();
-  ctx.hooks?.log?.(`measuring the teacher and ${students.length} delivered student(s) on the held-out test split (read now, for the first time)`);
+  ctx.hooks?.log?.(`measuring the teacher and ${students.length} student(s) (delivered or on the validation front) on the held-out test split (read now, for the first time)`);
   const measured = await ctx.test(requests, ctx.signal);
   if (!measured) {
     ctx.hooks?.log?.(`${run.manifest.dataset} has no test split: no held-out accuracy (validation accuracy is what the search optimised)`);
@@ -223,7 +226,7 @@ async function measureOnTest(ctx: FinishContext, ranked: RankedCandidate[], best
 /** The front's candidate specs, copied into pareto/: at candidates/' depth, so their teacher path holds. */
 function writeFront(run: RunDirectory, events: JournalEvent[], objective: Objective): void {
   mkdirSync(run.path(PARETO_FOLDER), { recursive: true });
-  for (const { event } of runFront(events, objective)) writeOnce(run, frontSpecFile(event), readFileSync(run.path(event.spec), 'utf8'));
+  for (const { event } of runFront(events, objective).candidates) writeOnce(run, frontSpecFile(event), readFileSync(run.path(event.spec), 'utf8'));
 }
 
 /** Writes a run file; one left by an interrupted attempt is kept if identical. */

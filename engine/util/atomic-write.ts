@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { pidAlive } from './pid';
 
 /** Temporary names: hidden, recognisable, unique per process and call. */
 const TEMPORARY = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
@@ -39,6 +40,7 @@ export interface AtomicOptions {
 
 /** Writes `path` whole or not at all. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicOptions = {}): void {
+  removeStaleTemporaries(path);
   const temporary = temporaryBeside(path);
   try {
     writeAndSync(temporary, data);
@@ -57,8 +59,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
  * with `replace`; otherwise the rename fails (ENOTEMPTY / EEXIST) unless `dir` is empty.
  */
 export function writeFolderAtomic(dir: string, fill: (temporary: string) => void, replace = false): void {
-  const temporary = temporaryBeside(dir);
   makeFolder(dirname(dir));
+  removeStaleTemporaries(dir);
+  const temporary = temporaryBeside(dir);
   mkdirSync(temporary);
   try {
     fill(temporary);
@@ -88,6 +91,23 @@ export function makeFolder(path: string): void {
 function syncTree(path: string): void {
   if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) syncTree(join(path, entry));
   fsyncPath(path);
+}
+
+/**
+ * Removes the temporaries of `path` that a process now gone left beside it (a crash while it
+ * wrote `path`); the names removed. Those of a live process are its write in progress.
+ */
+export function removeStaleTemporaries(path: string): string[] {
+  const prefix = `.${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => name.startsWith(prefix) && TEMPORARY.test(name) && !pidAlive(Number(name.slice(prefix.length).split('-')[0])));
+  for (const name of stale) rmSync(join(dirname(path), name), { recursive: true, force: true });
+  return stale;
 }
 
 /** Removes what writes interrupted by a crash left in `dir` (not below it); the names removed. */

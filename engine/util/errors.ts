@@ -15,3 +15,11 @@ export function errorMessage(err: unknown): string {
 export function errorDetail(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
+
+/**
+ * An error of the machine, not of esnac or of the input: a full disk, a read-only folder, a file
+ * system gone (Node's errors with a code and the system call that failed). Its message names the file.
+ */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException & { code: string; syscall: string } {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string' && typeof (err as NodeJS.ErrnoException).code === 'string';
+}

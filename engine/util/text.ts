@@ -19,3 +19,17 @@ export function visible(text: string): string {
 export function markdownText(text: string): string {
   return visible(text).replace(/[\\`*_[\]<>|~&]/g, (ch) => `\\${ch}`);
 }
+
+/**
+ * `text` for a terminal: its lines stay lines, but no character in it can move the cursor,
+ * recolour, retitle or reorder what the terminal shows (escape sequences, carriage returns,
+ * bidirectional overrides): each is written as \uNNNN (a surrogate pair as two), which is also
+ * its escape inside a JSON string, so JSON output stays valid JSON.
+ */
+export function terminalText(text: string): string {
+  return text.replace(INVISIBLE, (ch) =>
+    ch === '\n' || ch === '\t'
+      ? ch
+      : Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
+}

@@ -34,6 +34,8 @@ test('validate: FILE:LINE:COL: message per problem, exit 1, other files still ch
   assert.equal(
     run.stdout,
     [
+      // Both problems: the duplicate id does not hide the first layer's shape.
+      `${bad}:6:5: linear 'fc' needs flat features but receives 3x8x8: add a flatten or globalavgpool layer before it`,
       `${bad}:7:10: duplicate layer id 'fc' (layers[0] has it already)`,
       `${TEACHER}: tiny-resnet: 15 layers, 3.71K params, 848K MACs`,
       `${join(dir, 'missing.arch.json')}: cannot read the file: no such file`,
@@ -68,7 +70,7 @@ test('stats on an invalid file: the problems on stderr, exit 1', () => {
   const run = esnac('stats', bad);
   assert.equal(run.status, 1);
   assert.equal(run.stdout, '');
-  assert.equal(run.stderr, `esnac: ${bad}:7:10: duplicate layer id 'fc' (layers[0] has it already)\n`);
+  assert.equal(run.stderr, `esnac: ${bad}:6:5: linear 'fc' needs flat features but receives 3x8x8: add a flatten or globalavgpool layer before it\n${bad}:7:10: duplicate layer id 'fc' (layers[0] has it already)\n`);
 });
 
 test('diff: text and --json', () => {

@@ -10,7 +10,8 @@ import { CommandMeter, parseLatencyOutput } from '../../engine/latency/command';
 import { summarise } from '../../engine/latency/meter';
 import { OnnxruntimeMeter } from '../../engine/latency/onnxruntime';
 import { encodeOnnx } from '../../engine/interop/onnx-codec';
-import { LayerTable, memoryStore, NetworkLatencies, timingModel } from '../../engine/latency/table';
+import { LayerTable, memoryStore, NetworkLatencies } from '../../engine/latency/table';
+import { timingModel } from '../../engine/latency/timing-model';
 import { latencyUnits, OVERHEAD_UNIT } from '../../engine/latency/units';
 import { candidateKey } from '../../engine/space/key';
 import { drawCandidates } from '../../engine/space/draw';
@@ -33,10 +34,10 @@ test('summarise: the median, and half the interquartile range as the noise', () 
 test('onnxruntime times a network: a positive median and a finite noise, on the settings its label names', async () => {
   await initBackend('cpu');
   const meter = new OnnxruntimeMeter(SETTINGS);
-  assert.match(meter.label, /^onnxruntime [\d.]+ cpu, 1 thread, batch 8$/);
-  const model = await timingModel(teacher);
-  const a = await meter.time(model);
-  const b = await meter.time(model);
+  assert.match(meter.label, /^onnxruntime [\d.]+ cpu, 1 thread, batch 8, CPU time per run$/);
+  assert.match(new OnnxruntimeMeter({ ...SETTINGS, threads: 2 }).label, /2 threads, batch 8, wall time per run$/);
+  const a = await meter.time(teacher);
+  const b = await meter.time(teacher);
   for (const m of [a, b]) assert.ok(Number.isFinite(m.ms) && m.ms > 0 && Number.isFinite(m.noiseMs) && m.noiseMs >= 0, JSON.stringify(m));
 });
 
@@ -87,7 +88,7 @@ test('the per-layer table sums its units to the whole network: exact on a meter 
 test('a latency command gets {onnx} and prints milliseconds', async () => {
   await initBackend('cpu');
   const model = await timingModel(teacher);
-  const latency = await new CommandMeter(device('ok')).time(model);
+  const latency = await new CommandMeter(device('ok')).time(teacher);
   assert.deepEqual(latency, { ms: Number((encodeOnnx(model).length / 1e5).toFixed(4)), noiseMs: 0.01 });
   assert.deepEqual(parseLatencyOutput('12.5\n'), { ms: 12.5, noiseMs: 0 });
   assert.throws(() => new CommandMeter('time-it model.onnx'), /must pass the model to time as \{onnx\}/);
@@ -96,9 +97,8 @@ test('a latency command gets {onnx} and prints milliseconds', async () => {
 
 test('a latency command that fails or prints garbage is a UserError with its reason', async () => {
   await initBackend('cpu');
-  const model = await timingModel(teacher);
-  await assert.rejects(new CommandMeter(device('fail')).time(model), (err: Error) => err instanceof UserError && /failed \(exit code 3\): adb: device offline/.test(err.message));
-  await assert.rejects(new CommandMeter(device('garbage')).time(model), (err: Error) => err instanceof UserError && /printed 'latency: fast': expected milliseconds/.test(err.message));
-  await assert.rejects(new CommandMeter('/no/such/timer {onnx}').time(model), /could not start \/no\/such\/timer/);
+  await assert.rejects(new CommandMeter(device('fail')).time(teacher), (err: Error) => err instanceof UserError && /failed \(exit code 3\): adb: device offline/.test(err.message));
+  await assert.rejects(new CommandMeter(device('garbage')).time(teacher), (err: Error) => err instanceof UserError && /printed 'latency: fast': expected milliseconds/.test(err.message));
+  await assert.rejects(new CommandMeter('/no/such/timer {onnx}').time(teacher), /could not start \/no\/such\/timer/);
   for (const text of ['', '-1', '0', '1 2 3', 'NaN']) assert.throws(() => parseLatencyOutput(text), UserError, text);
 });

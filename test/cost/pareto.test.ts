@@ -52,7 +52,8 @@ test('the front of a journal is exactly its non-dominated candidates (one of equ
       const nonDominated = points.filter((p) => !points.some((q) => dominates(q, p)));
       // Of equal points the earliest in the journal stands for them.
       const expected = nonDominated.filter((p) => !nonDominated.some((q) => q.cost === p.cost && q.accuracy === p.accuracy && q.name < p.name));
-      const front = runFront(events, objective);
+      const { split, candidates: front } = runFront(events, objective);
+      assert.equal(split, 'validation');
       assert.deepEqual(
         front.map((c) => c.event.name).sort(),
         expected.map((p) => p.name).sort(),
@@ -71,5 +72,27 @@ test('a fine-tuned accuracy is the one the front judges by', () => {
     { ...base, name: 'large', params: 200, accuracy: 0.7 },
     { type: 'finetune', name: 'small', status: 'ok', accuracy: 0.8, epochs: 1, seconds: 1 },
   ];
-  assert.deepEqual(runFront(events, 'params').map((c) => c.event.name), ['small']);
+  assert.deepEqual(runFront(events, 'params').candidates.map((c) => c.event.name), ['small']);
+});
+
+test('with test measurements, the front is exactly the non-dominated set of (cost, test accuracy) of the candidates measured', () => {
+  const rng = new Rng(12);
+  for (let trial = 0; trial < 30; trial++) {
+    const events = randomJournal(rng, 5 + Math.floor(rng.next() * 60));
+    const ok = rankCandidates(events);
+    const measured = ok.filter(() => rng.next() < 0.4);
+    if (measured.length === 0) continue;
+    const tests = new Map(measured.map((c) => [c.event.name, Math.floor(rng.next() * 20) / 20]));
+    events.push({ type: 'test', name: 'teacher', accuracy: 1, examples: 10, source: 'test' });
+    for (const [name, accuracy] of tests) events.push({ type: 'test', name, accuracy, examples: 10, source: 'test' });
+    for (const objective of OBJECTIVES as readonly Objective[]) {
+      const points = measured.map((c) => ({ name: c.event.name, cost: costOf(objective, c.event), accuracy: tests.get(c.event.name)! }));
+      const nonDominated = points.filter((p) => !points.some((q) => dominates(q, p)));
+      const expected = nonDominated.filter((p) => !nonDominated.some((q) => q.cost === p.cost && q.accuracy === p.accuracy && q.name < p.name));
+      const { split, candidates } = runFront(events, objective);
+      assert.equal(split, 'test');
+      assert.deepEqual(candidates.map((c) => c.event.name).sort(), expected.map((p) => p.name).sort(), `trial ${trial}, ${objective}`);
+      assert.ok(candidates.every((c) => c.accuracy === tests.get(c.event.name)), 'judged by test accuracy');
+    }
+  }
 });

@@ -84,7 +84,7 @@ class Stage {
     await this.ui('the explorer offers Compress architecture on a spec, where it asks its first question, and not on another file', (page) => this.checkExplorerMenus(page));
     await this.ui('Preview architecture draws one graph node per layer of the spec', (page) => this.checkPreview(page));
     await this.ui('collapsing the blocks of resnet34 draws fewer nodes; expanding them draws every layer again', (page) => checkGraphBlocks(page, this.workspace, (name) => this.screenshot(page, name)));
-    await this.ui('Diff with teacher is in the context menu of a student and not of its teacher', (page) => checkDiffWithTeacherMenus(page, this.workspace, (name) => this.screenshot(page, name)));
+    await this.ui('Diff with teacher is in the context menu of a student and not of its teacher', (page) => checkDiffWithTeacherMenus(page, this.server!.url, this.workspace, (name) => this.screenshot(page, name)));
     const noRun = existsSync(join(this.workspace, RUNS_FOLDER)) ? undefined : 'the in-host suite made no run';
     await this.ui('the dashboard of the finished run lists the journal\'s candidates', (page) => this.checkDashboard(page), noRun);
   }

@@ -3,11 +3,11 @@
 // respects a lock held by another process.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LOCK_FILE, lockHolder, RunLock } from '../../engine/run/lock';
+import { LOCK_FILE, lockHolder, processStart, RunLock } from '../../engine/run/lock';
 import { SearchWorkers } from '../../engine/server/searches';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -56,6 +56,44 @@ test('stale locks are taken over: a dead pid, a torn file left long ago; a fresh
   const remote = folder();
   writeFileSync(join(remote, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: 'another-machine', since: 'x', command: 'esnac' }));
   assert.throws(() => RunLock.acquire(remote), /in use by process \d+ on another-machine/);
+});
+
+
+test('a reused pid is no holder: a live pid that started at another time is taken over; without /proc the pid decides', (t) => {
+  const mine = processStart(process.pid);
+  if (mine === undefined) return t.skip('this system has no /proc/PID/stat');
+  const [boot, ticks] = [mine.slice(0, mine.lastIndexOf(':')), Number(mine.slice(mine.lastIndexOf(':') + 1))];
+  const holder = (started?: string) => JSON.stringify({ pid: process.pid, host: hostname(), ...(started !== undefined && { started }), since: 'x', command: 'esnac' });
+  // A pid reused after the holder died: this process's pid, recorded with another start.
+  for (const [what, started] of [
+    ['started earlier', `${boot}:${ticks - 1}`],
+    ['started later', `${boot}:${ticks + 100}`],
+    ['same ticks, another boot', `another-boot:${ticks}`],
+  ]) {
+    const dir = folder();
+    writeFileSync(join(dir, LOCK_FILE), holder(started));
+    assert.equal(lockHolder(dir), undefined, what);
+    const lock = RunLock.acquire(dir);
+    assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).started, mine, what);
+    lock.release();
+  }
+  // The holder itself, and a lock written where no start could be read (another system): held.
+  for (const [what, started] of [
+    ['same start', mine],
+    ['no start recorded', undefined],
+  ]) {
+    const dir = folder();
+    writeFileSync(join(dir, LOCK_FILE), holder(started));
+    assert.equal(lockHolder(dir)?.pid, process.pid, what);
+    assert.throws(() => RunLock.acquire(dir), new RegExp(`in use by process ${process.pid} `), what);
+  }
+  // The start as /proc gives it: field 22, after a command name that holds spaces and ')'.
+  const proc = folder();
+  mkdirSync(join(proc, '42'));
+  writeFileSync(join(proc, '42', 'stat'), `42 (a b) c) S ${Array.from({ length: 30 }, (_, i) => i + 4).join(' ')}\n`);
+  assert.equal(processStart(42, proc), 'boot:22');
+  assert.equal(processStart(43, proc), undefined, 'a process that is gone');
+  assert.equal(processStart(process.pid, join(proc, 'nothing')), undefined, 'no /proc');
 });
 
 

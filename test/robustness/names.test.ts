@@ -186,15 +186,16 @@ test('compress with a hostile teacher name keeps every file inside esnac-runs an
   assert.equal(defaultRunDirectory(root, name, new Date(0)).startsWith(join(root, 'esnac-runs') + '/'), true);
 });
 
+/** A run.json whose every text report.md shows holds `name` (an edited run folder is a file too). */
 function manifestFor(name: string): RunManifest {
   return {
     format: RUN_FORMAT,
     createdAt: '2026-01-01T00:00:00Z',
     teacher: { name, spec: 'teacher.arch.yaml', source: '/x' },
-    dataset: 'mnist',
-    settings: DEFAULT_SETTINGS,
+    dataset: name,
+    settings: { ...DEFAULT_SETTINGS, method: name as 'bo', augment: name as 'none' },
     backend: 'cpu',
-    versions: {},
+    versions: { evaluatorUsed: 'pytorch', torch: name },
   };
 }
 
@@ -204,3 +205,29 @@ function eventsFor(name: string): JournalEvent[] {
   });
   return [{ type: 'teacher', accuracy: 0.9, params: 1000, weights: 'teacher.weights', trained: true, seconds: 1 }, candidate('c1', 0.5), candidate('c2', 0.4)];
 }
+
+test('what the CLI prints from a hostile file reaches the terminal inert: no escape sequence, carriage return or override, JSON still JSON', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'esnac-terminal-'));
+  const teacher = readFileSync(TEACHER, 'utf8');
+  // Raw control and format characters a terminal acts on (C0 but \n and \t, DEL, C1, separators, bidi).
+  const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', ...args], { encoding: 'utf8' });
+  const values = (v: unknown): unknown[] => (typeof v === 'object' && v !== null ? Object.values(v).flatMap(values) : [v]);
+  for (const [k, name] of hostileNames(6, 7).filter((n) => RAW.test(n)).slice(0, 3).entries()) {
+    const file = join(dir, `t${k}.arch.yaml`);
+    writeFileSync(file, teacher.replace(/^name: .*$/m, `name: ${JSON.stringify(name)}`));
+    const bad = join(dir, `bad${k}.arch.yaml`);
+    // The same text where the file's values come back in messages: a layer type, a property name, a layer id.
+    writeFileSync(bad, teacher.replace(/^layers:\n/m, `layers:\n  - {id: ${JSON.stringify(`x${name}`)}, type: ${JSON.stringify(name)}, ${JSON.stringify(name)}: 1}\n`));
+    const runs = [cli('stats', file), cli('validate', file, bad), cli('sample', file, '-n', '1', '-o', join(dir, `out${k}`))];
+    for (const r of runs) {
+      assert.doesNotMatch(r.stdout + r.stderr, RAW, JSON.stringify(r.stdout + r.stderr));
+      assert.doesNotMatch(r.stderr, /internal error/);
+    }
+    assert.match(runs[1].stdout, /unknown layer type '.*\\u00|unknown layer type '.*\\u20/, 'the value shows, escaped');
+    const json = cli('diff', file, TEACHER, '--json');
+    assert.equal(json.status, 0, json.stderr);
+    assert.doesNotMatch(json.stdout, RAW);
+    assert.ok(values(JSON.parse(json.stdout)).includes(name), 'JSON output decodes to the name itself');
+  }
+});

@@ -13,7 +13,8 @@ import { structuralCosts } from '../../engine/cost/objective';
 import { openLatency } from '../../engine/latency';
 import { CommandMeter } from '../../engine/latency/command';
 import { OnnxruntimeMeter } from '../../engine/latency/onnxruntime';
-import { LayerTable, memoryStore, NetworkLatencies, timingModel } from '../../engine/latency/table';
+import { LayerTable, memoryStore, NetworkLatencies } from '../../engine/latency/table';
+import { timingModel } from '../../engine/latency/timing-model';
 import { encodeOnnx } from '../../engine/interop/onnx-codec';
 import { latencyUnits } from '../../engine/latency/units';
 import { LatencySource } from '../../engine/cost/budgets';
@@ -120,9 +121,11 @@ test('finishing writes the best student, the report, and a done event; a second 
   const report = readFileSync(run.path('report.md'), 'utf8');
   assert.match(report, new RegExp(done.best));
   assert.match(report, /Objective: params \(C = 1 - params\/params\(teacher\)\)/);
-  const front = runFront(run.journal.read(), 'params');
+  const { split, candidates: front } = runFront(run.journal.read(), 'params');
+  assert.equal(split, 'validation', 'no test split: the front is drawn against validation accuracy');
   assert.ok(front.length > 0);
-  assert.match(report, /## Pareto front: params against accuracy/);
+  assert.match(report, /## Pareto front: params against validation accuracy/);
+  assert.match(report, /the dataset has no test split/);
   for (const { event } of front) {
     assert.match(report, new RegExp(`\\| ${event.name} \\| .* \\| pareto/${event.name}.arch.yaml \\|`));
     assert.equal(readFileSync(run.path('pareto', `${event.name}.arch.yaml`), 'utf8'), readFileSync(run.path(event.spec), 'utf8'));
@@ -137,7 +140,7 @@ test('a search can propose with the kernels another run learned, fitting none (k
   await initBackend('auto');
   const source = newRun();
   await search(source);
-  const transferred = readTransferredKernels(source.dir);
+  const transferred = readTransferredKernels(source.dir).map((k) => k.embedding);
   assert.equal(transferred.length, settings.kernels);
   const run = newRun({ seed: 11 });
   const space = buildSearchSpace(teacher);
@@ -198,15 +201,15 @@ test('with an objective and budgets, f counts that cost and no candidate of any 
   }
 });
 
-const TIMING = { batchSize: 4, threads: 1, warmup: 3, repeats: 15, command: '' };
+const TIMING = { ...DEFAULT_SETTINGS.latency, batchSize: 4, warmup: 3, repeats: 15 };
 
 test('a latency budget: the per-layer prediction filters every proposal, the measurement decides', async () => {
   await initBackend('auto');
-  const probe = openLatency(TIMING);
+  const probe = await openLatency(TIMING);
   const teacherLatency = await probe.measure(teacher, 'teacher');
   const budgets = { ...DEFAULT_SETTINGS.budgets, maxLatencyMs: teacherLatency.ms / 2 };
   const run = newRun({ objective: 'latency', budgets, latency: TIMING });
-  await search(run, undefined, undefined, openLatency(TIMING, run.dir));
+  await search(run, undefined, undefined, await openLatency(TIMING, run.dir));
   const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
   assert.equal(events.length, settings.steps * settings.kernels);
   for (const e of events) {
@@ -221,7 +224,7 @@ test('a latency budget: the per-layer prediction filters every proposal, the mea
 test('with the latency objective, the kernels score candidates never run by their predicted latency', async () => {
   await initBackend('auto');
   const run = newRun({ objective: 'latency', latency: TIMING, steps: 2, kernels: 2 });
-  await search(run, undefined, undefined, openLatency(TIMING, run.dir));
+  await search(run, undefined, undefined, await openLatency(TIMING, run.dir));
   const events = run.journal.read().filter((e): e is CandidateEvent => e.type === 'candidate');
   assert.ok(events.some((e) => e.proposedBy.startsWith('kernel-')));
   // The table holds the units of the acquisition's samples, far more than the evaluated candidates have.

@@ -4,12 +4,13 @@
 // run announces the final measurement.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { TestEvent } from '../../engine/run/journal';
+import { runFront, validationFront } from '../../engine/run/report';
 import { compress } from '../../engine/search/compress';
 import { TINY_SEARCH } from '../support/tiny-search';
 
@@ -84,6 +85,15 @@ test('the test split is read only by the final measurement; the CLI, report.md a
   const report = readFileSync(join(runDir, 'report.md'), 'utf8');
   const lead = report.split('\n').find((l) => l.startsWith('**'))!;
   assert.ok(lead.includes(`test accuracy ${pct(student.accuracy)} (teacher ${pct(teacher.accuracy)}, ${held.length} held-out examples)`), lead);
+  // The front: every candidate of the validation front measured on the test split, the front drawn against that.
+  const validation = validationFront(journal, 'params').map((c) => c.event.name);
+  assert.ok(validation.every((name) => tests.some((e) => e.name === name)), 'the validation front was measured on the test split');
+  const front = runFront(journal, 'params');
+  assert.equal(front.split, 'test');
+  assert.match(report, /## Pareto front: params against test accuracy/);
+  for (const c of front.candidates) assert.ok(report.includes(`| ${c.event.name} | `) && report.includes(`| ${pct(c.accuracy)} | pareto/${c.event.name}.arch.yaml |`), c.event.name);
+  assert.deepEqual(readdirSync(join(runDir, 'pareto')).sort(), front.candidates.map((c) => `${c.event.name}.arch.yaml`).sort());
+  assert.deepEqual(result.front, front.candidates.map((c) => c.event.name));
 
   // The CLI on the same data (its test images now readable): its last line is the same measurement.
   const cliRun = join(dir, 'cli-run');

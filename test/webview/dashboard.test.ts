@@ -64,9 +64,19 @@ test('with a latency objective, ratios and the front count measured latency, fin
   const rows = candidateRows(latencyRun);
   assert.deepEqual(rows.map((r) => [r.cost, r.timesSmaller]), [[4, 2], [2, 4], [3, 8 / 3], [undefined, NaN]]);
   assert.equal(rows[0].ratio, 0.5);
-  const { points, front } = costFront(rows);
+  const { split, points, front } = costFront(rows);
+  assert.equal(split, 'validation', 'no test accuracies: validation');
   assert.deepEqual(points.map((p) => p.name), ['slow', 'fast', 'tuned']);
   assert.deepEqual(front.map((p) => p.name), ['fast', 'tuned'], 'slow is beaten by tuned (fine-tuned 85%)');
+});
+
+test('a finished run with test accuracies draws its front of test accuracy, over the candidates measured on the test split', () => {
+  const tested = (name: string, params: number, accuracy: number, testAccuracy?: number): DashboardCandidate => ({ ...candidate(name, params, accuracy, 0.5), ...(testAccuracy !== undefined && { testAccuracy }) });
+  const rows = candidateRows({ ...run, candidates: [tested('small', 100, 0.7, 0.75), tested('mid', 200, 0.8, 0.7), tested('large', 300, 0.9, 0.85), tested('unmeasured', 150, 0.95)] });
+  const { split, points, front } = costFront(rows);
+  assert.equal(split, 'test');
+  assert.deepEqual(points.map((p) => [p.name, p.shown]), [['small', 0.75], ['mid', 0.7], ['large', 0.85]], 'only measured candidates, at their test accuracy');
+  assert.deepEqual(front.map((p) => p.name), ['small', 'large'], 'mid is beaten on test accuracy by small, though better on validation');
 });
 
 test('sorting is stable, by either direction, with failed candidates last', () => {

@@ -54,10 +54,19 @@ export function finalAccuracy(c: DashboardCandidate): number | undefined {
 
 export type FrontRow = CandidateRow & { cost: number; accuracy: number };
 
-/** Rows with a cost and an accuracy (the chart's points), and those on the Pareto front, cheapest first. */
-export function costFront(rows: CandidateRow[]): { points: FrontRow[]; front: FrontRow[] } {
-  const points = rows.filter((r): r is FrontRow => r.cost !== undefined && r.accuracy !== undefined);
-  return { points, front: paretoFront(points, (r) => r.cost, (r) => finalAccuracy(r)!) };
+/** A chart point: a row and the accuracy it is drawn at. */
+export type FrontPoint = FrontRow & { shown: number };
+
+/**
+ * The chart's points and the Pareto front, cheapest first, as report.md draws them: against
+ * held-out test accuracy where the finished run measured candidates on a test split (only those
+ * candidates are points then), else against final validation accuracy.
+ */
+export function costFront(rows: CandidateRow[]): { split: 'test' | 'validation'; points: FrontPoint[]; front: FrontPoint[] } {
+  const costed = rows.filter((r): r is FrontRow => r.cost !== undefined && r.accuracy !== undefined);
+  const split = costed.some((r) => r.testAccuracy !== undefined) ? 'test' : 'validation';
+  const points = split === 'test' ? costed.flatMap((r) => (r.testAccuracy === undefined ? [] : [{ ...r, shown: r.testAccuracy }])) : costed.map((r) => ({ ...r, shown: finalAccuracy(r)! }));
+  return { split, points, front: paretoFront(points, (r) => r.cost, (r) => r.shown) };
 }
 
 /** A stable sort on one column; candidates without a value (failed ones) go last either way. */

@@ -9,7 +9,7 @@ import { disposeWeights, initialWeights } from '../../model/weights';
 import { DEFAULT_SETTINGS, derivedSeed, SearchSettings, TrainingSettings } from '../../run/settings';
 import { Rng } from '../../util/rng';
 import { DistillLoss, train } from '../../train/loop';
-import { errorMessage } from '../../util/errors';
+import { errorMessage, isSystemError } from '../../util/errors';
 
 export interface CandidateTraining extends TrainingSettings {
   distillation: DistillLoss;
@@ -36,7 +36,11 @@ export interface EvaluationContext {
   training: CandidateTraining;
 }
 
-/** Resolves 'failed' for anything that goes wrong with the candidate; rethrows only an abort. */
+/**
+ * Resolves 'failed' for anything that goes wrong with the candidate. Rethrows an abort, and a
+ * system error (a full disk while its weights are written): that is the machine's, not the
+ * candidate's, so the run stops without journalling it and a resume trains it again.
+ */
 export async function evaluateCandidate(request: EvaluationRequest, context: EvaluationContext, signal?: AbortSignal): Promise<EvaluationResult> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
@@ -68,6 +72,7 @@ export async function evaluateCandidate(request: EvaluationRequest, context: Eva
     return { status: 'ok', accuracy: outcome.bestAccuracy, params: net.params, seconds: seconds(), backend: context.backend };
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);
+    if (isSystemError(err)) throw err;
     return { status: 'failed', reason: failureReason(err), seconds: seconds() };
   } finally {
     net?.dispose();

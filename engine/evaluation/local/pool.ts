@@ -109,10 +109,11 @@ export class WorkerPool implements Evaluator {
       case 'setup-failed':
         this.onExit(slot, `a worker could not load: ${message.reason}`);
         return;
-      case 'result': {
+      case 'result':
+      case 'system-error': {
         const job = slot.job;
         slot.job = undefined;
-        if (job?.id === message.id) this.settle(job, () => job.resolve(message.result));
+        if (job?.id === message.id) this.settle(job, () => (message.type === 'result' ? job.resolve(message.result) : job.reject(systemError(message))));
         this.dispatch();
       }
     }
@@ -174,7 +175,7 @@ function firstReady(worker: Worker): Promise<{ backend: BackendInfo; gpu: boolea
     const onMessage = (message: FromWorker) => {
       if (message.type === 'ready') resolve({ backend: message.backend, gpu: message.gpu });
       else if (message.type === 'setup-failed') reject(message.user ? new UserError(message.reason) : new Error(message.reason));
-      if (message.type !== 'result') cleanup();
+      if (message.type === 'ready' || message.type === 'setup-failed') cleanup();
     };
     const onError = (err: Error) => {
       cleanup();
@@ -193,6 +194,11 @@ function firstReady(worker: Worker): Promise<{ backend: BackendInfo; gpu: boolea
     worker.on('error', onError);
     worker.on('exit', onExit);
   });
+}
+
+/** The worker's system error as this thread's, with the fields that mark it one (engine/util/errors isSystemError). */
+function systemError({ message, code, syscall, path }: Extract<FromWorker, { type: 'system-error' }>): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code, syscall, ...(path !== undefined && { path }) });
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -12,4 +12,6 @@ export type FromWorker =
   /** Worker -> pool: the setup failed (e.g. a missing dataset); `user` when the user can fix it. The worker exits. */
   | { type: 'setup-failed'; reason: string; user: boolean }
   /** Worker -> pool: the outcome of `evaluate` number `id`. */
-  | { type: 'result'; id: number; result: EvaluationResult };
+  | { type: 'result'; id: number; result: EvaluationResult }
+  /** Worker -> pool: evaluation `id` stopped on a system error (a full disk): the run stops, the candidate is not done. */
+  | { type: 'system-error'; id: number; message: string; code: string; syscall: string; path?: string };

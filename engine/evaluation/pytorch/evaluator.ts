@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchitectureSpec } from '../../architecture/types';
-import { encodeModel, writeModel } from '../../model/io';
+import { encodeModel, writeScratchModel } from '../../model/io';
 import { disposeWeights, initialWeights } from '../../model/weights';
 import { Rng } from '../../util/rng';
 import { InitialWeights } from '../inputs';
@@ -58,10 +58,11 @@ export class PytorchEvaluator implements Evaluator {
   async evaluate(request: EvaluationRequest, signal?: AbortSignal): Promise<EvaluationResult> {
     if (!this.setup || !this.initial) throw new Error('the PyTorch evaluator has no teacher yet');
     const started = performance.now();
+    const handedOver = wallMs();
     const { training, teacherWeights } = this.setup;
     const initial = this.scratchFolder();
     try {
-      await this.initial.write(request.spec, initial);
+      await this.initial.write(request.spec, initial, { scratch: true });
       const result = await this.pool.train(
         {
           spec: request.spec,
@@ -78,7 +79,10 @@ export class PytorchEvaluator implements Evaluator {
         },
         signal,
       );
-      return evaluationResult(result, (performance.now() - started) / 1000);
+      const evaluated = evaluationResult(result, (performance.now() - started) / 1000);
+      if (evaluated.status !== 'ok' || result.status !== 'ok') return evaluated;
+      const { trainingStarted, trainingEnded } = result.phases;
+      return { ...evaluated, outside: { before: (trainingStarted - handedOver) / 1000, after: (wallMs() - trainingEnded) / 1000 } };
     } finally {
       rmSync(initial, { recursive: true, force: true });
     }
@@ -94,7 +98,7 @@ export class PytorchEvaluator implements Evaluator {
         fresh = initial = this.scratchFolder();
         const weights = initialWeights(job.spec, new Rng(job.seed));
         try {
-          writeModel(fresh, await encodeModel(job.spec, weights), true);
+          writeScratchModel(fresh, await encodeModel(job.spec, weights));
         } finally {
           disposeWeights(weights);
         }
@@ -118,6 +122,11 @@ export class PytorchEvaluator implements Evaluator {
     mkdirSync(dir, { recursive: true });
     return dir;
   }
+}
+
+/** The wall clock in milliseconds since the epoch, as the workers read it (time.time()). */
+function wallMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function evaluationResult(result: TrainResult, seconds: number): EvaluationResult {

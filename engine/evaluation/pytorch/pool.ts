@@ -7,13 +7,13 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { delimiter } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError } from '../../util/errors';
-import { EpochReport, FromWorker, PROTOCOL_VERSION, ToWorker, TrainJob, TrainResult } from './protocol';
+import { EpochReport, FromWorker, PROTOCOL_VERSION, TimeJob, TimingResult, ToWorker, TrainJob, TrainResult } from './protocol';
 import { trainerRoot } from './python';
 
 export interface PytorchPoolOptions {
   python: string;
-  /** The run's exported dataset folder. */
-  dataset: string;
+  /** The run's exported dataset folder; absent: workers that only time networks. */
+  dataset?: string;
   workers: number;
   /** torch threads per worker. */
   threads: number;
@@ -23,6 +23,9 @@ export interface PytorchPoolOptions {
 }
 
 export type JobRequest = Omit<TrainJob, 'type' | 'id'>;
+export type TimeRequest = Omit<TimeJob, 'type' | 'id'>;
+type JobMessage = Omit<TrainJob, 'id'> | Omit<TimeJob, 'id'>;
+type JobResult = TrainResult | TimingResult;
 
 /** A cancelled job's worker that has not stopped after this long is killed. */
 const CANCEL_GRACE_MS = 5000;
@@ -32,9 +35,9 @@ const STDERR_LINES = 20;
 
 interface Job {
   id: number;
-  request: JobRequest;
+  message: JobMessage;
   started: number;
-  resolve(result: TrainResult): void;
+  resolve(result: JobResult): void;
   reject(err: unknown): void;
   onEpoch?: (report: EpochReport) => void;
   signal?: AbortSignal;
@@ -106,10 +109,19 @@ export class PytorchPool {
 
   /** Trains on a free worker; resolves every outcome, rejects only when `signal` aborts or the pool closes. */
   train(request: JobRequest, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void): Promise<TrainResult> {
+    return this.enqueue({ type: 'train', ...request }, signal, onEpoch) as Promise<TrainResult>;
+  }
+
+  /** Times a network on a free worker's device; settles as train() does. */
+  time(request: TimeRequest, signal?: AbortSignal): Promise<TimingResult> {
+    return this.enqueue({ type: 'time', ...request }, signal) as Promise<TimingResult>;
+  }
+
+  private enqueue(message: JobMessage, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void): Promise<JobResult> {
     if (this.closed) return Promise.reject(new Error('the PyTorch pool is closed'));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, request, started: performance.now(), resolve, reject, ...(onEpoch ? { onEpoch } : {}), ...(signal ? { signal } : {}) };
+      const job: Job = { id: this.nextId++, message, started: performance.now(), resolve, reject, ...(onEpoch ? { onEpoch } : {}), ...(signal ? { signal } : {}) };
       if (signal) {
         job.onAbort = () => this.abort(job);
         signal.addEventListener('abort', job.onAbort, { once: true });
@@ -154,7 +166,8 @@ export class PytorchPool {
         if (worker.job?.id === message.id && !worker.job.settled) worker.job.onEpoch?.(report);
         return;
       }
-      case 'result': {
+      case 'result':
+      case 'timing': {
         const job = worker.job;
         if (job?.id !== message.id) return;
         worker.job = undefined;
@@ -202,7 +215,7 @@ export class PytorchPool {
       if (!worker.ready || worker.job || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
       worker.job = job;
-      send(worker, { type: 'train', id: job.id, ...job.request });
+      send(worker, { ...job.message, id: job.id } as ToWorker);
     }
   }
 
@@ -252,7 +265,7 @@ function launch(options: PytorchPoolOptions, index: number, onMessage: (w: Worke
     onExit(worker, `the PyTorch worker exited (${signal ? `signal ${signal}` : `code ${code}`})`);
     exited();
   });
-  send(worker, { type: 'hello', version: PROTOCOL_VERSION, dataset: options.dataset, device: options.gpus > 0 ? 'cuda' : 'cpu', threads: options.threads, autocast: options.autocast });
+  send(worker, { type: 'hello', version: PROTOCOL_VERSION, ...(options.dataset !== undefined && { dataset: options.dataset }), device: options.gpus > 0 ? 'cuda' : 'cpu', threads: options.threads, autocast: options.autocast });
   return worker;
 }
 

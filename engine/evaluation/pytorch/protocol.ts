@@ -4,13 +4,14 @@
 
 import type { EpochReport } from '../../train/loop';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Engine -> worker, first line: load the run's dataset (RUN/dataset, engine/evaluation/inputs.ts) and pick the device. */
 export interface Hello {
   type: 'hello';
   version: number;
-  dataset: string;
+  /** Absent: a worker that only times networks (`time`), for the latency meter. */
+  dataset?: string;
   /** 'cuda' means the one GPU CUDA_VISIBLE_DEVICES leaves the worker. */
   device: 'cpu' | 'cuda' | 'auto';
   /** torch.set_num_threads; 0 leaves torch's default. */
@@ -42,21 +43,50 @@ export interface TrainJob {
   record?: Record<string, unknown>;
 }
 
-/** Engine -> worker: stop job `id` after its current batch; it answers `result` with status cancelled. */
+/**
+ * Engine -> worker (version 2): time the spec's forward pass on the worker's device, in eval mode
+ * without autograd, on a random batch; answered by one `timing` with the same id.
+ */
+export interface TimeJob {
+  type: 'time';
+  id: number;
+  spec: unknown;
+  batchSize: number;
+  /** Untimed runs first. */
+  warmup: number;
+  /** Timed runs, each one sample. */
+  repeats: number;
+}
+
+/** Engine -> worker: stop job `id` after its current batch or timed run; it answers with status cancelled. */
 export interface Cancel {
   type: 'cancel';
   id: number;
 }
 
-export type ToWorker = Hello | TrainJob | Cancel;
+export type ToWorker = Hello | TrainJob | TimeJob | Cancel;
 
 /** A worker's epoch line carries the fields of the tfjs loop's report. */
 export type { EpochReport };
 
+/**
+ * When the worker (version 2) read the job, started and ended its training (the epochs, with their
+ * validation) and sent the result: milliseconds since the epoch, the engine's clock too.
+ */
+export interface JobPhases {
+  received: number;
+  trainingStarted: number;
+  trainingEnded: number;
+  sent: number;
+}
+
 export type TrainResult =
-  | { status: 'ok'; accuracy: number; bestEpoch: number; batchSize: number; params: number; epochs: EpochReport[]; seconds: number; backend: string }
+  | { status: 'ok'; accuracy: number; bestEpoch: number; batchSize: number; params: number; epochs: EpochReport[]; seconds: number; backend: string; phases: JobPhases }
   | { status: 'failed'; reason: string; seconds: number }
   | { status: 'cancelled'; seconds: number };
+
+/** Milliseconds of each timed run: CUDA events on a GPU, time.perf_counter on the CPU. */
+export type TimingResult = { status: 'ok'; samples: number[]; seconds: number } | { status: 'failed'; reason: string; seconds: number } | { status: 'cancelled'; seconds: number };
 
 export type FromWorker =
   /** The dataset is loaded; `detail` says torch, device and threads for logs and the journal. */
@@ -64,4 +94,5 @@ export type FromWorker =
   /** The setup failed (a missing dataset, another protocol version); `user` when the user can fix it. The worker exits. */
   | { type: 'setup-failed'; reason: string; user: boolean }
   | ({ type: 'epoch'; id: number } & EpochReport)
-  | ({ type: 'result'; id: number } & TrainResult);
+  | ({ type: 'result'; id: number } & TrainResult)
+  | ({ type: 'timing'; id: number } & TimingResult);

@@ -162,8 +162,9 @@ function hashFiles(root: string): Map<string, string> {
   return hashes;
 }
 
+/** The folders in `folder`, leaving out the hidden temporaries a run directory is made in before its rename. */
 function listDirs(folder: string): string[] {
-  return existsSync(folder) ? readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
+  return existsSync(folder) ? readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name) : [];
 }
 
 function readJournal(runDir: string): JournalEvent[] {

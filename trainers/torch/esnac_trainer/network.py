@@ -227,9 +227,14 @@ class SpecNetwork(nn.Module):
         for step, (_, _, inputs, _) in enumerate(self.plan):
             for src in inputs:
                 last_use[src] = step
-        self.release = [[src for src in inputs if last_use[src] == step and src != self.output] for step, (_, _, inputs, _) in enumerate(self.plan)]
+        # dict.fromkeys: a layer may read one value twice (a sum of a value with itself).
+        self.release = [[src for src in dict.fromkeys(inputs) if last_use[src] == step and src != self.output] for step, (_, _, inputs, _) in enumerate(self.plan)]
 
     def forward(self, x):
+        return self.output_value(x).reshape(x.shape[0], self.classes)
+
+    def output_value(self, x):
+        """The output layer's value in its own shape: the latency table times pieces of networks, whose output is no logits vector."""
         values = {INPUT_ID: x}
         for step, (lid, kind, inputs, module) in enumerate(self.plan):
             args = [values[i] for i in inputs]
@@ -237,7 +242,7 @@ class SpecNetwork(nn.Module):
             values[lid] = self.layers[module](combined)
             for src in self.release[step]:
                 del values[src]
-        return values[self.output].reshape(x.shape[0], self.classes)
+        return values[self.output]
 
     def weight_names(self):
         """esnac weight name -> (module, attribute), in engine/model/weights.ts's order."""

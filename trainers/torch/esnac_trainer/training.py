@@ -14,6 +14,7 @@ import traceback
 import torch
 import torch.nn.functional as F
 
+from .clock import wall_ms
 from .dataset import Dataset
 from .network import SpecNetwork
 from .weights import WeightsError, load_into, read_model, state, write_model
@@ -199,7 +200,7 @@ class Trainer:
         scaler = torch.cuda.amp.GradScaler() if self.device.amp_dtype == torch.float16 else None
         split = self.train_split
         sync_every = SYNC_EVERY if self.device.cuda else 1
-        outcome = {'epochs': [], 'bestAccuracy': -1.0, 'bestEpoch': 0, 'batchSize': batch_size}
+        outcome = {'epochs': [], 'bestAccuracy': -1.0, 'bestEpoch': 0, 'batchSize': batch_size, 'trainingStarted': wall_ms()}
         best = None
         for epoch in range(1, job['epochs'] + 1):
             started = time.perf_counter()
@@ -249,6 +250,7 @@ class Trainer:
         if best is None:
             best = state(net)
             outcome['bestAccuracy'] = self.accuracy(net, self.validation)
+        outcome['trainingEnded'] = wall_ms()
         outcome['params'] = sum(p.numel() for p in net.parameters())
         return best, outcome
 
@@ -271,7 +273,8 @@ def train_and_save(trainer, job, cancelled, on_epoch):
                       'accuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
             write_model(job['out'], job['spec'], best, record, trainer.data.normalisation)
         return {'status': 'ok', 'accuracy': outcome['bestAccuracy'], 'bestEpoch': outcome['bestEpoch'], 'batchSize': outcome['batchSize'],
-                'params': outcome['params'], 'epochs': outcome['epochs'], 'seconds': time.perf_counter() - started, 'backend': trainer.device.describe()}
+                'params': outcome['params'], 'epochs': outcome['epochs'], 'seconds': time.perf_counter() - started, 'backend': trainer.device.describe(),
+                'phases': {'trainingStarted': outcome['trainingStarted'], 'trainingEnded': outcome['trainingEnded']}}
     except Cancelled:
         return {'status': 'cancelled', 'seconds': time.perf_counter() - started}
     except (Diverged, OutOfMemory, WeightsError) as err:

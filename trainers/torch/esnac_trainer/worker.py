@@ -1,11 +1,12 @@
-"""The engine's PyTorch worker: JSON lines over stdio, protocol version 1 (docs/pytorch-worker.md).
+"""The engine's PyTorch worker: JSON lines over stdio, protocol version 2 (docs/pytorch-worker.md).
 
     python -m esnac_trainer.worker        (with trainers/torch on PYTHONPATH)
 
 The first line from the engine is `hello` (dataset folder, device, threads, autocast); the worker
-loads the dataset and answers `ready` or `setup-failed`. Then `train` jobs run one at a time,
-each answered by `epoch` reports and one `result`; `cancel` stops the running job after its
-current batch. End of input (the engine closed the pipe, or died) ends the worker at once.
+loads the dataset (none: a worker that only times networks) and answers `ready` or
+`setup-failed`. Then jobs run one at a time: `train`, answered by `epoch` reports and one
+`result`, and `time`, answered by one `timing`; `cancel` stops the running job after its current
+batch or timed run. End of input (the engine closed the pipe, or died) ends the worker at once.
 Protocol lines go to the original stdout only; anything else printed goes to stderr.
 """
 import json
@@ -15,7 +16,9 @@ import signal
 import sys
 import threading
 
-PROTOCOL_VERSION = 1
+from .clock import wall_ms
+
+PROTOCOL_VERSION = 2
 
 
 class Channel:
@@ -38,20 +41,29 @@ def read_messages(jobs, cancelled):
     for line in sys.stdin:
         if not line.strip():
             continue
+        received = wall_ms()
         message = json.loads(line)
         if message.get('type') == 'cancel':
             cancelled.add(message['id'])
         else:
-            jobs.put(message)
+            jobs.put((received, message))
     os._exit(0)
 
 
-def run_job(trainer, job, channel, cancelled):
+def run_job(trainer, device, job, received, channel, cancelled):
+    from .timing import time_job
     from .training import train_and_save
     job_id = job['id']
     try:
-        result = train_and_save(trainer, job, lambda: job_id in cancelled, lambda report: channel.send({'type': 'epoch', 'id': job_id, **report}))
-        channel.send({'type': 'result', 'id': job_id, **result})
+        if job['type'] == 'time':
+            channel.send({'type': 'timing', 'id': job_id, **time_job(device, job, lambda: job_id in cancelled)})
+        elif trainer is None:
+            channel.send({'type': 'result', 'id': job_id, 'status': 'failed', 'reason': 'this worker was started without a dataset: it only times networks', 'seconds': 0})
+        else:
+            result = train_and_save(trainer, job, lambda: job_id in cancelled, lambda report: channel.send({'type': 'epoch', 'id': job_id, **report}))
+            if 'phases' in result:
+                result['phases'] = {'received': received, **result['phases'], 'sent': wall_ms()}
+            channel.send({'type': 'result', 'id': job_id, **result})
     finally:
         cancelled.discard(job_id)
 
@@ -71,7 +83,7 @@ def main():
         import torch
         from .training import Device, Trainer
         device = Device(hello.get('device', 'auto'), hello.get('autocast', True), hello.get('threads', 0))
-        trainer = Trainer(hello['dataset'], device)
+        trainer = Trainer(hello['dataset'], device) if hello.get('dataset') else None
     except Exception as err:  # whatever stops the setup is reported, then the worker ends
         channel.send({'type': 'setup-failed', 'reason': f'{type(err).__name__}: {err}', 'user': isinstance(err, (ValueError, OSError))})
         return 1
@@ -80,9 +92,9 @@ def main():
     cancelled = set()
     threading.Thread(target=read_messages, args=(jobs, cancelled), daemon=True).start()
     while True:
-        job = jobs.get()
-        if job.get('type') == 'train':
-            run_job(trainer, job, channel, cancelled)
+        received, job = jobs.get()
+        if job.get('type') in ('train', 'time'):
+            run_job(trainer, device, job, received, channel, cancelled)
         else:
             print(f'esnac worker: ignored a message of type {job.get("type")!r}', file=sys.stderr, flush=True)
 

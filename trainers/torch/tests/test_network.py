@@ -54,6 +54,15 @@ def test_ceil_mode_and_count_include_pad_follow_pytorch(size, kernel, stride, pa
             assert torch.equal(y, expected.flatten(1))
 
 
+def test_a_value_read_twice_by_one_layer_and_a_piece_of_a_network_timed_as_it_is():
+    # The latency table's units: a sum of the input with itself, its output no logits vector.
+    net = SpecNetwork(spec_with([{'id': 's', 'type': 'relu', 'inputs': ['input', 'input']}], (2, 3, 3), 18)).eval()
+    x = torch.randn(2, 2, 3, 3)
+    with torch.no_grad():
+        assert torch.equal(net.output_value(x), torch.relu(x + x))
+        assert torch.equal(net(x), torch.relu(x + x).reshape(2, 18))
+
+
 def test_batchnorm_eps_and_momentum():
     net = SpecNetwork(spec_with([{'id': 'bn', 'type': 'batchnorm', 'eps': 1e-3}, {'id': 'f', 'type': 'flatten'}], (3, 2, 2), 12))
     bn = net.layers[0]

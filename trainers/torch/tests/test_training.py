@@ -87,9 +87,9 @@ class Worker:
 def test_worker_speaks_the_protocol(run_folder):
     worker = Worker()
     try:
-        worker.send({'type': 'hello', 'version': 1, 'dataset': run_folder['dataset'], 'device': 'cpu', 'threads': 1, 'autocast': True})
+        worker.send({'type': 'hello', 'version': 2, 'dataset': run_folder['dataset'], 'device': 'cpu', 'threads': 1, 'autocast': True})
         ready = worker.receive()
-        assert ready['type'] == 'ready' and ready['version'] == 1 and ready['device'] == 'cpu'
+        assert ready['type'] == 'ready' and ready['version'] == 2 and ready['device'] == 'cpu'
         out = str(run_folder['root'] / 'out')
         worker.send({**job(run_folder, objective='distill', epochs=2), 'out': out, 'record': {'note': 'x'}})
         messages = [worker.receive() for _ in range(3)]
@@ -113,6 +113,32 @@ def test_worker_speaks_the_protocol(run_folder):
         worker.process.kill()
 
 
+def test_a_worker_without_a_dataset_times_networks_and_trains_nothing():
+    worker = Worker()
+    try:
+        worker.send({'type': 'hello', 'version': 2, 'device': 'cpu', 'threads': 1, 'autocast': True})
+        assert worker.receive()['type'] == 'ready'
+        worker.send({'type': 'time', 'id': 1, 'spec': TINY, 'batchSize': 4, 'warmup': 2, 'repeats': 7})
+        timing = worker.receive()
+        assert timing['type'] == 'timing' and timing['id'] == 1 and timing['status'] == 'ok'
+        assert len(timing['samples']) == 7 and all(ms > 0 for ms in timing['samples'])
+        worker.send({'type': 'time', 'id': 2, 'spec': {**TINY, 'layers': [{'id': 'x', 'type': 'nonsense'}]}, 'batchSize': 1, 'warmup': 0, 'repeats': 1})
+        failed = worker.receive()
+        assert failed['type'] == 'timing' and failed['status'] == 'failed' and 'nonsense' in failed['reason']
+        worker.send({'type': 'train', 'id': 3})
+        refused = worker.receive()
+        assert refused['type'] == 'result' and refused['status'] == 'failed' and 'without a dataset' in refused['reason']
+    finally:
+        worker.process.kill()
+
+
+def test_timed_runs_stop_when_cancelled():
+    from esnac_trainer.timing import timed_runs
+    calls = []
+    assert timed_runs(TINY, Device('cpu'), 2, 1, 5, lambda: calls.append(1) or len(calls) > 2) is None
+    assert len(calls) == 3
+
+
 def test_worker_refuses_another_protocol_version(tmp_path):
     worker = Worker()
     try:
@@ -127,7 +153,7 @@ def test_worker_refuses_another_protocol_version(tmp_path):
 def test_worker_names_a_missing_dataset(tmp_path):
     worker = Worker()
     try:
-        worker.send({'type': 'hello', 'version': 1, 'dataset': str(tmp_path / 'missing')})
+        worker.send({'type': 'hello', 'version': 2, 'dataset': str(tmp_path / 'missing')})
         answer = worker.receive()
         assert answer['type'] == 'setup-failed' and 'dataset.json' in answer['reason'] and answer['user']
     finally:
