@@ -1,7 +1,8 @@
 // Seconds per BO step spent outside candidate training (K kernel fits + acquisition) as the
 // evaluated set grows, for the ResNet-34 teacher: the same step with its kernels fitted one after
 // another in this thread and on worker threads (one per core, at most K), side by side, and the
-// share of a step's time the faster is.
+// share of a step's time the faster is; and the same step with next to no fitting, for what
+// starting the threads costs.
 // Usage: npm run bench -- engine-overhead [--sizes 10,20,40,80,160] [--kernels 8] [--samples 1000]
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend';
@@ -73,6 +74,20 @@ async function main(): Promise<void> {
   };
   // Other work on the machine shares its cores with the threads: recorded with the results.
   const loadBefore = loadavg();
+  // What threads cost by themselves: the same step with one Adam step and one candidate scored
+  // per kernel, so that starting the threads and loading their modules is nearly all it does.
+  const bare = {
+    space,
+    settings: { ...settings, acquisitionSamples: 1, kernelFit: { ...settings.kernelFit, maxSteps: 1 } },
+    step: 2,
+    evaluated: events.slice(0, Math.min(...sizes)),
+    seen: new Set<string>(),
+  };
+  const startup = {
+    secondsOneThread: (await timed({ ...bare, encodings: new Map(), threads: 1 })).seconds,
+    secondsThreads: (await timed({ ...bare, encodings: new Map() })).seconds,
+  };
+  process.stdout.write(`a step of 1 Adam step and 1 candidate per kernel: ${startup.secondsOneThread.toFixed(1)} s in one thread, ${startup.secondsThreads.toFixed(1)} s on ${threads} threads\n`);
   const rows = [];
   for (const n of sizes) {
     const step = { space, settings, step: 2, evaluated: events.slice(0, n), seen: new Set<string>() };
@@ -89,7 +104,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`n=${n}: ${one.seconds.toFixed(1)} s in one thread, ${parallel.seconds.toFixed(1)} s on ${threads} threads (x${(one.seconds / parallel.seconds).toFixed(2)}), same proposals\n`);
     // Written after every size: on a busy machine a run may be stopped before the largest.
-    writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, loadAverage: { before: loadBefore, after: loadavg() }, rows });
+    writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, startup, loadAverage: { before: loadBefore, after: loadavg() }, rows });
   }
   process.stdout.write(`\nbackend ${backend.detail}; ${kernels} kernels, ${samples} candidates scored each; ResNet-34 teacher trains at ${rate.toFixed(1)} img/s here: ${(trainingSecondsPerStep / 3600).toFixed(1)} h of training per step (upper bound)\n`);
   process.stdout.write(`evaluated | s/step, 1 thread | s/step, ${threads} threads | speedup | share of step\n`);

@@ -1,6 +1,7 @@
 // The words the extension shows for engine state and search progress. Pure, so tested without VS Code.
 import { basename } from 'node:path';
 import type { BestCandidate, EngineInfoParams, SearchProgressParams } from '../protocol';
+import { formatCount } from '../protocol/format';
 import { errorMessage } from '../engine/util/errors';
 
 /** "about 12 min left" style; undefined when unknown. */
@@ -84,18 +85,12 @@ export function percent(fraction: number): string {
   return `${(100 * fraction).toFixed(1)}%`;
 }
 
-export function countText(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(n);
-}
-
 /**
  * The student in one line: its held-out test accuracy next to the teacher's when the run measured
  * them, its size, then the validation accuracy the search optimised.
  */
 export function bestSummary(best: BestCandidate): string {
-  const size = `${countText(best.params)} params${best.teacherParams ? ` (${(best.teacherParams / best.params).toFixed(1)}x smaller)` : ''}`;
+  const size = `${formatCount(best.params)} params${best.teacherParams ? ` (${(best.teacherParams / best.params).toFixed(1)}x smaller)` : ''}`;
   if (!best.test) return `best student ${best.name}: validation accuracy ${percent(best.accuracy)} (no test accuracy), ${size}, f ${best.f.toFixed(3)}`;
   return `best student ${best.name}: test accuracy ${percent(best.test.accuracy)} (teacher ${percent(best.test.teacher)}), ${size}; search validation accuracy ${percent(best.accuracy)}`;
 }
@@ -105,8 +100,9 @@ export function runName(runDir: string): string {
   return basename(runDir);
 }
 
+/** Teacher first, as the graph diff's header and the text diff's sides read. */
 export function diffTitle(teacher: string, candidate: string): string {
-  return `${teacher} ↔ ${candidate}`;
+  return `${teacher} → ${candidate}`;
 }
 
 /** The status bar tooltip's lines about the engine. */

@@ -18,7 +18,7 @@ export const ViewTypes = {
 // ---- graphs ----
 
 /** The colour family of a layer type; the webview maps each to a `--vscode-charts-*` colour. */
-export type ColourClass = 'input' | 'conv' | 'linear' | 'norm' | 'activation' | 'pool' | 'reshape' | 'merge' | 'identity' | 'dropout';
+export type ColourClass = 'input' | 'conv' | 'linear' | 'norm' | 'activation' | 'pool' | 'reshape' | 'merge' | 'identity' | 'dropout' | 'block';
 
 /** What a graph diff says about a layer of the teacher/student union. */
 export type NodeStatus = 'unchanged' | 'removed' | 'shrunk' | 'added' | 'retyped' | 'changed';
@@ -36,6 +36,9 @@ export interface GraphNode {
   /** Output shape as CxHxW, or '?' when inference stopped upstream. */
   shape: string;
   params: number;
+  macs: number;
+  /** Every attribute the spec gives the layer (not id, type, inputs), as the properties panel lists them. */
+  attributes: [name: string, value: string][];
   /** In a diff only. */
   status?: NodeStatus;
   /** In a diff: the change in a few words ('64 -> 32 ch', 'now identity'). */
@@ -119,11 +122,20 @@ export type PanelSubject =
   | { kind: 'graphDiff'; teacher: string; student: string }
   | { kind: 'dashboard'; runDir: string };
 
+/**
+ * What the graph view shows: the graph point at the centre of the view, and the zoom. Kept by its
+ * centre, so a resized panel (or one reloaded at another size) still shows what it showed.
+ * `fitted`: set by Fit, cleared by any pan or zoom; a fitted view is fitted again on resize.
+ */
 export interface Viewport {
-  x: number;
-  y: number;
+  centreX: number;
+  centreY: number;
   scale: number;
+  fitted: boolean;
 }
+
+/** How the graph is laid out: top to bottom, or left to right. */
+export type GraphDirection = 'DOWN' | 'RIGHT';
 
 export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'macs' | 'latencyMs' | 'ratio' | 'timesSmaller' | 'f' | 'proposedBy';
 
@@ -131,6 +143,11 @@ export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'macs' |
 export interface WebviewState {
   subject?: PanelSubject;
   viewport?: Viewport;
+  /** The graph's collapsed blocks (their ids, e.g. `layer1.0.*`). */
+  collapsed?: string[];
+  direction?: GraphDirection;
+  /** The selected layer or block, whose properties show. */
+  selected?: string;
   sort?: { column: CandidateColumn; descending: boolean };
 }
 
@@ -141,13 +158,18 @@ export type HostMessage =
    * The spec's graph, again after each edit, with the spec's problems. `stale`: the spec as it is
    * now cannot be drawn, so this is the last version that could.
    */
-  | { type: 'graph'; subject: PanelSubject; graph: GraphModel; problems: string[]; stale: boolean }
+  | { type: 'graph'; subject: PanelSubject; graph: GraphModel; problems: string[]; stale: boolean; layerProblems: LayerProblems }
   /** The spec cannot be drawn at all yet: no good version was seen. */
   | { type: 'failure'; subject: PanelSubject; message: string }
   /** The teacher/student union with node and edge statuses. */
   | { type: 'graphDiff'; subject: PanelSubject; graph: GraphModel; summary: GraphDiffSummary }
   /** The whole run record, again whenever its journal grows. */
-  | { type: 'run'; subject: PanelSubject; run: DashboardRun };
+  | { type: 'run'; subject: PanelSubject; run: DashboardRun }
+  /** The spec editor's cursor is in this layer: select it. Not kept for a reloaded webview (its state keeps the selection). */
+  | { type: 'select'; subject: PanelSubject; layerId: string };
+
+/** The spec's problems by the layer they are in, for the marks on the graph's nodes. */
+export type LayerProblems = Record<string, string[]>;
 
 // ---- webview -> host ----
 
@@ -161,6 +183,8 @@ export type WebviewMessage =
   | { type: 'revealLayer'; layerId: string; side?: 'teacher' | 'student' }
   /** Save the drawn graph; the host asks where. */
   | { type: 'exportSvg'; svg: string; fileName: string }
+  /** The same picture as PNG, base64 encoded. */
+  | { type: 'exportPng'; png: string; fileName: string }
   /** Act on a candidate of the dashboard's run, by name. */
   | { type: 'candidate'; name: string; action: CandidateAction }
   /** A failure inside the webview (a layout that threw), for the log. */

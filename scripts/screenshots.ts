@@ -1,6 +1,7 @@
 // Screenshots of the webviews for docs/screenshots: each view rendered by headless Chromium from
-// a static page that loads dist/webview.js with a stand-in acquireVsCodeApi, the --vscode-*
-// variables of a light and a dark theme, and the message the extension host would send.
+// a static page that loads dist/webview.js with a stand-in acquireVsCodeApi (holding the view's
+// state: a selection, collapsed blocks), the --vscode-* variables of a light, a dark and a high
+// contrast theme, and the message the extension host would send.
 //
 //   npm run build && node --import tsx scripts/screenshots.ts RUN_DIR [OUT_DIR]
 //
@@ -12,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { HostMessage } from '../protocol/webview';
+import type { HostMessage, WebviewState } from '../protocol/webview';
 import { RunDirectory } from '../engine/run/run-directory';
 import { buildSearchSpace, sampleCandidate } from '../engine/space/index';
 import { loadSpecFile } from '../engine/architecture/validate';
@@ -20,6 +21,7 @@ import { Rng } from '../engine/util/rng';
 import { buildDiffModel } from '../extension/view-models/diff';
 import { buildGraphModel } from '../extension/view-models/graph';
 import { dashboardRun } from '../extension/view-models/run';
+import { findBlocks } from '../webview/model/blocks';
 
 type Theme = 'light' | 'dark' | 'high-contrast';
 
@@ -148,7 +150,7 @@ const FONTS = {
 };
 
 /** How long a page gets for its layout, which runs in a worker in real time. */
-const LAYOUT_WAIT_MS = 4000;
+const LAYOUT_WAIT_MS = 10_000;
 
 // Headless Chromium takes its screenshot at the load event: an image this server answers late
 // holds the load event back while the layout worker runs.
@@ -157,7 +159,15 @@ function startLoadDelayServer(): Promise<{ url: string; close(): void }> {
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() })));
 }
 
-function page(root: string, theme: Theme, message: HostMessage, delayUrl: string): string {
+/** What one screenshot shows: the host's message and the state the webview starts from. */
+interface View {
+  message: HostMessage;
+  state?: WebviewState;
+  /** The window's width, 1400 unless given. */
+  width?: number;
+}
+
+function page(root: string, theme: Theme, { message, state }: View, delayUrl: string): string {
   const variables = Object.entries({ ...FONTS, ...THEMES[theme] })
     .map(([name, value]) => `--vscode-${name}: ${value};`)
     .join('\n');
@@ -167,7 +177,7 @@ function page(root: string, theme: Theme, message: HostMessage, delayUrl: string
 <link rel="stylesheet" href="file://${root}/dist/webview.css">
 </head><body class="vscode-${theme}"><div id="root"></div>
 <script>
-  window.acquireVsCodeApi = () => ({ postMessage() {}, getState() { return undefined; }, setState() {} });
+  window.acquireVsCodeApi = () => ({ postMessage() {}, getState() { return ${JSON.stringify(state)}; }, setState() {} });
 </script>
 <script src="file://${root}/dist/webview.js"></script>
 <script>window.postMessage(${JSON.stringify(message)}, '*');</script>
@@ -175,8 +185,17 @@ function page(root: string, theme: Theme, message: HostMessage, delayUrl: string
 </body></html>`;
 }
 
-async function messages(runDir: string): Promise<Record<'graph' | 'diff' | 'dashboard', HostMessage>> {
-  const resnet18 = await loadSpecFile('examples/teachers/resnet18-cifar10.arch.yaml');
+async function views(runDir: string): Promise<Record<string, View>> {
+  const teacherGraph = async (name: string): Promise<HostMessage> => ({
+    type: 'graph',
+    subject: { kind: 'graph', spec: `file:///${name}` },
+    graph: buildGraphModel(await loadSpecFile(`examples/teachers/${name}.arch.yaml`)),
+    problems: [],
+    stale: false,
+    layerProblems: {},
+  });
+  const resnet34 = await teacherGraph('resnet34-cifar10');
+  const units = resnet34.type === 'graph' ? findBlocks(resnet34.graph).filter((b) => b.depth === 2).map((b) => b.id) : [];
   // A candidate with all three kinds of change: layers removed, widths shrunk, skips added.
   const teacher = await loadSpecFile('examples/teachers/resnet-mini-mnist.arch.yaml');
   const space = buildSearchSpace(teacher, { p1Choices: [0.4], p3Choices: [0.05] });
@@ -187,9 +206,15 @@ async function messages(runDir: string): Promise<Record<'graph' | 'diff' | 'dash
 
   const run = RunDirectory.open(runDir);
   return {
-    graph: { type: 'graph', subject: { kind: 'graph', spec: 'file:///resnet18' }, graph: buildGraphModel(resnet18), problems: [], stale: false },
-    diff: { type: 'graphDiff', subject: { kind: 'graphDiff', teacher: 'file:///t', student: 'file:///s' }, ...diff },
-    dashboard: { type: 'run', subject: { kind: 'dashboard', runDir }, run: dashboardRun(run.dir, run.manifest, run.journal.read(), 'finished') },
+    // A layer selected: its properties beside the graph.
+    graph: { message: await teacherGraph('resnet18-cifar10'), state: { selected: 'layer2.0.conv1' } },
+    // 159 layers: Fit fits the width and scrolls the height; the overview shows the rest.
+    'graph-tall': { message: await teacherGraph('shufflenet-1x-g2-cifar10') },
+    // The units of ResNet-34 collapsed, one selected.
+    'graph-blocks': { message: resnet34, state: { collapsed: units, selected: 'layer1.2.conv1' } },
+    diff: { message: { type: 'graphDiff', subject: { kind: 'graphDiff', teacher: 'file:///t', student: 'file:///s' }, ...diff } },
+    // At 1000 px, where the table must fit without a horizontal scrollbar.
+    dashboard: { message: { type: 'run', subject: { kind: 'dashboard', runDir }, run: dashboardRun(run.dir, run.manifest, run.journal.read(), 'finished') }, width: 1000 },
   };
 }
 
@@ -200,12 +225,12 @@ async function main(): Promise<void> {
   const pages = mkdtempSync(join(tmpdir(), 'esnac-screenshots-'));
   mkdirSync(out, { recursive: true });
   const delay = await startLoadDelayServer();
-  for (const [view, message] of Object.entries(await messages(runDir))) {
+  for (const [name, view] of Object.entries(await views(runDir))) {
     for (const theme of Object.keys(THEMES) as Theme[]) {
-      const html = join(pages, `${view}-${theme}.html`);
-      writeFileSync(html, page(root, theme, message, delay.url));
-      const png = resolve(out, `${view}-${theme}.png`);
-      await promisify(execFile)('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=1400,900', `file://${html}`]);
+      const html = join(pages, `${name}-${theme}.html`);
+      writeFileSync(html, page(root, theme, view, delay.url));
+      const png = resolve(out, `${name}-${theme}.png`);
+      await promisify(execFile)('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, `--window-size=${view.width ?? 1400},900`, `file://${html}`]);
       console.log(png);
     }
   }

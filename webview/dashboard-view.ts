@@ -2,7 +2,8 @@
 // Figure 2), accuracy against the objective's cost with the Pareto front and the teacher, and a sortable table
 // whose rows open, preview or diff a candidate. Redrawn whole on each update: runs are small.
 import type { CandidateAction, CandidateColumn, DashboardRun } from '../protocol/webview';
-import { formatCount } from '../engine/architecture/stats';
+import { costRatioFormula, formatCount, REWARD_FORMULA } from '../protocol/format';
+import { COST_NAMES } from '../engine/cost/objective';
 import { button, html, svg } from './dom';
 import { CandidateRow, candidateRows, costFront, objectiveCost, rewardSeries, sortRows } from './model/dashboard';
 import { linearTicks, logTicks } from './model/scale';
@@ -10,17 +11,30 @@ import type { Host } from './state';
 
 const CHART = { width: 560, height: 310, left: 52, right: 16, top: 46, bottom: 40 };
 
-const COLUMNS: { column: CandidateColumn; title: string; format: (row: CandidateRow) => string; numeric: boolean }[] = [
-  { column: 'step', title: 'step', format: (r) => String(r.step), numeric: true },
+/** A column of the candidates table; `explain` is its header's tooltip, for the terms report.md defines. */
+interface Column {
+  column: CandidateColumn;
+  title: string;
+  format: (row: CandidateRow) => string;
+  numeric: boolean;
+  explain?: (run: DashboardRun) => string;
+  /** Shown only when some candidate has a value (runs measure MACs or latency for their objective). */
+  optional?: boolean;
+}
+
+const costName = (run: DashboardRun) => COST_NAMES[run.objective].title;
+
+const COLUMNS: Column[] = [
+  { column: 'step', title: 'step', format: (r) => String(r.step), numeric: true, explain: () => 'The search step that proposed the candidate' },
   { column: 'name', title: 'candidate', format: (r) => r.name, numeric: false },
-  { column: 'accuracy', title: 'accuracy', format: accuracyCell, numeric: true },
+  { column: 'accuracy', title: 'accuracy', format: accuracyCell, numeric: true, explain: () => 'Validation accuracy after distillation during the search; fine-tuned and held-out test accuracy where the run measured them' },
   { column: 'params', title: 'params', format: (r) => formatCount(r.params), numeric: true },
-  { column: 'macs', title: 'MACs', format: (r) => (r.macs === undefined ? '' : formatCount(r.macs)), numeric: true },
-  { column: 'latencyMs', title: 'latency', format: (r) => (r.latencyMs === undefined ? '' : milliseconds(r.latencyMs)), numeric: true },
-  { column: 'ratio', title: 'ratio C', format: (r) => (Number.isFinite(r.ratio) ? r.ratio.toFixed(4) : ''), numeric: true },
-  { column: 'timesSmaller', title: 'times less', format: (r) => (Number.isFinite(r.timesSmaller) ? `${r.timesSmaller.toFixed(2)}×` : ''), numeric: true },
-  { column: 'f', title: 'f', format: (r) => (r.f === undefined ? '' : r.f.toFixed(4)), numeric: true },
-  { column: 'proposedBy', title: 'proposed by', format: (r) => r.proposedBy, numeric: false },
+  { column: 'macs', title: 'MACs', format: (r) => (r.macs === undefined ? '' : formatCount(r.macs)), numeric: true, optional: true, explain: () => 'Multiply-accumulates of one forward pass' },
+  { column: 'latencyMs', title: 'latency', format: (r) => (r.latencyMs === undefined ? '' : milliseconds(r.latencyMs)), numeric: true, optional: true, explain: () => 'Measured median latency of one forward pass' },
+  { column: 'ratio', title: 'ratio C', format: (r) => (Number.isFinite(r.ratio) ? r.ratio.toFixed(4) : ''), numeric: true, explain: (run) => `The compression ratio ${costRatioFormula(costName(run))}: 0 is the teacher's cost, near 1 almost nothing` },
+  { column: 'timesSmaller', title: 'times less', format: (r) => (Number.isFinite(r.timesSmaller) ? `${r.timesSmaller.toFixed(2)}×` : ''), numeric: true, explain: (run) => `The teacher's ${costName(run)} divided by the candidate's` },
+  { column: 'f', title: 'f', format: (r) => (r.f === undefined ? '' : r.f.toFixed(4)), numeric: true, explain: () => `The reward the search maximises: ${REWARD_FORMULA}, from search-time validation accuracy` },
+  { column: 'proposedBy', title: 'proposed by', format: (r) => r.proposedBy, numeric: false, explain: () => 'Random sampling, or the Bayesian optimisation kernel that proposed it' },
 ];
 
 const ACTIONS: { action: CandidateAction; label: string; title: string }[] = [
@@ -44,8 +58,8 @@ const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function accuracyCell(row: CandidateRow): string {
   if (row.accuracy === undefined) return `failed${row.reason ? `: ${row.reason}` : ''}`;
-  const tuned = row.finetunedAccuracy === undefined ? '' : ` (fine-tuned ${percent(row.finetunedAccuracy)})`;
-  const test = row.testAccuracy === undefined ? '' : `; test ${percent(row.testAccuracy)}`;
+  const tuned = row.finetunedAccuracy === undefined ? '' : `\nfine-tuned ${percent(row.finetunedAccuracy)}`;
+  const test = row.testAccuracy === undefined ? '' : `\ntest ${percent(row.testAccuracy)}`;
   return percent(row.accuracy) + tuned + test;
 }
 
@@ -156,9 +170,11 @@ export class DashboardView {
 
   private table(rows: CandidateRow[]): HTMLElement {
     const sort = this.host.state.sort ?? { column: 'f', descending: true };
-    const head = COLUMNS.map(({ column, title, numeric }) => {
+    const columns = COLUMNS.filter(({ optional, format }) => !optional || rows.some((r) => format(r) !== ''));
+    const head = columns.map(({ column, title, numeric, explain }) => {
       const arrow = sort.column === column ? (sort.descending ? ' ▼' : ' ▲') : '';
-      const th = html('th', { class: numeric ? 'numeric sortable' : 'sortable', title: `Sort by ${title}` }, title + arrow);
+      const tooltip = `${explain ? `${explain(this.run!)}. ` : ''}Click to sort by ${title}.`;
+      const th = html('th', { class: `${numeric ? 'numeric ' : ''}sortable ${column}`, title: tooltip }, title + arrow);
       th.addEventListener('click', () => {
         this.host.updateState({ sort: { column, descending: sort.column === column ? !sort.descending : !['name', 'proposedBy', 'params', 'macs', 'latencyMs'].includes(column) } });
         this.render();
@@ -166,7 +182,8 @@ export class DashboardView {
       return th;
     });
     const body = sortRows(rows, sort.column, sort.descending).map((row) => {
-      const cells = COLUMNS.map(({ format, numeric }) => html('td', { class: numeric ? 'numeric' : '' }, format(row)));
+      // A cell's lines (accuracy: search, fine-tuned, test) each on its own line.
+      const cells = columns.map(({ column, format, numeric }) => html('td', { class: `${numeric ? 'numeric ' : ''}${column}` }, ...format(row).split('\n').map((line) => html('div', {}, line))));
       const actions = html('td', { class: 'actions' }, ...ACTIONS.map(({ action, label, title }) => button(label, title, () => this.host.post({ type: 'candidate', name: row.name, action }))));
       const classes = [row.status, row.name === this.selected ? 'selected' : '', row.name === this.run!.best ? 'best' : ''];
       const tr = html('tr', { class: classes.join(' ') }, ...cells, actions);
@@ -175,9 +192,22 @@ export class DashboardView {
       });
       return tr;
     });
-    const empty = rows.length === 0 ? [html('tr', {}, html('td', { colspan: COLUMNS.length + 1, class: 'empty' }, 'No candidate evaluated yet.'))] : [];
-    return html('table', { class: 'candidates' }, html('thead', {}, html('tr', {}, ...head, html('th', {}, ''))), html('tbody', {}, ...body, ...empty));
+    const empty = rows.length === 0 ? [html('tr', {}, html('td', { colspan: columns.length + 1, class: 'empty' }, 'No candidate evaluated yet.'))] : [];
+    const table = html('table', { class: 'candidates' }, html('thead', {}, html('tr', {}, ...head, html('th', {}, ''))), html('tbody', {}, ...body, ...empty));
+    return html('div', {}, table, notes(this.run!));
   }
+}
+
+/** What the terms of the table mean, as report.md says it. */
+function notes(run: DashboardRun): HTMLElement {
+  const cost = costName(run);
+  return html(
+    'p',
+    { class: 'table-notes' },
+    `ratio C: ${costRatioFormula(cost)} (objective: ${run.objective}). `,
+    `f: ${REWARD_FORMULA}, the reward the search maximises, from search-time validation accuracy. `,
+    `times less: the teacher's ${cost} over the candidate's.`,
+  );
 }
 
 function header(run: DashboardRun): HTMLElement {

@@ -1,32 +1,36 @@
 // The architecture graph (and the teacher/student diff, which is a graph with statuses): elkjs
-// layout in a worker, drawn as SVG, with pan and zoom that survive updates and reloads, Fit,
-// search by layer id, click to reveal a layer in its spec, and SVG export.
+// layout in a worker, drawn as SVG, with pan and zoom that survive resizes and reloads, a Fit that
+// stays readable, an overview, blocks that collapse into one node, a left-to-right layout, search
+// by layer id, a properties panel for the selected layer, the spec's problems marked on their
+// nodes, the editor's cursor followed, click to reveal a layer in its spec, and SVG/PNG export.
 import type { ElkNode } from 'elkjs/lib/elk-api';
-import type { GraphDiffSummary, GraphModel, GraphNode, Viewport } from '../protocol/webview';
-import { formatCount } from '../engine/architecture/stats';
+import type { GraphDiffSummary, GraphDirection, GraphModel, GraphNode, LayerProblems, Viewport } from '../protocol/webview';
+import { formatCount } from '../protocol/format';
+import { errorMessage } from '../engine/util/errors';
 import { button, html, svg } from './dom';
 import { Layouter } from './layout';
+import { Block, blockLevels, collapse, CollapsedGraph, findBlocks } from './model/blocks';
 import { buildElkGraph, inputNode, MeasureText, NODE_METRICS, nodeLines } from './model/elk';
+import { Box, bringIntoView, fitViewport, isViewport, panBy, Size, transformOf, zoomAt } from './model/viewport';
 import type { Host } from './state';
 
-/** The smallest zoom the first view of a tall graph uses: below it the labels are unreadable. */
-const READABLE_SCALE = 0.6;
-/** The zoom a tall graph starts at: labels still easy to read, more of the graph in view. */
-const FIRST_SCALE = 0.8;
 const ZOOM_STEP = 1.25;
-
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/** The overview's longer side, in pixels. */
+const OVERVIEW_SIZE = 260;
 
 interface Drawn {
-  model: GraphModel;
+  graph: CollapsedGraph;
   width: number;
   height: number;
   boxes: Map<string, Box>;
+}
+
+/** What the host last sent: the full graph and what goes with it. */
+interface Shown {
+  model: GraphModel;
+  blocks: Block[];
+  marks: LayerProblems;
+  diff?: GraphDiffSummary;
 }
 
 export class GraphView {
@@ -38,7 +42,14 @@ export class GraphView {
   private readonly legend = html('div', { class: 'legend', hidden: '' });
   private readonly searchBox = html('input', { type: 'search', placeholder: 'Find layer id', 'aria-label': 'Find a layer by id' });
   private readonly searchCount = html('span', { class: 'count' });
+  private readonly blockMenu = html('select', { 'aria-label': 'Collapse blocks', title: 'Collapse the layers that share an id prefix into one node per block' });
+  private readonly directionButton = button('', '', () => this.setDirection(this.direction === 'DOWN' ? 'RIGHT' : 'DOWN'));
+  private readonly overview = html('div', { class: 'overview', hidden: '' });
+  private readonly overviewSvg = svg('svg', { class: 'overview-map', 'aria-label': 'Overview of the whole graph' });
+  private readonly overviewFrame = svg('rect', { class: 'overview-frame' });
+  private readonly properties = html('aside', { class: 'properties', hidden: '', 'aria-label': 'Properties of the selected layer' });
   private viewport: Viewport | undefined;
+  private shown: Shown | undefined;
   private drawn: Drawn | undefined;
   private matches: string[] = [];
   private matchIndex = -1;
@@ -48,8 +59,10 @@ export class GraphView {
     root: HTMLElement,
     private readonly host: Host,
   ) {
-    this.viewport = host.state.viewport;
+    this.viewport = isViewport(host.state.viewport) ? host.state.viewport : undefined;
     this.svgRoot.append(arrowMarkers(), this.content);
+    this.overview.append(this.overviewSvg);
+    this.updateDirectionButton();
     const toolbar = html(
       'div',
       { class: 'toolbar' },
@@ -57,40 +70,52 @@ export class GraphView {
       html('span', { class: 'spacer' }),
       this.searchBox,
       this.searchCount,
-      button('Fit', 'Fit the whole graph in view', () => this.fit()),
+      this.blockMenu,
+      this.directionButton,
+      button('Fit', 'Fit the graph: all of it when readable, else its width (scroll for the rest)', () => this.fit()),
       button('+', 'Zoom in', () => this.zoomBy(ZOOM_STEP)),
       button('−', 'Zoom out', () => this.zoomBy(1 / ZOOM_STEP)),
       button('Export SVG', 'Save the graph as an SVG file', () => this.exportSvg()),
+      button('Export PNG', 'Save the graph as a PNG image', () => void this.exportPng()),
     );
-    const stage = html('div', { class: 'stage' }, this.svgRoot, this.legend);
-    root.replaceChildren(html('div', { class: 'graph-view' }, toolbar, this.banner, stage));
+    const stage = html('div', { class: 'stage' }, this.svgRoot, this.overview);
+    root.replaceChildren(html('div', { class: 'graph-view' }, toolbar, this.banner, this.legend, html('div', { class: 'main' }, stage, this.properties)));
     this.searchBox.addEventListener('input', () => this.search(false));
     this.searchBox.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') this.search(true);
     });
+    this.blockMenu.addEventListener('change', () => this.collapseLevel(Number(this.blockMenu.value)));
     this.enablePanZoom();
-    new ResizeObserver(() => this.applyViewport()).observe(this.svgRoot);
+    this.enableOverview();
+    new ResizeObserver(() => this.resized()).observe(this.svgRoot);
   }
 
-  async show(model: GraphModel, problems: string[], stale: boolean, diff?: GraphDiffSummary): Promise<void> {
+  private get direction(): GraphDirection {
+    return this.host.state.direction ?? 'DOWN';
+  }
+
+  private get collapsed(): string[] {
+    return this.host.state.collapsed ?? [];
+  }
+
+  async show(model: GraphModel, problems: string[], stale: boolean, diff?: GraphDiffSummary, marks: LayerProblems = {}): Promise<void> {
     this.side = diff ? 'student' : undefined;
     this.showProblems(problems, stale ? 'The spec has problems; this is its last version that could be drawn.' : 'The spec has problems:');
     this.showLegend(diff);
-    this.title.textContent = `${model.name}: ${model.nodes.length} layers, ${formatCount(model.params)} params, ${formatCount(model.macs)} MACs`;
-    let laidOut: ElkNode | undefined;
-    try {
-      laidOut = await this.layouter.layout(buildElkGraph(model, measureText()));
-    } catch (err) {
-      this.host.post({ type: 'error', message: `layout of ${model.name} failed: ${err instanceof Error ? err.message : String(err)}` });
-      return;
-    }
-    if (!laidOut) return;
-    this.draw(model, laidOut);
+    this.shown = { model, blocks: findBlocks(model), marks, diff };
+    this.fillBlockMenu();
+    await this.relayout();
   }
 
   /** The spec cannot be drawn: say why and keep whatever was drawn before. */
   showFailure(message: string): void {
     this.showProblems(message.split('\n'), this.drawn ? 'The spec cannot be drawn now; this is its last version that could.' : 'The spec cannot be drawn:');
+  }
+
+  /** The editor's cursor moved into `layerId`: select it (its block, when collapsed) and bring it into view. */
+  selectFromEditor(layerId: string): void {
+    if (layerId === this.host.state.selected) return;
+    this.select(layerId, true);
   }
 
   private showProblems(problems: string[], heading: string): void {
@@ -103,15 +128,16 @@ export class GraphView {
     );
   }
 
+  // A strip above the graph rather than a box over it, so it never covers a node.
   private showLegend(diff: GraphDiffSummary | undefined): void {
     this.legend.hidden = !diff;
     if (!diff) return;
     const swatch = (cls: string) => svg('svg', { width: 34, height: 14, class: `swatch ${cls}` }, svg('rect', { x: 1, y: 1, width: 32, height: 12, rx: 3 }));
     const edgeSwatch = svg('svg', { width: 34, height: 14, class: 'swatch edge added' }, svg('path', { d: 'M2 7 H32' }));
-    const row = (icon: Node, text: string) => html('div', { class: 'legend-row' }, icon, html('span', {}, text));
+    const row = (icon: Node, text: string) => html('span', { class: 'legend-row' }, icon, html('span', {}, text));
     this.legend.replaceChildren(
-      html('div', { class: 'legend-title' }, `${diff.teacher.name} → ${diff.student.name}`),
-      html('div', {}, `${formatCount(diff.teacher.params)} → ${formatCount(diff.student.params)} params (${diff.timesSmaller.toFixed(2)}× smaller)`),
+      html('span', { class: 'legend-title' }, `${diff.teacher.name} → ${diff.student.name}`),
+      html('span', {}, `${formatCount(diff.teacher.params)} → ${formatCount(diff.student.params)} params (${diff.timesSmaller.toFixed(2)}× smaller)`),
       row(swatch('node removed'), `removed (now identity): ${diff.removed}`),
       row(swatch('node shrunk'), `shrunk, old → new channels: ${diff.shrunk}`),
       row(edgeSwatch, `added skip connection: ${diff.addedEdges}`),
@@ -119,7 +145,72 @@ export class GraphView {
     );
   }
 
-  private draw(model: GraphModel, laidOut: ElkNode): void {
+  // ---- blocks and layout ----
+
+  private fillBlockMenu(): void {
+    const levels = blockLevels(this.shown!.blocks);
+    this.blockMenu.hidden = levels.length === 0;
+    const current = new Set(this.collapsed);
+    const option = (value: string, text: string, selected: boolean) => html('option', { value, ...(selected && { selected: '' }) }, text);
+    const isLevel = (depth: number) => {
+      const ids = this.shown!.blocks.filter((b) => b.depth === depth).map((b) => b.id);
+      return ids.length === current.size && ids.every((id) => current.has(id));
+    };
+    const matching = levels.find((l) => isLevel(l.depth));
+    this.blockMenu.replaceChildren(
+      option('0', 'All layers', current.size === 0),
+      ...levels.map((l) => option(String(l.depth), `Blocks like ${l.example} (${l.count})`, l === matching)),
+      ...(current.size > 0 && !matching ? [option('-1', `${current.size} blocks collapsed`, true)] : []),
+    );
+  }
+
+  private async collapseLevel(depth: number): Promise<void> {
+    if (depth < 0 || !this.shown) return;
+    await this.setCollapsed(this.shown.blocks.filter((b) => b.depth === depth).map((b) => b.id));
+  }
+
+  private async setCollapsed(ids: string[], keepInView?: string): Promise<void> {
+    this.host.updateState({ collapsed: ids });
+    this.fillBlockMenu();
+    await this.relayout();
+    const shown = keepInView && this.drawn?.graph.shownAs.get(keepInView);
+    if (shown) this.centreOn(shown);
+  }
+
+  private async setDirection(direction: GraphDirection): Promise<void> {
+    this.host.updateState({ direction });
+    this.updateDirectionButton();
+    this.viewport = undefined;
+    await this.relayout();
+  }
+
+  private updateDirectionButton(): void {
+    const down = this.direction === 'DOWN';
+    this.directionButton.textContent = down ? 'Left to right' : 'Top to bottom';
+    this.directionButton.title = down ? 'Lay the graph out from left to right' : 'Lay the graph out from top to bottom';
+  }
+
+  private async relayout(): Promise<void> {
+    const shown = this.shown;
+    if (!shown) return;
+    const graph = collapse(shown.model, shown.blocks, this.collapsed);
+    const { model } = shown;
+    const blocksShown = graph.blocks.size > 0 ? ` (${graph.model.nodes.length} nodes shown)` : '';
+    this.title.textContent = `${model.name}: ${model.nodes.length} layers, ${formatCount(model.params)} params, ${formatCount(model.macs)} MACs${blocksShown}`;
+    let laidOut: ElkNode | undefined;
+    try {
+      laidOut = await this.layouter.layout(buildElkGraph(graph.model, measureText(), this.direction));
+    } catch (err) {
+      this.host.post({ type: 'error', message: `layout of ${model.name} failed: ${errorMessage(err)}` });
+      return;
+    }
+    if (!laidOut) return;
+    this.draw(graph, laidOut);
+  }
+
+  private draw(graph: CollapsedGraph, laidOut: ElkNode): void {
+    const { model } = graph;
+    const marks = this.shown!.marks;
     const byId = new Map([inputNode(model), ...model.nodes].map((n) => [n.id, n]));
     const statusOf = new Map(model.edges.map((e) => [`${e.from}\u0000${e.to}\u0000${e.port}`, e.status]));
     const edges = (laidOut.edges ?? []).map((edge) => {
@@ -136,70 +227,71 @@ export class GraphView {
       const node = byId.get(placed.id)!;
       const box = { x: placed.x!, y: placed.y!, width: placed.width!, height: placed.height! };
       boxes.set(node.id, box);
-      return drawNode(node, box, node.id === model.output);
+      const block = graph.blocks.get(node.id);
+      const problems = block ? block.members.flatMap((id) => (marks[id] ?? []).map((p) => `${id}: ${p}`)) : marks[node.id] ?? [];
+      return drawNode(node, box, node.id === model.output, problems, block !== undefined);
     });
     this.content.replaceChildren(svg('g', { class: 'edges' }, ...edges), svg('g', { class: 'nodes' }, ...nodes));
     const first = !this.drawn;
-    this.drawn = { model, width: laidOut.width ?? 0, height: laidOut.height ?? 0, boxes };
-    if (first && !this.viewport) this.viewport = this.firstViewport();
+    this.drawn = { graph, width: laidOut.width ?? 0, height: laidOut.height ?? 0, boxes };
+    this.drawOverview(nodes.length > 0 ? [...boxes] : []);
+    const refit = !this.viewport || this.viewport.fitted;
+    if (refit) this.viewport = fitViewport(this.drawn, this.size(), this.direction);
     this.applyViewport();
+    // A fresh fit, or a panel shown again (its webview reloaded), must not leave the selection out of view.
+    this.showSelection(refit || first);
     this.search(false);
   }
 
   // ---- viewport ----
 
-  private size(): { width: number; height: number } {
+  private size(): Size {
     const r = this.svgRoot.getBoundingClientRect();
     return { width: Math.max(r.width, 1), height: Math.max(r.height, 1) };
   }
 
-  /** Whole graph when it is readable so; else as wide as fits at a readable zoom, from the top. */
-  private firstViewport(): Viewport {
-    const fitted = this.fitted();
-    if (fitted.scale >= READABLE_SCALE) return fitted;
-    const { width } = this.size();
-    const scale = Math.max(READABLE_SCALE, Math.min(FIRST_SCALE, (width - 40) / this.drawn!.width));
-    return { scale, x: (width - this.drawn!.width * scale) / 2, y: 20 };
-  }
-
-  private fitted(): Viewport {
-    const { width, height } = this.size();
-    const { width: w, height: h } = this.drawn ?? { width: 1, height: 1 };
-    const scale = Math.min(1.5, (width - 40) / Math.max(w, 1), (height - 40) / Math.max(h, 1));
-    return { scale, x: (width - w * scale) / 2, y: (height - h * scale) / 2 };
-  }
-
   private fit(): void {
-    this.viewport = this.fitted();
+    if (!this.drawn) return;
+    this.viewport = fitViewport(this.drawn, this.size(), this.direction);
     this.applyViewport();
   }
 
+  /**
+   * The panel changed size (a maximised editor left, the side bar toggled, the panel shown again):
+   * a fitted view is fitted again, any other keeps its centre; the selection stays in view.
+   */
+  private resized(): void {
+    if (!this.drawn || !this.viewport) return;
+    if (this.viewport.fitted) this.viewport = fitViewport(this.drawn, this.size(), this.direction);
+    this.applyViewport();
+    this.showSelection(true);
+  }
+
   private zoomBy(factor: number, at?: { x: number; y: number }): void {
-    const v = this.viewport ?? this.fitted();
-    const { width, height } = this.size();
-    const { x: px, y: py } = at ?? { x: width / 2, y: height / 2 };
-    const scale = Math.min(4, Math.max(0.02, v.scale * factor));
-    this.viewport = { scale, x: px - ((px - v.x) * scale) / v.scale, y: py - ((py - v.y) * scale) / v.scale };
+    if (!this.viewport) return;
+    this.viewport = zoomAt(this.viewport, factor, this.size(), at);
     this.applyViewport();
   }
 
   private applyViewport(): void {
     if (!this.viewport) return;
-    const { x, y, scale } = this.viewport;
+    const view = this.size();
+    const { x, y, scale } = transformOf(this.viewport, view);
     this.content.setAttribute('transform', `translate(${x} ${y}) scale(${scale})`);
     this.host.updateState({ viewport: this.viewport });
+    this.updateOverviewFrame(view);
   }
 
   private centreOn(id: string): void {
     const box = this.drawn?.boxes.get(id);
     if (!box) return;
-    const { width, height } = this.size();
     const scale = Math.max(this.viewport?.scale ?? 1, 0.8);
-    this.viewport = { scale, x: width / 2 - (box.x + box.width / 2) * scale, y: height / 2 - (box.y + box.height / 2) * scale };
+    this.viewport = { centreX: box.x + box.width / 2, centreY: box.y + box.height / 2, scale, fitted: false };
     this.applyViewport();
   }
 
-  // Drag pans; a press released where it started is a click, which reveals the layer.
+  // Drag pans; a press released where it started is a click, which selects the node (and, for a
+  // layer, reveals it in its spec); a double click expands a block.
   private enablePanZoom(): void {
     let drag: { x: number; y: number; startX: number; startY: number; moved: boolean } | undefined;
     this.svgRoot.addEventListener('pointerdown', (e) => {
@@ -209,7 +301,7 @@ export class GraphView {
     this.svgRoot.addEventListener('pointermove', (e) => {
       if (!drag || !this.viewport) return;
       drag.moved ||= Math.hypot(e.clientX - drag.startX, e.clientY - drag.startY) > 4;
-      this.viewport = { ...this.viewport, x: this.viewport.x + e.clientX - drag.x, y: this.viewport.y + e.clientY - drag.y };
+      this.viewport = panBy(this.viewport, e.clientX - drag.x, e.clientY - drag.y);
       drag.x = e.clientX;
       drag.y = e.clientY;
       this.applyViewport();
@@ -218,9 +310,17 @@ export class GraphView {
       const clicked = drag && !drag.moved;
       drag = undefined;
       if (!clicked) return;
-      const target = document.elementFromPoint(e.clientX, e.clientY)?.closest('[data-layer]');
+      const target = document.elementFromPoint(e.clientX, e.clientY)?.closest('[data-layer], [data-block]');
       const layerId = target?.getAttribute('data-layer');
-      if (layerId) this.reveal(layerId);
+      const blockId = target?.getAttribute('data-block');
+      if (layerId) {
+        this.select(layerId, false);
+        this.reveal(layerId);
+      } else if (blockId) this.select(blockId, false);
+    });
+    this.svgRoot.addEventListener('dblclick', (e) => {
+      const blockId = (e.target as Element).closest('[data-block]')?.getAttribute('data-block');
+      if (blockId) void this.expand(blockId);
     });
     this.svgRoot.addEventListener(
       'wheel',
@@ -231,7 +331,7 @@ export class GraphView {
           const r = this.svgRoot.getBoundingClientRect();
           this.zoomBy(Math.exp(-e.deltaY * 0.01), { x: e.clientX - r.left, y: e.clientY - r.top });
         } else {
-          this.viewport = { ...this.viewport, x: this.viewport.x - e.deltaX, y: this.viewport.y - e.deltaY };
+          this.viewport = panBy(this.viewport, -e.deltaX, -e.deltaY);
           this.applyViewport();
         }
       },
@@ -240,42 +340,170 @@ export class GraphView {
   }
 
   private reveal(layerId: string): void {
-    const node = this.drawn?.model.nodes.find((n) => n.id === layerId);
+    const node = this.shown?.model.nodes.find((n) => n.id === layerId);
     if (!node) return;
     // A layer the student dropped exists only in the teacher's file.
     const side = this.side && (node.status === 'removed' && node.change === 'dropped' ? 'teacher' : 'student');
     this.host.post({ type: 'revealLayer', layerId, ...(side && { side }) });
   }
 
+  private async expand(blockId: string): Promise<void> {
+    const block = this.drawn?.graph.blocks.get(blockId);
+    await this.setCollapsed(
+      this.collapsed.filter((id) => id !== blockId),
+      block?.members[0],
+    );
+  }
+
+  // ---- overview ----
+
+  private drawOverview(boxes: [string, Box][]): void {
+    const { width, height } = this.drawn!;
+    const scale = OVERVIEW_SIZE / Math.max(width, height, 1);
+    this.overviewSvg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    this.overviewSvg.setAttribute('width', String(Math.max(24, Math.round(width * scale))));
+    this.overviewSvg.setAttribute('height', String(Math.max(24, Math.round(height * scale))));
+    const colourOf = (id: string) => (this.drawn!.graph.blocks.has(id) ? 'block' : this.drawn!.graph.model.nodes.find((n) => n.id === id)?.colour ?? 'input');
+    this.overviewSvg.replaceChildren(
+      ...boxes.map(([id, b]) => svg('rect', { class: `overview-node node ${colourOf(id)}`, x: b.x, y: b.y, width: b.width, height: b.height })),
+      this.overviewFrame,
+    );
+  }
+
+  private updateOverviewFrame(view: Size): void {
+    if (!this.drawn || !this.viewport) return;
+    const { x, y, scale } = transformOf(this.viewport, view);
+    const frame = { x: -x / scale, y: -y / scale, width: view.width / scale, height: view.height / scale };
+    const { width, height } = this.drawn;
+    // The overview is for a graph that does not fit: hidden while all of it is in view.
+    this.overview.hidden = frame.x <= 0 && frame.y <= 0 && frame.x + frame.width >= width && frame.y + frame.height >= height;
+    for (const [name, value] of Object.entries(frame)) this.overviewFrame.setAttribute(name, String(value));
+  }
+
+  // A press or drag on the overview centres the view there.
+  private enableOverview(): void {
+    let dragging = false;
+    const moveTo = (e: PointerEvent) => {
+      if (!this.viewport || !this.drawn) return;
+      const r = this.overviewSvg.getBoundingClientRect();
+      const centreX = ((e.clientX - r.left) / r.width) * this.drawn.width;
+      const centreY = ((e.clientY - r.top) / r.height) * this.drawn.height;
+      this.viewport = { ...this.viewport, centreX, centreY, fitted: false };
+      this.applyViewport();
+    };
+    this.overviewSvg.addEventListener('pointerdown', (e) => {
+      dragging = true;
+      this.overviewSvg.setPointerCapture(e.pointerId);
+      moveTo(e);
+    });
+    this.overviewSvg.addEventListener('pointermove', (e) => {
+      if (dragging) moveTo(e);
+    });
+    this.overviewSvg.addEventListener('pointerup', () => (dragging = false));
+  }
+
+  // ---- selection and properties ----
+
+  /** Selects a layer or block; `scroll` brings it into view (the editor moved, not the mouse). */
+  private select(id: string, scroll: boolean): void {
+    this.host.updateState({ selected: id });
+    this.showSelection(scroll);
+  }
+
+  private deselect(): void {
+    this.host.updateState({ selected: undefined });
+    this.showSelection(false);
+  }
+
+  private showSelection(scroll: boolean): void {
+    const selected = this.host.state.selected;
+    const drawnId = selected === undefined ? undefined : this.drawn?.graph.shownAs.get(selected) ?? (this.drawn?.graph.blocks.has(selected) ? selected : undefined);
+    this.content.querySelectorAll('.node.selected').forEach((g) => g.classList.remove('selected'));
+    if (drawnId !== undefined) this.content.querySelector(`[data-layer="${CSS.escape(drawnId)}"], [data-block="${CSS.escape(drawnId)}"]`)?.classList.add('selected');
+    this.showProperties(drawnId);
+    const box = drawnId === undefined ? undefined : this.drawn?.boxes.get(drawnId);
+    if (scroll && box && this.viewport) {
+      const moved = bringIntoView(this.viewport, box, this.size());
+      if (moved !== this.viewport) {
+        this.viewport = moved;
+        this.applyViewport();
+      }
+    }
+  }
+
+  private showProperties(id: string | undefined): void {
+    const shown = this.shown;
+    const full = shown?.model;
+    const block = id === undefined ? undefined : this.drawn?.graph.blocks.get(id);
+    const node = id === undefined ? undefined : block ? this.drawn!.graph.model.nodes.find((n) => n.id === id) : full?.nodes.find((n) => n.id === id);
+    this.properties.hidden = !node;
+    if (!node || !shown || !full) return;
+    const row = (name: string, ...value: (Node | string)[]) => html('tr', {}, html('th', {}, name), html('td', {}, ...value));
+    const exact = (n: number) => `${formatCount(n)} (${n.toLocaleString('en-US')})`;
+    const link = (target: string) => (target === 'input' ? html('span', {}, 'input') : button(target, `Select ${target}`, () => this.select(target, true)));
+    const list = (ids: string[]) => (ids.length === 0 ? ['none'] : ids.map(link));
+    const rows: HTMLTableRowElement[] = [row('output', node.shape), row('params', exact(node.params)), row('MACs', exact(node.macs))];
+    const problems = block ? block.members.flatMap((m) => (shown.marks[m] ?? []).map((p) => `${m}: ${p}`)) : shown.marks[node.id] ?? [];
+    const actions: HTMLButtonElement[] = [];
+    if (block) {
+      rows.unshift(row('block', `${block.members.length} layers`));
+      rows.push(row('layers', ...list(block.members)));
+      actions.push(button('Expand', `Show the layers of ${block.id}`, () => void this.expand(block.id)));
+    } else {
+      const inputs = full.edges.filter((e) => e.to === node.id && e.status !== 'removed').sort((a, b) => a.port - b.port).map((e) => e.from);
+      const readers = full.edges.filter((e) => e.from === node.id && e.status !== 'removed').map((e) => e.to);
+      rows.unshift(row('type', node.type));
+      rows.push(row('inputs', ...list(inputs)), row('read by', ...(node.id === full.output ? ['the network output'] : list(readers))));
+      rows.push(...node.attributes.map(([name, value]) => row(name, value)));
+      if (node.change) rows.push(row('change', node.change));
+      actions.push(button('Show in spec', 'Select this layer in its spec file', () => this.reveal(node.id)));
+      // Its blocks, innermost first: collapsing one keeps this layer in view as that block.
+      const around = shown.blocks.filter((b) => b.members.includes(node.id)).reverse();
+      actions.push(...around.map((b) => button(`Collapse ${b.id}`, `Draw the ${b.members.length} layers of ${b.id} as one node`, () => void this.setCollapsed([...this.collapsed, b.id], node.id))));
+    }
+    this.properties.replaceChildren(
+      html('div', { class: 'properties-head' }, html('h2', {}, node.id), button('×', 'Close the properties', () => this.deselect())),
+      ...(problems.length > 0 ? [html('ul', { class: 'node-problems' }, ...problems.map((p) => html('li', {}, p)))] : []),
+      html('table', {}, html('tbody', {}, ...rows)),
+      html('div', { class: 'properties-actions' }, ...actions),
+    );
+  }
+
   // ---- search ----
 
   private search(next: boolean): void {
     const query = this.searchBox.value.trim().toLowerCase();
-    const ids = query === '' || !this.drawn ? [] : this.drawn.model.nodes.map((n) => n.id).filter((id) => id.toLowerCase().includes(query));
+    const shownAs = this.drawn?.graph.shownAs;
+    // A layer inside a collapsed block is found as its block.
+    const ids = query === '' || !shownAs ? [] : [...new Set(this.shown!.model.nodes.map((n) => n.id).filter((id) => id.toLowerCase().includes(query)).map((id) => shownAs.get(id)!))];
     if (ids.join('\u0000') !== this.matches.join('\u0000')) this.matchIndex = -1;
     this.matches = ids;
-    this.content.querySelectorAll('[data-layer]').forEach((g) => {
-      g.classList.toggle('match', ids.includes(g.getAttribute('data-layer')!));
+    this.content.querySelectorAll('[data-layer], [data-block]').forEach((g) => {
+      g.classList.toggle('match', ids.includes(g.getAttribute('data-layer') ?? g.getAttribute('data-block')!));
       g.classList.remove('current');
     });
     if (ids.length > 0 && (next || this.matchIndex === -1)) {
       this.matchIndex = (this.matchIndex + 1) % ids.length;
       this.centreOn(ids[this.matchIndex]);
     }
-    if (this.matchIndex >= 0 && ids.length > 0) this.content.querySelector(`[data-layer="${CSS.escape(ids[this.matchIndex])}"]`)?.classList.add('current');
+    if (this.matchIndex >= 0 && ids.length > 0) {
+      const current = CSS.escape(ids[this.matchIndex]);
+      this.content.querySelector(`[data-layer="${current}"], [data-block="${current}"]`)?.classList.add('current');
+    }
     this.searchCount.textContent = query === '' ? '' : ids.length === 0 ? 'no match' : `${this.matchIndex + 1} of ${ids.length}`;
   }
 
   // ---- export ----
 
   /** The whole graph with the theme's colours written into each element, as a standalone file. */
-  private exportSvg(): void {
-    if (!this.drawn) return;
+  private standaloneSvg(): { text: string; width: number; height: number } | undefined {
+    if (!this.drawn) return undefined;
     const margin = 16;
-    const { width, height, model } = this.drawn;
+    const { width, height } = this.drawn;
     const copy = this.svgRoot.cloneNode(true) as SVGSVGElement;
     inlineStyles(this.svgRoot, copy);
     copy.querySelector(':scope > g')!.setAttribute('transform', `translate(${margin} ${margin})`);
+    copy.querySelectorAll('.selected, .match').forEach((g) => g.classList.remove('selected', 'match', 'current'));
     const w = Math.ceil(width + 2 * margin);
     const h = Math.ceil(height + 2 * margin);
     copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
@@ -285,13 +513,39 @@ export class GraphView {
     copy.removeAttribute('class');
     const background = getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim() || 'white';
     copy.insertBefore(svg('rect', { width: w, height: h, fill: background }), copy.firstChild);
-    this.host.post({ type: 'exportSvg', svg: new XMLSerializer().serializeToString(copy), fileName: `${model.name}.svg` });
+    return { text: new XMLSerializer().serializeToString(copy), width: w, height: h };
+  }
+
+  private exportSvg(): void {
+    const picture = this.standaloneSvg();
+    if (picture) this.host.post({ type: 'exportSvg', svg: picture.text, fileName: `${this.shown!.model.name}.svg` });
+  }
+
+  /** The SVG drawn onto a canvas at twice its size, or less where a canvas cannot be that big. */
+  private async exportPng(): Promise<void> {
+    const picture = this.standaloneSvg();
+    if (!picture) return;
+    const { width, height } = picture;
+    const scale = Math.min(2, 16_000 / width, 16_000 / height, Math.sqrt(200e6 / (width * height)));
+    const image = new Image();
+    image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(picture.text)}`;
+    try {
+      await image.decode();
+      const canvas = html('canvas', { width: Math.round(width * scale), height: Math.round(height * scale) });
+      const context = canvas.getContext('2d')!;
+      context.scale(scale, scale);
+      context.drawImage(image, 0, 0, width, height);
+      const png = canvas.toDataURL('image/png').slice('data:image/png;base64,'.length);
+      this.host.post({ type: 'exportPng', png, fileName: `${this.shown!.model.name}.png` });
+    } catch (err) {
+      this.host.post({ type: 'error', message: `PNG export failed: ${errorMessage(err)}` });
+    }
   }
 }
 
-function drawNode(node: GraphNode, box: Box, isOutput: boolean): SVGGElement {
+function drawNode(node: GraphNode, box: Box, isOutput: boolean, problems: string[], isBlock: boolean): SVGGElement {
   const lines = nodeLines(node);
-  const classes = ['node', node.colour, node.status ?? '', isOutput ? 'output' : ''].filter((c) => c !== '');
+  const classes = ['node', node.colour, node.status ?? '', isOutput ? 'output' : '', problems.length > 0 ? 'problem' : ''].filter((c) => c !== '');
   const texts = lines.map((line, i) =>
     svg(
       'text',
@@ -299,14 +553,20 @@ function drawNode(node: GraphNode, box: Box, isOutput: boolean): SVGGElement {
       line,
     ),
   );
-  const tooltip = svg('title', {}, `${node.id} (${node.type})\noutput ${node.shape}\n${node.params.toLocaleString('en-US')} params${node.change ? `\n${node.change}` : ''}`);
+  const what = isBlock ? `${node.detail}; double-click to expand` : node.type;
+  const problemLines = problems.map((p) => `\n⚠ ${p}`).join('');
+  const tooltip = svg('title', {}, `${node.id} (${what})\noutput ${node.shape}\n${node.params.toLocaleString('en-US')} params, ${node.macs.toLocaleString('en-US')} MACs${node.change ? `\n${node.change}` : ''}${problemLines}`);
+  // A problem's mark: a badge on the node's top right corner.
+  const badge = problems.length === 0 ? [] : [svg('circle', { class: 'problem-badge', cx: box.width - 1, cy: 1, r: 7 }), svg('text', { class: 'problem-mark', x: box.width - 1, y: 5, 'text-anchor': 'middle' }, '!')];
+  const key = node.type === 'input' ? {} : isBlock ? { 'data-block': node.id } : { 'data-layer': node.id };
   return svg(
     'g',
-    { class: classes.join(' '), transform: `translate(${box.x} ${box.y})`, 'data-layer': node.type === 'input' ? undefined : node.id },
+    { class: classes.join(' '), transform: `translate(${box.x} ${box.y})`, ...key },
     tooltip,
     svg('rect', { class: 'body', width: box.width, height: box.height, rx: 4 }),
     svg('rect', { class: 'band', width: 4, height: box.height, rx: 2 }),
     ...texts,
+    ...badge,
   );
 }
 

@@ -17,7 +17,10 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   switch (message.type) {
     case 'graph':
       graphView ??= new GraphView(root, host);
-      void graphView.show(message.graph, message.problems, message.stale);
+      void graphView.show(message.graph, message.problems, message.stale, undefined, message.layerProblems);
+      break;
+    case 'select':
+      graphView?.selectFromEditor(message.layerId);
       break;
     case 'graphDiff':
       graphView ??= new GraphView(root, host);

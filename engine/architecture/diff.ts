@@ -4,7 +4,7 @@
 // must be valid (engine/architecture/validate).
 import { layerInputs } from './graph';
 import { inferShapes, ShapeReport } from './shapes';
-import { formatCount } from './stats';
+import { formatCount } from '../../protocol/format';
 import { ArchitectureSpec, Layer, LayerType } from './types';
 
 export interface SpecSummaryCounts {

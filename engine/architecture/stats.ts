@@ -1,5 +1,6 @@
 // Per-layer statistics of a valid spec (shapes, parameters, MACs from engine/architecture/shapes), as
 // data for `esnac stats --json` and as a text table.
+import { formatCount } from '../../protocol/format';
 import { formatShape, inferShapes } from './shapes';
 import { ArchitectureSpec, LayerType, Shape } from './types';
 
@@ -26,17 +27,6 @@ export function specStats(spec: ArchitectureSpec): SpecStats {
     macs: report.macs,
     layers: report.layers.map(({ id, type, shape, params, macs }) => ({ id, type, shape, params, macs })),
   };
-}
-
-/** 1234 -> '1.23K', 4500000 -> '4.50M': for one-line summaries. */
-export function formatCount(n: number): string {
-  const units: [number, string][] = [
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e3, 'K'],
-  ];
-  for (const [size, suffix] of units) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)}${suffix}`;
-  return String(n);
 }
 
 /** `name: 12 layers, 1.23M params, 45.60M MACs` */

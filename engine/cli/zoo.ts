@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write';
 import { dirname } from 'node:path';
+import { formatCount } from '../../protocol/format';
 import { inferShapes } from '../architecture/shapes';
 import { formatForPath, specToText } from '../architecture/write';
 import { errorMessage, UserError } from '../util/errors';
@@ -70,7 +71,7 @@ export function zooListing(): string {
   const header = ['teacher', ...ZOO_DATASETS, 'description'];
   const rows = ZOO_NAMES.map((name) => {
     const fits = zooDatasets(name);
-    const counts = ZOO_DATASETS.map((d) => (fits.includes(d) ? formatParams(inferShapes(zooTeacher(name, d)).params) : '-'));
+    const counts = ZOO_DATASETS.map((d) => (fits.includes(d) ? formatCount(inferShapes(zooTeacher(name, d)).params) : '-'));
     return [name, ...counts, zooDescription(name)];
   });
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
@@ -78,6 +79,3 @@ export function zooListing(): string {
   return [header, ...rows].map(line).join('\n') + '\n';
 }
 
-function formatParams(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
-}

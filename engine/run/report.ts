@@ -3,6 +3,7 @@
 import { costOf, COST_NAMES, Latency, Objective } from '../cost/objective';
 import { paretoFront } from '../cost/pareto';
 import { BestCandidate, describeNormalisation } from '../../protocol';
+import { costRatioFormula, formatCount, REWARD_FORMULA } from '../../protocol/format';
 import { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent } from './journal';
 import { RunManifest } from './run-directory';
 import { markdownText } from '../util/text';
@@ -116,9 +117,8 @@ export function headline(best: BestStudent): string {
   const weights = best.weights ? `; delivered weights: ${best.weights} (validation ${pct(best.validationAccuracy!)})` : '';
   return `best student ${best.name}: ${measured}, ${size}; search validation accuracy ${pct(best.accuracy)}, f ${best.f.toFixed(4)}${weights}`;
 }
-const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
 const ms = (l: Latency | undefined) => (l ? `${l.ms.toFixed(3)} ± ${l.noiseMs.toFixed(3)}` : '');
-const macs = (n: number | undefined) => (n === undefined ? '' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : millions(n));
+const macs = (n: number | undefined) => (n === undefined ? '' : formatCount(n));
 
 function preprocessingLines(manifest: RunManifest): string[] {
   const p = manifest.preprocessing;
@@ -149,21 +149,21 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     '',
     `Method ${markdownText(s.method)}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
-    `Objective: ${objective} (C = 1 - ${cost.title}/${cost.title}(teacher))${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
+    `Objective: ${objective} (${costRatioFormula(cost.title)})${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
     '',
     `| architecture | validation accuracy (search) | fine-tuned |${testColumn ? ' test accuracy |' : ''} params | MACs | latency (ms) | ratio | times ${cost.fewer} | f |`,
     `|---|---|---|${testColumn ? '---|' : ''}---|---|---|---|---|---|`,
   ];
   const testCell = (name: string) => (testColumn ? ` ${tests.has(name) ? pct(tests.get(name)!) : ''} |` : '');
-  if (teacher) lines.push(`| teacher | ${pct(teacher.accuracy)} | |${testCell('teacher')} ${millions(teacher.params)} | ${macs(teacherCosts.macs)} | ${ms(teacherCosts.latency)} | 0 | 1.00x | 0 |`);
+  if (teacher) lines.push(`| teacher | ${pct(teacher.accuracy)} | |${testCell('teacher')} ${formatCount(teacher.params)} | ${macs(teacherCosts.macs)} | ${ms(teacherCosts.latency)} | 0 | 1.00x | 0 |`);
   for (const { event, finetune } of ranked.slice(0, top)) {
     const eventCost = costOf(objective, event);
     const tuned = finetune?.status === 'ok' ? pct(finetune.accuracy!) : '';
     lines.push(
-      `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${millions(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
+      `| ${markdownText(event.name)} | ${pct(event.accuracy!)} | ${tuned} |${testCell(event.name)} ${formatCount(event.params)} | ${macs(event.macs)} | ${ms(event.latency)} | ${(1 - eventCost / teacherCost).toFixed(4)} | ${(teacherCost / eventCost).toFixed(2)}x | ${event.f!.toFixed(4)} |`,
     );
   }
-  lines.push('', `Ratio is C = 1 - ${cost.title}/${cost.title}(teacher); f = C(2 - C) * accuracy / accuracy(teacher), from search-time validation accuracy.`, '');
+  lines.push('', `Ratio is ${costRatioFormula(cost.title)}; ${REWARD_FORMULA}, from search-time validation accuracy.`, '');
   lines.push(...frontSection(events, objective), ...tableErrorLine(events));
   return lines.join('\n');
 }
@@ -201,7 +201,7 @@ function frontSection(events: JournalEvent[], objective: Objective): string[] {
     '',
     `| architecture | ${cost.title} | ${split} accuracy | spec |`,
     '|---|---|---|---|',
-    ...candidates.map((c) => `| ${markdownText(c.event.name)} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : millions(c.event.params)} | ${pct(c.accuracy)} | ${markdownText(frontSpecFile(c.event))} |`),
+    ...candidates.map((c) => `| ${markdownText(c.event.name)} | ${objective === 'latency' ? ms(c.event.latency) : objective === 'macs' ? macs(c.event.macs) : formatCount(c.event.params)} | ${pct(c.accuracy)} | ${markdownText(frontSpecFile(c.event))} |`),
     '',
   ];
 }

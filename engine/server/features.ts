@@ -2,6 +2,7 @@
 // references. Each is a pure function of the analysis and a position, so the server only routes.
 import { CodeLens, Diagnostic, DiagnosticSeverity, DocumentSymbol, Hover, Location, MarkupKind, Position as LspPosition, Range as LspRange, SymbolKind } from 'vscode-languageserver';
 import { Commands } from '../../protocol';
+import { formatCount } from '../../protocol/format';
 import { formatShape } from '../architecture/shapes';
 import { INPUT_ID, Shape } from '../architecture/types';
 import { Position, Problem, Range } from '../architecture/source';
@@ -30,11 +31,6 @@ export function diagnostic(problem: Problem, uri: string): Diagnostic {
   return { range, message: problem.message, severity: DiagnosticSeverity.Error, source: 'esnac', ...related };
 }
 
-/** A count for people: 1,234 below a million, then 1.23M / 4.56G. */
-export function formatCount(n: number): string {
-  if (n < 1e6) return n.toLocaleString('en-US');
-  return n < 1e9 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e9).toFixed(2)}G`;
-}
 
 /** On an id in `inputs` or `output`, the layer it names; elsewhere in a layer, that layer. */
 export function hover(analysis: SpecAnalysis, at: LspPosition): Hover | null {

@@ -1,8 +1,9 @@
 // The graph diff of a student against its teacher, redrawn when either file changes.
 import * as vscode from 'vscode';
 import type { WebviewMessage } from '../../protocol/webview';
+import { diffTitle } from '../format';
 import { buildDiffModel } from '../view-models/diff';
-import { saveSvg } from './export-svg';
+import { saveExport } from './export-image';
 import type { PanelContext } from './index';
 import { basename, loadSpec, unusable } from './specs';
 import { EsnacPanel } from './webview-panel';
@@ -15,7 +16,7 @@ export class DiffPanel extends EsnacPanel {
     readonly student: vscode.Uri,
     context: PanelContext,
   ) {
-    super(panel, `Diff: ${basename(student)} ↔ ${basename(teacher)}`, context);
+    super(panel, `Diff: ${diffTitle(basename(teacher), basename(student))}`, context);
     const ours = new Set([teacher.toString(), student.toString()]);
     this.disposables.push(
       vscode.workspace.onDidSaveTextDocument((d) => {
@@ -44,7 +45,8 @@ export class DiffPanel extends EsnacPanel {
       case 'revealLayer':
         return this.context.host.revealLayer(message.side === 'teacher' ? this.teacher : this.student, message.layerId);
       case 'exportSvg':
-        return saveSvg(message.svg, message.fileName, vscode.Uri.joinPath(this.student, '..'), this.context.host.log);
+      case 'exportPng':
+        return saveExport(message, vscode.Uri.joinPath(this.student, '..'), this.context.host.log);
       case 'error':
         this.context.host.log.error(`graph diff of ${this.student.fsPath}: ${message.message}`);
     }

@@ -1,10 +1,11 @@
 // The architecture graph of one spec file beside its editor, redrawn as the document changes
 // (debounced). While the text does not check, the last graph that could be drawn stays, with
-// the problems above it.
+// the problems above it and marked on their layers. The layer under the editor's cursor is
+// selected in the graph.
 import * as vscode from 'vscode';
 import type { GraphModel, WebviewMessage } from '../../protocol/webview';
-import { buildGraphModel } from '../view-models/graph';
-import { saveSvg } from './export-svg';
+import { buildGraphModel, LayerRange, layerAt } from '../view-models/graph';
+import { saveExport } from './export-image';
 import type { PanelContext } from './index';
 import { basename, loadSpec } from './specs';
 import { EsnacPanel } from './webview-panel';
@@ -14,6 +15,8 @@ const EDIT_DEBOUNCE_MS = 300;
 
 export class GraphPanel extends EsnacPanel {
   private lastGood: GraphModel | undefined;
+  private layers: LayerRange[] = [];
+  private cursorLayer: string | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -31,15 +34,30 @@ export class GraphPanel extends EsnacPanel {
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (isOurs(e.document.uri) && e.contentChanges.length > 0) changed();
       }),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (isOurs(e.textEditor.document.uri)) this.followCursor(e.selections[0].active);
+      }),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (editor && isOurs(editor.document.uri)) this.followCursor(editor.selection.active);
+      }),
     );
+  }
+
+  /** Selects the layer the cursor is in, once per layer entered. */
+  private followCursor(at: vscode.Position): void {
+    const layerId = layerAt(this.layers, { line: at.line, column: at.character });
+    if (layerId === undefined || layerId === this.cursorLayer) return;
+    this.cursorLayer = layerId;
+    this.connection.notify({ type: 'select', subject: { kind: 'graph', spec: this.spec.toString() }, layerId });
   }
 
   async update(): Promise<void> {
     const subject = { kind: 'graph' as const, spec: this.spec.toString() };
     try {
-      const { spec, problems } = await loadSpec(this.spec);
+      const { spec, problems, layers, layerProblems } = await loadSpec(this.spec);
+      this.layers = layers;
       if (spec) this.lastGood = buildGraphModel(spec);
-      if (this.lastGood) this.connection.send({ type: 'graph', subject, graph: this.lastGood, problems, stale: !spec });
+      if (this.lastGood) this.connection.send({ type: 'graph', subject, graph: this.lastGood, problems, stale: !spec, layerProblems });
       else this.connection.send({ type: 'failure', subject, message: problems.join('\n') });
     } catch (err) {
       const message = `cannot read ${this.spec.fsPath}: ${errorMessage(err)}`;
@@ -53,7 +71,8 @@ export class GraphPanel extends EsnacPanel {
       case 'revealLayer':
         return this.context.host.revealLayer(this.spec, message.layerId);
       case 'exportSvg':
-        return saveSvg(message.svg, message.fileName, vscode.Uri.joinPath(this.spec, '..'), this.context.host.log);
+      case 'exportPng':
+        return saveExport(message, vscode.Uri.joinPath(this.spec, '..'), this.context.host.log);
       case 'error':
         this.context.host.log.error(`graph of ${this.spec.fsPath}: ${message.message}`);
     }

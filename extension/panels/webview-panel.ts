@@ -47,6 +47,11 @@ export class PanelConnection implements vscode.Disposable {
     if (this.ready) void this.panel.webview.postMessage(message);
   }
 
+  /** A message for the webview as it is now, not a snapshot: dropped when it is not ready, never replayed. */
+  notify(message: HostMessage): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }

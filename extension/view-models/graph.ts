@@ -1,9 +1,11 @@
-// A spec as the graph the webview draws: one node per layer with its output shape, one edge per
-// input reference with its operand position. Runs in the extension host (where the file is), so
-// only this small model crosses to the webview.
-import type { ColourClass, GraphEdge, GraphModel, GraphNode } from '../../protocol/webview';
+// A spec as the graph the webview draws: one node per layer with its output shape, params, MACs
+// and attributes, one edge per input reference with its operand position; and where each layer
+// lies in the text, so the editor's cursor and the spec's problems find their nodes. Runs in the
+// extension host (where the file is), so only this small model crosses to the webview.
+import type { ColourClass, GraphEdge, GraphModel, GraphNode, LayerProblems } from '../../protocol/webview';
 import { resolveGraph } from '../../engine/architecture/graph';
 import { formatShape, inferShapes } from '../../engine/architecture/shapes';
+import type { Position, Problem, Range, SourceDocument } from '../../engine/architecture/source';
 import { BN_EPSILON, type ArchitectureSpec, type Layer, type LayerType } from '../../engine/architecture/types';
 
 const COLOURS: Record<LayerType, ColourClass> = {
@@ -46,6 +48,8 @@ export function buildGraphModel(spec: ArchitectureSpec): GraphModel {
       detail: layerDetail(layer),
       shape: stats ? formatShape(stats.shape) : '?',
       params: stats?.params ?? 0,
+      macs: stats?.macs ?? 0,
+      attributes: layerAttributes(layer),
     };
   });
   const edges: GraphEdge[] = graph.order.flatMap(({ layer, inputs }) => inputs.map((from, port) => ({ from, to: layer.id, port })));
@@ -85,4 +89,46 @@ export function layerDetail(layer: Layer): string {
     default:
       return '';
   }
+}
+
+/** What the properties panel lists for a layer: every field the spec gives it but id, type and inputs. */
+export function layerAttributes(layer: Layer): [string, string][] {
+  return Object.entries(layer)
+    .filter(([name]) => name !== 'id' && name !== 'type' && name !== 'inputs')
+    .map(([name, value]) => [name, typeof value === 'object' ? JSON.stringify(value) : String(value)]);
+}
+
+/** Where a layer's mapping lies in the spec text. */
+export interface LayerRange {
+  id: string;
+  range: Range;
+}
+
+/** The text range of every layer with an id, from a parsed spec (checked or not). */
+export function layerRanges(document: SourceDocument): LayerRange[] {
+  const root = document.value as { layers?: unknown } | null;
+  const layers = typeof root === 'object' && root !== null && Array.isArray(root.layers) ? (root.layers as unknown[]) : [];
+  return layers.flatMap((layer, index) => {
+    const id = (layer as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? [{ id, range: document.locate(['layers', index]) }] : [];
+  });
+}
+
+/** The layer whose mapping holds the position (0-based line and column), if any. */
+export function layerAt(ranges: LayerRange[], at: Position): string | undefined {
+  return ranges.find(({ range }) => !before(at, range.start) && !before(range.end, at))?.id;
+}
+
+/** The problems that lie inside a layer, by its id; problems outside every layer are left out (the banner lists all). */
+export function problemsByLayer(ranges: LayerRange[], problems: Problem[]): LayerProblems {
+  const marks: LayerProblems = {};
+  for (const problem of problems) {
+    const id = layerAt(ranges, problem.range.start);
+    if (id !== undefined) (marks[id] ??= []).push(problem.message);
+  }
+  return marks;
+}
+
+function before(a: Position, b: Position): boolean {
+  return a.line < b.line || (a.line === b.line && a.column < b.column);
 }

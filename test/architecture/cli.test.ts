@@ -24,7 +24,7 @@ test('validate: a summary line per valid file, exit 0', () => {
   assert.equal(run.status, 0, run.stderr);
   assert.equal(
     run.stdout,
-    `${TEACHER}: tiny-resnet: 15 layers, 3.71K params, 848.19K MACs\n${STUDENT}: tiny-resnet-student: 14 layers, 1.14K params, 239.78K MACs\n`,
+    `${TEACHER}: tiny-resnet: 15 layers, 3.71K params, 848K MACs\n${STUDENT}: tiny-resnet-student: 14 layers, 1.14K params, 240K MACs\n`,
   );
 });
 
@@ -37,7 +37,7 @@ test('validate: FILE:LINE:COL: message per problem, exit 1, other files still ch
       // Both problems: the duplicate id does not hide the first layer's shape.
       `${bad}:6:5: linear 'fc' needs flat features but receives 3x8x8: add a flatten or globalavgpool layer before it`,
       `${bad}:7:10: duplicate layer id 'fc' (layers[0] has it already)`,
-      `${TEACHER}: tiny-resnet: 15 layers, 3.71K params, 848.19K MACs`,
+      `${TEACHER}: tiny-resnet: 15 layers, 3.71K params, 848K MACs`,
       `${join(dir, 'missing.arch.json')}: cannot read the file: no such file`,
       '',
     ].join('\n'),
@@ -60,7 +60,7 @@ test('stats: a table with totals', () => {
   const run = esnac('stats', STUDENT);
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stdout.trimEnd().split('\n');
-  assert.equal(lines[0], 'tiny-resnet-student: 14 layers, 1.14K params, 239.78K MACs');
+  assert.equal(lines[0], 'tiny-resnet-student: 14 layers, 1.14K params, 240K MACs');
   assert.match(lines[2], /^id +type +output \(CxHxW\) +params +MACs$/);
   assert.match(lines.find((l) => l.startsWith('merge'))!, /^merge +concat +16x8x8 +0 +0$/);
   assert.match(lines.at(-1)!, /^total +1,138 +239,776$/);

@@ -20,7 +20,8 @@ import { bundleHostSuite } from './host-suite';
 import type { HostTestResult } from './in-host/runner';
 import { checkRunFlow } from './runs-ui';
 import { ensureTools, Tools } from './tools';
-import { activeWebview, Browser, explorerMenu, explorerRow, forwardHostConsole, launchBrowser, openWorkbench, Page, pickQuickItem, runCommand, runExplorerMenuItem } from './workbench';
+import { activeWebview, Browser, explorerMenu, explorerRow, forwardHostConsole, launchBrowser, openWorkbench, Page, pickQuickItem, runCommand, runExplorerMenuItem, waitForCount } from './workbench';
+import { checkGraphBlocks } from './graph-blocks';
 import { BROKEN_LINE_INDEX, BROKEN_SPEC, BROKEN_TEXT, FIXED_TEXT, OTHER_FILE, RUNS_FOLDER, TEACHER_SPEC, writeWorkspace } from './workspace';
 
 const ROOT = join(__dirname, '..', '..');
@@ -83,6 +84,7 @@ class Stage {
     await this.hostSuite();
     await this.ui('the explorer offers Compress architecture on a spec, where it asks its first question, and not on another file', (page) => this.checkExplorerMenus(page));
     await this.ui('Preview architecture draws one graph node per layer of the spec', (page) => this.checkPreview(page));
+    await this.ui('collapsing the blocks of resnet34 draws fewer nodes; expanding them draws every layer again', (page) => checkGraphBlocks(page, this.workspace, (name) => this.screenshot(page, name)));
     await this.ui('Diff with teacher is in the context menu of a student and not of its teacher', (page) => checkDiffWithTeacherMenus(page, this.server!.url, this.workspace, (name) => this.screenshot(page, name)));
     const noRun = existsSync(join(this.workspace, RUNS_FOLDER)) ? undefined : 'the in-host suite made no run';
     await this.ui('the dashboard of the finished run lists the journal\'s candidates', (page) => this.checkDashboard(page), noRun);
@@ -281,15 +283,4 @@ function readJournal(runDir: string): JournalEvent[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as JournalEvent);
-}
-
-/** Polls until the locator matches `expected` elements or time runs out; returns the last count. */
-async function waitForCount(locator: { count(): Promise<number> }, expected: number, timeoutMs: number): Promise<number> {
-  const end = Date.now() + timeoutMs;
-  let count = await locator.count();
-  while (count !== expected && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 500));
-    count = await locator.count();
-  }
-  return count;
 }

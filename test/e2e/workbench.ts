@@ -16,6 +16,7 @@ export interface Locator {
   waitFor(options?: { state?: WaitState; timeout?: number }): Promise<void>;
   click(options?: { button?: 'left' | 'right'; timeout?: number }): Promise<void>;
   fill(value: string): Promise<void>;
+  selectOption(value: string): Promise<unknown>;
   count(): Promise<number>;
   allTextContents(): Promise<string[]>;
 }
@@ -206,4 +207,15 @@ export function forwardHostConsole(page: Page, print: (line: string) => void): (
     });
   });
   return () => printing;
+}
+
+/** Polls until the locator matches `expected` elements or time runs out; returns the last count. */
+export async function waitForCount(locator: { count(): Promise<number> }, expected: number, timeoutMs: number): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  let count = await locator.count();
+  while (count !== expected && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 500));
+    count = await locator.count();
+  }
+  return count;
 }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 export const EXTENSION_ID = 'esnac.esnac';
 export const TEACHER_SPEC = 'vgg-mini-mnist.arch.yaml';
+/** A zoo teacher big enough for its graph's blocks to matter (108 layers). */
+export const ZOO_SPEC = 'resnet34-cifar10.arch.yaml';
 export const BROKEN_SPEC = 'broken.arch.yaml';
 export const OTHER_FILE = 'notes.txt';
 /** The default of the esnac.runs.folder setting. */
@@ -50,7 +52,7 @@ export const BROKEN_LINE_INDEX = BROKEN_TEXT.split('\n').indexOf(BROKEN_LINE);
 
 /** Fills an empty folder with the e2e workspace; `repoRoot` is where the examples are. */
 export function writeWorkspace(folder: string, repoRoot: string): void {
-  copyFileSync(join(repoRoot, 'examples', 'teachers', TEACHER_SPEC), join(folder, TEACHER_SPEC));
+  for (const spec of [TEACHER_SPEC, ZOO_SPEC]) copyFileSync(join(repoRoot, 'examples', 'teachers', spec), join(folder, spec));
   writeFileSync(join(folder, BROKEN_SPEC), BROKEN_TEXT);
   writeFileSync(join(folder, OTHER_FILE), 'Not an architecture: the explorer offers no esnac commands here.\n');
 }

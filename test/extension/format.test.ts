@@ -43,8 +43,8 @@ test('time left', () => {
 });
 
 test('best student, diff title, engine description, error headline', () => {
-  assert.equal(bestSummary({ name: 'c4', spec: '/r/best.arch.yaml', f: 0.9, accuracy: 0.9812, params: 123456 }), 'best student c4: validation accuracy 98.1% (no test accuracy), 123.5k params, f 0.900');
-  assert.equal(diffTitle('resnet18', 'resnet18-c4'), 'resnet18 ↔ resnet18-c4');
+  assert.equal(bestSummary({ name: 'c4', spec: '/r/best.arch.yaml', f: 0.9, accuracy: 0.9812, params: 123456 }), 'best student c4: validation accuracy 98.1% (no test accuracy), 123K params, f 0.900');
+  assert.equal(diffTitle('resnet18', 'resnet18-c4'), 'resnet18 → resnet18-c4');
   const info = { esnacVersion: '0.1.0', nodeVersion: 'v20.1.0', backend: { name: 'wasm' as const, detail: 'wasm (SIMD)', tfjsVersion: '4.22.0', skipped: [{ name: 'tensorflow', reason: 'not installed' }] } };
   assert.deepEqual(engineDescription(info), ['esnac 0.1.0 on Node v20.1.0', 'backend: wasm (SIMD) (tfjs 4.22.0)', 'tensorflow not used: not installed']);
   assert.deepEqual(engineDescription({ esnacVersion: '0.1.0', nodeVersion: 'v20', error: 'no wasm' }), ['esnac 0.1.0 on Node v20', 'no backend: no wasm']);
@@ -62,5 +62,5 @@ test("the finished search's message leads with the test measurement of a run's j
   ];
   const best = bestStudent(events, () => '/r/best.arch.yaml')!;
   assert.deepEqual(best.test, { accuracy: 0.9733, teacher: 0.9841, examples: 10_000, source: 't10k files' });
-  assert.equal(bestSummary(best), 'best student c4: test accuracy 97.3% (teacher 98.4%), 125.0k params (8.0x smaller); search validation accuracy 95.1%');
+  assert.equal(bestSummary(best), 'best student c4: test accuracy 97.3% (teacher 98.4%), 125K params (8.0x smaller); search validation accuracy 95.1%');
 });

@@ -136,7 +136,7 @@ test('hover: a layer shows its shape, params, MACs and inputs; a reference shows
   const conv = await hoverAt(at(SMALL, 'kernel: 3'));
   assert.match(conv, /\*\*conv\*\* · conv/);
   assert.match(conv, /output: 4x8x8/);
-  assert.match(conv, /params: 40 · MACs: 2,304/);
+  assert.match(conv, /params: 40 · MACs: 2\.30K/);
   assert.match(conv, /inputs: `input` \(1x8x8\) \(default\)/);
   assert.match(conv, /read by: `relu`, `skip`/);
   const skip = await hoverAt(at(SMALL, 'id: skip', 0, 5));
@@ -156,7 +156,7 @@ test('CodeLens: totals and actions on the first line; problems instead of totals
     assert.ok(lenses.every((l) => l.command!.command === '' || l.command!.arguments?.[0] === doc));
     return lenses.map((l) => `${l.command!.title}${l.command!.command ? ` -> ${l.command!.command}` : ''}`);
   };
-  assert.deepEqual(await titles(SMALL), ['90 params · 2,344 MACs', `Preview -> ${Commands.previewArchitecture}`, `Compress -> ${Commands.compressArchitecture}`]);
+  assert.deepEqual(await titles(SMALL), ['90 params · 2.34K MACs', `Preview -> ${Commands.previewArchitecture}`, `Compress -> ${Commands.compressArchitecture}`]);
   assert.deepEqual(await titles(SMALL.replace('out: 4', 'out: -4')), ['1 problem', `Preview -> ${Commands.previewArchitecture}`]);
   const candidate = `${SMALL}candidate:\n  teacher: big\n  teacherPath: ../teacher.arch.yaml\n  action: {}\n`;
   assert.deepEqual((await titles(candidate)).at(-1), `Diff with teacher -> ${Commands.diffWithTeacher}`);

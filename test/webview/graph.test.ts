@@ -29,7 +29,22 @@ test('every zoo teacher: one node per layer, one edge per input reference in ope
 test('nodes carry their type, colour class, attributes and output shape', () => {
   const model = buildGraphModel(zooTeacher('resnet18', 'cifar10'));
   const node = (id: string) => model.nodes.find((n) => n.id === id)!;
-  assert.deepEqual(node('conv1'), { id: 'conv1', type: 'conv', colour: 'conv', detail: '3x3', shape: '64x32x32', params: 1728 });
+  assert.deepEqual(node('conv1'), {
+    id: 'conv1',
+    type: 'conv',
+    colour: 'conv',
+    detail: '3x3',
+    shape: '64x32x32',
+    params: 1728,
+    macs: 1728 * 32 * 32,
+    attributes: [
+      ['in', '3'],
+      ['out', '64'],
+      ['kernel', '3'],
+      ['padding', '1'],
+      ['bias', 'false'],
+    ],
+  });
   assert.equal(node('layer2.0.conv1').detail, '3x3 /2');
   assert.equal(node('layer2.0.bn1').colour, 'norm');
   assert.equal(model.nodes.at(-1)!.shape, '10x1x1');
@@ -40,15 +55,15 @@ test('nodes carry their type, colour class, attributes and output shape', () => 
 test('relu6 is an activation, a chunk a reshape that says which part it takes', () => {
   const model = buildGraphModel(MINI_SHUFFLE_V2);
   const node = (id: string) => model.nodes.find((n) => n.id === id)!;
-  assert.deepEqual(node('stem.relu'), { id: 'stem.relu', type: 'relu6', colour: 'activation', detail: '', shape: '6x8x8', params: 0 });
-  assert.deepEqual(node('b.x2'), { id: 'b.x2', type: 'chunk', colour: 'reshape', detail: '#1 of 2', shape: '8x4x4', params: 0 });
+  assert.deepEqual(node('stem.relu'), { id: 'stem.relu', type: 'relu6', colour: 'activation', detail: '', shape: '6x8x8', params: 0, macs: 0, attributes: [] });
+  assert.deepEqual(node('b.x2'), { id: 'b.x2', type: 'chunk', colour: 'reshape', detail: '#1 of 2', shape: '8x4x4', params: 0, macs: 0, attributes: [['chunks', '2'], ['index', '1']] });
 });
 
 test('the new activations are activations, a mul a merge; ceil mode, excluded padding and another epsilon are shown', () => {
   const model = buildGraphModel(MINI_SE);
   const node = (id: string) => model.nodes.find((n) => n.id === id)!;
   for (const id of ['stem.act', 'a.se.gate', 'b.act', 'b.se.gate', 'b.tanh']) assert.equal(node(id).colour, 'activation', id);
-  assert.deepEqual(node('a.se.scale'), { id: 'a.se.scale', type: 'mul', colour: 'merge', detail: '', shape: '8x9x9', params: 0 });
+  assert.deepEqual(node('a.se.scale'), { id: 'a.se.scale', type: 'mul', colour: 'merge', detail: '', shape: '8x9x9', params: 0, macs: 0, attributes: [] });
   assert.equal(node('pool').detail, '2x2 /2 ceil');
   assert.equal(node('b.avg').detail, '3x3 /2 ceil excl. pad');
   assert.equal(node('stem.bn').detail, 'eps=0.001');
