@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TrainingSettings } from '../../../protocol';
 import { ArchitectureSpec } from '../../architecture/types';
 import { encodeModel, writeScratchModel } from '../../model/io';
 import { disposeWeights, initialWeights } from '../../model/weights';
@@ -23,15 +24,11 @@ export interface PytorchEvaluatorSetup {
 }
 
 /** Training on labels (cross-entropy), the run's optimiser settings. */
-export interface LabelFit {
+export interface LabelFit extends TrainingSettings {
   spec: ArchitectureSpec;
   /** Weights folder to start from; absent: a fresh initialisation from `seed`, as engine/train/supervised does. */
   initial?: string;
   out: string;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
   seed: number;
   record?: Record<string, unknown>;
 }

@@ -2,6 +2,7 @@
 // one JSON object per line over the worker's stdin and stdout. docs/pytorch-worker.md is the
 // reference; a change to any message bumps PROTOCOL_VERSION on both sides.
 
+import type { TrainingSettings } from '../../../protocol';
 import type { EpochReport } from '../../train/loop';
 
 export const PROTOCOL_VERSION = 2;
@@ -21,7 +22,7 @@ export interface Hello {
 }
 
 /** Engine -> worker: train one network; answered by `epoch` reports and one `result` with the same id. */
-export interface TrainJob {
+export interface TrainJob extends TrainingSettings {
   type: 'train';
   id: number;
   spec: unknown;
@@ -33,10 +34,6 @@ export interface TrainJob {
   teacher?: string;
   objective: 'distill' | 'cross-entropy';
   distillation: { kind: 'mse' } | { kind: 'kl'; temperature: number };
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  weightDecay: number;
   /** Seeds batch order, augmentation and dropout. */
   seed: number;
   /** Merged into the `training` block of the written model.json. */
