@@ -16,6 +16,11 @@ export function errorDetail(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
+/** A system error reported by another thread or process, rebuilt with the fields isSystemError reads. */
+export function systemError(message: string, code: string, syscall: string, path?: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code, syscall, ...(path !== undefined && { path }) });
+}
+
 /**
  * An error of the machine, not of esnac or of the input: a full disk, a read-only folder, a file
  * system gone (Node's errors with a code and the system call that failed). Its message names the file.

@@ -1,7 +1,8 @@
 // Searches whose candidates the PyTorch pool trains, on the embedded MNIST at the tiny budget:
 // best.weights that `esnac export` turns into a PyTorch module scoring the reported accuracy, a
 // cancelled run that --resume finishes as an uninterrupted one, a killed worker whose candidate
-// fails and whose place a new worker takes, SIGTERM ending every worker, and the fallback to the
+// fails and whose place a new worker takes, a disk error while weights are written stopping the
+// evaluation as the machine's, SIGTERM ending every worker, and the fallback to the
 // tfjs workers when no Python with torch is found.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, TestContext } from 'node:test';
+import { initBackend } from '../../engine/backend';
 import { chooseEvaluator } from '../../engine/evaluation/choice';
 import { exportDataset } from '../../engine/evaluation/inputs';
 import { PytorchEvaluator } from '../../engine/evaluation/pytorch/evaluator';
@@ -19,6 +21,7 @@ import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { RunManifest } from '../../engine/run/run-directory';
 import { SearchSettings } from '../../engine/run/settings';
 import { compress } from '../../engine/search/compress';
+import { isSystemError } from '../../engine/util/errors';
 import { zooTeacher } from '../../engine/zoo';
 import { TINY_SEARCH } from '../support/tiny-search';
 import { TEACHER } from './helpers';
@@ -102,6 +105,35 @@ test('a killed worker fails its candidate with the reason, and a new worker take
     const next = await evaluator.evaluate({ name: 'next', spec: { ...teacher, name: 'next' } });
     assert.equal(next.status, 'ok', next.status === 'failed' ? next.reason : '');
     assert.notDeepEqual(pool.pids(), [pid]);
+  } finally {
+    await evaluator.close();
+  }
+});
+
+test("a disk error while a worker writes a candidate's weights is the machine's: evaluate rejects with the system error, the worker goes on", async (t) => {
+  const python = await torchPython(t);
+  if (!python) return;
+  await initBackend('cpu');
+  const dataset = await exportDataset('mnist', { limitTrain: 256, limitValidation: 64 }, join(scratch(), 'dataset'));
+  const pool = await PytorchPool.start({ python, dataset, workers: 1, threads: 1, gpus: 0, autocast: true });
+  const evaluator = new PytorchEvaluator(pool);
+  try {
+    const teacher = zooTeacher('vgg-mini', 'mnist');
+    const teacherWeights = join(scratch(), 'teacher');
+    assert.equal((await evaluator.fit({ spec: teacher, out: teacherWeights, epochs: 1, batchSize: 64, learningRate: 1e-3, weightDecay: 5e-4, seed: 1 })).status, 'ok');
+    evaluator.useTeacher({ teacherWeights, training: { epochs: 1, batchSize: 64, learningRate: 1e-3, weightDecay: 5e-4, distillation: { kind: 'mse' }, inherit: true, seed: 3 } });
+    // A weights folder under a plain file: the operating system refuses the write (ENOTDIR), as
+    // it refuses one on a full disk (ENOSPC); both are the machine's failures, not the candidate's.
+    const file = join(scratch(), 'a-file');
+    writeFileSync(file, '');
+    await assert.rejects(evaluator.evaluate({ name: 'unwritable', spec: { ...teacher, name: 'unwritable' }, outDir: join(file, 'weights') }), (err: NodeJS.ErrnoException) => {
+      assert.ok(isSystemError(err), `not a system error: ${String(err)}`);
+      assert.equal(err.code, 'ENOTDIR');
+      assert.match(err.message, /^ENOTDIR: .*a-file/);
+      return true;
+    });
+    const next = await evaluator.evaluate({ name: 'next', spec: { ...teacher, name: 'next' }, outDir: join(scratch(), 'weights') });
+    assert.equal(next.status, 'ok', next.status === 'failed' ? next.reason : '');
   } finally {
     await evaluator.close();
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BackendInfo } from '../../backend';
 import { EvaluationRequest, EvaluationResult, Evaluator } from '../types';
-import { UserError } from '../../util/errors';
+import { systemError, UserError } from '../../util/errors';
 import { startWorker, WorkerEntry } from '../../util/worker';
 import { FromWorker, ToWorker } from './protocol';
 import { EvaluatorSetup } from './setup';
@@ -113,7 +113,7 @@ export class WorkerPool implements Evaluator {
       case 'system-error': {
         const job = slot.job;
         slot.job = undefined;
-        if (job?.id === message.id) this.settle(job, () => (message.type === 'result' ? job.resolve(message.result) : job.reject(systemError(message))));
+        if (job?.id === message.id) this.settle(job, () => (message.type === 'result' ? job.resolve(message.result) : job.reject(systemError(message.message, message.code, message.syscall, message.path))));
         this.dispatch();
       }
     }
@@ -194,11 +194,6 @@ function firstReady(worker: Worker): Promise<{ backend: BackendInfo; gpu: boolea
     worker.on('error', onError);
     worker.on('exit', onExit);
   });
-}
-
-/** The worker's system error as this thread's, with the fields that mark it one (engine/util/errors isSystemError). */
-function systemError({ message, code, syscall, path }: Extract<FromWorker, { type: 'system-error' }>): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), { code, syscall, ...(path !== undefined && { path }) });
 }
 
 function abortReason(signal: AbortSignal): unknown {

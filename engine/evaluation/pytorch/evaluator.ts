@@ -10,6 +10,7 @@ import type { TrainingSettings } from '../../../protocol';
 import { ArchitectureSpec } from '../../architecture/types';
 import { encodeModel, writeScratchModel } from '../../model/io';
 import { disposeWeights, initialWeights } from '../../model/weights';
+import { systemError } from '../../util/errors';
 import { Rng } from '../../util/rng';
 import { InitialWeights } from '../inputs';
 import { CandidateTraining, candidateSeed } from '../local/candidate';
@@ -128,6 +129,11 @@ function wallMs(): number {
 
 function evaluationResult(result: TrainResult, seconds: number): EvaluationResult {
   if (result.status === 'ok') return { status: 'ok', accuracy: result.accuracy, params: result.params, seconds, backend: result.backend };
+  if (result.status === 'failed' && result.system) {
+    // Rejecting stops the run as the local workers' system errors do; the candidate is not journalled.
+    const { code, syscall, path } = result.system;
+    throw systemError(`${code}: ${result.reason}`, code, syscall, path);
+  }
   if (result.status === 'failed') return { status: 'failed', reason: result.reason, seconds };
   throw new DOMException('The training was cancelled', 'AbortError');
 }

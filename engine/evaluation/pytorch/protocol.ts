@@ -79,8 +79,16 @@ export interface JobPhases {
 
 export type TrainResult =
   | { status: 'ok'; accuracy: number; bestEpoch: number; batchSize: number; params: number; epochs: EpochReport[]; seconds: number; backend: string; phases: JobPhases }
-  | { status: 'failed'; reason: string; seconds: number }
+  /** `system`: the machine failed it (a full disk while the weights were written), not the candidate. */
+  | { status: 'failed'; reason: string; seconds: number; system?: SystemFailure }
   | { status: 'cancelled'; seconds: number };
+
+/** An operating-system error as Node names one: its code (ENOSPC), the call and the file. */
+export interface SystemFailure {
+  code: string;
+  syscall: string;
+  path?: string;
+}
 
 /** Milliseconds of each timed run: CUDA events on a GPU, time.perf_counter on the CPU. */
 export type TimingResult = { status: 'ok'; samples: number[]; seconds: number } | { status: 'failed'; reason: string; seconds: number } | { status: 'cancelled'; seconds: number };

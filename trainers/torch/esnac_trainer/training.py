@@ -8,6 +8,7 @@ On CUDA: channels_last, autocast (bf16 where supported, else fp16 with a gradien
 cudnn.benchmark, the data on the GPU when it fits (else pinned batches), and no host sync per
 batch: the loss is summed on the device and checked every SYNC_EVERY batches.
 """
+import errno
 import time
 import traceback
 
@@ -271,7 +272,15 @@ def train_and_save(trainer, job, cancelled, on_epoch):
         if job.get('out'):
             record = {**job.get('record', {}), 'dataset': trainer.data.name, 'seconds': trained, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'],
                       'accuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
-            write_model(job['out'], job['spec'], best, record, trainer.data.normalisation)
+            try:
+                write_model(job['out'], job['spec'], best, record, trainer.data.normalisation)
+            except OSError as err:
+                if err.errno is None:
+                    raise
+                # The machine's fault (a full disk, a folder gone), not the candidate's: the engine
+                # stops the run without journalling the candidate, so a resume trains it again.
+                return {'status': 'failed', 'reason': f'{err.strerror}, writing {err.filename or job["out"]}', 'seconds': time.perf_counter() - started,
+                        'system': {'code': errno.errorcode.get(err.errno, f'E{err.errno}'), 'syscall': 'write', 'path': err.filename or job['out']}}
         return {'status': 'ok', 'accuracy': outcome['bestAccuracy'], 'bestEpoch': outcome['bestEpoch'], 'batchSize': outcome['batchSize'],
                 'params': outcome['params'], 'epochs': outcome['epochs'], 'seconds': time.perf_counter() - started, 'backend': trainer.device.describe(),
                 'phases': {'trainingStarted': outcome['trainingStarted'], 'trainingEnded': outcome['trainingEnded']}}

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import TINY, write_dataset
-from esnac_trainer.training import CROP_PADDING, Cancelled, Device, Diverged, Trainer, augment, distillation_loss
+from esnac_trainer.training import CROP_PADDING, Cancelled, Device, Diverged, Trainer, augment, distillation_loss, train_and_save
 from esnac_trainer.weights import read_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +39,18 @@ def test_a_diverging_candidate_fails_with_its_reason(run_folder):
     trainer = Trainer(run_folder['dataset'], Device('cpu'))
     with pytest.raises(Diverged, match='training loss became (nan|inf) in epoch'):
         trainer.train(job(run_folder, learningRate=1e30, objective='distill'), lambda: False, lambda r: None)
+
+
+def test_a_weights_write_the_system_refuses_is_the_machines_failure(run_folder, tmp_path):
+    trainer = Trainer(run_folder['dataset'], Device('cpu'))
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('')
+    result = train_and_save(trainer, job(run_folder, epochs=1, out=str(blocker / 'weights')), lambda: False, lambda r: None)
+    assert result['status'] == 'failed'
+    assert result['system']['code'] == 'ENOTDIR' and result['system']['syscall'] == 'write'
+    assert 'a-file' in result['reason']
+    diverged = train_and_save(trainer, job(run_folder, learningRate=1e30, objective='distill', out=str(tmp_path / 'w')), lambda: False, lambda r: None)
+    assert diverged['status'] == 'failed' and 'system' not in diverged
 
 
 def test_cancel_stops_after_the_current_batch(run_folder):
