@@ -15,7 +15,7 @@ import { RunProgress } from './progress';
 import { SearchHooks } from './search';
 
 export interface TeacherTraining {
-  /** Where the local trainer keeps its checkpoint; absent: none. */
+  /** Where the trainer (local or PyTorch, each in its own format) keeps its checkpoint; absent: none. */
   checkpointDir?: string;
   progress?: RunProgress;
   signal?: AbortSignal;
@@ -26,9 +26,9 @@ export interface TeacherTraining {
 type TeacherMeasure = Pick<TeacherEvent, 'accuracy' | 'params' | 'trained' | 'seconds'>;
 
 /**
- * Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. The
- * local trainer checkpoints every epoch into `checkpointDir`, and a training stopped there goes on
- * at the next epoch.
+ * Trains the teacher from scratch with cross-entropy and keeps its best epoch in `outDir`. Either
+ * trainer checkpoints every epoch into `checkpointDir`, and a training stopped there goes on at
+ * the next epoch.
  */
 export async function trainTeacher(spec: ArchitectureSpec, outDir: string, dataset: RunData, settings: SearchSettings, hooks: SearchHooks, options: TeacherTraining = {}): Promise<TeacherMeasure> {
   const { checkpointDir, progress, signal, pytorch } = options;
@@ -39,31 +39,28 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
     hooks.log?.(epochLine(e, epochs));
     progress?.epochEnded(e);
   };
+  let held: EpochReport[] = [];
+  const resumed = (done: EpochReport[]) => {
+    held = done;
+    hooks.log?.(`resuming the teacher's training at epoch ${done.length + 1}/${epochs}: epochs 1-${done.length} are in its checkpoint`);
+    progress?.teacherStarts(spec.name, done);
+  };
+  const ignored = (why: string) => hooks.log?.(`not resuming the teacher's training from its checkpoint: ${why}`);
   if (pytorch) {
     hooks.log?.(`training the teacher ${spec.name} on ${dataset.name} for ${epochs} epochs with PyTorch (no --teacher-weights given)`);
     progress?.teacherStarts(spec.name, []);
-    const result = await pytorch.fit({ spec, out: outDir, epochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed } }, signal, onEpoch);
+    const job = { spec, out: outDir, epochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed }, ...(checkpointDir && { checkpoint: checkpointDir }) };
+    const result = await pytorch.fit(job, signal, onEpoch, (note) => ('resumed' in note ? resumed(note.resumed) : ignored(note.ignored)));
     if (result.status !== 'ok') throw new Error(`training the teacher failed: ${result.reason}`);
-    return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 };
+    return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 + held.reduce((sum, e) => sum + e.seconds, 0) };
   }
   const data = await datasetFor(dataset);
-  let held: EpochReport[] = [];
   hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${epochs} epochs (no --teacher-weights given)`);
   progress?.teacherStarts(spec.name, []);
   const result = await fit(spec, data, epochs, seed, settings, {
     signal,
     onEpoch,
-    ...(checkpointDir && {
-      checkpoint: {
-        dir: checkpointDir,
-        resumed: (done: EpochReport[]) => {
-          held = done;
-          hooks.log?.(`resuming the teacher's training at epoch ${done.length + 1}/${epochs}: epochs 1-${done.length} are in its checkpoint`);
-          progress?.teacherStarts(spec.name, done);
-        },
-        ignored: (why: string) => hooks.log?.(`not resuming the teacher's training from its checkpoint: ${why}`),
-      },
-    }),
+    ...(checkpointDir && { checkpoint: { dir: checkpointDir, resumed, ignored } }),
   });
   writeModel(outDir, result.model);
   const seconds = (performance.now() - started) / 1000 + held.reduce((sum, e) => sum + e.seconds, 0);

@@ -1,12 +1,13 @@
 // Searches whose candidates the PyTorch pool trains, on the embedded MNIST at the tiny budget:
 // best.weights that `esnac export` turns into a PyTorch module scoring the reported accuracy, a
-// cancelled run that --resume finishes as an uninterrupted one, a killed worker whose candidate
-// fails and whose place a new worker takes, a disk error while weights are written stopping the
-// evaluation as the machine's, SIGTERM ending every worker, and the fallback to the
-// tfjs workers when no Python with torch is found.
+// cancelled run that --resume finishes as an uninterrupted one, a run stopped in teacher training
+// going on at the next teacher epoch, a killed worker whose candidate fails and whose place a new
+// worker takes, a disk error while weights are written stopping the evaluation as the machine's,
+// SIGTERM ending every worker, and the fallback to the tfjs workers when no Python with torch is
+// found.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, TestContext } from 'node:test';
@@ -20,7 +21,7 @@ import { DEFAULT_EVALUATOR, EvaluatorSettings } from '../../engine/evaluation/se
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { RunManifest } from '../../engine/run/run-directory';
 import { SearchSettings } from '../../engine/run/settings';
-import { compress } from '../../engine/search/compress';
+import { compress, TEACHER_CHECKPOINT } from '../../engine/search/compress';
 import { isSystemError } from '../../engine/util/errors';
 import { zooTeacher } from '../../engine/zoo';
 import { TINY_SEARCH } from '../support/tiny-search';
@@ -80,6 +81,27 @@ test('a search on PyTorch workers, cancelled and resumed, ends as the uninterrup
   await compress({ resume: resumed });
   const key = (c: CandidateEvent) => `${c.name} ${c.status} ${c.accuracy}`;
   assert.deepEqual(candidates(resumed).map(key).sort(), done.map(key).sort());
+});
+
+test('a run stopped while PyTorch trains its teacher resumes at the next teacher epoch, saying so', async (t) => {
+  const python = await torchPython(t);
+  if (!python) return;
+  const runDir = join(scratch(), 'run');
+  const controller = new AbortController();
+  const stopped = await compress(
+    { teacherPath: TEACHER, dataset: 'mnist', runDir, settings: { ...settings(pytorch()), teacherEpochs: 3, workers: 1 } },
+    { progress: (p) => p.phase === 'teacher' && p.training?.epoch === 1 && controller.abort() },
+    controller.signal,
+  );
+  assert.equal(stopped.cancelled, true);
+  assert.ok(existsSync(join(runDir, TEACHER_CHECKPOINT, 'pytorch.pt')), 'the teacher checkpoint is kept');
+  const logs: string[] = [];
+  const epochs: (number | undefined)[] = [];
+  const resumed = await compress({ resume: runDir }, { log: (m) => logs.push(m), progress: (p) => p.phase === 'teacher' && epochs.push(p.training?.epoch) });
+  assert.equal(resumed.cancelled, false);
+  assert.ok(logs.some((m) => /resuming the teacher's training at epoch 2\/3/.test(m)), logs.join('\n'));
+  assert.deepEqual([...new Set(epochs)], [0, 1, 2, 3], 'goes on from epoch 1 held in the checkpoint');
+  assert.ok(!existsSync(join(runDir, TEACHER_CHECKPOINT)), 'the checkpoint is removed once the teacher is in the journal');
 });
 
 test('a killed worker fails its candidate with the reason, and a new worker takes its place', async (t) => {

@@ -15,7 +15,7 @@ import { Rng } from '../../util/rng';
 import { InitialWeights } from '../inputs';
 import { CandidateTraining, candidateSeed } from '../local/candidate';
 import { EvaluationRequest, EvaluationResult, Evaluator } from '../types';
-import { EpochReport, TrainResult } from './protocol';
+import { CheckpointNote, EpochReport, TrainResult } from './protocol';
 import { PytorchPool } from './pool';
 
 export interface PytorchEvaluatorSetup {
@@ -32,6 +32,8 @@ export interface LabelFit extends TrainingSettings {
   out: string;
   seed: number;
   record?: Record<string, unknown>;
+  /** Where the state after each epoch is kept (the trainer's own format). */
+  checkpoint?: string;
 }
 
 export class PytorchEvaluator implements Evaluator {
@@ -86,8 +88,8 @@ export class PytorchEvaluator implements Evaluator {
     }
   }
 
-  /** Trains on labels; a stop before the end rejects. */
-  async fit(job: LabelFit, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void): Promise<EvaluationResult> {
+  /** Trains on labels; a stop before the end rejects (with `job.checkpoint`, the next fit goes on from the last epoch kept there). */
+  async fit(job: LabelFit, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void, onCheckpoint?: (note: CheckpointNote) => void): Promise<EvaluationResult> {
     const started = performance.now();
     let initial = job.initial;
     let fresh: string | undefined;
@@ -102,7 +104,7 @@ export class PytorchEvaluator implements Evaluator {
         }
       }
       const { initial: _initial, ...rest } = job;
-      const result = await this.pool.train({ ...rest, initial, objective: 'cross-entropy', distillation: { kind: 'mse' } }, signal, onEpoch);
+      const result = await this.pool.train({ ...rest, initial, objective: 'cross-entropy', distillation: { kind: 'mse' } }, signal, onEpoch, onCheckpoint);
       return evaluationResult(result, (performance.now() - started) / 1000);
     } finally {
       if (fresh) rmSync(fresh, { recursive: true, force: true });

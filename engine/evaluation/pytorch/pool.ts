@@ -7,7 +7,7 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { delimiter } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError } from '../../util/errors';
-import { EpochReport, FromWorker, PROTOCOL_VERSION, TimeJob, TimingResult, ToWorker, TrainJob, TrainResult } from './protocol';
+import { CheckpointNote, EpochReport, FromWorker, PROTOCOL_VERSION, TimeJob, TimingResult, ToWorker, TrainJob, TrainResult } from './protocol';
 import { trainerRoot } from './python';
 
 export interface PytorchPoolOptions {
@@ -40,6 +40,7 @@ interface Job {
   resolve(result: JobResult): void;
   reject(err: unknown): void;
   onEpoch?: (report: EpochReport) => void;
+  onCheckpoint?: (note: CheckpointNote) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
   /** Rejected already (aborted): its worker is still stopping. */
@@ -108,8 +109,8 @@ export class PytorchPool {
   }
 
   /** Trains on a free worker; resolves every outcome, rejects only when `signal` aborts or the pool closes. */
-  train(request: JobRequest, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void): Promise<TrainResult> {
-    return this.enqueue({ type: 'train', ...request }, signal, onEpoch) as Promise<TrainResult>;
+  train(request: JobRequest, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void, onCheckpoint?: (note: CheckpointNote) => void): Promise<TrainResult> {
+    return this.enqueue({ type: 'train', ...request }, signal, onEpoch, onCheckpoint) as Promise<TrainResult>;
   }
 
   /** Times a network on a free worker's device; settles as train() does. */
@@ -117,11 +118,11 @@ export class PytorchPool {
     return this.enqueue({ type: 'time', ...request }, signal) as Promise<TimingResult>;
   }
 
-  private enqueue(message: JobMessage, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void): Promise<JobResult> {
+  private enqueue(message: JobMessage, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void, onCheckpoint?: (note: CheckpointNote) => void): Promise<JobResult> {
     if (this.closed) return Promise.reject(new Error('the PyTorch pool is closed'));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, message, started: performance.now(), resolve, reject, ...(onEpoch ? { onEpoch } : {}), ...(signal ? { signal } : {}) };
+      const job: Job = { id: this.nextId++, message, started: performance.now(), resolve, reject, ...(onEpoch ? { onEpoch } : {}), ...(onCheckpoint ? { onCheckpoint } : {}), ...(signal ? { signal } : {}) };
       if (signal) {
         job.onAbort = () => this.abort(job);
         signal.addEventListener('abort', job.onAbort, { once: true });
@@ -164,6 +165,11 @@ export class PytorchPool {
       case 'epoch': {
         const { type: _type, id: _id, ...report } = message;
         if (worker.job?.id === message.id && !worker.job.settled) worker.job.onEpoch?.(report);
+        return;
+      }
+      case 'checkpoint': {
+        const { type: _type, id: _id, ...note } = message;
+        if (worker.job?.id === message.id && !worker.job.settled) worker.job.onCheckpoint?.(note);
         return;
       }
       case 'result':

@@ -38,6 +38,8 @@ export interface TrainJob extends TrainingSettings {
   seed: number;
   /** Merged into the `training` block of the written model.json. */
   record?: Record<string, unknown>;
+  /** A folder where the state after each epoch is kept: a training stopped earlier goes on after its last kept epoch. */
+  checkpoint?: string;
 }
 
 /**
@@ -100,4 +102,8 @@ export type FromWorker =
   | { type: 'setup-failed'; reason: string; user: boolean }
   | ({ type: 'epoch'; id: number } & EpochReport)
   | ({ type: 'result'; id: number } & TrainResult)
-  | ({ type: 'timing'; id: number } & TimingResult);
+  | ({ type: 'timing'; id: number } & TimingResult)
+  /** A train job with a `checkpoint` folder: the epochs it goes on after, or why the checkpoint there is not used. */
+  | ({ type: 'checkpoint'; id: number } & CheckpointNote);
+
+export type CheckpointNote = { resumed: EpochReport[] } | { ignored: string };

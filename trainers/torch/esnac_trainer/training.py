@@ -9,6 +9,8 @@ cudnn.benchmark, the data on the GPU when it fits (else pinned batches), and no 
 batch: the loss is summed on the device and checked every SYNC_EVERY batches.
 """
 import errno
+import json
+import os
 import time
 import traceback
 
@@ -165,19 +167,21 @@ class Trainer:
             correct += (logits.argmax(1) == y).sum()
         return correct.item() / split.count if split.count else 0.0
 
-    def train(self, job, cancelled, on_epoch):
+    def train(self, job, cancelled, on_epoch, on_checkpoint=lambda note: None):
         """Trains job's candidate; returns (network on the CPU with the best weights, outcome dict).
-        Retries once with half the batch on running out of memory."""
+        Retries once with half the batch on running out of memory. With job['checkpoint'], the
+        state after each epoch is kept there and a training stopped earlier goes on after its last
+        kept epoch; on_checkpoint hears {'resumed': [epoch reports]} or {'ignored': why}."""
         batch = job['batchSize']
         try:
-            return self._train(job, batch, cancelled, on_epoch)
+            return self._train(job, batch, cancelled, on_epoch, on_checkpoint)
         except RuntimeError as err:
             if not is_oom(err) or batch < 2:
                 raise
             first = str(err).split('\n')[0]
         self._free()
         try:
-            return self._train(job, batch // 2, cancelled, on_epoch)
+            return self._train(job, batch // 2, cancelled, on_epoch, on_checkpoint)
         except RuntimeError as err:
             if not is_oom(err):
                 raise
@@ -188,7 +192,7 @@ class Trainer:
         if self.device.cuda:
             torch.cuda.empty_cache()
 
-    def _train(self, job, batch_size, cancelled, on_epoch):
+    def _train(self, job, batch_size, cancelled, on_epoch, on_checkpoint):
         _, _, initial = read_model(job['initial'])
         net = SpecNetwork(job['spec'])
         load_into(net, initial, job['initial'])
@@ -203,7 +207,25 @@ class Trainer:
         sync_every = SYNC_EVERY if self.device.cuda else 1
         outcome = {'epochs': [], 'bestAccuracy': -1.0, 'bestEpoch': 0, 'batchSize': batch_size, 'trainingStarted': wall_ms()}
         best = None
-        for epoch in range(1, job['epochs'] + 1):
+        checkpoint = job.get('checkpoint')
+        identity = checkpoint and training_identity(job, batch_size, split.count)
+        if checkpoint:
+            saved, why = read_checkpoint(checkpoint, identity)
+            if saved:
+                net.load_state_dict(saved['net'])
+                optimizer.load_state_dict(saved['optimizer'])
+                if scaler:
+                    scaler.load_state_dict(saved['scaler'])
+                generator.set_state(saved['generator'])
+                torch.set_rng_state(saved['rng'])
+                if self.device.cuda and saved.get('cudaRng') is not None:
+                    torch.cuda.set_rng_state(saved['cudaRng'])
+                best = saved['best']
+                outcome.update(epochs=saved['epochs'], bestAccuracy=saved['bestAccuracy'], bestEpoch=saved['bestEpoch'])
+                on_checkpoint({'resumed': list(saved['epochs'])})
+            elif why:
+                on_checkpoint({'ignored': why})
+        for epoch in range(len(outcome['epochs']) + 1, job['epochs'] + 1):
             started = time.perf_counter()
             net.train()
             order = torch.randperm(split.count, generator=generator)
@@ -247,6 +269,11 @@ class Trainer:
                 outcome.update(bestAccuracy=accuracy, bestEpoch=epoch)
             report = {'epoch': epoch, 'loss': loss_sum.item() / max(1, steps), 'accuracy': accuracy, 'imagesPerSecond': split.count / seconds if seconds > 0 else 0.0, 'seconds': time.perf_counter() - started, 'best': improved}
             outcome['epochs'].append(report)
+            if checkpoint:
+                write_checkpoint(checkpoint, {'identity': identity, 'net': net.state_dict(), 'optimizer': optimizer.state_dict(), 'scaler': scaler.state_dict() if scaler else None,
+                                              'generator': generator.get_state(), 'rng': torch.get_rng_state(),
+                                              'cudaRng': torch.cuda.get_rng_state() if self.device.cuda else None, 'best': best, 'epochs': outcome['epochs'],
+                                              'bestAccuracy': outcome['bestAccuracy'], 'bestEpoch': outcome['bestEpoch']})
             on_epoch(report)
         if best is None:
             best = state(net)
@@ -262,12 +289,47 @@ class Trainer:
             raise Diverged(f'the training loss became {value} in epoch {epoch} (try a lower learning rate)')
 
 
-def train_and_save(trainer, job, cancelled, on_epoch):
+CHECKPOINT_FILE = 'pytorch.pt'
+
+
+def training_identity(job, batch_size, examples):
+    """What a checkpoint belongs to: one made for another training is not used."""
+    return {'spec': json.dumps(job['spec'], sort_keys=True), 'seed': job['seed'], 'epochs': job['epochs'], 'batchSize': batch_size, 'learningRate': job['learningRate'],
+            'weightDecay': job['weightDecay'], 'objective': job['objective'], 'examples': examples}
+
+
+def read_checkpoint(folder, identity):
+    """(the saved state, None), or (None, why it is not used); (None, None) where there is none."""
+    path = os.path.join(folder, CHECKPOINT_FILE)
+    if not os.path.exists(path):
+        return None, None
+    try:
+        saved = torch.load(path, map_location='cpu')
+    except Exception as err:  # a torn or foreign file is reported and trained over, never fatal
+        return None, f'{path} could not be read ({type(err).__name__}: {err})'
+    if not isinstance(saved, dict) or saved.get('identity') != identity:
+        return None, f'{path} belongs to another training (spec, seed, epochs, optimiser or data differ)'
+    return saved, None
+
+
+def write_checkpoint(folder, saved):
+    """The file whole or not at all: written beside, flushed to disk, then renamed over the old one."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, CHECKPOINT_FILE)
+    temporary = f'{path}.{os.getpid()}.tmp'
+    with open(temporary, 'wb') as f:
+        torch.save(saved, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def train_and_save(trainer, job, cancelled, on_epoch, on_checkpoint=lambda note: None):
     """Trains a `train` job (docs/pytorch-worker.md), writes its best weights to job['out'], and
     returns the result: status ok, failed with a reason, or cancelled."""
     started = time.perf_counter()
     try:
-        best, outcome = trainer.train(job, cancelled, on_epoch)
+        best, outcome = trainer.train(job, cancelled, on_epoch, on_checkpoint)
         trained = time.perf_counter() - started
         if job.get('out'):
             record = {**job.get('record', {}), 'dataset': trainer.data.name, 'seconds': trained, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'],

@@ -60,7 +60,8 @@ def run_job(trainer, device, job, received, channel, cancelled):
         elif trainer is None:
             channel.send({'type': 'result', 'id': job_id, 'status': 'failed', 'reason': 'this worker was started without a dataset: it only times networks', 'seconds': 0})
         else:
-            result = train_and_save(trainer, job, lambda: job_id in cancelled, lambda report: channel.send({'type': 'epoch', 'id': job_id, **report}))
+            result = train_and_save(trainer, job, lambda: job_id in cancelled, lambda report: channel.send({'type': 'epoch', 'id': job_id, **report}),
+                                    lambda note: channel.send({'type': 'checkpoint', 'id': job_id, **note}))
             if 'phases' in result:
                 result['phases'] = {'received': received, **result['phases'], 'sent': wall_ms()}
             channel.send({'type': 'result', 'id': job_id, **result})

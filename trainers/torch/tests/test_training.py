@@ -53,6 +53,33 @@ def test_a_weights_write_the_system_refuses_is_the_machines_failure(run_folder, 
     assert diverged['status'] == 'failed' and 'system' not in diverged
 
 
+def test_a_training_stopped_after_an_epoch_goes_on_from_its_checkpoint_as_if_never_stopped(run_folder, tmp_path):
+    trainer = Trainer(run_folder['dataset'], Device('cpu'))
+    whole_best, whole = trainer.train(job(run_folder), lambda: False, lambda r: None)
+    checkpoint = str(tmp_path / 'checkpoint')
+    reports, notes = [], []
+    with pytest.raises(Cancelled):
+        trainer.train(job(run_folder, checkpoint=checkpoint), lambda: len(reports) == 2, reports.append, notes.append)
+    assert [r['epoch'] for r in reports] == [1, 2] and notes == []
+    later = []
+    best, resumed = trainer.train(job(run_folder, checkpoint=checkpoint), lambda: False, later.append, notes.append)
+    assert [r['epoch'] for r in later] == [3]
+    assert [r['epoch'] for r in notes[0]['resumed']] == [1, 2]
+    assert [r['loss'] for r in resumed['epochs']] == [r['loss'] for r in whole['epochs']]
+    assert (resumed['bestEpoch'], resumed['bestAccuracy']) == (whole['bestEpoch'], whole['bestAccuracy'])
+    assert all(torch.equal(best[k], whole_best[k]) for k in whole_best)
+    # Another training (another seed) does not take it, and says why.
+    notes.clear()
+    trainer.train(job(run_folder, checkpoint=checkpoint, seed=4, epochs=1), lambda: False, lambda r: None, notes.append)
+    assert 'belongs to another training' in notes[0]['ignored']
+    # A torn file is reported and trained over.
+    with open(os.path.join(checkpoint, 'pytorch.pt'), 'wb') as f:
+        f.write(b'torn')
+    notes.clear()
+    trainer.train(job(run_folder, checkpoint=checkpoint, epochs=1), lambda: False, lambda r: None, notes.append)
+    assert 'could not be read' in notes[0]['ignored']
+
+
 def test_cancel_stops_after_the_current_batch(run_folder):
     trainer = Trainer(run_folder['dataset'], Device('cpu'))
     with pytest.raises(Cancelled):
