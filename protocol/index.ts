@@ -420,6 +420,8 @@ export interface SpeedParams {
   teacher: string;
   dataset: string;
   backend?: BackendChoice;
+  /** The trainer the run would use (auto: PyTorch where a Python with torch is found); absent: the local tfjs trainer. */
+  evaluator?: EvaluatorSettings;
 }
 
 export interface SpeedResult {
@@ -428,7 +430,7 @@ export interface SpeedResult {
   /** The dataset's split sizes, before any limit. */
   trainExamples: number;
   validationExamples: number;
-  /** What trained, e.g. `tfjs wasm`. */
+  /** What trained, e.g. `tfjs wasm` or `pytorch 1.13.0 cpu, 2 threads`. */
   trainer: string;
   cores: number;
 }

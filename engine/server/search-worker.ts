@@ -17,7 +17,7 @@ async function run(job: SearchJob): Promise<void> {
     return;
   }
   if (job.kind === 'speed') {
-    post({ type: 'speed', result: await measureSpeed(job.params.teacher, job.params.dataset, job.params.backend) });
+    post({ type: 'speed', result: await measureSpeed(job.params.teacher, job.params.dataset, job.params.backend, job.params.evaluator) });
     return;
   }
   const controller = new AbortController();

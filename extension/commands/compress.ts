@@ -67,7 +67,7 @@ export async function compressArchitecture(arg: unknown, options: unknown, state
   }
   const remembered = state.get<RememberedAnswers>(REMEMBERED_KEY) ?? NOTHING_REMEMBERED;
   const note = evaluatorNote(settings.evaluator);
-  const measure = (dataset: string) => engine.request(requests.measureSpeed, { teacher: spec.fsPath, dataset, ...(settings.backend === 'auto' ? {} : { backend: settings.backend }) });
+  const measure = (dataset: string) => engine.request(requests.measureSpeed, { teacher: spec.fsPath, dataset, evaluator: settings.evaluator, ...(settings.backend === 'auto' ? {} : { backend: settings.backend }) });
   const answers = await ask(`Compress ${teacherName}${note ? ` (${note})` : ''}`, spec.fsPath, settings, remembered, measure);
   if (!answers) return;
   await state.update(REMEMBERED_KEY, remember(remembered, spec.fsPath, answers));
