@@ -45,6 +45,8 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
     hooks.log?.(`resuming the teacher's training at epoch ${done.length + 1}/${epochs}: epochs 1-${done.length} are in its checkpoint`);
     progress?.teacherStarts(spec.name, done);
   };
+  // This process's time plus the epochs a checkpoint brought from before a resume.
+  const seconds = () => (performance.now() - started) / 1000 + held.reduce((sum, e) => sum + e.seconds, 0);
   const ignored = (why: string) => hooks.log?.(`not resuming the teacher's training from its checkpoint: ${why}`);
   if (pytorch) {
     hooks.log?.(`training the teacher ${spec.name} on ${dataset.name} for ${epochs} epochs with PyTorch (no --teacher-weights given)`);
@@ -52,7 +54,7 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
     const job = { spec, out: outDir, epochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed }, ...(checkpointDir && { checkpoint: checkpointDir }) };
     const result = await pytorch.fit(job, signal, onEpoch, (note) => ('resumed' in note ? resumed(note.resumed) : ignored(note.ignored)));
     if (result.status !== 'ok') throw new Error(`training the teacher failed: ${result.reason}`);
-    return { accuracy: result.accuracy, params: result.params, trained: true, seconds: (performance.now() - started) / 1000 + held.reduce((sum, e) => sum + e.seconds, 0) };
+    return { accuracy: result.accuracy, params: result.params, trained: true, seconds: seconds() };
   }
   const data = await datasetFor(dataset);
   hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${epochs} epochs (no --teacher-weights given)`);
@@ -63,8 +65,7 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
     ...(checkpointDir && { checkpoint: { dir: checkpointDir, resumed, ignored } }),
   });
   writeModel(outDir, result.model);
-  const seconds = (performance.now() - started) / 1000 + held.reduce((sum, e) => sum + e.seconds, 0);
-  return { accuracy: result.accuracy, params: result.params, trained: true, seconds };
+  return { accuracy: result.accuracy, params: result.params, trained: true, seconds: seconds() };
 }
 
 /** Measures the user's teacher weights on the validation split and copies them into the run. */
