@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import type { SearchSettings, SpeedResult, StartSearchParams } from '../protocol';
 import { DEFAULT_EVALUATOR } from '../engine/evaluation/settings';
 import { DEFAULT_SETTINGS } from '../engine/run/settings';
-import { estimate } from '../engine/search/progress';
+import { estimate, plannedRates, runPlan } from '../engine/search/progress';
 import { defaultRunDirectory } from '../engine/run/run-directory';
 import { DEFAULT_ESNAC_SETTINGS, EsnacSettings } from './settings';
 
@@ -61,22 +61,16 @@ export const PRESETS: { label: string; detail: string; budget: Budget }[] = [
 
 /**
  * Seconds a run of this budget takes at the measured speed: the run's own estimate (engine/search/
- * progress.ts) priced with an epoch of the teacher on the examples the run trains on. Candidates,
- * smaller than the teacher, are priced as teacher epochs: an upper bound.
+ * progress.ts) from nothing done, priced at the rates the measurement gives for the examples the
+ * run trains and validates on: teacher epochs, candidates' distillation, the BO steps' kernel
+ * fits, fine-tuning. Settings the budget leaves out are the run's defaults.
  */
 export function budgetSeconds(budget: Budget, speed: SpeedResult, trainsTeacher: boolean, workers: number): number {
-  const examples = budget.limitTrain ? Math.min(budget.limitTrain, speed.trainExamples) : speed.trainExamples;
-  const epoch = examples / Math.max(1e-9, speed.imagesPerSecond);
-  const finetuneEpochs = (budget.finetuneEpochs ?? DEFAULT_SETTINGS.finetuneEpochs) * Math.min(budget.finetuneTop ?? DEFAULT_SETTINGS.finetuneTop, budget.steps * budget.kernels);
-  const plan = {
-    teacherEpochs: trainsTeacher ? (budget.teacherEpochs ?? DEFAULT_SETTINGS.teacherEpochs) : 0,
-    candidates: budget.steps * budget.kernels,
-    kernelFits: 0,
-    epochs: budget.epochs,
-    concurrency: workers > 0 ? workers : speed.cores,
-    finetuneEpochs,
-  };
-  return estimate(plan, { teacherEpochs: 0, candidates: 0, kernelFits: 0, finetuneEpochs: 0 }, { teacherEpoch: epoch }).etaSeconds ?? 0;
+  const settings = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(budget).filter(([, value]) => value !== undefined)) };
+  const limited = (limit: number, count: number) => (limit > 0 ? Math.min(limit, count) : count);
+  const examples = { train: limited(settings.limitTrain, speed.trainExamples), validation: limited(settings.limitValidation, speed.validationExamples) };
+  const plan = runPlan(settings, { trainsTeacher, finetunes: true }, workers > 0 ? workers : speed.cores);
+  return estimate(plan, { teacherEpochs: 0, candidates: 0, kernelFits: 0, finetuneEpochs: 0 }, plannedRates(speed, settings, examples)).etaSeconds ?? 0;
 }
 
 /** The answers kept in workspaceState, offered first the next time. */

@@ -411,8 +411,8 @@ export interface RunStateResult extends RunSummary {
 }
 
 /**
- * Request, client -> server: how fast this machine trains the teacher (one short epoch on a
- * sample, in a worker), for run setup's estimates.
+ * Request, client -> server: how fast this machine trains the teacher and a candidate (one short
+ * epoch each on a sample, in a worker) and fits a BO kernel, for run setup's estimates.
  */
 export const MeasureSpeed = 'esnac/measureSpeed';
 
@@ -427,6 +427,27 @@ export interface SpeedParams {
 export interface SpeedResult {
   /** Training images per second of the teacher (validation excluded). */
   imagesPerSecond: number;
+  /** Validation images per second of the teacher (a forward pass). */
+  validationImagesPerSecond: number;
+  /** A candidate's distillation, timed on candidates drawn from the teacher by the search's own operators. */
+  candidate: {
+    /** Training images per second: the student's forward and backward plus the teacher's forward. */
+    imagesPerSecond: number;
+    validationImagesPerSecond: number;
+    /** Seconds of a candidate's evaluation outside its epochs (weights cut from the teacher, written, handed over). */
+    overheadSeconds: number;
+    /** Candidates timed. */
+    sampled: number;
+  };
+  /** The BO kernels' cost, timed in the engine (which fits them whatever the trainer). */
+  kernelFit: {
+    /** Seconds of one optimiser step of a kernel fit, per architecture it fits on (the teacher's depth). */
+    secondsPerArchitectureStep: number;
+    /** Seconds to score one architecture under a fitted kernel (the acquisition's work). */
+    secondsPerArchitectureScored: number;
+    /** Kernels fitted at once (threads; 1 on a GPU backend). */
+    threads: number;
+  };
   /** The dataset's split sizes, before any limit. */
   trainExamples: number;
   validationExamples: number;

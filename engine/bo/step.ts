@@ -14,7 +14,7 @@ import { Rng } from '../util/rng';
 import { baggedSubset } from './bagging';
 import { BiLstmJSON } from './embedding/bilstm';
 import { KernelJob, KernelOutcome, rerunOptimiser, runKernelJob } from './kernel-job';
-import { LearnedKernelJSON } from './kernel/learned-kernel';
+import { KernelFitOptions, LearnedKernelJSON } from './kernel/learned-kernel';
 import { Proposal } from './proposal';
 import { KnownCost, Screen, screenOf } from './screen';
 import { runOnThreads } from './threads/pool';
@@ -52,17 +52,31 @@ export function kernelProposals(input: BoStepInput): Promise<Proposal[]> {
   return withSynchronousBackend(() => {
     const jobs = kernelJobs(input);
     const screen = screenOf(input.filter, input.knownCost, input.signal);
-    // A GPU backend keeps the fits in this thread: threads would only queue on the same device.
-    const oneThread = input.timesCandidates || isGpuBackend(tf.getBackend() as BackendName);
-    const threads = Math.min(jobs.length, input.threads ?? (oneThread ? 1 : availableParallelism()));
+    const threads = Math.min(jobs.length, input.threads ?? kernelThreads(jobs.length, input.timesCandidates));
     return threads > 1 ? onThreads(input, jobs, screen, threads) : inThisThread(input, jobs, screen);
   });
+}
+
+/** Threads a step fits its `kernels` on by default (see BoStepInput.threads); on the backend in use. */
+export function kernelThreads(kernels: number, timesCandidates = false): number {
+  // A GPU backend keeps the fits in this thread: threads would only queue on the same device.
+  const oneThread = timesCandidates || isGpuBackend(tf.getBackend() as BackendName);
+  return Math.min(kernels, oneThread ? 1 : availableParallelism());
+}
+
+/** How a step fits each fresh kernel: the run's kernel-fit settings, over encodings `inputWidth` wide. */
+export function kernelFitOptions(fit: SearchSettings['kernelFit'], inputWidth: number): Partial<KernelFitOptions> {
+  return {
+    learningRate: fit.learningRate,
+    weightDecay: fit.weightDecay,
+    maxSteps: fit.maxSteps,
+    embedding: { layers: fit.lstmLayers, hidden: fit.hidden, inputWidth },
+  };
 }
 
 /** Bagging draws first from each kernel's generator, so each job starts from its generator's state after it. */
 function kernelJobs(input: BoStepInput): KernelJob[] {
   const { settings, step, knownCost } = input;
-  const fit = settings.kernelFit;
   const acquisition: KernelJob['acquisition'] = {
     optimizer: settings.acquisitionOptimizer,
     samples: settings.acquisitionSamples,
@@ -73,14 +87,7 @@ function kernelJobs(input: BoStepInput): KernelJob[] {
     const training = baggedSubset(input.space, input.evaluated, settings.subsetProbability, rng, input.encodings, knownCost?.teacherAccuracy);
     const model: KernelJob['model'] = input.transferred
       ? { transferred: input.transferred[index % input.transferred.length] }
-      : {
-          fit: {
-            learningRate: fit.learningRate,
-            weightDecay: fit.weightDecay,
-            maxSteps: fit.maxSteps,
-            embedding: { layers: fit.lstmLayers, hidden: fit.hidden, inputWidth: training.encodings[0].width },
-          },
-        };
+      : { fit: kernelFitOptions(settings.kernelFit, training.encodings[0].width) };
     return { index, rng: rng.state(), training, model, acquisition };
   });
 }

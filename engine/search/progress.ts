@@ -2,8 +2,10 @@
 // the candidates), fine-tuning and the test measurement. The journal says what is done; the
 // epochs of the network training now come from its trainer. The estimate weighs each phase by
 // its time at the rates measured so far: a teacher epoch, a candidate (per parallel worker),
-// a kernel fit, a fine-tuning epoch; a phase not measured yet borrows from one that was.
-import type { SearchPhase, TrainingProgress } from '../../protocol';
+// a kernel fit, a fine-tuning epoch; a phase not measured yet borrows from one that was. Before
+// a run, run setup prices a budget with the same estimate at the rates a quick measurement gave
+// (plannedRates).
+import type { SearchPhase, SpeedResult, TrainingProgress } from '../../protocol';
 import { CandidateEvent, FinetuneEvent, JournalEvent } from '../run/journal';
 import { SearchSettings } from '../run/settings';
 import type { SearchProgress } from './search';
@@ -14,8 +16,8 @@ export interface RunPlan {
   teacherEpochs: number;
   /** steps x kernels. */
   candidates: number;
-  /** Steps that fit kernels (BO steps after the first). */
-  kernelFits: number;
+  /** For each step that fits kernels (BO steps after the first), in order: the architectures its kernels fit on, all kernels together (kernelFitSizes). */
+  kernelFits: number[];
   /** Epochs each candidate trains. */
   epochs: number;
   /** Candidates trained at once. */
@@ -24,15 +26,74 @@ export interface RunPlan {
   finetuneEpochs: number;
 }
 
-export type RunDone = Pick<RunPlan, 'teacherEpochs' | 'candidates' | 'kernelFits' | 'finetuneEpochs'>;
+/** Units done; `kernelFits` counts the fitting steps done (the first ones: steps end in order). */
+export type RunDone = Pick<RunPlan, 'teacherEpochs' | 'candidates' | 'finetuneEpochs'> & { kernelFits: number };
 
 /** Seconds each unit took; undefined where none was measured yet. */
 export interface RunRates {
   teacherEpoch?: number;
   /** One candidate's training (its own seconds, not divided among the workers). */
   candidate?: number;
-  kernelFit?: number;
+  /** A fitting step takes perStep + perArchitecture x its size (RunPlan.kernelFits). */
+  kernelFit?: { perStep: number; perArchitecture: number };
   finetuneEpoch?: number;
+}
+
+type PlannedSettings = Pick<SearchSettings, 'steps' | 'kernels' | 'epochs' | 'method' | 'subsetProbability' | 'teacherEpochs' | 'finetuneTop' | 'finetuneEpochs'>;
+
+/**
+ * The architectures each fitting step's kernels fit on, expected: bagging keeps the teacher and
+ * each candidate of the earlier steps with probability subsetProbability (engine/bo/bagging.ts),
+ * for each of the K kernels. A fit's optimiser steps each embed all of them, so its time grows
+ * with this size; failed candidates, left out of the fits, make it an upper bound.
+ */
+export function kernelFitSizes(settings: Pick<SearchSettings, 'steps' | 'kernels' | 'method' | 'subsetProbability'>): number[] {
+  if (settings.method !== 'bo') return [];
+  return Array.from({ length: Math.max(0, settings.steps - 1) }, (_, i) => settings.kernels * (1 + settings.subsetProbability * settings.kernels * (i + 1)));
+}
+
+/** The run's work with these settings; `work` as RunProgress's. */
+export function runPlan(settings: PlannedSettings, work: { trainsTeacher: boolean; finetunes: boolean }, concurrency: number): RunPlan {
+  const candidates = settings.steps * settings.kernels;
+  return {
+    teacherEpochs: work.trainsTeacher ? settings.teacherEpochs : 0,
+    candidates,
+    kernelFits: kernelFitSizes(settings),
+    epochs: settings.epochs,
+    concurrency,
+    finetuneEpochs: work.finetunes && settings.finetuneEpochs > 0 ? Math.min(settings.finetuneTop, candidates) * settings.finetuneEpochs : 0,
+  };
+}
+
+/**
+ * The rates a run with these settings will have, from a quick measurement (engine/search/speed.ts)
+ * on `examples` (the run's split sizes, after its limits). An epoch is its training images at the
+ * measured training rate plus its validation images at the validation rate, the teacher's and a
+ * candidate's each their own; a candidate adds its overhead outside the epochs. A fine-tuned
+ * student is a candidate trained on labels: without the teacher's forward pass, so the
+ * distillation rate prices it a little high. K kernels fit at once on `threads`, so a step takes
+ * ceil(K / threads) kernels' time, each kernel maxSteps optimiser steps over its architectures
+ * (an upper bound: the stopping rule may end a fit earlier) and then scoring acquisitionSamples.
+ */
+export function plannedRates(
+  speed: SpeedResult,
+  settings: Pick<SearchSettings, 'kernels' | 'epochs' | 'acquisitionSamples' | 'kernelFit'>,
+  examples: { train: number; validation: number },
+): Required<RunRates> {
+  const epoch = (rates: { imagesPerSecond: number; validationImagesPerSecond: number }) =>
+    examples.train / Math.max(1e-9, rates.imagesPerSecond) + examples.validation / Math.max(1e-9, rates.validationImagesPerSecond);
+  const candidateEpoch = epoch(speed.candidate);
+  const { secondsPerArchitectureStep, secondsPerArchitectureScored, threads } = speed.kernelFit;
+  const rounds = Math.ceil(settings.kernels / Math.max(1, Math.min(threads, settings.kernels)));
+  return {
+    teacherEpoch: epoch(speed),
+    candidate: speed.candidate.overheadSeconds + settings.epochs * candidateEpoch,
+    kernelFit: {
+      perStep: rounds * settings.acquisitionSamples * secondsPerArchitectureScored,
+      perArchitecture: (rounds / settings.kernels) * settings.kernelFit.maxSteps * secondsPerArchitectureStep,
+    },
+    finetuneEpoch: candidateEpoch,
+  };
 }
 
 /** The run's share done (0..1) and the seconds left; no seconds before any training was timed. */
@@ -41,14 +102,19 @@ export function estimate(plan: RunPlan, done: RunDone, rates: RunRates): { fract
   const epoch = rates.teacherEpoch ?? rates.finetuneEpoch ?? (rates.candidate === undefined ? undefined : rates.candidate / plan.epochs);
   const unit = epoch ?? 1;
   const concurrency = Math.max(1, plan.concurrency);
-  const parts: [number, number, number][] = [
-    [plan.teacherEpochs, done.teacherEpochs, rates.teacherEpoch ?? unit],
-    [plan.candidates, done.candidates, (rates.candidate ?? unit * plan.epochs) / concurrency],
-    [plan.kernelFits, done.kernelFits, rates.kernelFit ?? 0],
-    [plan.finetuneEpochs, done.finetuneEpochs, rates.finetuneEpoch ?? unit],
+  const fit = rates.kernelFit ?? { perStep: 0, perArchitecture: 0 };
+  const fitSeconds = (sizes: number[]) => sizes.reduce((sum, size) => sum + fit.perStep + fit.perArchitecture * size, 0);
+  // [total seconds, seconds left] of each phase.
+  const parts: [number, number][] = [
+    ...[
+      [plan.teacherEpochs, done.teacherEpochs, rates.teacherEpoch ?? unit],
+      [plan.candidates, done.candidates, (rates.candidate ?? unit * plan.epochs) / concurrency],
+      [plan.finetuneEpochs, done.finetuneEpochs, rates.finetuneEpoch ?? unit],
+    ].map(([count, finished, seconds]): [number, number] => [count * seconds, Math.max(0, count - finished) * seconds]),
+    [fitSeconds(plan.kernelFits), fitSeconds(plan.kernelFits.slice(done.kernelFits))],
   ];
-  const total = parts.reduce((sum, [count, , seconds]) => sum + count * seconds, 0);
-  const left = parts.reduce((sum, [count, finished, seconds]) => sum + Math.max(0, count - finished) * seconds, 0);
+  const total = parts.reduce((sum, [all]) => sum + all, 0);
+  const left = parts.reduce((sum, [, rest]) => sum + rest, 0);
   const fraction = total > 0 ? Math.min(1, Math.max(0, 1 - left / total)) : 0;
   return { fraction, ...(epoch === undefined ? {} : { etaSeconds: left }) };
 }
@@ -134,16 +200,9 @@ export class RunProgress {
     const candidates = events.filter((e): e is CandidateEvent => e.type === 'candidate');
     const finetuned = events.filter((e): e is FinetuneEvent => e.type === 'finetune');
     const teacher = events.find((e) => e.type === 'teacher');
-    const total = settings.steps * settings.kernels;
-    const finetuneTotal = this.work.finetunes && settings.finetuneEpochs > 0 ? Math.min(settings.finetuneTop, total) * settings.finetuneEpochs : 0;
-    const plan: RunPlan = {
-      teacherEpochs: this.work.trainsTeacher ? settings.teacherEpochs : 0,
-      candidates: total,
-      kernelFits: settings.method === 'bo' ? Math.max(0, settings.steps - 1) : 0,
-      epochs: settings.epochs,
-      concurrency: this.concurrency,
-      finetuneEpochs: finetuneTotal,
-    };
+    const plan = runPlan(settings, this.work, this.concurrency);
+    const total = plan.candidates;
+    const finetuneTotal = plan.finetuneEpochs;
     const inFinetune = phase === 'finetuning' ? (this.training?.epoch ?? 0) : 0;
     const done: RunDone = {
       teacherEpochs: teacher ? plan.teacherEpochs : this.teacherEpochSeconds.length,
@@ -155,7 +214,7 @@ export class RunProgress {
     const rates: RunRates = {
       teacherEpoch: mean(this.teacherEpochSeconds) ?? teacherTrained,
       candidate: mean(candidates.map((e) => e.seconds)),
-      kernelFit: mean(events.flatMap((e) => (e.type === 'kernels' ? [e.seconds] : []))),
+      kernelFit: kernelFitRate(events, plan.kernelFits),
       finetuneEpoch: mean(this.finetuneEpochSeconds) ?? mean(finetuned.map((e) => e.seconds / Math.max(1, e.epochs))),
     };
     const top = candidates.filter((e) => e.status === 'ok').reduce<CandidateEvent | undefined>((b, e) => (b === undefined || e.f! > b.f! ? e : b), undefined);
@@ -173,4 +232,15 @@ export class RunProgress {
       ...(etaSeconds !== undefined && { etaSeconds }),
     });
   }
+}
+
+/**
+ * The fitting steps' seconds per architecture fitted so far. A run's journal has each step's
+ * total, not its parts, so the time per step that does not grow (scoring the acquisition's
+ * samples) is spread over the architectures too: later, larger steps are priced a little high.
+ */
+function kernelFitRate(events: JournalEvent[], sizes: number[]): RunRates['kernelFit'] {
+  const fitted = events.flatMap((e) => (e.type === 'kernels' && sizes[e.step - 2] !== undefined ? [{ seconds: e.seconds, size: sizes[e.step - 2] }] : []));
+  if (fitted.length === 0) return undefined;
+  return { perStep: 0, perArchitecture: fitted.reduce((sum, e) => sum + e.seconds, 0) / fitted.reduce((sum, e) => sum + e.size, 0) };
 }

@@ -1,42 +1,100 @@
-// A quick measurement of how fast this machine trains a teacher: one epoch on a few hundred
-// examples, on the trainer a run with these settings would use (a PyTorch worker laid out as the
-// run's, or the local tfjs trainer). What run setup multiplies into the time of each preset.
+// A quick measurement of what a run's time is made of on this machine, for run setup's
+// estimates (priced by engine/search/progress.ts plannedRates): one epoch of the teacher and one
+// distillation epoch of each of a few candidates on a few hundred examples, on the trainer a run
+// with these settings would use (a PyTorch worker laid out as the run's, or the local tfjs
+// trainer); and a few optimiser steps of a BO kernel fit, in this process, where a run fits them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendChoice, EvaluatorSettings, SpeedResult } from '../../protocol';
 import { initBackend } from '../backend';
-import { loadDataset } from '../data';
+import { Dataset, loadDataset } from '../data';
 import { loadSpecFile } from '../architecture/validate';
 import { chooseEvaluator, poolLayout } from '../evaluation/choice';
 import { exportDataset } from '../evaluation/inputs';
+import { candidateTraining, evaluateCandidate } from '../evaluation/local/candidate';
 import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
 import { PytorchPool } from '../evaluation/pytorch/pool';
 import { TorchInfo } from '../evaluation/pytorch/python';
-import { DEFAULT_SETTINGS } from '../run/settings';
+import { EvaluationResult } from '../evaluation/types';
+import { decodeModel } from '../model/io';
+import { Network } from '../model/network';
+import { disposeWeights } from '../model/weights';
+import { DEFAULT_SETTINGS, derivedSeed } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
+import { kernelFitOptions, kernelThreads } from '../bo/step';
+import { fitKernel } from '../bo/kernel/learned-kernel';
+import { encodeArchitecture } from '../space/encoding';
+import { drawCandidates } from '../space/draw';
+import { buildSearchSpace } from '../space/space';
+import { EpochReport } from '../train/loop';
 import { fitOnLabels } from '../train/supervised';
+import { Rng } from '../util/rng';
 
 /** Examples the measurement trains on: enough for steady batches, few enough for a second or two. */
 const SAMPLE = 256;
 const SAMPLE_VALIDATION = 32;
+/** Candidates timed: two, so that one odd draw (a large kept block, a tiny one) weighs half. */
+const CANDIDATES = 2;
+/** Optimiser steps of the timed kernel fit (a run's take up to kernelFit.maxSteps). */
+const KERNEL_STEPS = 3;
+
+type Limits = { limitTrain: number; limitValidation: number };
+type Trained = Pick<SpeedResult, 'imagesPerSecond' | 'validationImagesPerSecond' | 'candidate' | 'trainer'>;
 
 export async function measureSpeed(teacherPath: string, dataset: string, backend: BackendChoice = 'auto', evaluator?: EvaluatorSettings): Promise<SpeedResult> {
   const spec = await loadSpecFile(teacherPath);
   const full = await loadDataset(dataset);
   const sizes = { trainExamples: full.train.count, validationExamples: full.validation.count, cores: cpus().length };
   const limits = { limitTrain: Math.min(SAMPLE, full.train.count), limitValidation: Math.min(SAMPLE_VALIDATION, full.validation.count) };
-  const choice = evaluator && (await chooseEvaluator(evaluator));
-  if (choice?.used === 'pytorch') return { ...(await pytorchSpeed(spec, dataset, limits, choice.torch!, evaluator!)), ...sizes };
+  // Drawn as a run's first step draws its candidates: the search's own actions on the teacher, seeded.
+  const candidates = drawCandidates(buildSearchSpace(spec), new Rng(derivedSeed(DEFAULT_SETTINGS.seed, 'speed')), CANDIDATES).map((c) => c.spec);
   const used = await initBackend(backend);
-  const sample = await loadDataset(dataset, limits);
+  const choice = evaluator && (await chooseEvaluator(evaluator));
+  const trained = choice?.used === 'pytorch' ? await pytorchSpeed(spec, candidates, dataset, limits, choice.torch!, evaluator!) : await localSpeed(spec, candidates, await loadDataset(dataset, limits), `tfjs ${used.name}`);
+  return { ...trained, kernelFit: await kernelFitSpeed(spec, candidates), ...sizes };
+}
+
+/** Training and validation rates of one epoch, from its report (its seconds hold both). */
+function epochRates(report: EpochReport, limits: Limits): { imagesPerSecond: number; validationImagesPerSecond: number } {
+  const validationSeconds = report.seconds - limits.limitTrain / report.imagesPerSecond;
+  return { imagesPerSecond: report.imagesPerSecond, validationImagesPerSecond: limits.limitValidation / Math.max(1e-6, validationSeconds) };
+}
+
+/** The candidates' mean rates and overhead; `distil` evaluates one for one epoch, reporting it. */
+async function candidateSpeed(candidates: ArchitectureSpec[], limits: Limits, distil: (spec: ArchitectureSpec, onEpoch: (e: EpochReport) => void) => Promise<EvaluationResult>): Promise<SpeedResult['candidate']> {
+  const timed: { imagesPerSecond: number; validationImagesPerSecond: number; overheadSeconds: number }[] = [];
+  for (const spec of candidates) {
+    let epoch: EpochReport | undefined;
+    const result = await distil(spec, (e) => (epoch = e));
+    if (result.status !== 'ok' || !epoch) throw new Error(`measuring a candidate's training speed failed: ${result.status === 'ok' ? 'no epoch reported' : result.reason}`);
+    timed.push({ ...epochRates(epoch, limits), overheadSeconds: Math.max(0, result.seconds - epoch.seconds) });
+  }
+  const mean = (key: keyof (typeof timed)[number]) => timed.reduce((sum, t) => sum + t[key], 0) / timed.length;
+  return { imagesPerSecond: mean('imagesPerSecond'), validationImagesPerSecond: mean('validationImagesPerSecond'), overheadSeconds: mean('overheadSeconds'), sampled: timed.length };
+}
+
+/** The candidates' training as the run's: one epoch, the run's defaults otherwise (distillation loss, inherited weights). */
+const CANDIDATE_EPOCH = { ...candidateTraining(DEFAULT_SETTINGS), epochs: 1 };
+
+async function localSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[], sample: Dataset, trainer: string): Promise<Trained> {
+  const limits = { limitTrain: sample.train.count, limitValidation: sample.validation.count };
   const { batchSize, learningRate, weightDecay } = DEFAULT_SETTINGS;
-  const result = await fitOnLabels(spec, sample, { epochs: 1, batchSize, learningRate, weightDecay, seed: 0 });
-  return { imagesPerSecond: result.outcome.epochs[0].imagesPerSecond, trainer: `tfjs ${used.name}`, ...sizes };
+  const fitted = await fitOnLabels(spec, sample, { epochs: 1, batchSize, learningRate, weightDecay, seed: 0 });
+  const weights = decodeModel(fitted.model);
+  const teacher = new Network(spec, weights);
+  disposeWeights(weights);
+  try {
+    const context = { data: sample, teacher, backend: trainer, training: CANDIDATE_EPOCH };
+    const candidate = await candidateSpeed(candidates, limits, (candidate, onEpoch) => evaluateCandidate({ name: candidate.name, spec: candidate }, context, undefined, onEpoch));
+    return { ...epochRates(fitted.outcome.epochs[0], limits), candidate, trainer };
+  } finally {
+    teacher.dispose();
+  }
 }
 
 /** One epoch in one PyTorch worker with the threads (or GPU) a run's worker would get. */
-async function pytorchSpeed(spec: ArchitectureSpec, dataset: string, limits: { limitTrain: number; limitValidation: number }, torch: TorchInfo, settings: EvaluatorSettings): Promise<Pick<SpeedResult, 'imagesPerSecond' | 'trainer'>> {
+async function pytorchSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[], dataset: string, limits: Limits, torch: TorchInfo, settings: EvaluatorSettings): Promise<Trained> {
   const scratch = mkdtempSync(join(tmpdir(), 'esnac-speed-'));
   try {
     const layout = poolLayout(torch, 0);
@@ -45,14 +103,43 @@ async function pytorchSpeed(spec: ArchitectureSpec, dataset: string, limits: { l
     const trainer = new PytorchEvaluator(pool);
     try {
       const { batchSize, learningRate, weightDecay } = DEFAULT_SETTINGS;
-      let imagesPerSecond = 0;
-      const result = await trainer.fit({ spec, out: join(scratch, 'weights'), epochs: 1, batchSize, learningRate, weightDecay, seed: 0 }, undefined, (e) => (imagesPerSecond = e.imagesPerSecond));
-      if (result.status !== 'ok') throw new Error(`measuring the PyTorch trainer's speed failed: ${result.reason}`);
-      return { imagesPerSecond, trainer: `pytorch ${torch.torch} ${layout.gpus > 0 ? 'cuda' : `cpu, ${layout.threads} thread${layout.threads > 1 ? 's' : ''}`}` };
+      let epoch: EpochReport | undefined;
+      const result = await trainer.fit({ spec, out: join(scratch, 'weights'), epochs: 1, batchSize, learningRate, weightDecay, seed: 0 }, undefined, (e) => (epoch = e));
+      if (result.status !== 'ok' || !epoch) throw new Error(`measuring the PyTorch trainer's speed failed: ${result.status === 'ok' ? 'no epoch reported' : result.reason}`);
+      trainer.useTeacher({ teacherWeights: join(scratch, 'weights'), training: CANDIDATE_EPOCH });
+      const candidate = await candidateSpeed(candidates, limits, (candidate, onEpoch) => trainer.evaluate({ name: candidate.name, spec: candidate }, undefined, onEpoch));
+      return { ...epochRates(epoch, limits), candidate, trainer: `pytorch ${torch.torch} ${layout.gpus > 0 ? 'cuda' : `cpu, ${layout.threads} thread${layout.threads > 1 ? 's' : ''}`}` };
     } finally {
       await trainer.close();
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A fit of one kernel with the run's kernel-fit settings, cut to a few optimiser steps, on the
+ * teacher and the candidates (architectures of the teacher's depth, as a run's kernels fit on),
+ * and the fitted kernel scoring them: the seconds per architecture of an optimiser step and of
+ * a score, which a run's fits multiply by their steps, architectures and samples.
+ */
+async function kernelFitSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[]): Promise<SpeedResult['kernelFit']> {
+  const encodings = [spec, ...candidates].map((s) => encodeArchitecture(s));
+  const ys = encodings.map((_, i) => (i === 0 ? 0 : 0.1 * i));
+  const options = { ...kernelFitOptions(DEFAULT_SETTINGS.kernelFit, encodings[0].width), maxSteps: KERNEL_STEPS, minSteps: KERNEL_STEPS };
+  const fitStarted = performance.now();
+  const kernel = await fitKernel(encodings, ys, options, new Rng(derivedSeed(DEFAULT_SETTINGS.seed, 'speed', 'kernel')));
+  const fitSeconds = (performance.now() - fitStarted) / 1000;
+  try {
+    const scoreStarted = performance.now();
+    await kernel.predict(encodings);
+    const scoreSeconds = (performance.now() - scoreStarted) / 1000;
+    return {
+      secondsPerArchitectureStep: fitSeconds / (KERNEL_STEPS * encodings.length),
+      secondsPerArchitectureScored: scoreSeconds / encodings.length,
+      threads: kernelThreads(DEFAULT_SETTINGS.kernels),
+    };
+  } finally {
+    kernel.dispose();
   }
 }

@@ -187,7 +187,7 @@ async function askSize(place: Place, answers: Answers, settings: EsnacSettings, 
     (speed) => items(speed),
     (err: unknown) => items(`no estimate: ${errorHeadline(err)}`),
   );
-  return pick(place, 'How big a run (estimates from one short teacher epoch timed on this machine)', items(), measured);
+  return pick(place, 'How big a run (estimates from short teacher and candidate epochs and a kernel fit, timed on this machine)', items(), measured);
 }
 
 function advancedQuestions(answers: Answers, settings: EsnacSettings): Question<Answers>[] {

@@ -139,14 +139,49 @@ test("a request passed to the command skips the questions; the explorer's select
   assert.deepEqual(params.settings, { ...DEFAULT_ESNAC_SETTINGS.search, workers: 2, steps: 2, kernels: 2, limitTrain: 256 });
 });
 
+const SPEED: SpeedResult = {
+  imagesPerSecond: 100,
+  validationImagesPerSecond: 1000,
+  candidate: { imagesPerSecond: 200, validationImagesPerSecond: 2000, overheadSeconds: 1, sampled: 2 },
+  kernelFit: { secondsPerArchitectureStep: 0.001, secondsPerArchitectureScored: 0.0001, threads: 2 },
+  trainExamples: 1000,
+  validationExamples: 100,
+  trainer: 'tfjs wasm',
+  cores: 2,
+};
+
 test('presets: smallest first, the last the paper budget of DEFAULT_SETTINGS, each timed from the measured speed', () => {
   assert.deepEqual(PRESETS.map((p) => p.label), ['Quick look', 'Standard', `Paper: ${DEFAULT_SETTINGS.steps} steps x ${DEFAULT_SETTINGS.kernels}, ${DEFAULT_SETTINGS.epochs} epochs`]);
-  const speed: SpeedResult = { imagesPerSecond: 100, trainExamples: 1000, validationExamples: 100, trainer: 'tfjs wasm', cores: 2 };
-  const times = PRESETS.map((p) => budgetSeconds(p.budget, speed, true, 0));
+  const times = PRESETS.map((p) => budgetSeconds(p.budget, SPEED, true, 0));
   assert.ok(times[0] < times[1] && times[1] < times[2], times.join(' < '));
-  // Quick look: 1,000 examples at 100 img/s = 10 s an epoch; teacher 2 epochs, 8 candidates x 1 epoch on 2 cores, 1 fine-tuning epoch.
-  assert.equal(times[0], 10 * (2 + 8 / 2 + 1));
-  assert.equal(budgetSeconds(PRESETS[0].budget, speed, false, 4), 10 * (8 / 4 + 1), 'given weights: no teacher epochs; 4 workers');
+  // Quick look on 1,000 training and 100 validation examples: a teacher epoch 1,000 / 100 + 100 / 1,000 s, a candidate's
+  // 1,000 / 200 + 100 / 2,000 s plus 1 s outside it; teacher 2 epochs, 8 candidates x 1 epoch on 2 cores, 1 fine-tuning
+  // epoch (a candidate's); step 2 fits 4 kernels, 2 at a time, on 4 x (1 + 0.5 x 4) architectures, then scores the samples.
+  const teacherEpoch = 10 + 0.1;
+  const candidateEpoch = 5 + 0.05;
+  const fit = 2 * DEFAULT_SETTINGS.acquisitionSamples * 0.0001 + (2 / 4) * DEFAULT_SETTINGS.kernelFit.maxSteps * 0.001 * 4 * (1 + 0.5 * 4);
+  assert.ok(Math.abs(times[0] - (2 * teacherEpoch + (8 * (1 + candidateEpoch)) / 2 + candidateEpoch + fit)) < 1e-9, String(times[0]));
+  assert.ok(Math.abs(budgetSeconds(PRESETS[0].budget, SPEED, false, 4) - ((8 * (1 + candidateEpoch)) / 4 + candidateEpoch + fit)) < 1e-9, 'given weights: no teacher epochs; 4 workers');
+});
+
+test('a budget with BO steps costs more than the same without kernel fits, by more per step as the evaluations grow', () => {
+  const budget = { ...PRESETS[1].budget, steps: 8 };
+  const bo = budgetSeconds(budget, SPEED, false, 0);
+  const random = budgetSeconds({ ...budget, method: 'random' }, SPEED, false, 0);
+  assert.ok(bo > random, `${bo} > ${random}`);
+  const fits = (steps: number) => budgetSeconds({ ...budget, steps }, SPEED, false, 0) - budgetSeconds({ ...budget, steps, method: 'random' }, SPEED, false, 0);
+  assert.ok(fits(8) - fits(7) > fits(3) - fits(2), 'a later step fits on more architectures');
+});
+
+test('candidates are priced from their own measurement, not as teacher epochs', () => {
+  const budget = { ...PRESETS[0].budget, finetuneEpochs: 0 };
+  const faster = budgetSeconds(budget, { ...SPEED, candidate: { ...SPEED.candidate, imagesPerSecond: 400 } }, false, 0);
+  const teacherSlower = budgetSeconds(budget, { ...SPEED, imagesPerSecond: 10 }, false, 0);
+  const base = budgetSeconds(budget, SPEED, false, 0);
+  assert.ok(faster < base, `${faster} < ${base}`);
+  assert.equal(teacherSlower, base, 'with given teacher weights the teacher rate prices nothing');
+  const overhead = budgetSeconds(budget, { ...SPEED, candidate: { ...SPEED.candidate, overheadSeconds: 3 } }, false, 0);
+  assert.ok(Math.abs(overhead - base - (8 * 2) / 2) < 1e-9, '2 s more outside each of 8 candidates, on 2 cores');
 });
 
 test('start params: the Advanced path sends its trainer as the evaluator kind, and its epochs, limits and objective', () => {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CandidateEvent, JournalEvent } from '../../engine/run/journal';
 import { DEFAULT_SETTINGS, SearchSettings } from '../../engine/run/settings';
-import { estimate, RunPlan, RunProgress } from '../../engine/search/progress';
+import { estimate, kernelFitSizes, RunPlan, RunProgress } from '../../engine/search/progress';
 import { SearchProgress } from '../../engine/search/search';
 
-const PLAN: RunPlan = { teacherEpochs: 10, candidates: 160, kernelFits: 19, epochs: 5, concurrency: 2, finetuneEpochs: 30 };
+const FIT_SIZES = Array.from({ length: 19 }, (_, i) => 8 * (1 + 4 * (i + 1)));
+const PLAN: RunPlan = { teacherEpochs: 10, candidates: 160, kernelFits: FIT_SIZES, epochs: 5, concurrency: 2, finetuneEpochs: 30 };
 const NOTHING = { teacherEpochs: 0, candidates: 0, kernelFits: 0, finetuneEpochs: 0 };
 
 test('no time left is claimed before anything was timed', () => {
@@ -23,7 +24,7 @@ test('a timed teacher epoch prices every phase: teacher, candidates (per worker)
 });
 
 test('after the last candidate, fine-tuning still counts: not "less than a minute left"', () => {
-  const e = estimate(PLAN, { teacherEpochs: 10, candidates: 160, kernelFits: 19, finetuneEpochs: 3 }, { teacherEpoch: 60, candidate: 200, kernelFit: 30, finetuneEpoch: 40 });
+  const e = estimate(PLAN, { teacherEpochs: 10, candidates: 160, kernelFits: 19, finetuneEpochs: 3 }, { teacherEpoch: 60, candidate: 200, kernelFit: { perStep: 30, perArchitecture: 0.5 }, finetuneEpoch: 40 });
   assert.equal(e.etaSeconds, 27 * 40);
   assert.ok(e.fraction > 0.9 && e.fraction < 1);
 });
@@ -33,6 +34,24 @@ test('a run with given teacher weights, timed by its candidates alone, estimates
   const e = estimate(plan, { ...NOTHING, candidates: 8 }, { candidate: 100 });
   // Candidates 152 x 100 s / 2; kernel fits not timed yet (0); fine-tuning at 100 / 5 s an epoch.
   assert.equal(e.etaSeconds, 152 * 50 + 30 * 20);
+});
+
+test('the kernel fits grow with the architectures each step fits on: later steps cost more, and those done are not counted', () => {
+  const rates = { teacherEpoch: 60, kernelFit: { perStep: 10, perArchitecture: 0.5 } };
+  const all = estimate(PLAN, NOTHING, rates).etaSeconds!;
+  const withoutFits = estimate({ ...PLAN, kernelFits: [] }, NOTHING, rates).etaSeconds!;
+  const fits = FIT_SIZES.reduce((sum, size) => sum + 10 + 0.5 * size, 0);
+  assert.ok(Math.abs(all - withoutFits - fits) < 1e-9, `${all} - ${withoutFits} = ${fits}`);
+  const afterTwo = estimate(PLAN, { ...NOTHING, kernelFits: 2 }, rates).etaSeconds!;
+  assert.ok(Math.abs(all - afterTwo - (20 + 0.5 * (FIT_SIZES[0] + FIT_SIZES[1]))) < 1e-9);
+  assert.ok(FIT_SIZES[18] > FIT_SIZES[0]);
+});
+
+test('kernelFitSizes: each BO step after the first, K kernels on the teacher and the bagged earlier candidates; none for random search', () => {
+  const settings = { steps: 4, kernels: 8, method: 'bo' as const, subsetProbability: 0.5 };
+  assert.deepEqual(kernelFitSizes(settings), [8 * (1 + 4), 8 * (1 + 8), 8 * (1 + 12)]);
+  assert.deepEqual(kernelFitSizes({ ...settings, method: 'random' }), []);
+  assert.deepEqual(kernelFitSizes({ ...settings, steps: 1 }), []);
 });
 
 test('RunProgress walks the phases from teacher to done, its share done never falling', () => {

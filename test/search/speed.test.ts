@@ -1,18 +1,32 @@
 // The quick speed measurement run setup prices its presets with, on the trainer a run would use.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../engine/backend';
 import { loadDataset } from '../../engine/data';
 import { findPython } from '../../engine/evaluation/pytorch/python';
 import { DEFAULT_SETTINGS } from '../../engine/run/settings';
 import { measureSpeed } from '../../engine/search/speed';
 
-test('one short teacher epoch gives a training speed and the dataset sizes, before limits', async () => {
-  const speed = await measureSpeed('examples/teachers/vgg-mini-mnist.arch.yaml', 'mnist', 'wasm');
+test('with --evaluator local: a teacher epoch, a distillation epoch of candidates drawn from the teacher and a kernel fit, timed, with the dataset sizes before limits', async () => {
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const speed = await measureSpeed('examples/teachers/vgg-mini-mnist.arch.yaml', 'mnist', 'wasm', { ...DEFAULT_SETTINGS.evaluator, kind: 'local' });
   const full = await loadDataset('mnist');
-  assert.ok(speed.imagesPerSecond > 0 && Number.isFinite(speed.imagesPerSecond), String(speed.imagesPerSecond));
+  const positive = (value: number, what: string) => assert.ok(value > 0 && Number.isFinite(value), `${what}: ${value}`);
+  positive(speed.imagesPerSecond, 'teacher training');
+  positive(speed.validationImagesPerSecond, 'teacher validation');
+  positive(speed.candidate.imagesPerSecond, 'candidate training');
+  positive(speed.candidate.validationImagesPerSecond, 'candidate validation');
+  assert.ok(speed.candidate.overheadSeconds >= 0 && Number.isFinite(speed.candidate.overheadSeconds));
+  assert.equal(speed.candidate.sampled, 2);
+  positive(speed.kernelFit.secondsPerArchitectureStep, 'kernel fit');
+  positive(speed.kernelFit.secondsPerArchitectureScored, 'kernel scoring');
+  assert.ok(speed.kernelFit.threads >= 1 && speed.kernelFit.threads <= DEFAULT_SETTINGS.kernels);
   assert.deepEqual([speed.trainExamples, speed.validationExamples], [full.train.count, full.validation.count]);
   assert.equal(speed.trainer, 'tfjs wasm');
   assert.ok(speed.cores >= 1);
+  assert.equal(tf.memory().numTensors, before, 'the measurement frees what it made');
 });
 
 test('with the PyTorch trainer found, the epoch is measured in a PyTorch worker laid out as a run would be', async (t) => {
@@ -21,6 +35,5 @@ test('with the PyTorch trainer found, the epoch is measured in a PyTorch worker 
   const speed = await measureSpeed('examples/teachers/vgg-mini-mnist.arch.yaml', 'mnist', 'wasm', { ...DEFAULT_SETTINGS.evaluator, kind: 'auto' });
   assert.ok(speed.imagesPerSecond > 0 && Number.isFinite(speed.imagesPerSecond), String(speed.imagesPerSecond));
   assert.match(speed.trainer, new RegExp(`^pytorch ${found.info.torch.replace(/[.+]/g, '\\$&')} (cpu, \\d+ threads?|cuda)$`));
-  const local = await measureSpeed('examples/teachers/vgg-mini-mnist.arch.yaml', 'mnist', 'wasm', { ...DEFAULT_SETTINGS.evaluator, kind: 'local' });
-  assert.equal(local.trainer, 'tfjs wasm');
+  assert.ok(speed.candidate.imagesPerSecond > 0 && speed.validationImagesPerSecond > 0 && speed.kernelFit.secondsPerArchitectureStep > 0);
 });

@@ -8,7 +8,7 @@ import { Network } from '../../model/network';
 import { disposeWeights, initialWeights } from '../../model/weights';
 import { DEFAULT_SETTINGS, derivedSeed, SearchSettings, TrainingSettings } from '../../run/settings';
 import { Rng } from '../../util/rng';
-import { DistillLoss, train } from '../../train/loop';
+import { DistillLoss, EpochReport, train } from '../../train/loop';
 import { errorMessage, isSystemError } from '../../util/errors';
 
 export interface CandidateTraining extends TrainingSettings {
@@ -41,7 +41,7 @@ export interface EvaluationContext {
  * system error (a full disk while its weights are written): that is the machine's, not the
  * candidate's, so the run stops without journalling it and a resume trains it again.
  */
-export async function evaluateCandidate(request: EvaluationRequest, context: EvaluationContext, signal?: AbortSignal): Promise<EvaluationResult> {
+export async function evaluateCandidate(request: EvaluationRequest, context: EvaluationContext, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void): Promise<EvaluationResult> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const { training, teacher } = context;
@@ -59,6 +59,7 @@ export async function evaluateCandidate(request: EvaluationRequest, context: Eva
       objective: { kind: 'distill', teacher, loss: training.distillation },
       rng,
       ...(signal ? { signal } : {}),
+      ...(onEpoch ? { onEpoch } : {}),
     });
     if (outcome.stopped) throw abortError(signal);
     try {

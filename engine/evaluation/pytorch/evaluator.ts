@@ -55,7 +55,7 @@ export class PytorchEvaluator implements Evaluator {
     this.initial = new InitialWeights(setup.teacherWeights, setup.training.inherit, setup.training.seed);
   }
 
-  async evaluate(request: EvaluationRequest, signal?: AbortSignal): Promise<EvaluationResult> {
+  async evaluate(request: EvaluationRequest, signal?: AbortSignal, onEpoch?: (report: EpochReport) => void): Promise<EvaluationResult> {
     if (!this.setup || !this.initial) throw new Error('the PyTorch evaluator has no teacher yet');
     const started = performance.now();
     const handedOver = wallMs();
@@ -78,6 +78,7 @@ export class PytorchEvaluator implements Evaluator {
           seed: candidateSeed(training.seed, request.name),
         },
         signal,
+        onEpoch,
       );
       const evaluated = evaluationResult(result, (performance.now() - started) / 1000);
       if (evaluated.status !== 'ok' || result.status !== 'ok') return evaluated;
