@@ -1,6 +1,6 @@
 // The words the extension shows for engine state and search progress. Pure, so tested without VS Code.
 import { basename } from 'node:path';
-import type { BestCandidate, EngineInfoParams, SearchProgressParams } from '../protocol';
+import type { BestCandidate, EngineInfoParams, RunProgressSnapshot, RunSummary } from '../protocol';
 import { formatCount } from '../protocol/format';
 import { errorMessage } from '../engine/util/errors';
 
@@ -14,7 +14,7 @@ export function etaText(seconds: number | undefined): string | undefined {
 }
 
 /** Where the run is, in words: the phase and its own counter. */
-function phaseText(p: SearchProgressParams): string {
+function phaseText(p: RunProgressSnapshot): string {
   const t = p.training;
   const epochs = t ? `epoch ${t.epoch}/${t.epochs}${t.accuracy === undefined ? '' : `, validation ${percent(t.accuracy)}`}${t.imagesPerSecond === undefined ? '' : `, ${Math.round(t.imagesPerSecond).toLocaleString('en-US')} img/s`}` : '';
   switch (p.phase) {
@@ -41,18 +41,18 @@ export function durationText(seconds: number): string {
 }
 
 /** The progress notification's line: share done, phase, best reward, time left. */
-export function progressMessage(p: SearchProgressParams): string {
+export function progressMessage(p: RunProgressSnapshot): string {
   const best = p.bestF === undefined ? undefined : `best f ${p.bestF.toFixed(3)}${p.best ? ` (${p.best})` : ''}`;
   return [`${Math.floor(100 * progressFraction(p))}%`, phaseText(p), best, etaText(p.etaSeconds)].filter(Boolean).join(' · ');
 }
 
 /** The share of the whole run done, for the progress bar (0..1). */
-export function progressFraction(p: SearchProgressParams): number {
+export function progressFraction(p: RunProgressSnapshot): number {
   return Number.isFinite(p.fraction) ? Math.min(1, Math.max(0, p.fraction)) : 0;
 }
 
 /** The status bar's short form of a running search. */
-export function progressShort(p: SearchProgressParams | undefined): string {
+export function progressShort(p: RunProgressSnapshot | undefined): string {
   if (!p) return 'starting';
   const pct = `${Math.floor(100 * progressFraction(p))}%`;
   const t = p.training;
@@ -69,10 +69,30 @@ export function progressShort(p: SearchProgressParams | undefined): string {
 }
 
 /** The status item's longer line (tooltip, screen readers): phase, best and time left. */
-export function progressLong(p: SearchProgressParams | undefined): string {
+export function progressLong(p: RunProgressSnapshot | undefined): string {
   if (!p) return 'starting';
   const best = p.bestF === undefined ? undefined : `best f ${p.bestF.toFixed(3)}${p.best ? ` (${p.best})` : ''}`;
   return [`${Math.floor(100 * progressFraction(p))}% done`, phaseText(p), best, etaText(p.etaSeconds)].filter(Boolean).join(', ');
+}
+
+/**
+ * A run's words in the Runs view: live progress for a search of this window (`own`) and for a run
+ * another process holds (the progress it keeps in the run folder), else its state and counts.
+ * `stopping`: another process's run asked to stop.
+ */
+export function runItemText(run: RunSummary, own: { progress?: RunProgressSnapshot; stopping: boolean } | undefined, stopping = false): { description: string; tooltip: string } {
+  const counts = `${run.evaluated}/${run.total} evaluated`;
+  const live = own !== undefined || run.progress !== undefined;
+  const progress = own ? own.progress : run.progress;
+  const description = (own ? own.stopping : stopping) ? 'stopping' : live ? progressShort(progress) : `${run.status} · ${counts}`;
+  const where = own ? ' in this window' : run.status === 'running' ? ' in another process' : '';
+  const tooltip = [
+    `${run.teacher} on ${run.dataset}, started ${new Date(run.createdAt).toLocaleString()}`,
+    `${run.status}${where}: ${live ? progressLong(progress) : counts}`,
+    ...(run.best ? [bestSummary(run.best)] : []),
+    run.runDir,
+  ].join('\n');
+  return { description, tooltip };
 }
 
 /** The item's words for a screen reader: its text without icon names, then the tooltip's lines. */

@@ -7,6 +7,7 @@ export const startSearch = new RequestType<protocol.StartSearchParams, protocol.
 export const resumeRun = new RequestType<protocol.ResumeRunParams, protocol.SearchResult, void>(protocol.ResumeRun);
 export const listRuns = new RequestType<protocol.ListRunsParams, protocol.ListRunsResult, void>(protocol.ListRuns);
 export const runState = new RequestType<protocol.RunStateParams, protocol.RunStateResult, void>(protocol.RunState);
+export const cancelRun = new RequestType<protocol.CancelRunParams, protocol.CancelRunResult, void>(protocol.CancelRun);
 export const measureSpeed = new RequestType<protocol.SpeedParams, protocol.SpeedResult, void>(protocol.MeasureSpeed);
 export const getEngineInfo = new RequestType0<protocol.EngineInfoParams, void>(protocol.GetEngineInfo);
 

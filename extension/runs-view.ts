@@ -1,15 +1,17 @@
 // The Runs view in the esnac side bar: the run directories under each workspace folder's runs
 // folder, as the engine lists them (esnac/listRuns: running in any process, finished, stopped),
-// with the live progress of the searches this window runs. Listed again when a search of this
-// window moves, when a run's files appear or go, and every few seconds while one runs, so a run
-// killed elsewhere shows as stopped within seconds.
+// with the live progress of the searches this window runs and, for runs another process holds
+// (a terminal's esnac compress, another window), the progress that process keeps in the run
+// folder. Listed again when a search of this window moves, when a run's files appear or go, and
+// every few seconds while one runs, so a run killed elsewhere shows as stopped within seconds.
+// Cancel stops a run of this window here, another process's through the engine (SIGINT to it).
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunSummary } from '../protocol';
 import { Engine } from './client';
 import { runsFolders } from './commands/runs';
 import { ExtensionCommands } from './commands/ids';
-import { bestSummary, progressLong, progressShort, runName } from './format';
+import { errorHeadline, runItemText, runName } from './format';
 import * as requests from './requests';
 import { Searches } from './searches';
 
@@ -49,6 +51,8 @@ export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
   private watchers: vscode.Disposable[] = [];
   /** The runs last listed, for the commands' checks. */
   private listed: RunSummary[] = [];
+  /** Runs of other processes asked to stop, until they are listed stopped. */
+  private readonly stopping = new Set<string>();
 
   constructor(
     private readonly engine: Engine,
@@ -75,6 +79,14 @@ export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
     return this.listed.find((r) => r.runDir === runDir);
   }
 
+  /** Asks the process running `runDir` elsewhere to stop (the engine checks it is that process). */
+  async cancelElsewhere(runDir: string): Promise<void> {
+    const { pid } = await this.engine.request(requests.cancelRun, { runDir });
+    this.log.info(`asked process ${pid} to stop ${runDir}`);
+    this.stopping.add(runDir);
+    this.refresh();
+  }
+
   getTreeItem(item: RunItem): vscode.TreeItem {
     return item;
   }
@@ -98,18 +110,12 @@ export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
       return [];
     }
     this.listed = runs;
+    for (const runDir of this.stopping) if (runs.find((r) => r.runDir === runDir)?.status !== 'running') this.stopping.delete(runDir);
     if (runs.some((r) => r.status === 'running')) this.poll = setTimeout(() => this.changed.fire(), RUNNING_POLL_MS);
     const mine = new Map(this.searches.list().map((s) => [s.runDir, s]));
     return runs.map((run) => {
       const search = mine.get(run.runDir);
-      const counts = `${run.evaluated}/${run.total} evaluated`;
-      const description = search ? (search.stopping ? 'stopping' : progressShort(search.progress)) : `${run.status} · ${counts}`;
-      const tooltip = [
-        `${run.teacher} on ${run.dataset}, started ${new Date(run.createdAt).toLocaleString()}`,
-        `${run.status}${search ? ' in this window' : ''}: ${search ? progressLong(search.progress) : counts}`,
-        ...(run.best ? [bestSummary(run.best)] : []),
-        run.runDir,
-      ].join('\n');
+      const { description, tooltip } = runItemText(run, search, this.stopping.has(run.runDir));
       return new RunItem(run, search !== undefined, description, tooltip);
     });
   }
@@ -133,7 +139,7 @@ export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
   }
 }
 
-/** The Runs view's own commands: reveal a run's folder, delete it (asking first). */
+/** The Runs view's own commands: cancel a run (this window's or another process's), reveal its folder, delete it (asking first). */
 export function registerRunsView(view: RunsView, searches: Searches): vscode.Disposable[] {
   const runOf = (arg: unknown) => (arg instanceof RunItem ? arg.run.runDir : arg instanceof vscode.Uri ? arg.fsPath : undefined);
   return [
@@ -144,9 +150,12 @@ export function registerRunsView(view: RunsView, searches: Searches): vscode.Dis
       const runDir = runOf(arg);
       if (runDir) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(runDir));
     }),
-    vscode.commands.registerCommand(ExtensionCommands.cancelRun, (arg: unknown) => {
+    vscode.commands.registerCommand(ExtensionCommands.cancelRun, async (arg: unknown) => {
       const runDir = runOf(arg);
-      searches.list().find((s) => s.runDir === runDir)?.cancel();
+      if (!runDir) return;
+      const here = searches.list().find((s) => s.runDir === runDir);
+      if (here) return here.cancel();
+      await view.cancelElsewhere(runDir).catch((err: unknown) => void vscode.window.showErrorMessage(`esnac: ${runName(runDir)} could not be cancelled: ${errorHeadline(err)}`));
     }),
     vscode.commands.registerCommand(ExtensionCommands.deleteRun, async (arg: unknown) => {
       const runDir = runOf(arg);

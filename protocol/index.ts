@@ -386,12 +386,31 @@ export interface RunSummary {
   evaluated: number;
   total: number;
   best?: BestCandidate;
+  /** While running: the progress its process last recorded in the run folder (at most about a second old), whichever process runs it. */
+  progress?: RunProgressSnapshot;
 }
 
 export interface ListRunsResult {
   runs: RunSummary[];
   /** Folders with a run.json that could not be read, and why. */
   unreadable: { runDir: string; reason: string }[];
+}
+
+/**
+ * Request, client -> server: stop a running run as Ctrl-C would (it stays resumable). A run of
+ * this engine is cancelled here; one another process holds (a CLI, another window's engine) gets
+ * SIGINT, only once its lock's pid, start time and boot id are checked to be that process's.
+ * Answers once asked, not once stopped: listRuns says when it has.
+ */
+export const CancelRun = 'esnac/cancelRun';
+
+export interface CancelRunParams {
+  runDir: string;
+}
+
+export interface CancelRunResult {
+  /** The process asked to stop (this engine's own pid for a run of this engine). */
+  pid: number;
 }
 
 /** Request, client -> server: everything recorded about one run. */
@@ -441,7 +460,8 @@ export interface SpeedResult {
   };
   /** The BO kernels' cost, timed in the engine (which fits them whatever the trainer). */
   kernelFit: {
-    /** Seconds of one optimiser step of a kernel fit, per architecture it fits on (the teacher's depth). */
+    /** Seconds of one optimiser step of a kernel fit: secondsPerStep + secondsPerArchitectureStep x the architectures it fits on (of the teacher's depth). */
+    secondsPerStep: number;
     secondsPerArchitectureStep: number;
     /** Seconds to score one architecture under a fitted kernel (the acquisition's work). */
     secondsPerArchitectureScored: number;
@@ -529,6 +549,9 @@ export interface SearchProgressParams {
   /** Estimated seconds left for the whole run, every phase included, from the rates measured so far; absent before any training was timed. */
   etaSeconds?: number;
 }
+
+/** A run's progress without its run directory (as a RunSummary holds it). */
+export type RunProgressSnapshot = Omit<SearchProgressParams, 'runDir'>;
 
 /** Notification, server -> client: one candidate was trained and measured (or failed). */
 export const CandidateEvaluated = 'esnac/candidateEvaluated';

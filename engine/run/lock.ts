@@ -30,6 +30,24 @@ export function lockHolder(runDir: string): LockHolder | undefined {
   return holder && isAlive(holder) ? holder : undefined;
 }
 
+/**
+ * Sends SIGINT (Ctrl-C: the holder stops and leaves the run resumable) to the live process that
+ * holds the run's lock, once it is checked to be that process: on this machine, its pid started
+ * when the lock says (the boot's id and the ticks after boot), so a pid reused since is never
+ * signalled. A UserError when no live process holds it or the holder cannot be checked. (Between
+ * the check and the signal the holder could end and its pid be reused: a window of microseconds
+ * that only a pidfd closes, which Node does not offer.)
+ */
+export function interruptHolder(runDir: string): LockHolder {
+  const holder = lockHolder(runDir);
+  if (!holder) throw new UserError(`${runDir} is not running`);
+  if (holder.host !== hostname()) throw new UserError(`${runDir} is run by process ${holder.pid} on ${holder.host}: stop it there`);
+  if (holder.started === undefined) throw new UserError(`${runDir} is run by process ${holder.pid}, which this system cannot tell from a later process with its pid: stop it where it runs`);
+  if (processStart(holder.pid) !== holder.started) throw new UserError(`${runDir}: process ${holder.pid} ended meanwhile`);
+  process.kill(holder.pid, 'SIGINT');
+  return holder;
+}
+
 export class RunLock {
   private released = false;
 

@@ -35,6 +35,7 @@ import { RunData } from './fit';
 import { kernelTransfer, readTransferredKernels, recordedKernels, SavedKernel, TRANSFERRED_KERNELS } from './transfer';
 import { runSearchSteps, SearchHooks } from './search';
 import { RunProgress } from './progress';
+import { ProgressFile } from '../run/progress-file';
 import { measureTeacher, trainTeacher } from './teacher';
 
 export interface CompressOptions {
@@ -150,7 +151,12 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
   const data: RunData = { name: manifest.dataset, load: runLoadOptions(manifest, teacherSpec.input) };
   if (options.resume) checkDatasetFits(teacherSpec, manifest.dataset, await loadDataset(data.name, data.load));
   const external = choice.used === 'command' || choice.used === 'slurm';
-  const progress = new RunProgress(settings, { trainsTeacher: !manifest.teacher.weights, finetunes: !external }, () => run.journal.read(), hooks.progress);
+  // Kept in the run folder too, for the processes that watch the run without running it.
+  const progressFile = new ProgressFile(run.dir);
+  const progress = new RunProgress(settings, { trainsTeacher: !manifest.teacher.weights, finetunes: !external }, () => run.journal.read(), (p) => {
+    progressFile.record(p);
+    hooks.progress?.(p);
+  });
   let pytorch: PytorchEvaluator | undefined;
   let latency: OpenLatency | undefined;
   try {
@@ -207,6 +213,7 @@ async function searchAndFinish(run: RunDirectory, chosen: EvaluatorChoice | unde
     }
     throw err;
   } finally {
+    progressFile.close();
     await Promise.all([pytorch?.close(), latency?.meter.close?.()]);
   }
 }

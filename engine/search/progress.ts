@@ -72,8 +72,9 @@ export function runPlan(settings: PlannedSettings, work: { trainsTeacher: boolea
  * candidate's each their own; a candidate adds its overhead outside the epochs. A fine-tuned
  * student is a candidate trained on labels: without the teacher's forward pass, so the
  * distillation rate prices it a little high. K kernels fit at once on `threads`, so a step takes
- * ceil(K / threads) kernels' time, each kernel maxSteps optimiser steps over its architectures
- * (an upper bound: the stopping rule may end a fit earlier) and then scoring acquisitionSamples.
+ * ceil(K / threads) kernels' time, each kernel maxSteps optimiser steps (a fixed part and a part per
+ * architecture it fits on; maxSteps is an upper bound: the stopping rule may end a fit earlier),
+ * then scoring acquisitionSamples.
  */
 export function plannedRates(
   speed: SpeedResult,
@@ -83,13 +84,13 @@ export function plannedRates(
   const epoch = (rates: { imagesPerSecond: number; validationImagesPerSecond: number }) =>
     examples.train / Math.max(1e-9, rates.imagesPerSecond) + examples.validation / Math.max(1e-9, rates.validationImagesPerSecond);
   const candidateEpoch = epoch(speed.candidate);
-  const { secondsPerArchitectureStep, secondsPerArchitectureScored, threads } = speed.kernelFit;
+  const { secondsPerStep, secondsPerArchitectureStep, secondsPerArchitectureScored, threads } = speed.kernelFit;
   const rounds = Math.ceil(settings.kernels / Math.max(1, Math.min(threads, settings.kernels)));
   return {
     teacherEpoch: epoch(speed),
     candidate: speed.candidate.overheadSeconds + settings.epochs * candidateEpoch,
     kernelFit: {
-      perStep: rounds * settings.acquisitionSamples * secondsPerArchitectureScored,
+      perStep: rounds * (settings.kernelFit.maxSteps * secondsPerStep + settings.acquisitionSamples * secondsPerArchitectureScored),
       perArchitecture: (rounds / settings.kernels) * settings.kernelFit.maxSteps * secondsPerArchitectureStep,
     },
     finetuneEpoch: candidateEpoch,
@@ -235,12 +236,18 @@ export class RunProgress {
 }
 
 /**
- * The fitting steps' seconds per architecture fitted so far. A run's journal has each step's
- * total, not its parts, so the time per step that does not grow (scoring the acquisition's
- * samples) is spread over the architectures too: later, larger steps are priced a little high.
+ * The fitting steps' rates from those done: the journal has each step's seconds, not their parts,
+ * so the line perStep + perArchitecture x size is fitted to them (least squares, neither part
+ * negative); one step alone, or steps of one size, are priced flat.
  */
 function kernelFitRate(events: JournalEvent[], sizes: number[]): RunRates['kernelFit'] {
   const fitted = events.flatMap((e) => (e.type === 'kernels' && sizes[e.step - 2] !== undefined ? [{ seconds: e.seconds, size: sizes[e.step - 2] }] : []));
   if (fitted.length === 0) return undefined;
-  return { perStep: 0, perArchitecture: fitted.reduce((sum, e) => sum + e.seconds, 0) / fitted.reduce((sum, e) => sum + e.size, 0) };
+  const meanSize = mean(fitted.map((e) => e.size))!;
+  const meanSeconds = mean(fitted.map((e) => e.seconds))!;
+  const spread = fitted.reduce((sum, e) => sum + (e.size - meanSize) ** 2, 0);
+  if (spread === 0) return { perStep: meanSeconds, perArchitecture: 0 };
+  const slope = Math.max(0, fitted.reduce((sum, e) => sum + (e.size - meanSize) * (e.seconds - meanSeconds), 0) / spread);
+  const intercept = meanSeconds - slope * meanSize;
+  return intercept >= 0 ? { perStep: intercept, perArchitecture: slope } : { perStep: 0, perArchitecture: meanSeconds / meanSize };
 }

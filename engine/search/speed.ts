@@ -1,8 +1,9 @@
 // A quick measurement of what a run's time is made of on this machine, for run setup's
-// estimates (priced by engine/search/progress.ts plannedRates): one epoch of the teacher and one
-// distillation epoch of each of a few candidates on a few hundred examples, on the trainer a run
-// with these settings would use (a PyTorch worker laid out as the run's, or the local tfjs
-// trainer); and a few optimiser steps of a BO kernel fit, in this process, where a run fits them.
+// estimates (priced by engine/search/progress.ts plannedRates): an epoch of the teacher (after
+// one that warms the trainer up) and a distillation epoch of each of a few candidates, on a few
+// hundred examples, on the trainer a run with these settings would use (a PyTorch worker laid
+// out as the run's, or the local tfjs trainer); and a few optimiser steps of a BO kernel fit, in
+// this process, where a run fits them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +35,14 @@ import { Rng } from '../util/rng';
 /** Examples the measurement trains on: enough for steady batches, few enough for a second or two. */
 const SAMPLE = 256;
 const SAMPLE_VALIDATION = 32;
+/** The teacher's epochs: the first loads the backend's kernels (and a GPU's), the last is timed. */
+const TEACHER_EPOCHS = 2;
 /** Candidates timed: two, so that one odd draw (a large kept block, a tiny one) weighs half. */
 const CANDIDATES = 2;
-/** Optimiser steps of the timed kernel fit (a run's take up to kernelFit.maxSteps). */
-const KERNEL_STEPS = 3;
+/** Optimiser steps of each timed kernel fit (a run's take up to kernelFit.maxSteps). */
+const KERNEL_STEPS = 2;
+/** Architectures the timed kernel scores at once: a batch as the acquisition's, whose fixed cost it spreads. */
+const SCORED = 100;
 
 type Limits = { limitTrain: number; limitValidation: number };
 type Trained = Pick<SpeedResult, 'imagesPerSecond' | 'validationImagesPerSecond' | 'candidate' | 'trainer'>;
@@ -80,20 +85,20 @@ const CANDIDATE_EPOCH = { ...candidateTraining(DEFAULT_SETTINGS), epochs: 1 };
 async function localSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[], sample: Dataset, trainer: string): Promise<Trained> {
   const limits = { limitTrain: sample.train.count, limitValidation: sample.validation.count };
   const { batchSize, learningRate, weightDecay } = DEFAULT_SETTINGS;
-  const fitted = await fitOnLabels(spec, sample, { epochs: 1, batchSize, learningRate, weightDecay, seed: 0 });
+  const fitted = await fitOnLabels(spec, sample, { epochs: TEACHER_EPOCHS, batchSize, learningRate, weightDecay, seed: 0 });
   const weights = decodeModel(fitted.model);
   const teacher = new Network(spec, weights);
   disposeWeights(weights);
   try {
     const context = { data: sample, teacher, backend: trainer, training: CANDIDATE_EPOCH };
     const candidate = await candidateSpeed(candidates, limits, (candidate, onEpoch) => evaluateCandidate({ name: candidate.name, spec: candidate }, context, undefined, onEpoch));
-    return { ...epochRates(fitted.outcome.epochs[0], limits), candidate, trainer };
+    return { ...epochRates(fitted.outcome.epochs.at(-1)!, limits), candidate, trainer };
   } finally {
     teacher.dispose();
   }
 }
 
-/** One epoch in one PyTorch worker with the threads (or GPU) a run's worker would get. */
+/** The teacher's and the candidates' epochs in one PyTorch worker with the threads (or GPU) a run's worker would get. */
 async function pytorchSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[], dataset: string, limits: Limits, torch: TorchInfo, settings: EvaluatorSettings): Promise<Trained> {
   const scratch = mkdtempSync(join(tmpdir(), 'esnac-speed-'));
   try {
@@ -104,7 +109,7 @@ async function pytorchSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec
     try {
       const { batchSize, learningRate, weightDecay } = DEFAULT_SETTINGS;
       let epoch: EpochReport | undefined;
-      const result = await trainer.fit({ spec, out: join(scratch, 'weights'), epochs: 1, batchSize, learningRate, weightDecay, seed: 0 }, undefined, (e) => (epoch = e));
+      const result = await trainer.fit({ spec, out: join(scratch, 'weights'), epochs: TEACHER_EPOCHS, batchSize, learningRate, weightDecay, seed: 0 }, undefined, (e) => (epoch = e));
       if (result.status !== 'ok' || !epoch) throw new Error(`measuring the PyTorch trainer's speed failed: ${result.status === 'ok' ? 'no epoch reported' : result.reason}`);
       trainer.useTeacher({ teacherWeights: join(scratch, 'weights'), training: CANDIDATE_EPOCH });
       const candidate = await candidateSpeed(candidates, limits, (candidate, onEpoch) => trainer.evaluate({ name: candidate.name, spec: candidate }, undefined, onEpoch));
@@ -118,28 +123,39 @@ async function pytorchSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec
 }
 
 /**
- * A fit of one kernel with the run's kernel-fit settings, cut to a few optimiser steps, on the
- * teacher and the candidates (architectures of the teacher's depth, as a run's kernels fit on),
- * and the fitted kernel scoring them: the seconds per architecture of an optimiser step and of
- * a score, which a run's fits multiply by their steps, architectures and samples.
+ * Fits of one kernel with the run's kernel-fit settings, cut to a few optimiser steps, on the
+ * teacher and the candidates (architectures of the teacher's depth, as a run's kernels fit on)
+ * and on four times as many (repeated), after a one-step fit that loads the backend's kernels: an
+ * optimiser step's seconds as a fixed part plus a part per architecture (each step embeds them
+ * all at once); and the fitted kernel scoring a batch, the acquisition's work per architecture.
+ * A run's fits multiply these by their steps, architectures and samples.
  */
 async function kernelFitSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[]): Promise<SpeedResult['kernelFit']> {
-  const encodings = [spec, ...candidates].map((s) => encodeArchitecture(s));
-  const ys = encodings.map((_, i) => (i === 0 ? 0 : 0.1 * i));
-  const options = { ...kernelFitOptions(DEFAULT_SETTINGS.kernelFit, encodings[0].width), maxSteps: KERNEL_STEPS, minSteps: KERNEL_STEPS };
-  const fitStarted = performance.now();
-  const kernel = await fitKernel(encodings, ys, options, new Rng(derivedSeed(DEFAULT_SETTINGS.seed, 'speed', 'kernel')));
-  const fitSeconds = (performance.now() - fitStarted) / 1000;
+  const distinct = [spec, ...candidates].map((s) => encodeArchitecture(s));
+  const repeated = (count: number) => Array.from({ length: count }, (_, i) => distinct[i % distinct.length]);
+  const fit = async (count: number, steps: number) => {
+    const encodings = repeated(count);
+    const options = { ...kernelFitOptions(DEFAULT_SETTINGS.kernelFit, distinct[0].width), maxSteps: steps, minSteps: steps };
+    const started = performance.now();
+    const kernel = await fitKernel(encodings, encodings.map((_, i) => 0.1 * i), options, new Rng(derivedSeed(DEFAULT_SETTINGS.seed, 'speed', 'kernel')));
+    return { kernel, seconds: (performance.now() - started) / 1000 };
+  };
+  (await fit(distinct.length, 1)).kernel.dispose();
+  const few = await fit(distinct.length, KERNEL_STEPS);
+  few.kernel.dispose();
+  const many = await fit(4 * distinct.length, KERNEL_STEPS);
   try {
-    const scoreStarted = performance.now();
-    await kernel.predict(encodings);
-    const scoreSeconds = (performance.now() - scoreStarted) / 1000;
+    const perArchitecture = Math.max(0, (many.seconds - few.seconds) / (KERNEL_STEPS * 3 * distinct.length));
+    const scored = repeated(SCORED);
+    const started = performance.now();
+    await many.kernel.predict(scored);
     return {
-      secondsPerArchitectureStep: fitSeconds / (KERNEL_STEPS * encodings.length),
-      secondsPerArchitectureScored: scoreSeconds / encodings.length,
+      secondsPerStep: Math.max(0, few.seconds / KERNEL_STEPS - perArchitecture * distinct.length),
+      secondsPerArchitectureStep: perArchitecture,
+      secondsPerArchitectureScored: (performance.now() - started) / 1000 / scored.length,
       threads: kernelThreads(DEFAULT_SETTINGS.kernels),
     };
   } finally {
-    kernel.dispose();
+    many.kernel.dispose();
   }
 }

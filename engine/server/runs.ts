@@ -1,11 +1,12 @@
 // The run directories a client can list and inspect: what run.json asked for, what the journal
-// says happened, and the best student so far.
+// says happened, the best student so far, and while one runs its latest progress.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BestCandidate, ListRunsResult, RunStateResult, RunSummary } from '../../protocol';
 import { bestStudent } from '../run/report';
 import { RunDirectory } from '../run/run-directory';
 import { JournalEvent } from '../run/journal';
+import { readProgress } from '../run/progress-file';
 import { BEST_SPEC } from '../search/finish';
 import { errorMessage } from '../util/errors';
 
@@ -54,7 +55,8 @@ function summarize(run: RunDirectory, isRunning: (dir: string) => boolean): { su
     total: manifest.settings.steps * manifest.settings.kernels,
     ...(best ? { best } : {}),
   };
-  return { summary, journal };
+  const progress = summary.status === 'running' ? readProgress(run.dir) : undefined;
+  return { summary: progress ? { ...summary, progress } : summary, journal };
 }
 
 /** The delivered student of a finished run; before that, the top candidate by search-time reward. */

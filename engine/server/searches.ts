@@ -8,7 +8,7 @@ import { CancellationToken } from 'vscode-languageserver';
 import type { SpeedParams, SpeedResult } from '../../protocol';
 import { BackendInfo } from '../backend';
 import { CandidateEvent } from '../run/journal';
-import { lockHolder } from '../run/lock';
+import { interruptHolder, lockHolder } from '../run/lock';
 import { CompressOptions, CompressResult } from '../search/compress';
 import { SearchProgress } from '../search/search';
 import { UserError } from '../util/errors';
@@ -30,8 +30,8 @@ function newWorker(options: WorkerOptions): Worker {
 }
 
 export class SearchWorkers {
-  /** Run directories with a search in this engine. */
-  private readonly running = new Set<string>();
+  /** Run directories with a search in this engine, and how to cancel it. */
+  private readonly running = new Map<string, () => void>();
   private readonly workers = new Set<Worker>();
 
   constructor(private readonly listener: SearchListener) {}
@@ -46,15 +46,16 @@ export class SearchWorkers {
     // A resumed run is claimed at once, so a second resume cannot slip in before the worker starts.
     let runDir = options.resume && resolve(options.resume);
     if (runDir && this.running.has(runDir)) throw new UserError(`${runDir} is running already`);
-    if (runDir) this.running.add(runDir);
+    const worker = this.spawn({ kind: 'compress', options }, () => runDir);
+    const stop = () => worker.postMessage({ type: 'cancel' } satisfies ToSearchWorker);
+    if (runDir) this.running.set(runDir, stop);
     try {
-      const worker = this.spawn({ kind: 'compress', options }, () => runDir);
-      const cancel = token.onCancellationRequested(() => worker.postMessage({ type: 'cancel' } satisfies ToSearchWorker));
+      const cancel = token.onCancellationRequested(stop);
       try {
         return await settle(worker, (message) => {
           if (message.type === 'run-directory') {
             runDir = message.dir;
-            this.running.add(runDir);
+            this.running.set(runDir, stop);
             this.listener.started(runDir);
           } else if (message.type === 'progress') this.listener.progress(runDir!, message.progress);
           else if (message.type === 'candidate') this.listener.candidate(runDir!, message.event);
@@ -67,6 +68,26 @@ export class SearchWorkers {
     } finally {
       if (runDir) this.running.delete(runDir);
     }
+  }
+
+  /**
+   * Stops a run as Ctrl-C would: this engine's own search is cancelled (as its request's
+   * cancellation does), another process's is sent SIGINT once its lock is checked to be its
+   * (interruptHolder). The pid asked; a UserError when the run is not running.
+   */
+  cancel(runDir: string): number {
+    const here = this.running.get(resolve(runDir));
+    if (here) {
+      here();
+      return process.pid;
+    }
+    return interruptHolder(runDir).pid;
+  }
+
+  /** Cancels every search of this engine; how many there were. */
+  cancelAll(): number {
+    this.running.forEach((stop) => stop());
+    return this.running.size;
   }
 
   /** The backend a search would get, loaded in a short-lived worker. */

@@ -28,6 +28,7 @@ import { quickFixes } from './quick-fixes';
 import { prepareRename, renameEdits } from './rename';
 import { listRuns, runState } from './runs';
 import { SearchWorkers } from './searches';
+import { signalExitCode } from '../cli/signals';
 
 /** Diagnostics wait this long after a keystroke, so typing is not slowed by re-checking. */
 export const DIAGNOSTICS_DELAY_MS = 200;
@@ -42,13 +43,19 @@ export function serveStdio(): void {
     process.exit(1);
   });
   const connection = createConnection(reader, new StreamMessageWriter(process.stdout));
-  startServer(connection);
+  const { cancelSearches } = startServer(connection);
+  // SIGINT (Ctrl-C, or esnac/cancelRun from another process, which checks that this process
+  // holds the run) stops the searches as a cancel request does; with none running, it stops the server.
+  process.on('SIGINT', () => {
+    if (cancelSearches() === 0) process.exit(signalExitCode('SIGINT'));
+  });
   connection.listen();
 }
 
 type Log = (level: protocol.LogParams['level'], message: string, runDir?: string) => void;
 
-export function startServer(connection: Connection): void {
+/** Serves `connection`; how to cancel the searches it runs (their number). */
+export function startServer(connection: Connection): { cancelSearches: () => number } {
   const log: Log = (level, message, runDir) =>
     void connection.sendNotification(protocol.Log, { level, message, ...(runDir ? { runDir } : {}) } satisfies protocol.LogParams);
   connection.onInitialize(
@@ -68,7 +75,8 @@ export function startServer(connection: Connection): void {
     }),
   );
   serveSpecFiles(connection, log);
-  serveSearches(connection, log);
+  const searches = serveSearches(connection, log);
+  return { cancelSearches: () => searches.cancelAll() };
 }
 
 function serveSpecFiles(connection: Connection, log: Log): void {
@@ -152,7 +160,7 @@ function serveSpecFiles(connection: Connection, log: Log): void {
   documents.listen(connection);
 }
 
-function serveSearches(connection: Connection, log: Log): void {
+function serveSearches(connection: Connection, log: Log): SearchWorkers {
   const searches = new SearchWorkers({
     started: (runDir) => void connection.sendNotification(protocol.SearchStarted, { runDir } satisfies protocol.SearchStartedParams),
     progress: (runDir, progress) => void connection.sendNotification(protocol.SearchProgress, { runDir, ...progress } satisfies protocol.SearchProgressParams),
@@ -180,7 +188,9 @@ function serveSearches(connection: Connection, log: Log): void {
   connection.onRequest(protocol.ListRuns, ({ folders }: protocol.ListRunsParams) => asResponse(async () => listRuns(folders, isRunning)));
   connection.onRequest(protocol.RunState, ({ runDir }: protocol.RunStateParams) => asResponse(async () => runState(runDir, isRunning)));
   connection.onRequest(protocol.MeasureSpeed, (params: protocol.SpeedParams) => asResponse(() => searches.speed(params)));
+  connection.onRequest(protocol.CancelRun, ({ runDir }: protocol.CancelRunParams) => asResponse(async (): Promise<protocol.CancelRunResult> => ({ pid: searches.cancel(runDir) })));
   connection.onShutdown(() => searches.dispose());
+  return searches;
 }
 
 /** Per-document analyses, recomputed when the version changes. */

@@ -1,9 +1,9 @@
 // The words shown for search progress and engine state.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JournalEvent, SearchProgressParams } from '../../protocol';
+import { JournalEvent, RunSummary, SearchProgressParams } from '../../protocol';
 import { bestStudent } from '../../engine/run/report';
-import { accessibleLabel, bestSummary, diffTitle, engineDescription, errorHeadline, etaText, progressFraction, progressLong, progressMessage, progressShort } from '../../extension/format';
+import { accessibleLabel, bestSummary, diffTitle, engineDescription, errorHeadline, etaText, progressFraction, progressLong, progressMessage, progressShort, runItemText } from '../../extension/format';
 
 const progress: SearchProgressParams = { runDir: '/r', phase: 'evaluating', step: 3, steps: 20, evaluated: 17, total: 160, bestF: 0.91234, best: 'c17', fraction: 0.4267, etaSeconds: 725 };
 const teacher: SearchProgressParams = { ...progress, phase: 'teacher', step: 0, evaluated: 0, bestF: undefined, best: undefined, fraction: 0.05, training: { name: 'vgg', epoch: 3, epochs: 10, accuracy: 0.9712, imagesPerSecond: 1234.4 } };
@@ -22,6 +22,21 @@ test('progress: share done, phase, best reward and time left, by phase', () => {
   assert.equal(progressShort(teacher), '5% · teacher 3/10');
   assert.equal(progressShort(undefined), 'starting');
   assert.equal(progressLong(teacher), '5% done, training the teacher: epoch 3/10, validation 97.1%, 1,234 img/s, about 12 min left');
+});
+
+test("Runs view: another process's run shows the progress it keeps like this window's own; asked to stop, 'stopping'; others their counts", () => {
+  const { runDir: _, ...snapshot } = progress;
+  const run: RunSummary = { runDir: '/w/esnac-runs/vgg-1', teacher: 'vgg', dataset: 'mnist', createdAt: '2026-12-06T12:00:00Z', status: 'running', evaluated: 17, total: 160 };
+  const elsewhere = runItemText({ ...run, progress: snapshot }, undefined);
+  const here = runItemText(run, { progress, stopping: false });
+  assert.equal(elsewhere.description, here.description);
+  assert.equal(elsewhere.description, '42% · 17/160 · f 0.912');
+  assert.match(elsewhere.tooltip, /\nrunning in another process: 42% done, step 3\/20: 17\/160 candidates evaluated, best f 0\.912 \(c17\), about 12 min left\n/);
+  assert.match(here.tooltip, /\nrunning in this window: 42% done/);
+  assert.equal(runItemText({ ...run, progress: snapshot }, undefined, true).description, 'stopping');
+  assert.equal(runItemText(run, { progress, stopping: true }).description, 'stopping');
+  assert.equal(runItemText(run, undefined).description, 'running · 17/160 evaluated', 'held elsewhere, no progress recorded yet');
+  assert.equal(runItemText({ ...run, status: 'stopped' }, undefined).description, 'stopped · 17/160 evaluated');
 });
 
 test('progress fraction stays within 0..1', () => {

@@ -143,7 +143,7 @@ const SPEED: SpeedResult = {
   imagesPerSecond: 100,
   validationImagesPerSecond: 1000,
   candidate: { imagesPerSecond: 200, validationImagesPerSecond: 2000, overheadSeconds: 1, sampled: 2 },
-  kernelFit: { secondsPerArchitectureStep: 0.001, secondsPerArchitectureScored: 0.0001, threads: 2 },
+  kernelFit: { secondsPerStep: 0.01, secondsPerArchitectureStep: 0.001, secondsPerArchitectureScored: 0.0001, threads: 2 },
   trainExamples: 1000,
   validationExamples: 100,
   trainer: 'tfjs wasm',
@@ -156,10 +156,10 @@ test('presets: smallest first, the last the paper budget of DEFAULT_SETTINGS, ea
   assert.ok(times[0] < times[1] && times[1] < times[2], times.join(' < '));
   // Quick look on 1,000 training and 100 validation examples: a teacher epoch 1,000 / 100 + 100 / 1,000 s, a candidate's
   // 1,000 / 200 + 100 / 2,000 s plus 1 s outside it; teacher 2 epochs, 8 candidates x 1 epoch on 2 cores, 1 fine-tuning
-  // epoch (a candidate's); step 2 fits 4 kernels, 2 at a time, on 4 x (1 + 0.5 x 4) architectures, then scores the samples.
+  // epoch (a candidate's); step 2 fits 4 kernels, 2 at a time, each maxSteps steps on 1 + 0.5 x 4 architectures, then scores the samples.
   const teacherEpoch = 10 + 0.1;
   const candidateEpoch = 5 + 0.05;
-  const fit = 2 * DEFAULT_SETTINGS.acquisitionSamples * 0.0001 + (2 / 4) * DEFAULT_SETTINGS.kernelFit.maxSteps * 0.001 * 4 * (1 + 0.5 * 4);
+  const fit = 2 * (DEFAULT_SETTINGS.kernelFit.maxSteps * 0.01 + DEFAULT_SETTINGS.acquisitionSamples * 0.0001) + (2 / 4) * DEFAULT_SETTINGS.kernelFit.maxSteps * 0.001 * 4 * (1 + 0.5 * 4);
   assert.ok(Math.abs(times[0] - (2 * teacherEpoch + (8 * (1 + candidateEpoch)) / 2 + candidateEpoch + fit)) < 1e-9, String(times[0]));
   assert.ok(Math.abs(budgetSeconds(PRESETS[0].budget, SPEED, false, 4) - ((8 * (1 + candidateEpoch)) / 4 + candidateEpoch + fit)) < 1e-9, 'given weights: no teacher epochs; 4 workers');
 });

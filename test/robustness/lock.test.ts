@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFile
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LOCK_FILE, lockHolder, processStart, RunLock } from '../../engine/run/lock';
+import { interruptHolder, LOCK_FILE, lockHolder, processStart, RunLock } from '../../engine/run/lock';
 import { SearchWorkers } from '../../engine/server/searches';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -96,6 +96,37 @@ test('a reused pid is no holder: a live pid that started at another time is take
   assert.equal(processStart(process.pid, join(proc, 'nothing')), undefined, 'no /proc');
 });
 
+
+test('interruptHolder signals the lock\'s holder only once its pid, start and boot are checked to be that process\'s', async (t) => {
+  // A process that says when SIGINT reaches it, and ends then.
+  const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => { process.stdout.write('SIGINT'); process.exit(0); }); process.stdout.write('ready'); setInterval(() => {}, 1000);"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(() => child.kill('SIGKILL'));
+  while (!out.includes('ready')) await new Promise((resolve) => setTimeout(resolve, 20));
+  const started = processStart(child.pid!);
+  if (started === undefined) return t.skip('this system has no /proc/PID/stat');
+  const [boot, ticks] = [started.slice(0, started.lastIndexOf(':')), Number(started.slice(started.lastIndexOf(':') + 1))];
+  const lockOf = (fields: Record<string, unknown>) => {
+    const dir = folder();
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x', command: 'esnac', ...fields }));
+    return dir;
+  };
+  for (const [what, fields, refusal] of [
+    ['a reused pid (another start)', { started: `${boot}:${ticks + 100}` }, /is not running/],
+    ['a reused pid (another boot)', { started: `another-boot:${ticks}` }, /is not running/],
+    ['no start recorded', {}, /cannot tell/],
+    ['another host', { started, host: `${hostname()}-other` }, /on .*-other: stop it there/],
+  ] as const) {
+    assert.throws(() => interruptHolder(lockOf(fields)), refusal, what);
+  }
+  assert.equal(out, 'ready', 'none of those was signalled');
+  assert.throws(() => interruptHolder(folder()), /is not running/, 'no lock');
+  assert.equal(interruptHolder(lockOf({ started })).pid, child.pid);
+  assert.equal(await exited, 0);
+  assert.equal(out, 'readySIGINT');
+});
 
 test('two esnac processes on one run: the second is refused naming the first, and the run counts its budget once', async () => {
   const runDir = join(folder(), 'run');

@@ -54,6 +54,22 @@ test('kernelFitSizes: each BO step after the first, K kernels on the teacher and
   assert.deepEqual(kernelFitSizes({ ...settings, steps: 1 }), []);
 });
 
+test('a live run prices its fitting steps left on the line through the steps it fitted: the next, larger step costs more', () => {
+  const settings: SearchSettings = { ...DEFAULT_SETTINGS, steps: 4, kernels: 2, epochs: 1, method: 'bo', subsetProbability: 0.5 };
+  const sizes = kernelFitSizes(settings);
+  assert.deepEqual(sizes, [4, 6, 8]);
+  const journal: JournalEvent[] = [];
+  const seen: SearchProgress[] = [];
+  const progress = new RunProgress(settings, { trainsTeacher: false, finetunes: false }, () => journal, (p) => seen.push(p));
+  for (let step = 1; step <= 3; step++) {
+    if (step > 1) journal.push({ type: 'kernels', step, files: [], seconds: 1 + 0.5 * sizes[step - 2] });
+    for (const k of [1, 2]) journal.push({ type: 'candidate', step, name: `c${step}${k}`, key: `c${step}${k}`, spec: '', action: {}, proposedBy: 'random', status: 'ok', params: 10, accuracy: 0.6, f: 1, seconds: 1 });
+  }
+  progress.searching('proposing', 4);
+  // Two candidates of a second each, and step 4's fit: 1 + 0.5 x 8 seconds.
+  assert.ok(Math.abs(seen.at(-1)!.etaSeconds! - (2 + 5)) < 1e-9, String(seen.at(-1)!.etaSeconds));
+});
+
 test('RunProgress walks the phases from teacher to done, its share done never falling', () => {
   const settings: SearchSettings = { ...DEFAULT_SETTINGS, steps: 2, kernels: 2, epochs: 1, teacherEpochs: 2, finetuneTop: 1, finetuneEpochs: 2 };
   const journal: JournalEvent[] = [];

@@ -20,7 +20,8 @@ test('with --evaluator local: a teacher epoch, a distillation epoch of candidate
   positive(speed.candidate.validationImagesPerSecond, 'candidate validation');
   assert.ok(speed.candidate.overheadSeconds >= 0 && Number.isFinite(speed.candidate.overheadSeconds));
   assert.equal(speed.candidate.sampled, 2);
-  positive(speed.kernelFit.secondsPerArchitectureStep, 'kernel fit');
+  assert.ok(speed.kernelFit.secondsPerStep >= 0 && speed.kernelFit.secondsPerArchitectureStep >= 0, JSON.stringify(speed.kernelFit));
+  assert.ok(speed.kernelFit.secondsPerStep + speed.kernelFit.secondsPerArchitectureStep > 0, 'a kernel fit step takes time');
   positive(speed.kernelFit.secondsPerArchitectureScored, 'kernel scoring');
   assert.ok(speed.kernelFit.threads >= 1 && speed.kernelFit.threads <= DEFAULT_SETTINGS.kernels);
   assert.deepEqual([speed.trainExamples, speed.validationExamples], [full.train.count, full.validation.count]);
@@ -35,5 +36,5 @@ test('with the PyTorch trainer found, the epoch is measured in a PyTorch worker 
   const speed = await measureSpeed('examples/teachers/vgg-mini-mnist.arch.yaml', 'mnist', 'wasm', { ...DEFAULT_SETTINGS.evaluator, kind: 'auto' });
   assert.ok(speed.imagesPerSecond > 0 && Number.isFinite(speed.imagesPerSecond), String(speed.imagesPerSecond));
   assert.match(speed.trainer, new RegExp(`^pytorch ${found.info.torch.replace(/[.+]/g, '\\$&')} (cpu, \\d+ threads?|cuda)$`));
-  assert.ok(speed.candidate.imagesPerSecond > 0 && speed.validationImagesPerSecond > 0 && speed.kernelFit.secondsPerArchitectureStep > 0);
+  assert.ok(speed.candidate.imagesPerSecond > 0 && speed.validationImagesPerSecond > 0 && speed.kernelFit.secondsPerArchitectureScored > 0);
 });
