@@ -14,7 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import { installExtension, isolatedEnv, prepareDirs, startCodeServer } from '../test/e2e/code-server';
 import { ACTIVITY_BAR_ENTRY, cancelUntilStopped, compressUntilTheTeacherTrains, runsViewRow, showRunsView, startCliRun, until } from '../test/e2e/runs-ui';
 import { ensureTools } from '../test/e2e/tools';
-import { Box, launchBrowser, openWorkbench, Page, runCommand } from '../test/e2e/workbench';
+import { Box, launchBrowser, notifications, openWorkbench, Page, runCommand } from '../test/e2e/workbench';
 import { RUNS_FOLDER, TEACHER_SPEC, writeWorkspace } from '../test/e2e/workspace';
 
 /** The file-name suffix (as docs/screenshots names the webviews') and VS Code's built-in theme. */
@@ -26,7 +26,7 @@ const THEMES = {
 
 const LIVE_RUN = 'vgg-mini-mnist-live';
 /** Wide enough for a run's name and its progress. */
-const SIDE_BAR_WIDTH = 620;
+const SIDE_BAR_WIDTH = 440;
 /** Room around a cropped part, so its borders and shadow show. */
 const MARGIN = 8;
 
@@ -68,9 +68,9 @@ async function main(): Promise<void> {
         const rows = await page.locator('.part.sidebar .monaco-list-row').last().boundingBox();
         const entry = await page.locator(ACTIVITY_BAR_ENTRY).first().boundingBox();
         const sidebar = await page.locator('.part.sidebar').boundingBox();
-        // From the activity bar's left edge to the side bar's right edge, down to the last run or esnac's entry in the activity bar.
-        const bottom = Math.max(rows!.y + rows!.height, entry!.y + entry!.height);
-        await shot(page, resolve(out, `runs-view-${theme}.png`), { x: 0, y: 0, width: sidebar!.x + sidebar!.width, height: bottom + 2 * MARGIN });
+        // Below the title bar, from the activity bar's left edge to the side bar's right edge, down to the last run or esnac's entry in the activity bar.
+        const bottom = Math.max(rows!.y + rows!.height, entry!.y + entry!.height) + 2 * MARGIN;
+        await shot(page, resolve(out, `runs-view-${theme}.png`), { x: 0, y: sidebar!.y, width: sidebar!.x + sidebar!.width, height: bottom - sidebar!.y });
         // The next page opens on the explorer again.
         await runCommand(page, 'View: Show Explorer');
       });
@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     for (const theme of Object.keys(THEMES) as (keyof typeof THEMES)[]) {
       await inTheme(theme, async (page) => {
         await compressUntilTheTeacherTrains(page);
+        // Once an epoch is done the notification has numbers to show.
+        await until('the teacher\'s first epoch', 300_000, async () => (await notifications(page)).some((text) => /epoch [1-9]/.test(text)));
         const toast = await page.locator('.notifications-toasts .notification-toast-container').first().boundingBox();
         await shot(page, resolve(out, `notification-${theme}.png`), { x: toast!.x - MARGIN, y: toast!.y - MARGIN, width: toast!.width + 2 * MARGIN, height: toast!.height + 2 * MARGIN });
         await cancelUntilStopped(page);
