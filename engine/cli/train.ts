@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { BackendName, initBackend } from '../backend';
-import { AUGMENT_CHOICES, AugmentChoice, describeDataset, loadDataset } from '../data';
+import { AUGMENT_CHOICES, AugmentChoice, DATASET_FORMS_HELP, describeDataset, loadDataset } from '../data';
 import { writeModel } from '../model/io';
 import { loadSpecFile } from '../architecture/validate';
 import { DEFAULT_SETTINGS } from '../run/settings';
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a network from scratch with cross-entropy and write its best-epoch weights (model.json + weights.bin)')
     .argument('<spec>', 'architecture spec file (.arch.yaml / .arch.json)')
-    .requiredOption('-d, --dataset <name>', 'mnist, mnist:DIR, fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, folder:DIR or npz:FILE')
+    .requiredOption('-d, --dataset <name>', DATASET_FORMS_HELP)
     .requiredOption('-o, --output <dir>', 'folder for model.json and weights.bin')
     .option('-e, --epochs <n>', 'epochs', String(DEFAULT_SETTINGS.teacherEpochs))
     .option('--batch-size <n>', 'batch size', String(DEFAULT_SETTINGS.batchSize))
