@@ -8,6 +8,7 @@ import { zooTeacher } from '../../engine/zoo/index';
 import { buildGraphModel } from '../../extension/view-models/graph';
 import { blockLevels, collapse, findBlocks, findUnits, prefixBlocks } from '../../webview/model/blocks';
 import { MINI_SHUFFLE } from '../space/fixtures/specs';
+import { withGeneratedIds } from '../support/generated-ids';
 
 /** Every edge joins drawn nodes, no node reads itself, each target's ports are 0..n-1, and there is no cycle. */
 function assertDrawable(model: GraphModel): void {
@@ -122,16 +123,6 @@ test('no block is offered that a path leaves and re-enters, that names every lay
     ['s.u.*'],
   );
 });
-
-/** The spec with ids as an ONNX file from another exporter has them: the operator and a number (Conv_0, Relu_2). */
-function withGeneratedIds(spec: ArchitectureSpec): { spec: ArchitectureSpec; renamed: Map<string, string> } {
-  const renamed = new Map(spec.layers.map((l, i) => [l.id, `${l.type[0].toUpperCase()}${l.type.slice(1)}_${i}`]));
-  const rename = (id: string) => renamed.get(id) ?? id;
-  return {
-    spec: { ...spec, layers: spec.layers.map((l) => ({ ...l, id: rename(l.id), ...(l.inputs && { inputs: l.inputs.map(rename) }) })), ...(spec.output && { output: rename(spec.output) }) },
-    renamed,
-  };
-}
 
 test('resnet34 and shufflenet with generated ids: no prefix blocks, and the units found from the graph are the residual units, layer for layer', () => {
   for (const name of ['resnet34', 'shufflenet-1x-g2'] as const) {
