@@ -23,6 +23,8 @@ export interface RunningSearch {
 interface Tracked extends RunningSearch {
   /** Moves the notification's bar and text. */
   report(progress: SearchProgressParams): void;
+  /** Settles once the engine answered (the search is no longer this window's). */
+  readonly ended: Promise<void>;
 }
 
 export class Searches implements vscode.Disposable {
@@ -88,14 +90,19 @@ export class Searches implements vscode.Disposable {
 
   private async run(runDir: string, title: string, send: (token: vscode.CancellationToken) => Promise<SearchResult>): Promise<void> {
     const key = resolve(runDir);
+    // Resume right after Cancel: the run's lock is let go a moment before the engine answers.
+    const stopping = this.running.get(key);
+    if (stopping?.stopping) await stopping.ended;
     if (this.running.has(key)) {
       void vscode.window.showInformationMessage(`esnac: ${runName(runDir)} is running already`);
       return;
     }
     const cancellation = new vscode.CancellationTokenSource();
+    let end!: () => void;
     const search: Tracked = {
       runDir: key,
       title,
+      ended: new Promise<void>((resolveEnded) => (end = resolveEnded)),
       get stopping() {
         return cancellation.token.isCancellationRequested;
       },
@@ -127,6 +134,7 @@ export class Searches implements vscode.Disposable {
     } finally {
       this.running.delete(key);
       cancellation.dispose();
+      end();
       this.changed.fire();
     }
   }

@@ -1,6 +1,7 @@
 // The run flow as a user sees it in the workbench: the Runs view (in esnac's own activity-bar
 // container) shows a live run (here a CLI's)
-// as running and, once its process is killed, as stopped within seconds; a search started from
+// as running and, once its process is killed, as stopped within seconds; another CLI run shows
+// its progress and stops on the view's Cancel run; a search started from
 // the palette shows the teacher's training in its notification within seconds, and Cancel stops it.
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -15,7 +16,45 @@ const RUNS_VIEW_ROWS = '.part.sidebar .monaco-list-row';
 
 export async function checkRunFlow(page: Page, workspace: string, shot: (name: string) => Promise<void>): Promise<void> {
   await runsViewFollowsALiveRun(page, workspace, shot);
+  await runsViewCancelsAnotherProcessRun(page, workspace);
   await notificationShowsTheTeacher(page, shot);
+}
+
+/**
+ * A CLI's run shows the progress the CLI keeps in its folder (the teacher's epochs), as a run of
+ * this window would; the view's Cancel run stops the CLI as Ctrl-C does (exit status 130), and
+ * the row then says stopped.
+ */
+async function runsViewCancelsAnotherProcessRun(page: Page, workspace: string): Promise<void> {
+  const name = 'cli-cancelled-run';
+  const child = startCliRun(workspace, name);
+  let code: number | null | undefined;
+  child.once('exit', (status) => (code = status));
+  try {
+    await showRunsView(page);
+    // Its accessible label: "<run>, running, <n>% · teacher <epoch>/<epochs>".
+    const live = page.locator(`${RUNS_VIEW_ROWS}[aria-label^="${name}, running, "][aria-label*="% · teacher"]`);
+    await until("the Runs view to show the CLI run's teacher training", 120_000, async () => (await live.count()) > 0);
+    // A click on a menu still fading in can be lost: the menu is opened again until the row says stopping.
+    const cancel = page.locator('.context-view .action-item .action-label', { hasText: 'Cancel run' });
+    const stopping = page.locator(`${RUNS_VIEW_ROWS}[aria-label^="${name}, running, stopping"]`);
+    const asked = async () => code !== undefined || (await stopping.count()) > 0;
+    await until('the view to ask the CLI to stop', 90_000, async () => {
+      if (await asked()) return true;
+      await page.keyboard.press('Escape');
+      await live.first().click({ button: 'right' });
+      await cancel.first().waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(300);
+      await cancel.first().click();
+      await page.waitForTimeout(3_000);
+      return asked();
+    });
+    await until('the CLI to stop', 60_000, async () => code !== undefined);
+    assert.equal(code, 130, 'stopped as by Ctrl-C');
+    await until('the Runs view to show the cancelled run as stopped', 15_000, async () => (await runsViewRow(page, name, 'stopped').count()) > 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 async function runsViewFollowsALiveRun(page: Page, workspace: string, shot: (name: string) => Promise<void>): Promise<void> {
