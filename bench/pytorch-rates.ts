@@ -47,7 +47,7 @@ export interface PytorchBenchOptions {
 }
 
 /** Steps a timed window has at least, for nets so slow that `seconds` holds only one or two. */
-const MIN_STEPS = 3;
+const MIN_STEPS = 2;
 /** Random images and labels for a spec: what a throughput measurement trains on. */
 export function syntheticData(spec: ArchitectureSpec, count: number, rng: Rng): Dataset {
   const { channels, height, width } = spec.input;
@@ -119,7 +119,8 @@ export async function pytorchRates(spec: ArchitectureSpec, counts: number[], o: 
     for (const workers of counts) {
       const threads = o.device === 'cuda' ? 0 : 1;
       const start = (allocator: Allocator) => Promise.all(Array.from({ length: workers }, () => BareLoop.start(o.torch.python, module, o, threads, allocator)));
-      const bare = { worker: await start('worker'), default: await start('default') };
+      const [worker, plain] = await Promise.all([start('worker'), start('default')]);
+      const bare = { worker, default: plain };
       let evaluator: PytorchEvaluator | undefined;
       try {
         const time = async (loops: BareLoop[]) => sum(await Promise.all(loops.map((l) => l.time(o.seconds))));
@@ -128,7 +129,7 @@ export async function pytorchRates(spec: ArchitectureSpec, counts: number[], o: 
         const trainWorkers = async (estimate: number) => {
           if (!evaluator) {
             // Enough images for `seconds` per epoch at the bare loop's rate per worker.
-            const images = Math.max(4 * o.batch, Math.round((o.seconds * estimate) / workers / o.batch) * o.batch);
+            const images = Math.max(3 * o.batch, Math.round((o.seconds * estimate) / workers / o.batch) * o.batch);
             const data = join(dir, `data-${workers}`);
             writeDatasetFolder(syntheticData(spec, images, new Rng(1)), data);
             evaluator = new PytorchEvaluator(await PytorchPool.start({ python: o.torch.python, dataset: data, workers, threads, gpus: o.device === 'cuda' ? 1 : 0, autocast: o.autocast }));

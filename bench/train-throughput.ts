@@ -3,8 +3,8 @@
 // teachers and a 32x32 ResNet-style net, in 1 worker and in N workers at once, next to the
 // backend's raw conv2d forward GFLOP/s measured in the same run; then the PyTorch worker pool
 // (engine/evaluation/pytorch) on the same nets and ResNet-18, next to a bare PyTorch loop on the
-// same net in the same run (bench/pytorch-rates.ts: PYTORCH_ROUNDS interleaved rounds of half the
-// seconds per measurement each, medians), and its ratio to the wasm rows.
+// same net in the same run (bench/pytorch-rates.ts: PYTORCH_ROUNDS interleaved rounds, each timing
+// a third of the seconds per measurement, medians), and its ratio to the wasm rows.
 // `npm run bench -- train-throughput [seconds per measurement] [backends, e.g. wasm,pytorch]`
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -176,7 +176,7 @@ async function pytorchRows(rows: Row[], seconds: number, cores: number): Promise
   const out: PytorchRow[] = [];
   for (const model of PYTORCH_MODELS) {
     const counts = cores < 2 ? [1] : [1, cores];
-    const rates = await pytorchRates(zooTeacher(model.teacher, model.dataset), counts, { torch: found.info, batch: 64, seconds: seconds / 2, rounds: PYTORCH_ROUNDS, device: 'cpu', autocast: true });
+    const rates = await pytorchRates(zooTeacher(model.teacher, model.dataset), counts, { torch: found.info, batch: 64, seconds: seconds / PYTORCH_ROUNDS, rounds: PYTORCH_ROUNDS, device: 'cpu', autocast: true });
     for (const r of rates) {
       const wasm = rows.find((w) => w.backend === 'wasm' && w.model === model.label && w.workers === r.workers);
       const row: PytorchRow = {
