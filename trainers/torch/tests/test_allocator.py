@@ -43,5 +43,5 @@ def faults(mode):
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason="glibc's malloc settings")
 def test_a_trainers_steps_reuse_the_memory_of_the_last_step():
     # Without the setting these ten steps fault in 40,000-60,000 pages here (a step's activations,
-    # 6 MB each, mapped anew); kept, none once the heap has settled (the 10 steps before).
-    assert faults('device') < 200
+    # 6 MB each, mapped anew); kept, none or one activation's 1,568 now and then as the heap grows.
+    assert faults('device') < 5000
