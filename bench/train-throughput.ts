@@ -6,7 +6,7 @@
 // same net in the same run (bench/pytorch-rates.ts: PYTORCH_ROUNDS interleaved rounds, each timing
 // a third of the seconds per measurement, medians), and its ratio to the wasm rows.
 // `npm run bench -- train-throughput [seconds per measurement] [backends, e.g. wasm,pytorch]`
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, isGpuBackend } from '../engine/backend';
@@ -96,6 +96,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 8);
+  const loadBefore = loadavg();
   const only = process.argv[3]?.split(',');
   const cores = availableParallelism();
   const rows: Row[] = [];
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
     }
   }
   const pytorch = !only || only.includes('pytorch') ? await pytorchRows(rows, seconds, cores) : [];
-  const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, convForwardGflops: convRates, tfjs: tf.version_core, rows, pytorch });
+  const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, loadAverage: { before: loadBefore, after: loadavg() }, convForwardGflops: convRates, tfjs: tf.version_core, rows, pytorch });
   process.stdout.write(`conv2d forward GFLOP/s: ${JSON.stringify(convRates)}\nwrote ${path}\n`);
 }
 
