@@ -23,3 +23,8 @@ export function costRatioFormula(cost: string): string {
 
 /** The reward f of the paper, which the search maximises. */
 export const REWARD_FORMULA = 'f = C(2 - C) * accuracy / accuracy(teacher)';
+
+/** `n` and its noun, singular for one: "1 epoch", "10 epochs", "2 students". */
+export function countOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -329,7 +329,7 @@ export const StartSearch = 'esnac/startSearch';
 export interface StartSearchParams {
   /** The teacher spec file. */
   teacher: string;
-  /** mnist, fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR. */
+  /** A dataset name (engine/data/names.ts): mnist, fashion-mnist[:DIR], folder:DIR, npz:FILE... */
   dataset: string;
   /** A folder written by `esnac train`; absent: the teacher is trained first. */
   teacherWeights?: string;

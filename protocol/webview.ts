@@ -143,7 +143,7 @@ export type CandidateColumn = 'step' | 'name' | 'accuracy' | 'params' | 'macs' |
 export interface WebviewState {
   subject?: PanelSubject;
   viewport?: Viewport;
-  /** The graph's collapsed blocks (their ids, e.g. `layer1.0.*`). */
+  /** The graph's collapsed blocks (their ids, e.g. `layer1.0.*`, or a unit's `Conv_3 … Relu_9`). */
   collapsed?: string[];
   direction?: GraphDirection;
   /** The selected layer or block, whose properties show. */

@@ -22,6 +22,7 @@ import { buildDiffModel } from '../extension/view-models/diff';
 import { buildGraphModel } from '../extension/view-models/graph';
 import { dashboardRun } from '../extension/view-models/run';
 import { findBlocks } from '../webview/model/blocks';
+import { withGeneratedIds } from '../test/support/generated-ids';
 
 type Theme = 'light' | 'dark' | 'high-contrast';
 
@@ -195,6 +196,9 @@ async function views(runDir: string): Promise<Record<string, View>> {
     layerProblems: {},
   });
   const resnet34 = await teacherGraph('resnet34-cifar10');
+  // ResNet-18 as an ONNX file with generated names has it: its units found from the graph, collapsed.
+  const imported = buildGraphModel(withGeneratedIds(await loadSpecFile('examples/teachers/resnet18-cifar10.arch.yaml')).spec);
+  const importedUnits = findBlocks(imported);
   const units = resnet34.type === 'graph' ? findBlocks(resnet34.graph).filter((b) => b.depth === 2).map((b) => b.id) : [];
   // A candidate with all three kinds of change: layers removed, widths shrunk, skips added.
   const teacher = await loadSpecFile('examples/teachers/resnet-mini-mnist.arch.yaml');
@@ -212,6 +216,11 @@ async function views(runDir: string): Promise<Record<string, View>> {
     'graph-tall': { message: await teacherGraph('shufflenet-1x-g2-cifar10') },
     // The units of ResNet-34 collapsed, one selected.
     'graph-blocks': { message: resnet34, state: { collapsed: units, selected: 'layer1.2.conv1' } },
+    // Ids with no prefixes: the units found from the graph collapsed, one selected.
+    'graph-units': {
+      message: { type: 'graph', subject: { kind: 'graph', spec: 'file:///resnet18-imported' }, graph: imported, problems: [], stale: false, layerProblems: {} },
+      state: { collapsed: importedUnits.map((b) => b.id), selected: importedUnits[2].id },
+    },
     diff: { message: { type: 'graphDiff', subject: { kind: 'graphDiff', teacher: 'file:///t', student: 'file:///s' }, ...diff } },
     // At 1000 px, where the table must fit without a horizontal scrollbar.
     dashboard: { message: { type: 'run', subject: { kind: 'dashboard', runDir }, run: dashboardRun(run.dir, run.manifest, run.journal.read(), 'finished') }, width: 1000 },

@@ -42,7 +42,7 @@ export class GraphView {
   private readonly legend = html('div', { class: 'legend', hidden: '' });
   private readonly searchBox = html('input', { type: 'search', placeholder: 'Find layer id', 'aria-label': 'Find a layer by id' });
   private readonly searchCount = html('span', { class: 'count' });
-  private readonly blockMenu = html('select', { 'aria-label': 'Collapse blocks', title: 'Collapse the layers that share an id prefix into one node per block' });
+  private readonly blockMenu = html('select', { 'aria-label': 'Collapse blocks', title: 'Collapse the layers that share an id prefix, or where the ids do not group them the repeated units (the stretches that merge branches), into one node per block' });
   private readonly directionButton = button('', '', () => this.setDirection(this.direction === 'DOWN' ? 'RIGHT' : 'DOWN'));
   private readonly overview = html('div', { class: 'overview', hidden: '' });
   private readonly overviewSvg = svg('svg', { class: 'overview-map', 'aria-label': 'Overview of the whole graph' });
@@ -159,7 +159,7 @@ export class GraphView {
     const matching = levels.find((l) => isLevel(l.depth));
     this.blockMenu.replaceChildren(
       option('0', 'All layers', current.size === 0),
-      ...levels.map((l) => option(String(l.depth), `Blocks like ${l.example} (${l.count})`, l === matching)),
+      ...levels.map((l) => option(String(l.depth), l.kind === 'unit' ? `Repeated units (${l.count})` : `Blocks like ${l.example} (${l.count})`, l === matching)),
       ...(current.size > 0 && !matching ? [option('-1', `${current.size} blocks collapsed`, true)] : []),
     );
   }

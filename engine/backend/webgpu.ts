@@ -4,6 +4,7 @@
 // interface objects (GPUBuffer, GPUBufferUsage, ...) as globals, so those are provided here.
 // A software adapter (Mesa's llvmpipe, SwiftShader, WARP) is correct but slower than wasm
 // (docs/compute.md): it is used only when asked for.
+import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -81,7 +82,7 @@ async function createProbe(): Promise<Probe> {
   const dawn = await importDawn();
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter(ADAPTER_OPTIONS);
-  if (adapter === null) throw new Error('no WebGPU adapter: Dawn found no GPU driver (Vulkan, Metal or D3D12)');
+  if (adapter === null) throw new Error(NO_ADAPTER);
   return { dawn, gpu, adapter: describeAdapter(adapter) };
 }
 
@@ -90,9 +91,16 @@ async function createProbe(): Promise<Probe> {
  * tfjs-node packages) and imported by file URL, which neither tsc nor esbuild resolve ahead of time.
  */
 async function importDawn(): Promise<Dawn> {
+  return (await import(dawnUrl())) as Dawn;
+}
+
+function dawnUrl(): string {
   const specifier: string = 'webgpu';
-  const url = pathToFileURL(require.resolve(specifier)).href;
-  return (await import(url)) as Dawn;
+  return pathToFileURL(require.resolve(specifier)).href;
+}
+
+function softwareRefusal(adapter: WebGpuAdapter): string {
+  return `software adapter (${adapter.description}): slower than wasm, used only when webgpu is asked for by name`;
 }
 
 function describeAdapter(adapter: GpuAdapter): WebGpuAdapter {
@@ -102,14 +110,56 @@ function describeAdapter(adapter: GpuAdapter): WebGpuAdapter {
 }
 
 /**
+ * Asks for the adapter in a child process and prints what it gets as JSON (null: none). Dawn's
+ * warnings about the driver go to that process's stderr, which the parent drops.
+ */
+const CHILD_PROBE = `
+const [url, options] = process.argv.slice(1);
+const { create } = await import(url);
+const adapter = await create([]).requestAdapter(JSON.parse(options));
+const info = adapter && adapter.info ? adapter.info : {};
+const fields = ['vendor', 'architecture', 'device', 'description', 'isFallbackAdapter'];
+process.stdout.write(JSON.stringify(adapter && { info: Object.fromEntries(fields.map((f) => [f, info[f]])), isFallbackAdapter: adapter.isFallbackAdapter }));
+process.exit(0);
+`;
+
+/** A child process that cannot answer in this long has no usable adapter. */
+const CHILD_PROBE_TIMEOUT_MS = 30_000;
+
+/**
+ * The adapter Dawn offers, seen from a child process: on a machine with only a software driver
+ * Dawn writes warnings straight to stderr (Mesa's lavapipe: "maxDynamicUniformBuffersPerPipeline
+ * Layout artificially reduced ..."), where no JavaScript can catch them, and a run that will not
+ * use WebGPU must not print them. 0.2-0.5 s, once per process that picks a backend.
+ */
+async function probeInChild(): Promise<WebGpuAdapter> {
+  const url = dawnUrl();
+  // ELECTRON_RUN_AS_NODE: in VS Code the engine runs on Electron's Node, which is Node only with it.
+  const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', CHILD_PROBE, url, JSON.stringify(ADAPTER_OPTIONS)], { env, timeout: CHILD_PROBE_TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`the WebGPU probe failed: ${stderr.trim().split('\n').at(-1) || err.message}`));
+      const seen = JSON.parse(stdout) as GpuAdapter | null;
+      if (seen === null) return reject(new Error(NO_ADAPTER));
+      resolve(describeAdapter(seen));
+    });
+  });
+}
+
+const NO_ADAPTER = 'no WebGPU adapter: Dawn found no GPU driver (Vulkan, Metal or D3D12)';
+
+/**
  * Makes tfjs's 'webgpu' backend current on Dawn's adapter and returns its detail text. With
- * 'hardware', a software adapter is refused with a reason that says how to use it anyway.
+ * 'hardware', a software adapter is refused with a reason that says how to use it anyway; Dawn
+ * is then never loaded in this process.
  */
 export async function loadWebGpu(requirement: AdapterRequirement): Promise<string> {
-  const { dawn, gpu, adapter } = await probe();
-  if (adapter.software && requirement === 'hardware') {
-    throw new Error(`software adapter (${adapter.description}): slower than wasm, used only when webgpu is asked for by name`);
+  if (requirement === 'hardware') {
+    const seen = await probeInChild();
+    if (seen.software) throw new Error(softwareRefusal(seen));
   }
+  const { dawn, gpu, adapter } = await probe();
+  if (adapter.software && requirement === 'hardware') throw new Error(softwareRefusal(adapter));
   defineMissingGlobals(dawn.globals);
   await withNavigatorGpu(gpu, async () => {
     // A computed specifier, as for tfjs-node: optional, so resolved only at run time.

@@ -2,7 +2,7 @@
 // cleanly and leaves a run that `--resume` continues.
 import { Command } from 'commander';
 import { dirname, relative, resolve } from 'node:path';
-import { AUGMENT_CHOICES } from '../data/preprocessing';
+import { AUGMENT_CHOICES, DATASET_FORMS_HELP } from '../data';
 import { gitignoreAdvice, gitignoreHint } from '../run/gitignore';
 import { CandidateEvent } from '../run/journal';
 import { headline } from '../run/report';
@@ -111,7 +111,7 @@ export function register(program: Command): void {
     .command('compress')
     .description('search for compressed students of a teacher (learned-kernel Bayesian optimisation, ICLR 2019)')
     .argument('[teacher]', 'teacher spec file (*.arch.yaml / *.arch.json)')
-    .option('-d, --dataset <name>', 'mnist (embedded), fashion-mnist[:DIR], cifar10:DIR or cifar100:DIR')
+    .option('-d, --dataset <name>', `the data to train on: ${DATASET_FORMS_HELP} (needed unless --resume)`)
     .option('--teacher-weights <dir>', "trained teacher weights (a folder written by 'esnac train'); without it the teacher is trained first")
     .option('-o, --output <dir>', 'run directory (default: esnac-runs/<teacher>-<date>)')
     .option('--resume <dir>', 'continue an interrupted run from its journal')

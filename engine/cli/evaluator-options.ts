@@ -16,11 +16,26 @@ export interface EvaluatorOptions {
   pollSeconds?: number;
 }
 
-export function addEvaluatorOptions(command: Command): Command {
+/** What each kind means, for --evaluator's help. */
+const KIND_HELP: Record<EvaluatorKind, string> = {
+  auto: 'auto (pytorch when a Python with torch >= 1.13 is found, else local)',
+  pytorch: 'pytorch (PyTorch workers)',
+  local: 'local (tfjs workers)',
+  command: 'command (your trainer)',
+  slurm: 'slurm (a job each)',
+};
+
+/** --evaluator (limited to `kinds`, for `who` is trained), --python and --no-autocast. */
+export function addTrainerOptions(command: Command, who: string, kinds: readonly EvaluatorKind[] = EVALUATOR_KINDS): Command {
+  const described = kinds.map((kind) => KIND_HELP[kind]);
   return command
-    .option('--evaluator <kind>', `who trains candidates: auto (pytorch when a Python with torch >= 1.13 is found, else local), pytorch (PyTorch workers), local (tfjs workers), command (your trainer) or slurm (a job each) (default ${DEFAULT_EVALUATOR.kind})`, choiceArg(EVALUATOR_KINDS))
+    .option('--evaluator <kind>', `who trains ${who}: ${described.slice(0, -1).join(', ')} or ${described.at(-1)} (default ${DEFAULT_EVALUATOR.kind})`, choiceArg(kinds))
     .option('--python <path>', 'pytorch and auto: the Python interpreter (default: $ESNAC_PYTHON, else the first python3/python on PATH with torch, then /usr/bin/python3)')
-    .option('--no-autocast', 'pytorch on CUDA: train in float32 instead of bf16/fp16 autocast')
+    .option('--no-autocast', 'pytorch on CUDA: train in float32 instead of bf16/fp16 autocast');
+}
+
+export function addEvaluatorOptions(command: Command): Command {
+  return addTrainerOptions(command, 'candidates')
     .option('--evaluator-command <template>', 'command and slurm: the trainer to run per candidate, e.g. "python train.py --arch {spec} --out {out}" (see docs/slurm.md)')
     .option('--evaluator-shell', 'run the evaluator command with /bin/sh (pipes, &&, $VARS); placeholders are still quoted')
     .option('--job-template <file>', 'slurm: the sbatch script template (default evaluators/slurm/job.sbatch.template)')

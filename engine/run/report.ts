@@ -3,7 +3,7 @@
 import { costOf, COST_NAMES, Latency, Objective } from '../cost/objective';
 import { paretoFront } from '../cost/pareto';
 import { BestCandidate, describeNormalisation } from '../../protocol';
-import { costRatioFormula, formatCount, REWARD_FORMULA } from '../../protocol/format';
+import { costRatioFormula, countOf, formatCount, REWARD_FORMULA } from '../../protocol/format';
 import { CandidateEvent, CostsEvent, DoneEvent, FinetuneEvent, JournalEvent, TeacherEvent, TestEvent } from './journal';
 import { RunManifest } from './run-directory';
 import { markdownText } from '../util/text';
@@ -147,7 +147,7 @@ export function renderReport(manifest: RunManifest, events: JournalEvent[], top 
     ...(best?.test ? [`Test split: ${markdownText(best.test.source)}, read once at the end; every choice before it (search, fine-tuning, best weights) used the validation split.`, ''] : []),
     ...preprocessingLines(manifest),
     '',
-    `Method ${markdownText(s.method)}, seed ${s.seed}, ${s.steps} steps x ${s.kernels} candidates, ${s.epochs} distillation epochs per candidate, ${trainedBy(manifest)}.`,
+    `Method ${markdownText(s.method)}, seed ${s.seed}, ${countOf(s.steps, 'step')} x ${countOf(s.kernels, 'candidate')}, ${countOf(s.epochs, 'distillation epoch')} per candidate, ${trainedBy(manifest)}.`,
     `${evaluated.length} candidates evaluated${failed ? ` (${failed} failed)` : ''}.`,
     `Objective: ${objective} (${costRatioFormula(cost.title)})${latencyLine(manifest, costs?.meter)}.${budgetLine(manifest)}`,
     '',

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { BackendName, initBackend } from '../backend';
-import { Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
+import { DATASET_FORMS_HELP, Dataset, describeDataset, ImageShape, loadDataset, parseDatasetName } from '../data';
 import { checkedEvaluatorSettings, startEvaluator } from '../evaluation';
 import { chooseEvaluator, EvaluatorChoice, poolLayout } from '../evaluation/choice';
 import { exportDataset } from '../evaluation/inputs';
@@ -40,7 +40,7 @@ import { measureTeacher, trainTeacher } from './teacher';
 export interface CompressOptions {
   /** The teacher spec file (not needed with `resume`). */
   teacherPath?: string;
-  /** A dataset name as loadDataset takes it: mnist, fashion-mnist[:DIR], cifar10:DIR... */
+  /** A dataset name as loadDataset takes it (engine/data/names.ts: mnist, folder:DIR, npz:FILE...). */
   dataset?: string;
   /** A folder of trained teacher weights; without it the teacher is trained first. */
   teacherWeights?: string;
@@ -223,7 +223,7 @@ async function startPytorch(run: RunDirectory, choice: EvaluatorChoice, data: Ru
 
 async function createRun(options: CompressOptions, savedKernels: SavedKernel[] | undefined, hooks: CompressHooks): Promise<{ run: RunDirectory; choice: EvaluatorChoice }> {
   if (!options.teacherPath) throw new UserError('compress needs a teacher spec file (or --resume RUN_DIR)');
-  if (!options.dataset) throw new UserError('compress needs --dataset (e.g. mnist, fashion-mnist, cifar10:DIR)');
+  if (!options.dataset) throw new UserError(`compress needs --dataset: ${DATASET_FORMS_HELP}`);
   parseDatasetName(options.dataset);
   const teacher = await loadSpecFile(options.teacherPath);
   const settings: SearchSettings = { ...DEFAULT_SETTINGS, ...options.settings, evaluator: checkedEvaluatorSettings(options.settings?.evaluator) };

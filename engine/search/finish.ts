@@ -3,6 +3,7 @@
 // and only then, the teacher, the delivered students and the validation front's candidates are
 // measured on the held-out test split; the report leads with those numbers and the run's Pareto
 // front is drawn against them.
+import { countOf } from '../../protocol/format';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failureReason } from '../evaluation/local/candidate';
@@ -135,7 +136,7 @@ export async function finishRun(ctx: FinishContext): Promise<DoneEvent | undefin
     for (const [index, { event, finetune }] of top.entries()) {
       if (finetune) continue;
       ctx.signal?.throwIfAborted();
-      ctx.hooks?.log?.(`fine-tuning ${event.name} for ${settings.finetuneEpochs} epochs (student ${index + 1}/${top.length})`);
+      ctx.hooks?.log?.(`fine-tuning ${event.name} for ${countOf(settings.finetuneEpochs, 'epoch')} (student ${index + 1}/${top.length})`);
       ctx.progress?.finetuneStarts(event.name, index + 1, top.length);
       const outDir = `candidates/${fileStem(event.name)}.finetuned`;
       const result = await ctx.finetune(
@@ -213,7 +214,7 @@ async function measureOnTest(ctx: FinishContext, ranked: RankedCandidate[], best
   ];
   ctx.signal?.throwIfAborted();
   ctx.progress?.testing();
-  ctx.hooks?.log?.(`measuring the teacher and ${students.length} student(s) (delivered or on the validation front) on the held-out test split (read now, for the first time)`);
+  ctx.hooks?.log?.(`measuring the teacher and ${countOf(students.length, 'student')} (delivered or on the validation front) on the held-out test split (read now, for the first time)`);
   const measured = await ctx.test(requests, ctx.signal);
   if (!measured) {
     ctx.hooks?.log?.(`${run.manifest.dataset} has no test split: no held-out accuracy (validation accuracy is what the search optimised)`);

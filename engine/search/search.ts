@@ -3,6 +3,7 @@
 // exactly where the run stopped and ends as an uninterrupted run would.
 import { existsSync, readFileSync } from 'node:fs';
 import type { SearchProgressParams } from '../../protocol';
+import { countOf } from '../../protocol/format';
 import { BiLstmJSON, kernelProposals, KnownCost, Proposal, randomProposals } from '../bo';
 import { EncodedArchitecture } from '../space/encoding';
 import { Evaluator } from '../evaluation/types';
@@ -70,7 +71,7 @@ export async function runSearchSteps(context: SearchContext): Promise<void> {
     const proposals = await propose(ctx, step, earlier, encodings);
     const done = new Set(candidates.filter((e) => e.step === step).map((e) => e.key));
     const pending = proposals.filter((p) => !done.has(p.key));
-    hooks?.log?.(`step ${step}/${settings.steps}: evaluating ${pending.length} candidates`);
+    hooks?.log?.(`step ${step}/${settings.steps}: evaluating ${countOf(pending.length, 'candidate')}`);
     progress.searching('evaluating', step);
     // Latencies are timed one at a time before any training starts, on a machine otherwise idle.
     const costs = new Map<string, Awaited<ReturnType<typeof measureCosts>>>();

@@ -1,4 +1,5 @@
 // The teacher of a run, before the search: trained from scratch, or measured on the user's weights.
+import { countOf } from '../../protocol/format';
 import { cpSync } from 'node:fs';
 import { writeFolderAtomic } from '../util/atomic-write';
 import { loadModel, writeModel } from '../model/io';
@@ -49,7 +50,7 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
   const seconds = () => (performance.now() - started) / 1000 + held.reduce((sum, e) => sum + e.seconds, 0);
   const ignored = (why: string) => hooks.log?.(`not resuming the teacher's training from its checkpoint: ${why}`);
   if (pytorch) {
-    hooks.log?.(`training the teacher ${spec.name} on ${dataset.name} for ${epochs} epochs with PyTorch (no --teacher-weights given)`);
+    hooks.log?.(`training the teacher ${spec.name} on ${dataset.name} for ${countOf(epochs, 'epoch')} with PyTorch (no --teacher-weights given)`);
     progress?.teacherStarts(spec.name, []);
     const job = { spec, out: outDir, epochs, seed, ...optimiser(settings), record: { ...optimiser(settings), seed }, ...(checkpointDir && { checkpoint: checkpointDir }) };
     const result = await pytorch.fit(job, signal, onEpoch, (note) => ('resumed' in note ? resumed(note.resumed) : ignored(note.ignored)));
@@ -57,7 +58,7 @@ export async function trainTeacher(spec: ArchitectureSpec, outDir: string, datas
     return { accuracy: result.accuracy, params: result.params, trained: true, seconds: seconds() };
   }
   const data = await datasetFor(dataset);
-  hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${epochs} epochs (no --teacher-weights given)`);
+  hooks.log?.(`training the teacher ${spec.name} on ${data.name} for ${countOf(epochs, 'epoch')} (no --teacher-weights given)`);
   progress?.teacherStarts(spec.name, []);
   const result = await fit(spec, data, epochs, seed, settings, {
     signal,

@@ -52,8 +52,12 @@ export async function compressArchitecture(arg: unknown, options: unknown, state
   const spec = specTarget(arg, 'Compress architecture');
   if (!spec) return;
   const document = await vscode.workspace.openTextDocument(spec);
-  // The engine reads the teacher from disk.
-  if (document.isDirty && !(await document.save())) return;
+  // The engine reads the teacher from disk. save() is false when the save failed or was refused
+  // (VS Code in a browser auto-saves, and refuses a save that comes while its own runs): say so.
+  if (document.isDirty && !(await document.save())) {
+    void vscode.window.showErrorMessage(`esnac: ${vscode.workspace.asRelativePath(spec)} has changes that could not be saved just now, and the engine reads the teacher from disk: save it, then compress again.`);
+    return;
+  }
   const teacherName = specIdentity(document.getText()).name ?? specBaseName(spec.fsPath);
   const settings = await withChosenPython(settingsFor(spec), spec);
   const root = vscode.workspace.getWorkspaceFolder(spec)?.uri.fsPath ?? dirname(spec.fsPath);

@@ -37,58 +37,60 @@ export async function askInTurn<S>(title: string, initial: S, questions: (answer
 
 export type Choice<T> = vscode.QuickPickItem & { value: T };
 
-/** One pick; `items` may be replaced while it is shown (an estimate arriving), keeping the highlighted one. */
-export function pick<T>(place: Place, placeholder: string, items: Choice<T>[], later?: Promise<Choice<T>[] | undefined>): Promise<T | typeof BACK | undefined> {
+type Answer<R> = R | typeof BACK | undefined;
+
+/**
+ * Shows `input` as the question at `place` until it is answered, Back is pressed or it is hidden;
+ * `wire` connects the input's own events to `finish`, which settles the question once (`settled`
+ * tells whether it was).
+ */
+function ask<R>(input: vscode.QuickPick<vscode.QuickPickItem> | vscode.InputBox, place: Place, wire: (finish: (answer: Answer<R>) => void, settled: () => boolean) => void): Promise<Answer<R>> {
   return new Promise((resolve) => {
-    const input = vscode.window.createQuickPick<Choice<T>>();
-    Object.assign(input, { title: place.title, step: place.step, totalSteps: place.totalSteps, placeholder, ignoreFocusOut: true, matchOnDescription: true });
-    input.items = items;
+    Object.assign(input, { title: place.title, step: place.step, totalSteps: place.totalSteps, ignoreFocusOut: true });
     if (place.step > 1) input.buttons = [vscode.QuickInputButtons.Back];
     let done = false;
-    const finish = (value: T | typeof BACK | undefined) => {
+    const finish = (answer: Answer<R>) => {
       if (done) return;
       done = true;
-      resolve(value);
+      resolve(answer);
       input.dispose();
     };
     input.onDidTriggerButton((button) => button === vscode.QuickInputButtons.Back && finish(BACK));
+    input.onDidHide(() => finish(undefined));
+    wire(finish, () => done);
+    input.show();
+  });
+}
+
+/** One pick; `items` may be replaced while it is shown (an estimate arriving), keeping the highlighted one. */
+export function pick<T>(place: Place, placeholder: string, items: Choice<T>[], later?: Promise<Choice<T>[] | undefined>): Promise<Answer<T>> {
+  const input = vscode.window.createQuickPick<Choice<T>>();
+  Object.assign(input, { placeholder, matchOnDescription: true, items });
+  return ask<T>(input, place, (finish, settled) => {
     input.onDidAccept(() => {
       const [chosen] = input.selectedItems;
       if (chosen) finish(chosen.value);
     });
-    input.onDidHide(() => finish(undefined));
     void later?.then((updated) => {
-      if (done || !updated) return;
+      if (settled() || !updated) return;
       const active = input.activeItems[0]?.value;
       input.items = updated;
       const keep = updated.find((item) => item.value === active);
       if (keep) input.activeItems = [keep];
     });
-    input.show();
   });
 }
 
 /** One line of text, checked by `validate` (a message when wrong). */
-export function text(place: Place, prompt: string, value: string, validate: (input: string) => string | undefined): Promise<string | typeof BACK | undefined> {
-  return new Promise((resolve) => {
-    const input = vscode.window.createInputBox();
-    Object.assign(input, { title: place.title, step: place.step, totalSteps: place.totalSteps, prompt, value, ignoreFocusOut: true });
-    if (place.step > 1) input.buttons = [vscode.QuickInputButtons.Back];
-    let done = false;
-    const finish = (result: string | typeof BACK | undefined) => {
-      if (done) return;
-      done = true;
-      resolve(result);
-      input.dispose();
-    };
+export function text(place: Place, prompt: string, value: string, validate: (input: string) => string | undefined): Promise<Answer<string>> {
+  const input = vscode.window.createInputBox();
+  Object.assign(input, { prompt, value });
+  return ask<string>(input, place, (finish) => {
     input.onDidChangeValue((current) => (input.validationMessage = validate(current)));
-    input.onDidTriggerButton((button) => button === vscode.QuickInputButtons.Back && finish(BACK));
     input.onDidAccept(() => {
       const problem = validate(input.value);
       if (problem) input.validationMessage = problem;
       else finish(input.value);
     });
-    input.onDidHide(() => finish(undefined));
-    input.show();
   });
 }

@@ -1,8 +1,11 @@
-// The graph diff of a student against its teacher, redrawn when either file changes.
+// The graph diff of a student against its teacher, redrawn when either file is saved. The layer
+// under the cursor in an editor on either file is selected in the graph (its layers are all
+// nodes of the diff: kept, removed or added).
 import * as vscode from 'vscode';
 import type { WebviewMessage } from '../../protocol/webview';
 import { diffTitle } from '../format';
 import { buildDiffModel } from '../view-models/diff';
+import { followEditorCursor } from './cursor';
 import { saveExport } from './export-image';
 import type { PanelContext } from './index';
 import { basename, loadSpec, unusable } from './specs';
@@ -22,6 +25,9 @@ export class DiffPanel extends EsnacPanel {
       vscode.workspace.onDidSaveTextDocument((d) => {
         if (ours.has(d.uri.toString())) void this.update();
       }),
+      followEditorCursor([teacher, student], (layerId) =>
+        this.connection.notify({ type: 'select', subject: { kind: 'graphDiff', teacher: teacher.toString(), student: student.toString() }, layerId }),
+      ),
     );
   }
 

@@ -4,7 +4,8 @@
 // selected in the graph.
 import * as vscode from 'vscode';
 import type { GraphModel, WebviewMessage } from '../../protocol/webview';
-import { buildGraphModel, LayerRange, layerAt } from '../view-models/graph';
+import { buildGraphModel } from '../view-models/graph';
+import { followEditorCursor } from './cursor';
 import { saveExport } from './export-image';
 import type { PanelContext } from './index';
 import { basename, loadSpec } from './specs';
@@ -15,8 +16,6 @@ const EDIT_DEBOUNCE_MS = 300;
 
 export class GraphPanel extends EsnacPanel {
   private lastGood: GraphModel | undefined;
-  private layers: LayerRange[] = [];
-  private cursorLayer: string | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -34,28 +33,14 @@ export class GraphPanel extends EsnacPanel {
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (isOurs(e.document.uri) && e.contentChanges.length > 0) changed();
       }),
-      vscode.window.onDidChangeTextEditorSelection((e) => {
-        if (isOurs(e.textEditor.document.uri)) this.followCursor(e.selections[0].active);
-      }),
-      vscode.window.onDidChangeActiveTextEditor((editor) => {
-        if (editor && isOurs(editor.document.uri)) this.followCursor(editor.selection.active);
-      }),
+      followEditorCursor([spec], (layerId) => this.connection.notify({ type: 'select', subject: { kind: 'graph', spec: spec.toString() }, layerId })),
     );
-  }
-
-  /** Selects the layer the cursor is in, once per layer entered. */
-  private followCursor(at: vscode.Position): void {
-    const layerId = layerAt(this.layers, { line: at.line, column: at.character });
-    if (layerId === undefined || layerId === this.cursorLayer) return;
-    this.cursorLayer = layerId;
-    this.connection.notify({ type: 'select', subject: { kind: 'graph', spec: this.spec.toString() }, layerId });
   }
 
   async update(): Promise<void> {
     const subject = { kind: 'graph' as const, spec: this.spec.toString() };
     try {
-      const { spec, problems, layers, layerProblems } = await loadSpec(this.spec);
-      this.layers = layers;
+      const { spec, problems, layerProblems } = await loadSpec(this.spec);
       if (spec) this.lastGood = buildGraphModel(spec);
       if (this.lastGood) this.connection.send({ type: 'graph', subject, graph: this.lastGood, problems, stale: !spec, layerProblems });
       else this.connection.send({ type: 'failure', subject, message: problems.join('\n') });

@@ -119,6 +119,23 @@ export function layerAt(ranges: LayerRange[], at: Position): string | undefined 
   return ranges.find(({ range }) => !before(at, range.start) && !before(range.end, at))?.id;
 }
 
+/**
+ * A panel following an editor's cursor through its spec files (the graph's one, the diff's
+ * teacher and student, whose layers are all nodes of the diff): the layer to select as the cursor
+ * moves, once per layer entered, in whichever file.
+ */
+export class CursorFollower {
+  private current: string | undefined;
+
+  /** The layer to select for the cursor at `at` in a text whose layers lie at `ranges`; undefined when the selection stays. */
+  moved(ranges: LayerRange[], at: Position): string | undefined {
+    const id = layerAt(ranges, at);
+    if (id === undefined || id === this.current) return undefined;
+    this.current = id;
+    return id;
+  }
+}
+
 /** The problems that lie inside a layer, by its id; problems outside every layer are left out (the banner lists all). */
 export function problemsByLayer(ranges: LayerRange[], problems: Problem[]): LayerProblems {
   const marks: LayerProblems = {};

@@ -83,3 +83,12 @@ test('diff: text and --json', () => {
   assert.deepEqual(diff.removed.map((r: { id: string }) => r.id), ['b1_relu', 'drop']);
   assert.equal(diff.student.params, 1138);
 });
+
+test("export and import print esnac's lines only: not tfjs's advice to install tfjs-node (a cpu-backend tensor is made)", () => {
+  const onnx = join(dir, 'tiny.onnx');
+  const exported = esnac('export', TEACHER, '--to', 'onnx', '-o', onnx);
+  assert.equal(exported.status, 0, exported.stderr);
+  const imported = esnac('import', onnx, '-o', join(dir, 'tiny.arch.json'));
+  assert.equal(imported.status, 0, imported.stderr);
+  for (const run of [exported, imported]) assert.doesNotMatch(run.stdout + run.stderr, /TensorFlow\.js|tfjs-node|====/);
+});

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_FASHION_MNIST_DIR, loadDataset, parseDatasetName } from '../../engine/data/index';
 import { UserError } from '../../engine/util/errors';
@@ -32,4 +34,17 @@ test('dataset names: unknown names, missing or empty directories list the accept
 test('loadDataset rejects limits that are not positive whole numbers', async () => {
   await assert.rejects(loadDataset('mnist', { limitTrain: 0 }), /limitTrain must be a positive whole number of examples, got 0/);
   await assert.rejects(loadDataset('mnist', { limitValidation: 2.5 }), /limitValidation must be a positive whole number/);
+});
+
+test("every dataset form is in the help of each command that reads a dataset (the real CLI's --help)", () => {
+  const forms = ['mnist', 'mnist:DIR', 'fashion-mnist[:DIR]', 'cifar10:DIR', 'cifar100:DIR', 'folder:DIR', 'npz:FILE'];
+  for (const command of ['train', 'compress']) {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/main.ts', command, '--help'], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    // One entry per option: its first line starts with "  -", wrapped lines follow.
+    const entries = run.stdout.split(/\n(?=  -)/).map((entry) => entry.replace(/\s+/g, ' '));
+    const dataset = entries.find((entry) => entry.includes('--dataset'));
+    assert.ok(dataset, `${command} --help has no --dataset line:\n${run.stdout}`);
+    for (const form of forms) assert.ok(dataset.includes(form), `${command} --help does not name ${form}: ${dataset}`);
+  }
 });

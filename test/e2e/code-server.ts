@@ -31,6 +31,11 @@ const SETTINGS = {
   'update.mode': 'none',
   'git.enabled': false,
   'security.workspace.trust.enabled': false,
+  // VS Code in a browser saves a second after each edit by default. An explicit save that comes
+  // while such a save runs its participants (the extension host's onWillSave, up to 1.75 s when
+  // the host is busy) returns false at once ("refusing to save() recursively from save
+  // participant"), the document still dirty: the suite saves when its tests say, as on a desktop.
+  'files.autoSave': 'off',
 };
 
 export function prepareDirs(root: string): CodeServerDirs {

@@ -11,6 +11,7 @@ type WaitState = 'attached' | 'detached' | 'visible' | 'hidden';
 
 export interface Locator {
   first(): Locator;
+  last(): Locator;
   filter(options: { hasText: string | RegExp }): Locator;
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
   waitFor(options?: { state?: WaitState; timeout?: number }): Promise<void>;
@@ -19,6 +20,14 @@ export interface Locator {
   selectOption(value: string): Promise<unknown>;
   count(): Promise<number>;
   allTextContents(): Promise<string[]>;
+  boundingBox(): Promise<Box | null>;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export interface FrameLocator {
@@ -40,7 +49,8 @@ export interface Page {
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
   frameLocator(selector: string): FrameLocator;
   keyboard: { press(key: string): Promise<void> };
-  screenshot(options: { path: string }): Promise<unknown>;
+  mouse: { move(x: number, y: number, options?: { steps?: number }): Promise<void>; down(): Promise<void>; up(): Promise<void> };
+  screenshot(options: { path: string; clip?: Box }): Promise<unknown>;
   waitForTimeout(ms: number): Promise<void>;
   exposeFunction(name: string, callback: (...args: never[]) => unknown): Promise<void>;
   on(event: 'console', listener: (message: ConsoleMessage) => void): void;

@@ -41,7 +41,7 @@ test('a search whose candidates the command evaluator trains with the PyTorch tr
     assert.equal(written.epochs.length, 1);
     const weights = readModel(join(runDir, c.weights!));
     assert.equal(weights.spec.name, c.name);
-    assert.equal(weights.training?.accuracy, c.accuracy);
+    assert.equal(weights.training?.validationAccuracy, c.accuracy);
   }
   assert.ok(result.best && candidates.some((c) => c.name === result.best!.name));
   assert.ok(existsSync(join(runDir, 'best.weights', 'model.json')));

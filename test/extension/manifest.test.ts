@@ -15,6 +15,9 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
     menus: Record<string, { command: string; when?: string }[]>;
     jsonValidation: { fileMatch: string; url: string }[];
     yamlValidation: { fileMatch: string[]; url: string }[];
+    viewsContainers: { activitybar: { id: string; title: string; icon: string }[] };
+    views: Record<string, { id: string; name: string }[]>;
+    viewsWelcome: { view: string }[];
   };
 };
 
@@ -50,4 +53,21 @@ test('schema validation points at the spec schema, for spec files only', () => {
   for (const entry of [...jsonValidation, ...yamlValidation]) assert.ok(existsSync(join(ROOT, entry.url)), entry.url);
   assert.deepEqual(jsonValidation.map((v) => v.fileMatch), ['*.arch.json']);
   assert.deepEqual(yamlValidation.flatMap((v) => v.fileMatch), ['*.arch.yaml', '*.arch.yml']);
+});
+
+test("the Runs view is in esnac's own activity-bar container, whose icon is a packaged 24x24 SVG; menus and welcome content name contributed views", () => {
+  const { viewsContainers, views, viewsWelcome, menus } = manifest.contributes;
+  const [container] = viewsContainers.activitybar;
+  assert.equal(container.id, 'esnac');
+  assert.deepEqual(views[container.id].map((v) => v.id), ['esnac.runs']);
+  assert.deepEqual(Object.keys(views), [container.id], 'no view elsewhere (the explorer)');
+  const icon = readFileSync(join(ROOT, container.icon), 'utf8');
+  assert.match(icon, /<svg [^>]*viewBox="0 0 24 24"/);
+  const packaged = readFileSync(join(ROOT, '.vscodeignore'), 'utf8').split('\n');
+  assert.ok(packaged.includes(`!${container.icon}`), `.vscodeignore keeps ${container.icon} in the package`);
+  const contributed = new Set(Object.values(views).flatMap((list) => list.map((v) => v.id)));
+  for (const { view } of viewsWelcome) assert.ok(contributed.has(view), view);
+  for (const item of Object.values(menus).flat()) {
+    for (const [, view] of (item.when ?? '').matchAll(/\bview == ([\w.]+)/g)) assert.ok(contributed.has(view), `${item.command}: ${view}`);
+  }
 });

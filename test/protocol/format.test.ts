@@ -1,7 +1,7 @@
 // The one count format: what the CLI, report.md, the extension and the webviews print.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatCount } from '../../protocol/format';
+import { countOf, formatCount } from '../../protocol/format';
 
 test('counts read with three significant digits and a K/M/G suffix', () => {
   const cases: [number, string][] = [
@@ -19,4 +19,11 @@ test('counts read with three significant digits and a K/M/G suffix', () => {
     [1.5e9, '1.50G'],
   ];
   for (const [n, text] of cases) assert.equal(formatCount(n), text, String(n));
+});
+
+test('countOf: one is singular, every other count plural, irregular plurals given', () => {
+  assert.equal(countOf(1, 'epoch'), '1 epoch');
+  assert.equal(countOf(0, 'epoch'), '0 epochs');
+  assert.equal(countOf(10, 'distillation epoch'), '10 distillation epochs');
+  assert.equal(countOf(2, 'child', 'children'), '2 children');
 });

@@ -13,7 +13,7 @@ test('esnac train resnet-mini on MNIST reaches 97% validation accuracy', { timeo
   const dir = mkdtempSync(join(tmpdir(), 'esnac-train-'));
   const out = join(dir, 'teacher');
   try {
-    const args = ['--import', 'tsx', 'engine/cli/main.ts', 'train', 'examples/teachers/resnet-mini-mnist.arch.yaml', '--dataset', 'mnist', '--epochs', '3', '--batch-size', '64', '--backend', 'wasm', '-o', out];
+    const args = ['--import', 'tsx', 'engine/cli/main.ts', 'train', 'examples/teachers/resnet-mini-mnist.arch.yaml', '--dataset', 'mnist', '--epochs', '3', '--batch-size', '64', '--backend', 'wasm', '--evaluator', 'local', '-o', out];
     const { stdout, stderr } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 24 });
     assert.match(stderr, /epoch 3\/3: loss [\d.]+, validation accuracy [\d.]+%, \d+ img\/s/);
     assert.match(stdout, /resnet-mini-mnist, \d+ parameters, validation accuracy/);

@@ -1,12 +1,14 @@
-// Blocks of a graph by id prefix, and the graph with blocks collapsed into one node each.
+// Blocks of a graph by id prefix or, where the ids carry no structure, by the graph's own shape
+// (its units), and the graph with blocks collapsed into one node each.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GraphModel, GraphNode } from '../../protocol/webview';
-import { INPUT_ID } from '../../engine/architecture/types';
+import { ArchitectureSpec, INPUT_ID } from '../../engine/architecture/types';
 import { zooTeacher } from '../../engine/zoo/index';
 import { buildGraphModel } from '../../extension/view-models/graph';
-import { blockLevels, collapse, findBlocks } from '../../webview/model/blocks';
+import { blockLevels, collapse, findBlocks, findUnits, prefixBlocks } from '../../webview/model/blocks';
 import { MINI_SHUFFLE } from '../space/fixtures/specs';
+import { withGeneratedIds } from '../support/generated-ids';
 
 /** Every edge joins drawn nodes, no node reads itself, each target's ports are 0..n-1, and there is no cycle. */
 function assertDrawable(model: GraphModel): void {
@@ -120,4 +122,83 @@ test('no block is offered that a path leaves and re-enters, that names every lay
     findBlocks(chain(['stem', 's.u.a', 's.u.b', 'head'])).map((b) => b.id),
     ['s.u.*'],
   );
+});
+
+test('resnet34 and shufflenet with generated ids: no prefix blocks, and the units found from the graph are the residual units, layer for layer', () => {
+  for (const name of ['resnet34', 'shufflenet-1x-g2'] as const) {
+    const teacher = zooTeacher(name, 'cifar10');
+    const byPrefix = prefixBlocks(buildGraphModel(teacher)).filter((b) => b.depth === 2);
+    assert.equal(byPrefix.length, name === 'resnet34' ? 3 + 4 + 6 + 3 : 4 + 8 + 4);
+    const { spec, renamed } = withGeneratedIds(teacher);
+    const model = buildGraphModel(spec);
+    assert.deepEqual(prefixBlocks(model), [], `${name}: its generated ids have no prefixes`);
+    const units = findBlocks(model);
+    assert.ok(units.every((b) => b.kind === 'unit' && b.depth === 1));
+    assert.deepEqual(
+      units.map((b) => b.members),
+      byPrefix.map((b) => b.members.map((id) => renamed.get(id))),
+      `${name}: each unit holds its residual unit's layers`,
+    );
+    assert.equal(units[0].id, `${units[0].members[0]} … ${units[0].members.at(-1)}`);
+    const { model: collapsed } = collapse(model, units, units.map((b) => b.id));
+    assert.equal(collapsed.nodes.length, model.nodes.length - units.reduce((s, b) => s + b.members.length, 0) + units.length);
+    assertDrawable(collapsed);
+    assert.deepEqual(blockLevels(units).map((l) => [l.depth, l.kind, l.count]), [[1, 'unit', units.length]]);
+  }
+});
+
+test('a hand-written MobileNet-like net with meaningless ids: its two residual units (one with a squeeze-excite gate), not the unit without a shortcut nor the stem and head', () => {
+  const spec: ArchitectureSpec = {
+    format: 'esnac.architecture/v1',
+    name: 'hand-written',
+    input: { channels: 3, height: 8, width: 8 },
+    classes: 4,
+    layers: [
+      { id: 'n0', type: 'conv', out: 8, kernel: 3, padding: 1 },
+      { id: 'n1', type: 'batchnorm' },
+      { id: 'n2', type: 'relu6' },
+      // An inverted residual: expand, depthwise, project, add the input back.
+      { id: 'n3', type: 'conv', out: 16, kernel: 1 },
+      { id: 'n4', type: 'relu6' },
+      { id: 'n5', type: 'conv', out: 16, kernel: 3, padding: 1, groups: 16 },
+      { id: 'n6', type: 'relu6' },
+      { id: 'n7', type: 'conv', out: 8, kernel: 1 },
+      { id: 'n8', type: 'identity', inputs: ['n7', 'n2'] },
+      // Strided, so no shortcut: a chain.
+      { id: 'n9', type: 'conv', out: 16, kernel: 1 },
+      { id: 'n10', type: 'relu6' },
+      { id: 'n11', type: 'conv', out: 16, kernel: 3, stride: 2, padding: 1, groups: 16 },
+      { id: 'n12', type: 'relu6' },
+      { id: 'n13', type: 'conv', out: 12, kernel: 1 },
+      // A conv gated by squeeze-excite (a mul), then the shortcut's add.
+      { id: 'n14', type: 'conv', out: 12, kernel: 3, padding: 1 },
+      { id: 'n15', type: 'globalavgpool' },
+      { id: 'n16', type: 'conv', out: 12, kernel: 1 },
+      { id: 'n17', type: 'hardsigmoid' },
+      { id: 'n18', type: 'mul', inputs: ['n14', 'n17'] },
+      { id: 'n19', type: 'identity', inputs: ['n18', 'n13'] },
+      { id: 'n20', type: 'relu' },
+      { id: 'n21', type: 'globalavgpool' },
+      { id: 'n22', type: 'flatten' },
+      { id: 'n23', type: 'linear', out: 4 },
+    ],
+  };
+  const model = buildGraphModel(spec);
+  const units = findBlocks(model);
+  assert.deepEqual(
+    units.map((b) => [b.id, b.members]),
+    [
+      ['n3 … n8', ['n3', 'n4', 'n5', 'n6', 'n7', 'n8']],
+      // The ReLU after the add is the unit's; the pooling head is not.
+      ['n14 … n20', ['n14', 'n15', 'n16', 'n17', 'n18', 'n19', 'n20']],
+    ],
+  );
+  assertDrawable(collapse(model, units, units.map((b) => b.id)).model);
+});
+
+test('units: none in a chain (VGG), and a block by prefix wins over units where the ids have one', () => {
+  assert.deepEqual(findUnits(buildGraphModel(zooTeacher('vgg19', 'cifar10'))), []);
+  const model = buildGraphModel(MINI_SHUFFLE);
+  assert.ok(findUnits(model).length > 0);
+  assert.ok(findBlocks(model).every((b) => b.kind === 'prefix'));
 });

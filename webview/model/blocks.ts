@@ -1,26 +1,39 @@
-// Blocks of a graph that collapse into one node: the layers sharing an id prefix (`layer1.0.conv1`
-// is in `layer1.0.*` and `layer1.*`), which in ResNet, ShuffleNet and MobileNet specs are the
-// repeated units and their stages. Only a block no path leaves and re-enters is offered, so a
-// collapsed graph stays acyclic. Pure, so the webview collapses without asking the host.
+// Blocks of a graph that collapse into one node. By id prefix: the layers sharing one
+// (`layer1.0.conv1` is in `layer1.0.*` and `layer1.*`), which in ResNet, ShuffleNet and MobileNet
+// specs are the repeated units and their stages. Where the ids carry no such structure (written by
+// hand, or imported from ONNX with generated names), by the graph's shape: the repeated units are
+// the stretches between two layers every path goes through that merge branches (a residual add, a
+// concat with a shortcut, a gate's mul). Only a block no path leaves and re-enters is offered, so
+// a collapsed graph stays acyclic. Pure, so the webview collapses without asking the host.
 import type { GraphEdge, GraphModel, GraphNode } from '../../protocol/webview';
 import { INPUT_ID } from '../../engine/architecture/types';
 
 export interface Block {
-  /** The prefix and a `*`: `layer1.0.*`. No layer id has a `*`, so it never names a layer. */
+  /**
+   * By prefix: the prefix and a `*` (`layer1.0.*`); a unit: its first and last layers' ids joined
+   * by ' … '. A layer id has neither a `*` nor a space, so it never names a layer.
+   */
   id: string;
-  /** Segments of the prefix: 1 for `layer1.*`, 2 for `layer1.0.*`. */
+  /** By prefix: the prefix's segments (1 for `layer1.*`, 2 for `layer1.0.*`); a unit: 1. */
   depth: number;
+  kind: 'prefix' | 'unit';
   /** Its layers' ids in the graph's (topological) order. */
   members: string[];
 }
 
 const SEPARATOR = '.';
 
+/** Every block of the graph, outer blocks first: by id prefix, else its units. */
+export function findBlocks(model: GraphModel): Block[] {
+  const byPrefix = prefixBlocks(model);
+  return byPrefix.length > 0 ? byPrefix : findUnits(model);
+}
+
 /**
- * Every block of the graph, outer blocks first. A prefix whose layers are exactly those of a
+ * The blocks by id prefix, outer blocks first. A prefix whose layers are exactly those of a
  * longer one is left out (the longer names them better), as is one holding every layer.
  */
-export function findBlocks(model: GraphModel): Block[] {
+export function prefixBlocks(model: GraphModel): Block[] {
   const byPrefix = new Map<string, string[]>();
   for (const node of model.nodes) {
     const parts = node.id.split(SEPARATOR);
@@ -30,19 +43,73 @@ export function findBlocks(model: GraphModel): Block[] {
     }
   }
   const successors = successorMap(model.edges);
-  const candidates = [...byPrefix]
+  const candidates: Block[] = [...byPrefix]
     .filter(([, members]) => members.length >= 2 && members.length < model.nodes.length)
-    .map(([prefix, members]) => ({ id: `${prefix}${SEPARATOR}*`, depth: prefix.split(SEPARATOR).length, members }));
+    .map(([prefix, members]) => ({ id: `${prefix}${SEPARATOR}*`, depth: prefix.split(SEPARATOR).length, kind: 'prefix', members }));
   const sameAsDeeper = (block: Block) => candidates.some((other) => other.depth > block.depth && other.id.startsWith(block.id.slice(0, -1)) && other.members.length === block.members.length);
   return candidates.filter((block) => !sameAsDeeper(block) && isConvex(new Set(block.members), successors)).sort((a, b) => a.depth - b.depth);
 }
 
+/**
+ * The graph's units, found from its edges alone. A cut is a layer every path from the input to
+ * the output goes through: in the (topological) order of the layers, one no edge jumps over. The
+ * layers after one cut up to the next form a single-entry single-exit region; a region holding a
+ * merge (a layer reading two or more others) is a unit, such as ResNet's and MobileNet's residual
+ * blocks and ShuffleNet's units. A unit takes along the parameter-free layers right after it that
+ * keep its shape (the ReLU after an add, a channel shuffle), which belong to it in those nets.
+ * Each unit is a stretch of the order between cuts, so no path leaves it and comes back.
+ */
+export function findUnits(model: GraphModel): Block[] {
+  const order = [INPUT_ID, ...model.nodes.map((n) => n.id)];
+  const position = new Map(order.map((id, i) => [id, i]));
+  // jumped[p] > 0: some edge goes from before p to after it.
+  const jumped = new Array<number>(order.length + 1).fill(0);
+  const sources = new Map<string, Set<string>>();
+  for (const e of model.edges) {
+    const from = position.get(e.from)!;
+    const to = position.get(e.to)!;
+    jumped[from + 1]++;
+    jumped[to]--;
+    sources.set(e.to, (sources.get(e.to) ?? new Set()).add(e.from));
+  }
+  const cuts: number[] = [];
+  for (let p = 0, open = 0; p < order.length; p++) {
+    open += jumped[p];
+    if (open === 0) cuts.push(p);
+  }
+  const byId = new Map(model.nodes.map((n) => [n.id, n]));
+  const isMerge = (p: number) => (sources.get(order[p])?.size ?? 0) >= 2;
+  const units: Block[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [start, exit] = [cuts[i] + 1, cuts[i + 1]];
+    if (exit - start < 1 || !range(start, exit).some(isMerge)) continue;
+    let end = exit;
+    const shape = byId.get(order[exit])!.shape;
+    // The layers right after the unit, each a cut of its own: take those that only act on its output's values.
+    for (let k = i + 2; k < cuts.length && cuts[k] === end + 1; k++) {
+      const next = byId.get(order[end + 1])!;
+      if (next.params !== 0 || next.shape !== shape || (sources.get(next.id)?.size ?? 0) !== 1) break;
+      end++;
+    }
+    const members = range(start, end).map((p) => order[p]);
+    if (members.length < model.nodes.length) units.push({ id: `${members[0]} … ${members.at(-1)}`, depth: 1, kind: 'unit', members });
+    // The layers taken along may be where the next unit would start: go on after them.
+    while (i + 1 < cuts.length && cuts[i + 1] < end) i++;
+  }
+  return units;
+}
+
+/** from..to, both included. */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, k) => from + k);
+}
+
 /** The depths at which blocks exist, shallowest first, each with an example block id for a menu. */
-export function blockLevels(blocks: Block[]): { depth: number; example: string; count: number }[] {
+export function blockLevels(blocks: Block[]): { depth: number; example: string; count: number; kind: Block['kind'] }[] {
   const depths = [...new Set(blocks.map((b) => b.depth))].sort((a, b) => a - b);
   return depths.map((depth) => {
     const at = blocks.filter((b) => b.depth === depth);
-    return { depth, example: at[0].id, count: at.length };
+    return { depth, example: at[0].id, count: at.length, kind: at[0].kind };
   });
 }
 

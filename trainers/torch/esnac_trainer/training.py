@@ -335,8 +335,9 @@ def train_and_save(trainer, job, cancelled, on_epoch, on_checkpoint=lambda note:
         best, outcome = trainer.train(job, cancelled, on_epoch, on_checkpoint)
         trained = time.perf_counter() - started
         if job.get('out'):
-            record = {**job.get('record', {}), 'dataset': trainer.data.name, 'seconds': trained, 'epochs': len(outcome['epochs']), 'bestEpoch': outcome['bestEpoch'],
-                      'accuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
+            # The keys of engine/train/supervised.ts's record, so both trainers' weights read alike.
+            record = {**job.get('record', {}), 'dataset': trainer.data.name, 'examples': trainer.data.train.count, 'seconds': trained, 'epochs': len(outcome['epochs']),
+                      'bestEpoch': outcome['bestEpoch'], 'validationAccuracy': outcome['bestAccuracy'], 'batchSize': outcome['batchSize'], 'trainer': trainer.device.describe()}
             try:
                 write_model(job['out'], job['spec'], best, record, trainer.data.normalisation)
             except OSError as err:

@@ -208,7 +208,7 @@ def test_train_one_writes_result_and_weights_in_the_runs_format(run_folder, caps
         result = json.load(f)
     assert 0 <= result['accuracy'] <= 1 and len(result['epochs']) == 2 and result['backend'].startswith('pytorch ')
     spec, training, _ = read_model(weights)
-    assert spec == TINY and training['accuracy'] == result['accuracy']
+    assert spec == TINY and training['validationAccuracy'] == result['accuracy']
     assert 'epoch 2/2' in capsys.readouterr().out
     assert main(['--init', run_folder['initial'], '--teacher-weights', run_folder['teacher'], '--data', run_folder['dataset'], '--out', out, '--lr', '1e30', '--epochs', '2', '--batch-size', '16', '--device', 'cpu']) == 1
     assert 'training loss became' in capsys.readouterr().err
