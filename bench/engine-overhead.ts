@@ -4,8 +4,10 @@
 // core, at most K), side by side, and the share of a step's time the faster is; and the same
 // step with next to no fitting, for what starting the threads costs.
 // Usage: npm run bench -- engine-overhead [--sizes 10,20,40,80,160] [--kernels 8] [--samples 1000]
-//   [--kernel-steps 100] [--teacher resnet34]. The defaults take hours on 2 cores; a 5-minute
-//   check of the same step on the same teacher: --sizes 10 --kernels 8 --samples 200 --kernel-steps 30.
+//   [--kernel-steps 100] [--teacher resnet34]. The defaults take hours on 2 cores; the same step
+//   on the same teacher, cut down (--sizes 10 --kernels 8 --samples 200 --kernel-steps 30), took
+//   9.6 minutes under a load of 4-6 on 2 cores (README); --teacher resnet18 or fewer --kernels
+//   shortens it further.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend';
 import { CandidateEvent } from '../engine/run/journal';
