@@ -5,7 +5,7 @@
 // `npm run bench -- demo-evaluators`
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CandidateEvent, JournalEvent } from '../engine/run/journal';
 import { writeResults } from './_results';
@@ -48,6 +48,8 @@ function outsideTraining(run: Run): number[] {
 
 function main(): void {
   const parent = mkdtempSync(join(tmpdir(), 'esnac-bench-demo-'));
+  // Other work on the machine slows both searches: recorded with the results.
+  const loadBefore = loadavg();
   try {
     const pytorch = search('pytorch', parent);
     const local = search('local', parent);
@@ -56,6 +58,7 @@ function main(): void {
     const side = both.map((c) => ({ name: c.name, pytorch: c.accuracy ?? null, local: local.candidates.find((l) => l.name === c.name)!.accuracy ?? null }));
     const results = {
       demo: PACKAGE.scripts.demo,
+      loadAverage: { before: loadBefore, after: loadavg() },
       wallSeconds: { pytorch: pytorch.seconds, local: local.seconds },
       localOverPytorch: local.seconds / pytorch.seconds,
       pytorchSecondsOutsideTraining: { mean: outside.reduce((a, b) => a + b, 0) / Math.max(1, outside.length), max: Math.max(...outside), candidates: outside.length },

@@ -1,9 +1,13 @@
 // Seconds per BO step spent outside candidate training (K kernel fits + acquisition) as the
-// evaluated set grows, for the ResNet-34 teacher: the same step with its kernels fitted one after
-// another in this thread and on worker threads (one per core, at most K), side by side, and the
-// share of a step's time the faster is; and the same step with next to no fitting, for what
-// starting the threads costs.
+// evaluated set grows, for the ResNet-34 teacher (or --teacher, a zoo name, on CIFAR-100): the same
+// step with its kernels fitted one after another in this thread and on worker threads (one per
+// core, at most K), side by side, and the share of a step's time the faster is; and the same
+// step with next to no fitting, for what starting the threads costs.
 // Usage: npm run bench -- engine-overhead [--sizes 10,20,40,80,160] [--kernels 8] [--samples 1000]
+//   [--kernel-steps 100] [--teacher resnet34]. The defaults take hours on 2 cores; the same step
+//   on the same teacher, cut down (--sizes 10 --kernels 8 --samples 200 --kernel-steps 30), took
+//   9.6 minutes under a load of 4-6 on 2 cores (README); --teacher resnet18 or fewer --kernels
+//   shortens it further.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../engine/backend';
 import { CandidateEvent } from '../engine/run/journal';
@@ -17,7 +21,8 @@ import { inferShapes } from '../engine/architecture/shapes';
 import { Network } from '../engine/model/network';
 import { initialWeights, disposeWeights } from '../engine/model/weights';
 import { Rng } from '../engine/util/rng';
-import { zooTeacher } from '../engine/zoo';
+import { ZooName, zooTeacher } from '../engine/zoo';
+import { ArchitectureSpec } from '../engine/architecture/types';
 import { writeResults } from './_results';
 
 function flag(name: string, fallback: string): string {
@@ -26,8 +31,7 @@ function flag(name: string, fallback: string): string {
 }
 
 /** Images per second of one training step of the teacher itself (forward + backward), batch 32. */
-async function teacherTrainingRate(): Promise<number> {
-  const spec = zooTeacher('resnet34', 'cifar100');
+async function teacherTrainingRate(spec: ArchitectureSpec): Promise<number> {
   const weights = initialWeights(spec, new Rng(0));
   const net = new Network(spec, weights);
   disposeWeights(weights);
@@ -52,10 +56,12 @@ async function main(): Promise<void> {
   const sizes = flag('sizes', '10,20,40,80,160').split(',').map(Number);
   const kernels = Number(flag('kernels', String(DEFAULT_SETTINGS.kernels)));
   const samples = Number(flag('samples', '1000'));
-  const teacher = zooTeacher('resnet34', 'cifar100');
+  const teacherName = flag('teacher', 'resnet34') as ZooName;
+  const teacher = zooTeacher(teacherName, 'cifar100');
   const teacherParams = inferShapes(teacher).params;
   const space = buildSearchSpace(teacher);
-  const settings: SearchSettings = { ...DEFAULT_SETTINGS, kernels, acquisitionSamples: samples };
+  const kernelFit = { ...DEFAULT_SETTINGS.kernelFit, maxSteps: Number(flag('kernel-steps', String(DEFAULT_SETTINGS.kernelFit.maxSteps))) };
+  const settings: SearchSettings = { ...DEFAULT_SETTINGS, kernels, acquisitionSamples: samples, kernelFit };
   const threads = Math.min(kernels, availableParallelism());
   const pool = drawCandidates(space, new Rng(1), Math.max(...sizes));
   // Search-time accuracies are a stand-in here: the overhead does not depend on their values.
@@ -63,7 +69,7 @@ async function main(): Promise<void> {
     type: 'candidate', step: 1, name: `c${String(i).padStart(4, '0')}`, key: c.key, spec: '', action: c.action, proposedBy: 'random',
     status: 'ok', params: c.params, seconds: 0, accuracy: 0.7, f: reward({ cost: c.params, accuracy: 0.7 * (1 - 0.3 * (1 - c.params / teacherParams) ** 2) }, { cost: teacherParams, accuracy: 0.787 }),
   }));
-  const rate = await teacherTrainingRate();
+  const rate = await teacherTrainingRate(teacher);
   // The authors' budget per candidate: 10 epochs of 45,000 images; a candidate trains faster
   // than its teacher, so the teacher's rate gives an upper bound on training time per step.
   const trainingSecondsPerStep = (kernels * 10 * 45_000) / rate;
@@ -104,9 +110,9 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`n=${n}: ${one.seconds.toFixed(1)} s in one thread, ${parallel.seconds.toFixed(1)} s on ${threads} threads (x${(one.seconds / parallel.seconds).toFixed(2)}), same proposals\n`);
     // Written after every size: on a busy machine a run may be stopped before the largest.
-    writeResults('engine-overhead', { backend: backend.detail, teacher: 'resnet34-cifar100', kernels, threads, acquisitionSamples: samples, teacherImagesPerSecond: rate, trainingSecondsPerStep, startup, loadAverage: { before: loadBefore, after: loadavg() }, rows });
+    writeResults('engine-overhead', { backend: backend.detail, teacher: `${teacherName}-cifar100`, kernels, threads, acquisitionSamples: samples, kernelSteps: kernelFit.maxSteps, teacherImagesPerSecond: rate, trainingSecondsPerStep, startup, loadAverage: { before: loadBefore, after: loadavg() }, rows });
   }
-  process.stdout.write(`\nbackend ${backend.detail}; ${kernels} kernels, ${samples} candidates scored each; ResNet-34 teacher trains at ${rate.toFixed(1)} img/s here: ${(trainingSecondsPerStep / 3600).toFixed(1)} h of training per step (upper bound)\n`);
+  process.stdout.write(`\nbackend ${backend.detail}; ${kernels} kernels of ${kernelFit.maxSteps} Adam steps, ${samples} candidates scored each; the ${teacherName} teacher trains at ${rate.toFixed(1)} img/s here: ${(trainingSecondsPerStep / 3600).toFixed(1)} h of training per step (upper bound)\n`);
   process.stdout.write(`evaluated | s/step, 1 thread | s/step, ${threads} threads | speedup | share of step\n`);
   for (const r of rows) {
     process.stdout.write(`${String(r.evaluated).padStart(9)} | ${r.secondsOneThread.toFixed(0).padStart(15)} | ${r.secondsThreads.toFixed(0).padStart(16)} | ${r.speedup.toFixed(2).padStart(7)} | ${(100 * r.shareOfStep).toFixed(3)}%\n`);

@@ -3,9 +3,10 @@
 // teachers and a 32x32 ResNet-style net, in 1 worker and in N workers at once, next to the
 // backend's raw conv2d forward GFLOP/s measured in the same run; then the PyTorch worker pool
 // (engine/evaluation/pytorch) on the same nets and ResNet-18, next to a bare PyTorch loop on the
-// same net in the same run (bench/pytorch-rates.ts), and its ratio to the wasm rows.
+// same net in the same run (bench/pytorch-rates.ts: PYTORCH_ROUNDS interleaved rounds, each timing
+// a third of the seconds per measurement, medians), and its ratio to the wasm rows.
 // `npm run bench -- train-throughput [seconds per measurement] [backends, e.g. wasm,pytorch]`
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendName, initBackend, isGpuBackend } from '../engine/backend';
@@ -18,7 +19,7 @@ import { ZooDataset, ZooName, zooTeacher } from '../engine/zoo';
 import { writeResults } from './_results';
 import { convForwardGflops } from './conv-rate';
 import { findPython } from '../engine/evaluation/pytorch/python';
-import { pytorchRates, syntheticData } from './pytorch-rates';
+import { PytorchRound, pytorchRates, syntheticData } from './pytorch-rates';
 
 interface Model {
   label: string;
@@ -95,6 +96,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 8);
+  const loadBefore = loadavg();
   const only = process.argv[3]?.split(',');
   const cores = availableParallelism();
   const rows: Row[] = [];
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
     }
   }
   const pytorch = !only || only.includes('pytorch') ? await pytorchRows(rows, seconds, cores) : [];
-  const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, convForwardGflops: convRates, tfjs: tf.version_core, rows, pytorch });
+  const path = writeResults('train-throughput', { secondsPerMeasurement: seconds, loadAverage: { before: loadBefore, after: loadavg() }, convForwardGflops: convRates, tfjs: tf.version_core, rows, pytorch });
   process.stdout.write(`conv2d forward GFLOP/s: ${JSON.stringify(convRates)}\nwrote ${path}\n`);
 }
 
@@ -150,13 +152,19 @@ interface PytorchRow {
   threadsPerWorker: number;
   torch: string;
   workerImagesPerSecond: number;
+  /** The bare loop with the worker's allocator setting: the like-for-like yardstick. */
   bareLoopImagesPerSecond: number;
   workerOverBareLoop: number;
+  /** The bare loop with malloc as a plain script has it. */
+  bareLoopDefaultAllocatorImagesPerSecond: number;
+  workerOverBareLoopDefaultAllocator: number;
+  rounds: PytorchRound[];
   /** Over the wasm row of the same model and worker count in this run, when there is one. */
   workerOverWasm?: number;
 }
 
 const PYTORCH_MODELS: Model[] = [...MODELS, { label: 'ResNet-18 32x32x3', teacher: 'resnet18', dataset: 'cifar10' }];
+const PYTORCH_ROUNDS = 3;
 
 async function pytorchRows(rows: Row[], seconds: number, cores: number): Promise<PytorchRow[]> {
   const found = await findPython({});
@@ -169,18 +177,20 @@ async function pytorchRows(rows: Row[], seconds: number, cores: number): Promise
   const out: PytorchRow[] = [];
   for (const model of PYTORCH_MODELS) {
     const counts = cores < 2 ? [1] : [1, cores];
-    const rates = await pytorchRates(zooTeacher(model.teacher, model.dataset), counts, { torch: found.info, batch: 64, seconds, device: 'cpu', autocast: true });
+    const rates = await pytorchRates(zooTeacher(model.teacher, model.dataset), counts, { torch: found.info, batch: 64, seconds: seconds / PYTORCH_ROUNDS, rounds: PYTORCH_ROUNDS, device: 'cpu', autocast: true });
     for (const r of rates) {
       const wasm = rows.find((w) => w.backend === 'wasm' && w.model === model.label && w.workers === r.workers);
       const row: PytorchRow = {
         model: model.label, workers: r.workers, threadsPerWorker: 1, torch: found.info.torch,
         workerImagesPerSecond: r.worker, bareLoopImagesPerSecond: r.bare, workerOverBareLoop: r.worker / r.bare,
+        bareLoopDefaultAllocatorImagesPerSecond: r.bareDefaultAllocator, workerOverBareLoopDefaultAllocator: r.worker / r.bareDefaultAllocator, rounds: r.rounds,
         ...(wasm ? { workerOverWasm: r.worker / wasm.imagesPerSecond } : {}),
       };
       out.push(row);
       const cells = [
         'pytorch', model.label.padEnd(36), `${r.workers}w`, `worker ${r.worker.toFixed(1)} img/s`.padStart(22), `bare loop ${r.bare.toFixed(1)} img/s`.padStart(25),
-        `x${row.workerOverBareLoop.toFixed(2)} of bare`, row.workerOverWasm ? `x${row.workerOverWasm.toFixed(2)} of wasm` : '',
+        `x${row.workerOverBareLoop.toFixed(2)} of bare`,
+        `plain malloc ${r.bareDefaultAllocator.toFixed(1)} img/s (x${row.workerOverBareLoopDefaultAllocator.toFixed(2)})`, row.workerOverWasm ? `x${row.workerOverWasm.toFixed(2)} of wasm` : '',
       ];
       process.stdout.write(cells.join('  ') + '\n');
     }

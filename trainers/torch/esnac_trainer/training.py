@@ -17,6 +17,7 @@ import traceback
 import torch
 import torch.nn.functional as F
 
+from .allocator import keep_freed_memory
 from .clock import wall_ms
 from .dataset import Dataset
 from .network import SpecNetwork
@@ -49,6 +50,8 @@ class Device:
     """Where and how the worker trains: the device, autocast's type (None: float32), threads."""
 
     def __init__(self, name='auto', autocast=True, threads=0):
+        # Process-wide, as the thread count: a trainer's steps reuse the memory of the last one.
+        keep_freed_memory()
         if threads > 0:
             torch.set_num_threads(threads)
         if name == 'auto':
