@@ -9,11 +9,11 @@
 //   bagging.ts   each kernel's random subset of the evaluations
 //   screen.ts    what the search loop says of a candidate before training: budgets, a known cost
 //   kernel-job.ts, step.ts, threads/   one step: K kernel jobs, in this thread or on worker threads
-export { kernelProposals } from './step';
+export { kernelFitOptions, kernelProposals, kernelThreads } from './step';
 export type { BoStepInput } from './step';
 export type { KnownCost } from './screen';
 export { randomProposals } from './proposal';
 export type { Proposal } from './proposal';
-export { checkedKernelJSON } from './kernel/learned-kernel';
+export { checkedKernelJSON, fitKernel } from './kernel/learned-kernel';
 export type { LearnedKernelJSON } from './kernel/learned-kernel';
 export type { BiLstmJSON } from './embedding/bilstm';

@@ -13,7 +13,7 @@ import { addEvaluatorOptions, EvaluatorOptions, evaluatorFromOptions } from './e
 import { SearchProgress } from '../search/search';
 import { LATENCY_DEVICES, OBJECTIVES } from '../../protocol';
 import { AUGMENT_HELP, NORMALISE_HELP, integerArg, normaliseArg, numberArg, choiceArg } from './args';
-import { onStopSignals, signalExitCode, StopSignal } from './signals';
+import { onStopSignals, signalExitCode, StopSignal } from '../util/signals';
 import { print, printError } from './output';
 
 type ScalarSetting = Exclude<keyof SearchSettings, 'operators' | 'kernelFit' | 'evaluator' | 'inheritWeights' | 'budgets' | 'latency'>;

@@ -3,13 +3,13 @@
 // with torch is found, else tfjs). Ctrl-C stops after the current batch: tfjs keeps the best epoch
 // so far; PyTorch keeps the finished epochs in DIR.checkpoint, from which the same command goes on.
 import { Command } from 'commander';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BackendName, initBackend } from '../backend';
 import { AUGMENT_CHOICES, AugmentChoice, DATASET_FORMS_HELP, Dataset, describeDataset, loadDataset } from '../data';
 import { chooseEvaluator } from '../evaluation/choice';
-import { fitInOneWorker } from '../evaluation/pytorch/fit';
+import { withOneWorker } from '../evaluation/pytorch/fit';
+import { CheckpointNote, EpochReport } from '../evaluation/pytorch/protocol';
 import { TorchInfo } from '../evaluation/pytorch/python';
 import { DEFAULT_EVALUATOR, EvaluatorKind } from '../evaluation/settings';
 import { writeModel } from '../model/io';
@@ -21,7 +21,7 @@ import { fitOnLabels } from '../train/supervised';
 import { UserError } from '../util/errors';
 import { addTrainerOptions } from './evaluator-options';
 import { AUGMENT_HELP, NORMALISE_HELP, choiceArg, normaliseArg } from './args';
-import { onStopSignals, signalExitCode } from './signals';
+import { onStopSignals, signalExitCode } from '../util/signals';
 import { print, printError } from './output';
 
 interface TrainOptions {
@@ -158,35 +158,34 @@ async function trainWithTfjs(t: Training): Promise<void> {
 async function trainWithPytorch(t: Training, torch: TorchInfo, autocast: boolean): Promise<void> {
   const { spec, epochs, batchSize, learningRate, weightDecay, seed } = t;
   const checkpoint = `${resolve(t.output)}.checkpoint`;
-  const scratch = mkdtempSync(join(tmpdir(), 'esnac-train-'));
   let bestEpoch = 0;
   let finished = 0;
+  const onEpoch = (r: EpochReport) => {
+    finished = r.epoch;
+    if (r.best) bestEpoch = r.epoch;
+    t.log(epochLine(r, epochs));
+  };
+  const onCheckpoint = (note: CheckpointNote) => {
+    if ('ignored' in note) return t.log(`not going on from ${checkpoint}: ${note.ignored}`);
+    finished = note.resumed.length;
+    bestEpoch = note.resumed.reduce((best, e) => (e.best ? e.epoch : best), 0);
+    t.log(`going on at epoch ${finished + 1}/${epochs}: epochs 1-${finished} are in ${checkpoint}`);
+  };
+  const worker = { torch, threads: torch.gpus > 0 ? 1 : torch.cpus, autocast };
   try {
-    const out = join(scratch, 'weights');
-    const job = { spec, out, epochs, batchSize, learningRate, weightDecay, seed, checkpoint, record: { epochs, batchSize, learningRate, weightDecay, seed } };
-    const result = await fitInOneWorker(t.data, job, { torch, threads: torch.gpus > 0 ? 1 : torch.cpus, autocast }, {
-      signal: t.signal,
-      onEpoch: (r) => {
-        finished = r.epoch;
-        if (r.best) bestEpoch = r.epoch;
-        t.log(epochLine(r, epochs));
-      },
-      onCheckpoint: (note) => {
-        if ('ignored' in note) return t.log(`not going on from ${checkpoint}: ${note.ignored}`);
-        finished = note.resumed.length;
-        bestEpoch = note.resumed.reduce((best, e) => (e.best ? e.epoch : best), 0);
-        t.log(`going on at epoch ${finished + 1}/${epochs}: epochs 1-${finished} are in ${checkpoint}`);
-      },
+    const result = await withOneWorker(t.data, worker, async (trainer, scratch) => {
+      const out = join(scratch, 'weights');
+      const job = { spec, out, epochs, batchSize, learningRate, weightDecay, seed, checkpoint, record: { epochs, batchSize, learningRate, weightDecay, seed } };
+      const trained = await trainer.fit(job, t.signal, onEpoch, onCheckpoint);
+      if (trained.status !== 'ok') throw new UserError(`training ${spec.name} failed: ${trained.reason}`);
+      writeFolderAtomic(t.output, (temporary) => cpSync(out, temporary, { recursive: true }), t.force);
+      return trained;
     });
-    if (result.status !== 'ok') throw new UserError(`training ${spec.name} failed: ${result.reason}`);
-    writeFolderAtomic(t.output, (temporary) => cpSync(out, temporary, { recursive: true }), t.force);
     rmSync(checkpoint, { recursive: true, force: true });
     print(`${t.output}: ${spec.name}, ${result.params} parameters, validation accuracy ${(100 * result.accuracy).toFixed(2)}% (epoch ${bestEpoch})\n`);
   } catch (err) {
     if (!t.signal.aborted) throw err;
     t.log(`stopped in epoch ${finished + 1}/${epochs}; nothing written to ${t.output}.${finished > 0 ? ` Epochs 1-${finished} are kept in ${checkpoint}: the same command goes on from epoch ${finished + 1}.` : ''}`);
     process.exitCode = 130;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -4,18 +4,15 @@
 // hundred examples, on the trainer a run with these settings would use (a PyTorch worker laid
 // out as the run's, or the local tfjs trainer); and a few optimiser steps of a BO kernel fit, in
 // this process, where a run fits them.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { BackendChoice, EvaluatorSettings, SpeedResult } from '../../protocol';
 import { initBackend } from '../backend';
 import { Dataset, loadDataset } from '../data';
 import { loadSpecFile } from '../architecture/validate';
 import { chooseEvaluator, poolLayout } from '../evaluation/choice';
-import { exportDataset } from '../evaluation/inputs';
 import { candidateTraining, evaluateCandidate } from '../evaluation/local/candidate';
-import { PytorchEvaluator } from '../evaluation/pytorch/evaluator';
-import { PytorchPool } from '../evaluation/pytorch/pool';
+import { withOneWorker } from '../evaluation/pytorch/fit';
 import { TorchInfo } from '../evaluation/pytorch/python';
 import { EvaluationResult } from '../evaluation/types';
 import { decodeModel } from '../model/io';
@@ -23,8 +20,7 @@ import { Network } from '../model/network';
 import { disposeWeights } from '../model/weights';
 import { DEFAULT_SETTINGS, derivedSeed } from '../run/settings';
 import { ArchitectureSpec } from '../architecture/types';
-import { kernelFitOptions, kernelThreads } from '../bo/step';
-import { fitKernel } from '../bo/kernel/learned-kernel';
+import { fitKernel, kernelFitOptions, kernelThreads } from '../bo';
 import { encodeArchitecture } from '../space/encoding';
 import { drawCandidates } from '../space/draw';
 import { buildSearchSpace } from '../space/space';
@@ -56,7 +52,8 @@ export async function measureSpeed(teacherPath: string, dataset: string, backend
   const candidates = drawCandidates(buildSearchSpace(spec), new Rng(derivedSeed(DEFAULT_SETTINGS.seed, 'speed')), CANDIDATES).map((c) => c.spec);
   const used = await initBackend(backend);
   const choice = evaluator && (await chooseEvaluator(evaluator));
-  const trained = choice?.used === 'pytorch' ? await pytorchSpeed(spec, candidates, dataset, limits, choice.torch!, evaluator!) : await localSpeed(spec, candidates, await loadDataset(dataset, limits), `tfjs ${used.name}`);
+  const sample = await loadDataset(dataset, limits);
+  const trained = choice?.used === 'pytorch' ? await pytorchSpeed(spec, candidates, sample, choice.torch!, evaluator!) : await localSpeed(spec, candidates, sample, `tfjs ${used.name}`);
   return { ...trained, kernelFit: await kernelFitSpeed(spec, candidates), ...sizes };
 }
 
@@ -99,27 +96,18 @@ async function localSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[]
 }
 
 /** The teacher's and the candidates' epochs in one PyTorch worker with the threads (or GPU) a run's worker would get. */
-async function pytorchSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[], dataset: string, limits: Limits, torch: TorchInfo, settings: EvaluatorSettings): Promise<Trained> {
-  const scratch = mkdtempSync(join(tmpdir(), 'esnac-speed-'));
-  try {
-    const layout = poolLayout(torch, 0);
-    const data = await exportDataset(dataset, limits, join(scratch, 'dataset'));
-    const pool = await PytorchPool.start({ python: torch.python, dataset: data, workers: 1, threads: layout.threads, gpus: Math.min(1, layout.gpus), autocast: settings.autocast });
-    const trainer = new PytorchEvaluator(pool);
-    try {
-      const { batchSize, learningRate, weightDecay } = DEFAULT_SETTINGS;
-      let epoch: EpochReport | undefined;
-      const result = await trainer.fit({ spec, out: join(scratch, 'weights'), epochs: TEACHER_EPOCHS, batchSize, learningRate, weightDecay, seed: 0 }, undefined, (e) => (epoch = e));
-      if (result.status !== 'ok' || !epoch) throw new Error(`measuring the PyTorch trainer's speed failed: ${result.status === 'ok' ? 'no epoch reported' : result.reason}`);
-      trainer.useTeacher({ teacherWeights: join(scratch, 'weights'), training: CANDIDATE_EPOCH });
-      const candidate = await candidateSpeed(candidates, limits, (candidate, onEpoch) => trainer.evaluate({ name: candidate.name, spec: candidate }, undefined, onEpoch));
-      return { ...epochRates(epoch, limits), candidate, trainer: `pytorch ${torch.torch} ${layout.gpus > 0 ? 'cuda' : `cpu, ${layout.threads} thread${layout.threads > 1 ? 's' : ''}`}` };
-    } finally {
-      await trainer.close();
-    }
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+async function pytorchSpeed(spec: ArchitectureSpec, candidates: ArchitectureSpec[], sample: Dataset, torch: TorchInfo, settings: EvaluatorSettings): Promise<Trained> {
+  const limits = { limitTrain: sample.train.count, limitValidation: sample.validation.count };
+  const layout = poolLayout(torch, 0);
+  return withOneWorker(sample, { torch, threads: layout.threads, autocast: settings.autocast }, async (trainer, scratch) => {
+    const { batchSize, learningRate, weightDecay } = DEFAULT_SETTINGS;
+    let epoch: EpochReport | undefined;
+    const result = await trainer.fit({ spec, out: join(scratch, 'weights'), epochs: TEACHER_EPOCHS, batchSize, learningRate, weightDecay, seed: 0 }, undefined, (e) => (epoch = e));
+    if (result.status !== 'ok' || !epoch) throw new Error(`measuring the PyTorch trainer's speed failed: ${result.status === 'ok' ? 'no epoch reported' : result.reason}`);
+    trainer.useTeacher({ teacherWeights: join(scratch, 'weights'), training: CANDIDATE_EPOCH });
+    const candidate = await candidateSpeed(candidates, limits, (candidate, onEpoch) => trainer.evaluate({ name: candidate.name, spec: candidate }, undefined, onEpoch));
+    return { ...epochRates(epoch, limits), candidate, trainer: `pytorch ${torch.torch} ${layout.gpus > 0 ? 'cuda' : `cpu, ${layout.threads} thread${layout.threads > 1 ? 's' : ''}`}` };
+  });
 }
 
 /**

@@ -28,7 +28,7 @@ import { quickFixes } from './quick-fixes';
 import { prepareRename, renameEdits } from './rename';
 import { listRuns, runState } from './runs';
 import { SearchWorkers } from './searches';
-import { signalExitCode } from '../cli/signals';
+import { signalExitCode } from '../util/signals';
 
 /** Diagnostics wait this long after a keystroke, so typing is not slowed by re-checking. */
 export const DIAGNOSTICS_DELAY_MS = 200;

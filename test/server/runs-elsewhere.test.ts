@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as protocol from '../../protocol';
-import { signalExitCode } from '../../engine/cli/signals';
+import { signalExitCode } from '../../engine/util/signals';
 import { LOCK_FILE } from '../../engine/run/lock';
 import { Engine } from './client';
 

@@ -1,14 +1,12 @@
-// One network trained on labels by one PyTorch worker started for it, outside a run: `esnac train`
-// and run setup's speed measurement. The dataset, already loaded and preprocessed by the engine,
+// A PyTorch worker started for one piece of work outside a run (`esnac train`, run setup's speed
+// measurement), and closed after it. The dataset, already loaded and preprocessed by the engine,
 // is written for the worker as a run's is, so both trainers see the same examples.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataset } from '../../data';
 import { writeDatasetFolder } from '../inputs';
-import { EvaluationResult } from '../types';
-import { CheckpointNote, EpochReport } from './protocol';
-import { LabelFit, PytorchEvaluator } from './evaluator';
+import { PytorchEvaluator } from './evaluator';
 import { PytorchPool } from './pool';
 import { TorchInfo } from './python';
 
@@ -19,22 +17,19 @@ export interface SingleWorker {
   autocast: boolean;
 }
 
-export interface FitEvents {
-  signal?: AbortSignal;
-  onEpoch?: (report: EpochReport) => void;
-  onCheckpoint?: (note: CheckpointNote) => void;
-}
-
-/** Trains `job` on `data` in a worker of its own (on the first GPU, if any), closed afterwards. */
-export async function fitInOneWorker(data: Dataset, job: LabelFit, worker: SingleWorker, events: FitEvents = {}): Promise<EvaluationResult> {
-  const scratch = mkdtempSync(join(tmpdir(), 'esnac-fit-'));
+/**
+ * Runs `work` with a trainer of one worker (on the first GPU, if any) on `data`, and a scratch
+ * folder for its files; both are gone afterwards, whatever `work` did.
+ */
+export async function withOneWorker<T>(data: Dataset, worker: SingleWorker, work: (trainer: PytorchEvaluator, scratch: string) => Promise<T>): Promise<T> {
+  const scratch = mkdtempSync(join(tmpdir(), 'esnac-worker-'));
   try {
     const dataset = join(scratch, 'dataset');
     writeDatasetFolder(data, dataset);
     const pool = await PytorchPool.start({ python: worker.torch.python, dataset, workers: 1, threads: worker.threads, gpus: Math.min(1, worker.torch.gpus), autocast: worker.autocast });
     const trainer = new PytorchEvaluator(pool);
     try {
-      return await trainer.fit(job, events.signal, events.onEpoch, events.onCheckpoint);
+      return await work(trainer, scratch);
     } finally {
       await trainer.close();
     }
