@@ -4,7 +4,7 @@
 // largest logit, or is refused with a list naming every node whose operator esnac has no layer
 // for. By default the smallest model of most families is swept (QUICK); ESNAC_TORCHVISION=families
 // takes the smallest of every family, ESNAC_TORCHVISION=all all 80 (two are too big for one .onnx
-// file). ESNAC_TORCHVISION_CACHE=DIR keeps the exports in DIR
+// file, torch 1.13 cannot export the three Swin V2: 81 minutes here, niced, exports included). ESNAC_TORCHVISION_CACHE=DIR keeps the exports in DIR
 // and reuses them in later runs (exporting takes most of the test's time).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,6 +44,12 @@ const SWEEPS: Record<string, string[]> = { all: [], families: FAMILIES };
  * must import.
  */
 const REFUSED = /^(convnext|swin|vit|maxvit|inception)/;
+
+/**
+ * Debian's torch 1.13 cannot export these at opset 13 (no ONNX symbolic for aten::zero, used by
+ * Swin V2's relative position bias): they never reach esnac, and only that refusal is accepted.
+ */
+const TORCH_CANNOT_EXPORT = /^swin_v2_/;
 
 interface ModeResult {
   onnx?: string;
@@ -86,7 +92,11 @@ test('torchvision classification models, default export and PRESERVE: imported w
     }
     for (const [mode, exported] of Object.entries(model.modes!)) {
       const label = `${model.name} (${mode})`;
-      await t.test(label, () => {
+      await t.test(label, (st) => {
+        if (exported.exportError !== undefined && TORCH_CANNOT_EXPORT.test(model.name)) {
+          assert.match(exported.exportError, /UnsupportedOperatorError: Exporting the operator 'aten::zero'/);
+          return st.skip(`torch.onnx cannot export it: ${exported.exportError.split('.')[0]}`);
+        }
         assert.equal(exported.exportError, undefined, `torch.onnx could not export it: ${exported.exportError}`);
         let onnx;
         try {
