@@ -41,7 +41,7 @@ export interface PoolLayout {
  * on small machines: torch's second intra-op thread gave 1.4-1.55x on this 2-core machine
  * (resnet-mini 28x28: 808-900 -> 1,252 img/s, issue 16), where independent processes scale as
  * the tfjs workers do (1.8-1.9x); a quiet-machine A/B of 2x1 against 1x2 is still to be run
- * (bench/results/train-throughput-pytorch.json was measured under load). `workers` > 0 overrides.
+ * (bench/results/train-throughput.json has 2 workers x 1 thread only). `workers` > 0 overrides.
  */
 export function poolLayout(torch: TorchInfo, workers: number, cpus = Math.min(torch.cpus, availableParallelism())): PoolLayout {
   if (torch.gpus > 0) {
