@@ -2,7 +2,7 @@
 // a time limit, and cancellation that ends the whole process group (a trainer's own children,
 // such as data loader workers or `esnac export`, go with it).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync, fstatSync, readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessOptions {
   cwd: string;
@@ -75,14 +75,57 @@ export function runProcess(argv: string[], options: ProcessOptions): Promise<Pro
       closeSync(out);
       closeSync(err);
       // The leader is gone; anything it left in its group goes too.
-      if (child.pid !== undefined && end.kind !== 'spawn-failed') killGroup(child.pid, 'SIGKILL');
-      if (child.pid !== undefined) untrack(child.pid);
-      if (stopping === 'aborted') reject(abortReason(options.signal!));
-      else resolve(stopping === 'timed-out' ? { kind: 'timed-out' } : end);
+      const pid = end.kind === 'spawn-failed' ? undefined : child.pid;
+      if (pid !== undefined) killGroup(pid, 'SIGKILL');
+      void (pid === undefined ? Promise.resolve() : groupGone(pid)).then(() => {
+        if (child.pid !== undefined) untrack(child.pid);
+        if (stopping === 'aborted') reject(abortReason(options.signal!));
+        else resolve(stopping === 'timed-out' ? { kind: 'timed-out' } : end);
+      });
     };
     child.once('error', (e) => finish({ kind: 'spawn-failed', message: e.message }));
     child.once('exit', (code, signal) => finish(code === null ? { kind: 'killed', signal: signal ?? 'unknown' } : { kind: 'exited', code }));
   });
+}
+
+/** How long to wait for a killed group's members to end, polled this often: SIGKILL takes effect asynchronously. */
+const GROUP_WAIT_MS = 5000;
+const GROUP_POLL_MS = 10;
+
+/** Resolves once no process of group `pgid` is left running (at most GROUP_WAIT_MS). */
+async function groupGone(pgid: number): Promise<void> {
+  for (let waited = 0; waited < GROUP_WAIT_MS && groupRunning(pgid); waited += GROUP_POLL_MS) {
+    await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
+  }
+}
+
+/**
+ * Whether a process of group `pgid` still runs. On Linux from /proc, where a killed child that
+ * its new parent has not reaped yet (a zombie) no longer counts; elsewhere kill(-pgid, 0), which
+ * counts zombies too.
+ */
+function groupRunning(pgid: number): boolean {
+  if (process.platform !== 'linux') {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command's closing parenthesis: state, ppid, pgrp, ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') return true;
+  }
+  return false;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
