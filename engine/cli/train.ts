@@ -10,6 +10,7 @@ import { AUGMENT_CHOICES, AugmentChoice, DATASET_FORMS_HELP, Dataset, describeDa
 import { chooseEvaluator } from '../evaluation/choice';
 import { withOneWorker } from '../evaluation/pytorch/fit';
 import { CheckpointNote, EpochReport } from '../evaluation/pytorch/protocol';
+import { epochLine } from '../search/fit';
 import { TorchInfo } from '../evaluation/pytorch/python';
 import { DEFAULT_EVALUATOR, EvaluatorKind } from '../evaluation/settings';
 import { writeModel } from '../model/io';
@@ -60,8 +61,8 @@ interface Training {
   log: (line: string) => void;
 }
 
-const epochLine = (r: { epoch: number; loss: number; accuracy: number; imagesPerSecond: number; seconds: number; best: boolean }, epochs: number) =>
-  `epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)}, validation accuracy ${(100 * r.accuracy).toFixed(2)}%, ${r.imagesPerSecond.toFixed(0)} img/s, ${r.seconds.toFixed(1)} s${r.best ? ' (best)' : ''}`;
+/** The run's epoch line (engine/search/fit.ts), with the epoch's seconds and whether it is the best so far. */
+const trainLine = (r: EpochReport, epochs: number) => `${epochLine(r, epochs).trimStart()}, ${r.seconds.toFixed(1)} s${r.best ? ' (best)' : ''}`;
 
 export function register(program: Command): void {
   const command = program
@@ -144,7 +145,7 @@ async function runTrain(file: string, options: TrainOptions): Promise<void> {
 
 async function trainWithTfjs(t: Training): Promise<void> {
   const { spec, data, epochs, batchSize, learningRate, weightDecay, seed, signal } = t;
-  const result = await fitOnLabels(spec, data, { epochs, batchSize, learningRate, weightDecay, seed, signal, onEpoch: (r) => t.log(epochLine(r, epochs)) });
+  const result = await fitOnLabels(spec, data, { epochs, batchSize, learningRate, weightDecay, seed, signal, onEpoch: (r) => t.log(trainLine(r, epochs)) });
   writeModel(t.output, result.model, t.force);
   const { outcome } = result;
   const which = outcome.epochs.length > 0 ? `epoch ${outcome.bestEpoch}` : 'the interrupted first epoch';
@@ -163,7 +164,7 @@ async function trainWithPytorch(t: Training, torch: TorchInfo, autocast: boolean
   const onEpoch = (r: EpochReport) => {
     finished = r.epoch;
     if (r.best) bestEpoch = r.epoch;
-    t.log(epochLine(r, epochs));
+    t.log(trainLine(r, epochs));
   };
   const onCheckpoint = (note: CheckpointNote) => {
     if ('ignored' in note) return t.log(`not going on from ${checkpoint}: ${note.ignored}`);
